@@ -1,0 +1,251 @@
+//! The command line: parse, call one service function, render. Stable: scripts and tests drive it.
+
+mod render;
+
+use crate::app::{default_db_path, App};
+use crate::domain::event::EventStatus;
+use crate::error::{Error, Result};
+use crate::services::{self, import::Format, Progress};
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "replay-console",
+    version,
+    about = "Guarded manual replay of failed and blocked Salesforce writes.\n\nWith no command, opens the desktop window."
+)]
+pub struct Cli {
+    /// The database file (default: the OS data directory).
+    #[arg(long, global = true, env = "REPLAY_CONSOLE_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Print one JSON document instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Lane control contracts.
+    #[command(subcommand)]
+    Lanes(LanesCmd),
+    /// Failed and blocked events.
+    #[command(subcommand)]
+    Events(EventsCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LanesCmd {
+    /// Import (or update) a lane's control contract; a changed contract becomes a new version.
+    Import { file: PathBuf },
+    /// Every lane, at its current version.
+    List,
+    /// One lane's whole contract and its versions.
+    Show { lane: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EventsCmd {
+    /// Import a file of events: all of it, or nothing.
+    Import {
+        file: PathBuf,
+        /// ndjson, json or csv (default: from the file's extension).
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// A page of the event queue, oldest first.
+    List {
+        #[arg(long)]
+        lane: Option<String>,
+        /// failed, blocked, in_flight, replayed, unknown_outcome or discarded.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Continue after this cursor (the id of the last event of the previous page).
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// One event, with its payload.
+    Show { id: i64 },
+}
+
+impl Cli {
+    pub fn db_path(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(default_db_path)
+    }
+}
+
+/// Runs a subcommand and returns the process exit code.
+pub fn run(cli: Cli, command: Command) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    let json = cli.json;
+    let result = runtime.block_on(async {
+        let app = App::open(&cli.db_path()).await?;
+        let r = dispatch(&app, command, json).await;
+        app.close().await;
+        r
+    });
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&error_json(&e)).unwrap_or_default()
+                );
+            } else {
+                eprintln!("error: {}", e.to_string().trim_end());
+            }
+            e.exit_code()
+        }
+    }
+}
+
+fn error_json(e: &Error) -> serde_json::Value {
+    let mut v = serde_json::to_value(e.reply()).unwrap_or_default();
+    if let Error::ImportRejected(r) = e {
+        v["issues"] = serde_json::to_value(&r.issues).unwrap_or_default();
+        v["total"] = r.total.into();
+    }
+    v
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
+    let s = serde_json::to_string_pretty(v)
+        .map_err(|e| Error::Io(format!("cannot encode JSON: {e}")))?;
+    println!("{s}");
+    Ok(())
+}
+
+async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
+    match command {
+        Command::Lanes(LanesCmd::Import { file }) => {
+            let r = services::lanes::import_file(app, &file).await?;
+            if json {
+                return print_json(&r);
+            }
+            println!("{}", render::lane_imported(&r));
+        }
+        Command::Lanes(LanesCmd::List) => {
+            let lanes = services::lanes::list(app).await?;
+            if json {
+                return print_json(&lanes);
+            }
+            print!("{}", render::lanes(&lanes));
+        }
+        Command::Lanes(LanesCmd::Show { lane }) => {
+            let d = services::lanes::show(app, &lane).await?;
+            if json {
+                return print_json(&d);
+            }
+            print!("{}", render::lane_detail(&d));
+        }
+        Command::Events(EventsCmd::Import { file, format }) => {
+            let format = match format {
+                Some(f) => Some(Format::parse(&f).ok_or_else(|| {
+                    Error::InvalidInput(format!("--format `{f}`: use ndjson, json or csv"))
+                })?),
+                None => None,
+            };
+            let progress: Arc<dyn Progress> =
+                Arc::new(TermProgress::new(!json && std::io::stderr().is_terminal()));
+            let r = services::import::import_file(app, &file, format, progress).await?;
+            if json {
+                return print_json(&r);
+            }
+            println!("{}", render::imported(&r));
+        }
+        Command::Events(EventsCmd::List {
+            lane,
+            status,
+            limit,
+            after,
+        }) => {
+            let status = match status {
+                Some(s) => Some(EventStatus::parse(&s).ok_or_else(|| {
+                    Error::InvalidInput(format!(
+                        "--status `{s}`: use failed, blocked, in_flight, replayed, unknown_outcome or discarded"
+                    ))
+                })?),
+                None => None,
+            };
+            let page = services::events::list(
+                app,
+                &services::events::EventQuery {
+                    lane_id: lane,
+                    status,
+                    after,
+                    limit: Some(limit),
+                },
+            )
+            .await?;
+            if json {
+                // A listing is an array; the cursor for the next page is the last element's id.
+                return print_json(&page.events);
+            }
+            print!("{}", render::events(&page));
+        }
+        Command::Events(EventsCmd::Show { id }) => {
+            let d = services::events::show(app, id).await?;
+            if json {
+                return print_json(&d);
+            }
+            print!("{}", render::event_detail(&d));
+        }
+    }
+    Ok(())
+}
+
+/// A one-line progress indicator on stderr, drawn only on a terminal.
+struct TermProgress {
+    enabled: bool,
+    last: std::sync::Mutex<u64>,
+}
+
+impl TermProgress {
+    fn new(enabled: bool) -> Self {
+        TermProgress {
+            enabled,
+            last: std::sync::Mutex::new(u64::MAX),
+        }
+    }
+}
+
+impl Progress for TermProgress {
+    fn report(&self, done: u64, total: u64) {
+        if !self.enabled || total == 0 {
+            return;
+        }
+        let pct = (done.saturating_mul(100) / total).min(100);
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if *last == pct {
+            return;
+        }
+        *last = pct;
+        let filled = (pct / 4) as usize;
+        eprint!(
+            "\r[{}{}] {pct:>3}%",
+            "#".repeat(filled),
+            " ".repeat(25 - filled)
+        );
+        if pct == 100 {
+            eprintln!();
+        }
+    }
+}

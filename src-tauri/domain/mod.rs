@@ -1,0 +1,5 @@
+//! Pure logic: no I/O, no Tauri, no sqlx, no reqwest. Time and fetched state come in as
+//! arguments, so every rule here is tested without a clock, a network or a database.
+
+pub mod contract;
+pub mod event;

@@ -1,0 +1,79 @@
+//! The top-level error. Across IPC and in `--json` output an error is `{kind, message}`; the UI
+//! and scripts branch on `kind`, never on the message text.
+
+use crate::services::import::ImportRejected;
+use crate::store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A lane contract that does not validate; the message names file, line, column and field.
+    #[error("{0}")]
+    Contract(String),
+    #[error(transparent)]
+    ImportRejected(#[from] ImportRejected),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    Io(String),
+    #[error("cancelled: {0}")]
+    Cancelled(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "bindings/")]
+pub enum ErrorKind {
+    /// The input (a file, an argument, a form field) is wrong; the message says where and how.
+    InvalidInput,
+    NotFound,
+    Cancelled,
+    /// Something on this machine failed (disk, database); retrying may help.
+    Internal,
+}
+
+/// What crosses the IPC boundary and what `--json` prints on failure.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct ErrorReply {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Contract(_) | Error::ImportRejected(_) | Error::InvalidInput(_) => {
+                ErrorKind::InvalidInput
+            }
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Cancelled(_) => ErrorKind::Cancelled,
+            Error::Store(_) | Error::Io(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// The process exit code DESIGN gives: 1 for errors (policy refusals and Salesforce outcomes
+    /// get 3 to 5 once replay exists).
+    pub fn exit_code(&self) -> i32 {
+        1
+    }
+
+    pub fn reply(&self) -> ErrorReply {
+        ErrorReply {
+            kind: self.kind(),
+            message: self.to_string(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Store(StoreError::Sql(e))
+    }
+}

@@ -1,0 +1,28 @@
+// No console window on Windows release builds of the desktop app.
+#![cfg_attr(
+    all(not(debug_assertions), target_os = "windows"),
+    windows_subsystem = "windows"
+)]
+
+use clap::Parser;
+use replay_console::cli::{self, Cli};
+
+fn main() {
+    let mut cli = Cli::parse();
+    let code = match cli.command.take() {
+        Some(command) => cli::run(cli, command),
+        None => open_window(&cli),
+    };
+    std::process::exit(code);
+}
+
+#[cfg(feature = "gui")]
+fn open_window(cli: &Cli) -> i32 {
+    replay_console::desktop::run(cli.db_path())
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_window(_cli: &Cli) -> i32 {
+    eprintln!("error: this build has no desktop window (built without the `gui` feature); run a subcommand, see --help");
+    2
+}

@@ -1,0 +1,161 @@
+//! The event queue: keyset pages, one event, counts by lane and status.
+
+use crate::app::App;
+use crate::domain::event::{EventStatus, Operation};
+use crate::error::{Error, Result};
+use crate::store;
+use crate::store::events::EventRow;
+use serde::{Deserialize, Serialize};
+
+pub const MAX_PAGE: i64 = 1000;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct EventQuery {
+    pub lane_id: Option<String>,
+    pub status: Option<EventStatus>,
+    /// The cursor: the `id` of the last event of the previous page.
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct EventSummary {
+    pub id: i64,
+    pub lane_id: String,
+    pub event_key: String,
+    pub object: String,
+    pub external_id: Option<String>,
+    /// True when the event has no external ID: the contract's `external_id_missing` case.
+    pub external_id_missing: bool,
+    pub operation: Operation,
+    pub status: EventStatus,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub occurred_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct EventPage {
+    pub events: Vec<EventSummary>,
+    /// Pass as `after` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct EventDetail {
+    #[serde(flatten)]
+    pub summary: EventSummary,
+    pub lane_version: i64,
+    pub source_system: String,
+    pub failure_http_status: Option<i64>,
+    pub import_id: i64,
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct StatusCount {
+    pub lane_id: String,
+    pub status: EventStatus,
+    pub count: i64,
+}
+
+fn status_of(s: &str) -> Result<EventStatus> {
+    EventStatus::parse(s)
+        .ok_or_else(|| Error::Io(format!("the database holds an unknown event status `{s}`")))
+}
+
+fn summary(r: EventRow) -> Result<EventSummary> {
+    Ok(EventSummary {
+        id: r.id,
+        lane_id: r.lane_id,
+        event_key: r.event_key,
+        object: r.object,
+        external_id_missing: r.external_id.is_none(),
+        external_id: r.external_id,
+        operation: Operation::parse(&r.operation).ok_or_else(|| {
+            Error::Io(format!(
+                "the database holds an unknown operation `{}`",
+                r.operation
+            ))
+        })?,
+        status: status_of(&r.status)?,
+        failure_code: r.failure_code,
+        failure_message: r.failure_message,
+        occurred_at: r.occurred_at,
+        updated_at: r.updated_at,
+    })
+}
+
+pub fn parse_cursor(s: &str) -> Result<i64> {
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|v| *v >= 0)
+        .ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "`{s}` is not a cursor; use the `next_cursor` of the previous page"
+            ))
+        })
+}
+
+pub async fn list(app: &App, q: &EventQuery) -> Result<EventPage> {
+    let limit = i64::from(q.limit.unwrap_or(50)).clamp(1, MAX_PAGE);
+    let after = match &q.after {
+        Some(c) => parse_cursor(c)?,
+        None => 0,
+    };
+    let filter = store::events::Filter {
+        lane_id: q.lane_id.clone(),
+        status: q.status.map(|s| s.as_str().to_string()),
+    };
+    // One row more than asked tells whether another page exists without a second query.
+    let mut rows = store::events::page(&app.pool, &filter, after, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|r| r.id.to_string())
+    } else {
+        None
+    };
+    Ok(EventPage {
+        events: rows.into_iter().map(summary).collect::<Result<_>>()?,
+        next_cursor,
+    })
+}
+
+pub async fn show(app: &App, id: i64) -> Result<EventDetail> {
+    let mut r = store::events::get(&app.pool, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no event with id {id}")))?;
+    let payload_text = r.payload.take().unwrap_or_else(|| "{}".into());
+    let payload = serde_json::from_str(&payload_text)
+        .map_err(|e| Error::Io(format!("stored payload of event {id} is not JSON: {e}")))?;
+    Ok(EventDetail {
+        lane_version: r.lane_version,
+        source_system: r.source_system.clone(),
+        failure_http_status: r.failure_http_status,
+        import_id: r.import_id,
+        payload,
+        summary: summary(r)?,
+    })
+}
+
+pub async fn counts(app: &App) -> Result<Vec<StatusCount>> {
+    store::events::counts(&app.pool)
+        .await?
+        .into_iter()
+        .map(|(lane_id, status, count)| {
+            Ok(StatusCount {
+                lane_id,
+                status: status_of(&status)?,
+                count,
+            })
+        })
+        .collect()
+}

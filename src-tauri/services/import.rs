@@ -1,0 +1,710 @@
+//! Event import: NDJSON, a JSON array, or CSV. One file is one transaction: if any record is
+//! invalid or conflicts with a stored event, nothing is imported and every problem is listed (the
+//! first 100, then a count). NDJSON and CSV stream, so memory stays bounded for any file size.
+
+use super::Progress;
+use crate::app::App;
+use crate::domain::event::{self, NewEvent, FIELDS};
+use crate::error::{Error, Result};
+use crate::store;
+use crate::store::events::Inserted;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+/// A line (or CSV record) longer than this is refused rather than buffered.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+/// How many problems are listed; the rest are counted.
+pub const MAX_LISTED: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "bindings/")]
+pub enum Format {
+    Ndjson,
+    Json,
+    Csv,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Ndjson => "ndjson",
+            Format::Json => "json",
+            Format::Csv => "csv",
+        }
+    }
+    pub fn from_extension(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Format::parse(&ext)
+    }
+}
+
+/// One problem in an import file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct ImportIssue {
+    /// 1-based line of the record (for CSV, the line the record starts on).
+    pub line: u64,
+    /// 1-based column: the character for JSON syntax errors, the cell for CSV.
+    pub column: Option<u64>,
+    /// The record's field, e.g. `payload` or `failure.http_status`; empty for the whole record.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ImportIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}", self.line)?;
+        if let Some(c) = self.column {
+            write!(f, ", column {c}")?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ", field `{}`", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// The whole file was refused; nothing was imported.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct ImportRejected {
+    pub source: String,
+    /// The first problems, in file order (at most 100).
+    pub issues: Vec<ImportIssue>,
+    /// All problems, listed or not.
+    pub total: u64,
+}
+
+impl std::error::Error for ImportRejected {}
+
+impl fmt::Display for ImportRejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}: nothing imported; {} problem{} found:",
+            self.source,
+            self.total,
+            if self.total == 1 { "" } else { "s" }
+        )?;
+        for i in &self.issues {
+            writeln!(f, "  {}:{i}", self.source)?;
+        }
+        let more = self.total.saturating_sub(self.issues.len() as u64);
+        if more > 0 {
+            writeln!(f, "  ... and {more} more")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct ImportOutcome {
+    pub source: String,
+    pub format: Format,
+    /// `None` when the file added nothing (every record was already stored).
+    pub import_id: Option<i64>,
+    pub records: u64,
+    pub inserted: u64,
+    /// Records already stored with the same content.
+    pub unchanged: u64,
+    /// Of the inserted, how many have no external ID (the `external_id_missing` case).
+    pub missing_external_id: u64,
+    pub file_sha256: String,
+}
+
+struct Issues {
+    listed: Vec<ImportIssue>,
+    total: u64,
+}
+
+impl Issues {
+    fn push(&mut self, issue: ImportIssue) {
+        self.total += 1;
+        if self.listed.len() < MAX_LISTED {
+            self.listed.push(issue);
+        }
+    }
+}
+
+struct LaneInfo {
+    version: i64,
+    object: String,
+}
+
+/// The transaction and tallies of one import.
+struct Sink<'a> {
+    tx: sqlx::Transaction<'a, sqlx::Sqlite>,
+    lanes: HashMap<String, LaneInfo>,
+    import_id: i64,
+    now: String,
+    issues: Issues,
+    records: u64,
+    inserted: u64,
+    unchanged: u64,
+    missing_external_id: u64,
+}
+
+impl Sink<'_> {
+    /// Takes one parsed record (or the problems found parsing it).
+    async fn record(
+        &mut self,
+        line: u64,
+        value: Value,
+        columns: Option<&HashMap<String, u64>>,
+    ) -> Result<()> {
+        self.records += 1;
+        let col = |field: &str| {
+            columns.and_then(|c| c.get(field.split('.').next().unwrap_or(field)).copied())
+        };
+        let e = match event::validate(&value) {
+            Ok(e) => e,
+            Err(errs) => {
+                for fe in errs {
+                    self.issues.push(ImportIssue {
+                        line,
+                        column: col(&fe.field),
+                        field: fe.field,
+                        message: fe.message,
+                    });
+                }
+                return Ok(());
+            }
+        };
+        let Some(lane) = self.lanes.get(&e.lane_id) else {
+            self.issues.push(ImportIssue {
+                line,
+                column: col("lane_id"),
+                field: "lane_id".into(),
+                message: format!(
+                    "no lane `{}`; import its contract first (`lanes import FILE.yaml`)",
+                    e.lane_id
+                ),
+            });
+            return Ok(());
+        };
+        if lane.object != e.object {
+            self.issues.push(ImportIssue {
+                line,
+                column: col("object"),
+                field: "object".into(),
+                message: format!(
+                    "`{}`, but lane `{}` writes {}",
+                    e.object, e.lane_id, lane.object
+                ),
+            });
+            return Ok(());
+        }
+        let version = lane.version;
+        self.store(line, &e, version, col("event_key")).await
+    }
+
+    async fn store(
+        &mut self,
+        line: u64,
+        e: &NewEvent,
+        version: i64,
+        key_col: Option<u64>,
+    ) -> Result<()> {
+        match store::events::insert(&mut self.tx, e, version, self.import_id, &self.now).await? {
+            Inserted::New(_) => {
+                self.inserted += 1;
+                if e.external_id.is_none() {
+                    self.missing_external_id += 1;
+                }
+            }
+            Inserted::Same => self.unchanged += 1,
+            Inserted::Conflict(id, by_import) => self.issues.push(ImportIssue {
+                line,
+                column: key_col,
+                field: "event_key".into(),
+                message: if by_import == self.import_id {
+                    format!(
+                        "`{}` in lane `{}` appears earlier in this file with different content",
+                        e.event_key, e.lane_id
+                    )
+                } else {
+                    format!(
+                        "conflict: event `{}` in lane `{}` is already stored (event {id}, import #{by_import}) with different content; nothing was overwritten",
+                        e.event_key, e.lane_id
+                    )
+                },
+            }),
+        }
+        Ok(())
+    }
+
+    fn issue(&mut self, line: u64, column: Option<u64>, field: &str, message: String) {
+        self.issues.push(ImportIssue {
+            line,
+            column,
+            field: field.into(),
+            message,
+        });
+    }
+}
+
+/// Imports one file. `format` defaults to the file's extension.
+pub async fn import_file(
+    app: &App,
+    path: &Path,
+    format: Option<Format>,
+    progress: Arc<dyn Progress>,
+) -> Result<ImportOutcome> {
+    let format = match format.or_else(|| Format::from_extension(path)) {
+        Some(f) => f,
+        None => {
+            return Err(Error::InvalidInput(format!(
+                "cannot tell the format of {} from its name; pass --format ndjson, json or csv",
+                path.display()
+            )))
+        }
+    };
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let source = path.display().to_string();
+    import_reader(app, file, total, &source, format, progress).await
+}
+
+/// Imports from any reader (a file, or bytes in tests).
+pub async fn import_reader<R: Read + Send>(
+    app: &App,
+    reader: R,
+    total_bytes: u64,
+    source: &str,
+    format: Format,
+    progress: Arc<dyn Progress>,
+) -> Result<ImportOutcome> {
+    let lanes = store::lanes::current_objects(&app.pool)
+        .await?
+        .into_iter()
+        .map(|(id, version, object)| (id, LaneInfo { version, object }))
+        .collect();
+    let now = store::now_text();
+    let mut tx = app.pool.begin().await?;
+    let import_id = store::imports::begin(&mut tx, source, format.as_str(), &now).await?;
+    let mut sink = Sink {
+        tx,
+        lanes,
+        import_id,
+        now,
+        issues: Issues {
+            listed: Vec::new(),
+            total: 0,
+        },
+        records: 0,
+        inserted: 0,
+        unchanged: 0,
+        missing_external_id: 0,
+    };
+    let mut hashing = HashingReader {
+        inner: reader,
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    match format {
+        Format::Ndjson => read_ndjson(&mut hashing, &mut sink, total_bytes, &*progress).await?,
+        Format::Json => read_json(&mut hashing, &mut sink).await?,
+        Format::Csv => read_csv(&mut hashing, &mut sink, total_bytes, &*progress).await?,
+    }
+    // Drain whatever a parser left unread, so the file hash covers the whole file.
+    std::io::copy(&mut hashing, &mut std::io::sink())
+        .map_err(|e| Error::Io(format!("cannot read {source}: {e}")))?;
+    progress.report(hashing.bytes, total_bytes.max(hashing.bytes));
+    let file_sha256 = hex::encode(hashing.hasher.finalize());
+    if progress.cancelled() {
+        return Err(Error::Cancelled(format!(
+            "import of {source}; nothing was imported"
+        )));
+    }
+    if sink.issues.total > 0 {
+        // Dropping the transaction rolls it back: all or nothing.
+        return Err(Error::ImportRejected(ImportRejected {
+            source: source.into(),
+            issues: sink.issues.listed,
+            total: sink.issues.total,
+        }));
+    }
+    let mut outcome = ImportOutcome {
+        source: source.into(),
+        format,
+        import_id: None,
+        records: sink.records,
+        inserted: sink.inserted,
+        unchanged: sink.unchanged,
+        missing_external_id: sink.missing_external_id,
+        file_sha256: file_sha256.clone(),
+    };
+    if sink.inserted > 0 {
+        store::imports::finish(
+            &mut sink.tx,
+            import_id,
+            &file_sha256,
+            sink.records as i64,
+            sink.inserted as i64,
+            sink.unchanged as i64,
+        )
+        .await?;
+        sink.tx.commit().await?;
+        outcome.import_id = Some(import_id);
+    }
+    Ok(outcome)
+}
+
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// 1-based column of a byte offset within a line, counted in characters.
+fn char_column(line: &[u8], byte_offset: usize) -> u64 {
+    let prefix = &line[..byte_offset.min(line.len())];
+    (String::from_utf8_lossy(prefix).chars().count() + 1) as u64
+}
+
+async fn read_ndjson<R: Read>(
+    r: &mut R,
+    sink: &mut Sink<'_>,
+    total: u64,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let mut reader = BufReader::with_capacity(1 << 16, r);
+    let mut buf = Vec::with_capacity(4096);
+    let mut line_no = 0u64;
+    let mut done = 0u64;
+    loop {
+        buf.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::Io(format!("read error at line {}: {e}", line_no + 1)))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        done += n as u64;
+        if buf.len() > MAX_LINE_BYTES && !buf.ends_with(b"\n") {
+            sink.issue(
+                line_no,
+                None,
+                "",
+                format!("line is longer than {} bytes", MAX_LINE_BYTES),
+            );
+            // Skip the rest of the overlong line without buffering it.
+            let mut rest = Vec::new();
+            loop {
+                rest.clear();
+                let m = (&mut reader)
+                    .take(1 << 16)
+                    .read_until(b'\n', &mut rest)
+                    .map_err(|e| Error::Io(format!("read error at line {line_no}: {e}")))?;
+                done += m as u64;
+                if m == 0 || rest.ends_with(b"\n") {
+                    break;
+                }
+            }
+            continue;
+        }
+        let line = trim_eol(&buf);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if let Err(e) = std::str::from_utf8(line) {
+            let col = char_column(line, e.valid_up_to());
+            sink.issue(line_no, Some(col), "", "not valid UTF-8 text".into());
+            continue;
+        }
+        match serde_json::from_slice::<Value>(line) {
+            Ok(v) => sink.record(line_no, v, None).await?,
+            Err(e) => sink.issue(
+                line_no,
+                Some(e.column() as u64),
+                "",
+                format!("malformed JSON: {}", json_reason(&e)),
+            ),
+        }
+        if line_no.is_multiple_of(4096) {
+            progress.report(done, total);
+            if progress.cancelled() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn trim_eol(buf: &[u8]) -> &[u8] {
+    let mut s = buf;
+    if let Some(rest) = s.strip_suffix(b"\n") {
+        s = rest;
+    }
+    if let Some(rest) = s.strip_suffix(b"\r") {
+        s = rest;
+    }
+    s
+}
+
+/// serde_json's message without its trailing " at line X column Y".
+fn json_reason(e: &serde_json::Error) -> String {
+    let m = e.to_string();
+    match m.rfind(" at line ") {
+        Some(i) => m[..i].to_string(),
+        None => m,
+    }
+}
+
+/// A JSON array is parsed whole (it has no record boundaries to stream on); each element's line
+/// is found from its position in the text.
+async fn read_json<R: Read>(r: &mut R, sink: &mut Sink<'_>) -> Result<()> {
+    let mut bytes = Vec::new();
+    r.read_to_end(&mut bytes)
+        .map_err(|e| Error::Io(format!("read error: {e}")))?;
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, col) = line_col(&bytes, e.valid_up_to());
+            sink.issue(line, Some(col), "", "not valid UTF-8 text".into());
+            return Ok(());
+        }
+    };
+    let elements: Vec<&serde_json::value::RawValue> = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            let msg = if e.classify() == serde_json::error::Category::Data {
+                "the file must be a JSON array of event objects".to_string()
+            } else {
+                format!("malformed JSON: {}", json_reason(&e))
+            };
+            sink.issue(e.line() as u64, Some(e.column() as u64), "", msg);
+            return Ok(());
+        }
+    };
+    for raw in elements {
+        let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+        let (line, _) = line_col(&bytes, offset);
+        match serde_json::from_str::<Value>(raw.get()) {
+            Ok(v) => sink.record(line, v, None).await?,
+            Err(e) => sink.issue(
+                line,
+                None,
+                "",
+                format!("malformed JSON: {}", json_reason(&e)),
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn line_col(bytes: &[u8], offset: usize) -> (u64, u64) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    (line, char_column(&bytes[line_start..], offset - line_start))
+}
+
+/// CSV: a header row with DESIGN's field names; `payload` (and `failure`, if used) hold JSON
+/// text. Spreadsheet-friendly flat columns `failure_code`, `failure_message` and
+/// `failure_http_status` are accepted instead of `failure`.
+async fn read_csv<R: Read>(
+    r: &mut R,
+    sink: &mut Sink<'_>,
+    total: u64,
+    progress: &dyn Progress,
+) -> Result<()> {
+    const FLAT_FAILURE: [&str; 3] = ["failure_code", "failure_message", "failure_http_status"];
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(r);
+    let mut record = csv::ByteRecord::new();
+    let header = match rdr.read_byte_record(&mut record) {
+        Ok(true) => record.clone(),
+        Ok(false) => {
+            sink.issue(
+                1,
+                None,
+                "",
+                "the file is empty; a CSV import needs a header row".into(),
+            );
+            return Ok(());
+        }
+        Err(e) => {
+            sink.issue(1, None, "", format!("unreadable CSV header: {e}"));
+            return Ok(());
+        }
+    };
+    let mut names: Vec<String> = Vec::new();
+    let mut columns: HashMap<String, u64> = HashMap::new();
+    let mut header_ok = true;
+    for (i, h) in header.iter().enumerate() {
+        let col = i as u64 + 1;
+        let name = match std::str::from_utf8(h) {
+            Ok(s) => s.trim().trim_start_matches('\u{feff}').to_string(),
+            Err(_) => {
+                sink.issue(1, Some(col), "", "header cell is not valid UTF-8".into());
+                header_ok = false;
+                continue;
+            }
+        };
+        if !FIELDS.contains(&name.as_str()) && !FLAT_FAILURE.contains(&name.as_str()) {
+            sink.issue(
+                1,
+                Some(col),
+                &name,
+                format!("unknown column (expected: {})", FIELDS.join(", ")),
+            );
+            header_ok = false;
+        } else if columns.insert(name.clone(), col).is_some() {
+            sink.issue(1, Some(col), &name, "column appears twice".into());
+            header_ok = false;
+        }
+        names.push(name);
+    }
+    if columns.contains_key("failure") && FLAT_FAILURE.iter().any(|f| columns.contains_key(*f)) {
+        sink.issue(1, None, "failure", "use either a `failure` JSON column or failure_code/failure_message/failure_http_status, not both".into());
+        header_ok = false;
+    }
+    if !header_ok {
+        return Ok(());
+    }
+    // Field errors name the `failure` column, or failure_code when the flat form is used.
+    let mut err_columns = columns.clone();
+    if let Some(c) = columns.get("failure_code") {
+        err_columns.insert("failure".into(), *c);
+    }
+    let mut n = 0u64;
+    loop {
+        let next_line = rdr.position().line();
+        match rdr.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let at = e.position().map_or(next_line, |p| p.line());
+                sink.issue(at, None, "", format!("malformed CSV: {e}"));
+                // A CSV syntax error leaves the reader at an unknown place: stop here.
+                return Ok(());
+            }
+        }
+        n += 1;
+        let line = record.position().map_or(next_line, |p| p.line());
+        if record.as_slice().len() > MAX_LINE_BYTES {
+            sink.issue(
+                line,
+                None,
+                "",
+                format!("record is longer than {MAX_LINE_BYTES} bytes"),
+            );
+            continue;
+        }
+        if record.len() != names.len() {
+            sink.issue(
+                line,
+                None,
+                "",
+                format!("has {} cells, the header has {}", record.len(), names.len()),
+            );
+            continue;
+        }
+        let mut obj = Map::new();
+        let mut failure = Map::new();
+        let mut cell_errors = false;
+        for (i, cell) in record.iter().enumerate() {
+            let col = i as u64 + 1;
+            let name = names[i].as_str();
+            let text = match std::str::from_utf8(cell) {
+                Ok(t) => t,
+                Err(_) => {
+                    sink.issue(line, Some(col), name, "not valid UTF-8 text".into());
+                    cell_errors = true;
+                    continue;
+                }
+            };
+            if text.is_empty() {
+                continue;
+            }
+            match name {
+                "payload" | "failure" => match serde_json::from_str::<Value>(text) {
+                    Ok(v) => {
+                        obj.insert(name.into(), v);
+                    }
+                    Err(e) => {
+                        sink.issue(
+                            line,
+                            Some(col),
+                            name,
+                            format!("malformed JSON in the cell: {}", json_reason(&e)),
+                        );
+                        cell_errors = true;
+                    }
+                },
+                "failure_code" => {
+                    failure.insert("code".into(), Value::String(text.into()));
+                }
+                "failure_message" => {
+                    failure.insert("message".into(), Value::String(text.into()));
+                }
+                "failure_http_status" => match text.trim().parse::<u64>() {
+                    Ok(v) => {
+                        failure.insert("http_status".into(), Value::from(v));
+                    }
+                    Err(_) => {
+                        sink.issue(
+                            line,
+                            Some(col),
+                            "failure.http_status",
+                            format!("`{text}` is not a number"),
+                        );
+                        cell_errors = true;
+                    }
+                },
+                _ => {
+                    obj.insert(name.into(), Value::String(text.into()));
+                }
+            }
+        }
+        if cell_errors {
+            continue;
+        }
+        if !failure.is_empty() {
+            obj.insert("failure".into(), Value::Object(failure));
+        }
+        sink.record(line, Value::Object(obj), Some(&err_columns))
+            .await?;
+        if n.is_multiple_of(4096) {
+            progress.report(rdr.position().byte(), total);
+            if progress.cancelled() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! Orchestration, one file per use case: the only callers of the store (and later of the
+//! Salesforce client and the keychain). The CLI and the desktop commands call these and nothing
+//! below them.
+
+pub mod events;
+pub mod import;
+pub mod lanes;
+
+/// Reports progress of long work and asks whether to stop. The CLI draws a bar; the desktop
+/// forwards it to the window.
+pub trait Progress: Send + Sync {
+    fn report(&self, done: u64, total: u64);
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// For callers that want no progress.
+pub struct NoProgress;
+impl Progress for NoProgress {
+    fn report(&self, _done: u64, _total: u64) {}
+}

@@ -1,0 +1,152 @@
+use super::Result;
+use crate::domain::event::{format_time, NewEvent};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+
+pub enum Inserted {
+    New(i64),
+    /// The same key with the same content is already stored.
+    Same,
+    /// The same key with different content: `(existing id, import that brought it)`.
+    Conflict(i64, i64),
+}
+
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    e: &NewEvent,
+    lane_version: i64,
+    import_id: i64,
+    now: &str,
+) -> Result<Inserted> {
+    let hash = e.content_hash();
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO events (lane_id, lane_version, event_key, source_system, object, external_id, operation,
+                             payload, content_hash, status, failure_code, failure_message, failure_http_status,
+                             occurred_at, import_id, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (lane_id, event_key) DO NOTHING RETURNING id",
+    )
+    .bind(&e.lane_id)
+    .bind(lane_version)
+    .bind(&e.event_key)
+    .bind(&e.source_system)
+    .bind(&e.object)
+    .bind(&e.external_id)
+    .bind(e.operation.as_str())
+    .bind(e.payload_json())
+    .bind(&hash[..])
+    .bind(e.status.as_str())
+    .bind(e.failure.as_ref().map(|f| f.code.as_str()))
+    .bind(e.failure.as_ref().map(|f| f.message.as_str()))
+    .bind(e.failure.as_ref().and_then(|f| f.http_status).map(i64::from))
+    .bind(format_time(e.occurred_at))
+    .bind(import_id)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = id {
+        return Ok(Inserted::New(id));
+    }
+    let (id, existing, by_import): (i64, Vec<u8>, i64) = sqlx::query_as(
+        "SELECT id, content_hash, import_id FROM events WHERE lane_id = ? AND event_key = ?",
+    )
+    .bind(&e.lane_id)
+    .bind(&e.event_key)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(if existing == hash {
+        Inserted::Same
+    } else {
+        Inserted::Conflict(id, by_import)
+    })
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub lane_id: Option<String>,
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub id: i64,
+    pub lane_id: String,
+    pub lane_version: i64,
+    pub event_key: String,
+    pub source_system: String,
+    pub object: String,
+    pub external_id: Option<String>,
+    pub operation: String,
+    pub status: String,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub failure_http_status: Option<i64>,
+    pub occurred_at: String,
+    pub import_id: i64,
+    pub updated_at: String,
+    /// Only filled by `get`: listings leave the payload out.
+    pub payload: Option<String>,
+}
+
+const COLUMNS: &str =
+    "id, lane_id, lane_version, event_key, source_system, object, external_id, operation, status,
+    failure_code, failure_message, failure_http_status, occurred_at, import_id, updated_at";
+
+fn row(r: &SqliteRow, with_payload: bool) -> EventRow {
+    EventRow {
+        id: r.get("id"),
+        lane_id: r.get("lane_id"),
+        lane_version: r.get("lane_version"),
+        event_key: r.get("event_key"),
+        source_system: r.get("source_system"),
+        object: r.get("object"),
+        external_id: r.get("external_id"),
+        operation: r.get("operation"),
+        status: r.get("status"),
+        failure_code: r.get("failure_code"),
+        failure_message: r.get("failure_message"),
+        failure_http_status: r.get("failure_http_status"),
+        occurred_at: r.get("occurred_at"),
+        import_id: r.get("import_id"),
+        updated_at: r.get("updated_at"),
+        payload: if with_payload { r.get("payload") } else { None },
+    }
+}
+
+/// One keyset page: rows with `id > after`, in id order. The caller's next cursor is the last id.
+pub async fn page(
+    pool: &SqlitePool,
+    filter: &Filter,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<EventRow>> {
+    let mut q: QueryBuilder<Sqlite> =
+        QueryBuilder::new(format!("SELECT {COLUMNS} FROM events WHERE id > "));
+    q.push_bind(after);
+    if let Some(lane) = &filter.lane_id {
+        q.push(" AND lane_id = ").push_bind(lane);
+    }
+    if let Some(status) = &filter.status {
+        q.push(" AND status = ").push_bind(status);
+    }
+    q.push(" ORDER BY id LIMIT ").push_bind(limit);
+    let rows = q.build().fetch_all(pool).await?;
+    Ok(rows.iter().map(|r| row(r, false)).collect())
+}
+
+pub async fn get(pool: &SqlitePool, id: i64) -> Result<Option<EventRow>> {
+    let r = sqlx::query(&format!(
+        "SELECT {COLUMNS}, payload FROM events WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(r.as_ref().map(|r| row(r, true)))
+}
+
+/// `(lane_id, status, count)` for every non-empty pair.
+pub async fn counts(pool: &SqlitePool) -> Result<Vec<(String, String, i64)>> {
+    Ok(sqlx::query_as("SELECT lane_id, status, count(*) FROM events GROUP BY lane_id, status ORDER BY lane_id, status")
+        .fetch_all(pool)
+        .await?)
+}

@@ -1,0 +1,40 @@
+use super::Result;
+use sqlx::SqliteConnection;
+
+/// Creates the import row at the start of the transaction, so events can reference it.
+pub async fn begin(
+    conn: &mut SqliteConnection,
+    source_name: &str,
+    format: &str,
+    now: &str,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO imports (source_name, file_sha256, format, records, inserted, unchanged, imported_at)
+         VALUES (?, '', ?, 0, 0, 0, ?) RETURNING import_id",
+    )
+    .bind(source_name)
+    .bind(format)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn finish(
+    conn: &mut SqliteConnection,
+    import_id: i64,
+    file_sha256: &str,
+    records: i64,
+    inserted: i64,
+    unchanged: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE imports SET file_sha256 = ?, records = ?, inserted = ?, unchanged = ? WHERE import_id = ?")
+        .bind(file_sha256)
+        .bind(records)
+        .bind(inserted)
+        .bind(unchanged)
+        .bind(import_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! The local SQLite store: WAL, `synchronous=FULL`, a busy timeout, foreign keys on, migrations
+//! embedded and applied at open. SQL lives here, one file per table group.
+
+pub mod events;
+pub mod imports;
+pub mod lanes;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {source}")]
+    Open { path: String, source: sqlx::Error },
+    #[error("cannot create the folder for the database {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Another process (the desktop app and a CLI at once) may hold the write lock; wait rather than
+/// fail with "database is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub async fn open(path: &Path) -> Result<SqlitePool> {
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true)
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+    sqlx::migrate!("./migrations").run(&pool).await?;
+    Ok(pool)
+}
+
+/// Current UTC time in the store's fixed-width text form.
+pub fn now_text() -> String {
+    crate::domain::event::format_time(chrono::Utc::now())
+}

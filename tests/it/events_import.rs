@@ -1,0 +1,408 @@
+//! Event import and the queue listing through the CLI, on real SQLite files.
+
+use crate::common::*;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+fn env_with_lane() -> Env {
+    let env = Env::new();
+    env.import_reference_lane();
+    env
+}
+
+#[test]
+fn ten_thousand_events_import_and_reimport_adds_nothing() {
+    let env = env_with_lane();
+    let file = env.write("big.ndjson", ndjson(0..10_000));
+    let r = env.json(&["events", "import", &file]);
+    assert_eq!(r["inserted"], 10_000, "every valid event is stored");
+    assert_eq!(r["records"], 10_000);
+    assert_eq!(env.event_total(), 10_000);
+
+    let again = env.run(&["events", "import", &file]);
+    assert_eq!(
+        again.code, 0,
+        "re-importing is not an error: {}",
+        again.stderr
+    );
+    assert!(
+        again
+            .stdout
+            .contains("nothing new; all 10000 records are already present"),
+        "a re-import says it added nothing: {}",
+        again.stdout
+    );
+    assert_eq!(env.event_total(), 10_000, "re-import adds 0 events");
+    let j = env.json(&["events", "import", &file]);
+    assert_eq!(
+        (j["inserted"].as_u64(), j["unchanged"].as_u64()),
+        (Some(0), Some(10_000))
+    );
+    assert!(
+        j["import_id"].is_null(),
+        "a no-op import leaves no import record"
+    );
+}
+
+#[test]
+fn malformed_json_on_line_37_imports_nothing_and_names_the_line() {
+    let env = env_with_lane();
+    let mut lines: Vec<String> = ndjson(0..60).lines().map(String::from).collect();
+    lines[36] = r#"{"lane_id": "account_sync_north_america", "event_key": "evt-x",,}"#.into();
+    let file = env.write("bad.ndjson", lines.join("\n"));
+    let stderr = env.fails(&["events", "import", &file], 1);
+    assert!(
+        stderr.contains("bad.ndjson:line 37, column 64: malformed JSON"),
+        "the error names line 37 and the column: {stderr}"
+    );
+    assert!(stderr.contains("nothing imported; 1 problem"), "{stderr}");
+    assert_eq!(env.event_total(), 0, "one bad line rejects the whole file");
+}
+
+#[test]
+fn every_problem_is_listed_up_to_100_then_counted() {
+    let env = env_with_lane();
+    let mut s = String::new();
+    for i in 0..150 {
+        let mut e = event_json(i);
+        e["status"] = json!("pending");
+        s.push_str(&e.to_string());
+        s.push('\n');
+    }
+    let file = env.write("many.ndjson", s);
+    let r = env.run(&["events", "import", &file, "--json"]);
+    assert_eq!(r.code, 1);
+    let v: Value = serde_json::from_str(&r.stdout).expect("errors as JSON with --json");
+    assert_eq!(v["kind"], "invalid_input", "scripts branch on kind");
+    assert_eq!(v["total"], 150, "every problem is counted");
+    assert_eq!(
+        v["issues"].as_array().map(Vec::len),
+        Some(100),
+        "the first 100 are listed"
+    );
+    assert_eq!(v["issues"][0]["line"], 1);
+    assert_eq!(v["issues"][0]["field"], "status");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("... and 50 more"),
+        "the text says how many more"
+    );
+}
+
+#[test]
+fn each_bad_record_gets_a_clear_error() {
+    let env = env_with_lane();
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "unknown lane",
+            json!({"lane_id": "no_such_lane"}),
+            "field `lane_id`: no lane `no_such_lane`",
+        ),
+        (
+            "bad status",
+            json!({"status": "replayed"}),
+            "field `status`: `replayed` is not failed or blocked",
+        ),
+        (
+            "payload not an object",
+            json!({"payload": "Name=Acme"}),
+            "field `payload`: must be a JSON object, not text",
+        ),
+        (
+            "wrong object",
+            json!({"object": "Contact"}),
+            "field `object`: `Contact`, but lane `account_sync_north_america` writes Account",
+        ),
+        (
+            "bad time",
+            json!({"occurred_at": "yesterday"}),
+            "field `occurred_at`: `yesterday` is not an RFC 3339 time",
+        ),
+        (
+            "bad http status",
+            json!({"failure": {"code": "X", "http_status": 1000}}),
+            "field `failure.http_status`: 1000 is not an HTTP status",
+        ),
+        (
+            "unknown field",
+            json!({"colour": "red"}),
+            "field `colour`: unknown field",
+        ),
+    ];
+    for (what, patch, want) in cases {
+        let mut e = event_json(1);
+        for (k, v) in patch.as_object().expect("patch object") {
+            e[k] = v.clone();
+        }
+        let file = env.write("one.ndjson", format!("{}\n{}\n", event_json(0), e));
+        let stderr = env.fails(&["events", "import", &file], 1);
+        assert!(
+            stderr.contains(&format!("line 2, {want}")),
+            "{what}: expected `line 2, {want}` in: {stderr}"
+        );
+    }
+    assert_eq!(
+        env.event_total(),
+        0,
+        "nothing from any rejected file is stored"
+    );
+}
+
+#[test]
+fn non_utf8_and_overlong_lines_are_refused() {
+    let env = env_with_lane();
+    let mut bytes = ndjson(0..2).into_bytes();
+    bytes.extend_from_slice(b"{\"lane_id\": \"\xff\xfe\"}\n");
+    let stderr = env.fails(&["events", "import", &env.write("latin1.ndjson", bytes)], 1);
+    assert!(
+        stderr.contains("line 3, column 14: not valid UTF-8 text"),
+        "{stderr}"
+    );
+
+    let mut long = ndjson(0..1);
+    let mut e = event_json(1);
+    e["payload"]["Description"] = json!("x".repeat(1024 * 1024 + 10));
+    long.push_str(&e.to_string());
+    long.push('\n');
+    long.push_str(&ndjson(2..3));
+    let stderr = env.fails(&["events", "import", &env.write("long.ndjson", long)], 1);
+    assert!(
+        stderr.contains("line 2: line is longer than 1048576 bytes"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("line 3"),
+        "the line after an overlong one is read normally: {stderr}"
+    );
+    assert_eq!(env.event_total(), 0);
+}
+
+#[test]
+fn conflicting_payload_is_reported_never_overwritten() {
+    let env = env_with_lane();
+    env.ok(&["events", "import", &env.write("a.ndjson", ndjson(0..10))]);
+    let mut changed = event_json(4);
+    changed["payload"]["Tier__c"] = json!("Platinum");
+    let file = env.write("b.ndjson", format!("{}\n{}\n", event_json(10), changed));
+    let stderr = env.fails(&["events", "import", &file], 1);
+    assert!(
+        stderr.contains("line 2, field `event_key`: conflict: event `evt-000004` in lane `account_sync_north_america` is already stored"),
+        "the conflict names the event: {stderr}"
+    );
+    assert_eq!(
+        env.event_total(),
+        10,
+        "evt-10 was not imported either: all or nothing"
+    );
+    let listed = env.json(&["events", "list", "--limit", "10"]);
+    let id = listed[4]["id"].to_string();
+    let shown = env.json(&["events", "show", &id]);
+    assert_eq!(
+        shown["payload"]["Tier__c"], "Silver",
+        "the stored payload is untouched"
+    );
+
+    // The same key twice in one file with different content is a conflict too.
+    let mut twin = event_json(20);
+    twin["payload"]["Name"] = json!("Other");
+    let stderr = env.fails(
+        &[
+            "events",
+            "import",
+            &env.write("c.ndjson", format!("{}\n{}\n", event_json(20), twin)),
+        ],
+        1,
+    );
+    assert!(stderr.contains("line 2, field `event_key`: `evt-000020` in lane `account_sync_north_america` appears earlier in this file"), "{stderr}");
+}
+
+fn csv_row(cells: &[&str]) -> String {
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record(cells).expect("csv");
+    String::from_utf8(w.into_inner().expect("csv")).expect("utf8")
+}
+
+const CSV_HEADER: &[&str] = &[
+    "lane_id",
+    "event_key",
+    "source_system",
+    "object",
+    "external_id",
+    "operation",
+    "payload",
+    "status",
+    "failure_code",
+    "failure_message",
+    "failure_http_status",
+    "occurred_at",
+];
+
+fn csv_event(i: usize, payload: &str) -> String {
+    csv_row(&[
+        LANE,
+        &format!("csv-{i}"),
+        "erp",
+        "Account",
+        &format!("BA-C{i}"),
+        "upsert",
+        payload,
+        "failed",
+        "REQUIRED_FIELD_MISSING",
+        "Required fields are missing: [Name]",
+        "400",
+        "2026-11-21T08:30:00Z",
+    ])
+}
+
+#[test]
+fn csv_imports_and_a_bad_cell_names_row_and_column() {
+    let env = env_with_lane();
+    let mut good = csv_row(CSV_HEADER);
+    for i in 0..5 {
+        // A comma and a newline inside the quoted cell (JSON whitespace), an escaped one inside the value.
+        good.push_str(&csv_event(
+            i,
+            "{\"Name\":\"Acme, Inc.\",\n\"Note\":\"multi\\nline\"}",
+        ));
+    }
+    let r = env.json(&["events", "import", &env.write("ok.csv", &good)]);
+    assert_eq!(
+        r["inserted"], 5,
+        "CSV rows with quoted commas and newlines import"
+    );
+    let shown = env.json(&[
+        "events",
+        "show",
+        &env.json(&["events", "list"])[0]["id"].to_string(),
+    ]);
+    assert_eq!(
+        shown["failure_http_status"], 400,
+        "flat failure columns become the failure"
+    );
+    assert_eq!(shown["payload"]["Note"], "multi\nline");
+
+    let mut bad = csv_row(CSV_HEADER);
+    bad.push_str(&csv_event(10, r#"{"Name":"ok"}"#));
+    bad.push_str(&csv_event(11, r#"{"Name":"ok"}"#));
+    bad.push_str(&csv_event(12, r#"{"Name": broken}"#));
+    let stderr = env.fails(&["events", "import", &env.write("bad.csv", bad)], 1);
+    assert!(
+        stderr.contains("bad.csv:line 4, column 7, field `payload`: malformed JSON in the cell"),
+        "row and column named: {stderr}"
+    );
+
+    let mut hdr = csv_row(&["lane_id", "event_key", "colour"]);
+    hdr.push_str(&csv_row(&["a", "b", "c"]));
+    let stderr = env.fails(&["events", "import", &env.write("hdr.csv", hdr)], 1);
+    assert!(
+        stderr.contains("line 1, column 3, field `colour`: unknown column"),
+        "{stderr}"
+    );
+    assert_eq!(env.event_total(), 5);
+}
+
+#[test]
+fn json_array_format_names_element_lines() {
+    let env = env_with_lane();
+    let mut bad = event_json(2);
+    bad["payload"] = json!(42);
+    let text = serde_json::to_string_pretty(&json!([event_json(1), bad])).expect("json");
+    // Each element of a pretty-printed array opens on a line of its own: `  {`.
+    let starts: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| *l == "  {")
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(starts.len(), 2, "test set-up: two elements");
+    let stderr = env.fails(&["events", "import", &env.write("arr.json", &text)], 1);
+    let want = format!(
+        "line {}, field `payload`: must be a JSON object, not a number",
+        starts[1]
+    );
+    assert!(
+        stderr.contains(&want),
+        "the error names the element's first line: want `{want}` in {stderr}"
+    );
+    let good = serde_json::to_string(&json!([event_json(1), event_json(2)])).expect("json");
+    assert_eq!(
+        env.json(&["events", "import", &env.write("ok.json", good)])["inserted"],
+        2
+    );
+}
+
+#[test]
+fn missing_external_id_is_stored_and_flagged() {
+    let env = env_with_lane();
+    let mut e = event_json(1);
+    e.as_object_mut().expect("object").remove("external_id");
+    let r = env.json(&["events", "import", &env.write("x.ndjson", format!("{e}\n"))]);
+    assert_eq!(r["missing_external_id"], 1, "the import reports the flag");
+    let listed = env.json(&["events", "list"]);
+    assert_eq!(listed[0]["external_id_missing"], true, "the queue flags it");
+    assert!(listed[0]["external_id"].is_null());
+}
+
+#[test]
+fn keyset_pages_cover_10000_events_without_repeats_or_gaps() {
+    let env = env_with_lane();
+    env.ok(&[
+        "events",
+        "import",
+        &env.write("big.ndjson", ndjson(0..10_000)),
+    ]);
+    for (filter, expected) in [
+        (vec![], 10_000usize),
+        (vec!["--status", "blocked"], 2_000),
+        (vec!["--lane", LANE, "--status", "failed"], 8_000),
+    ] {
+        let mut seen = BTreeSet::new();
+        let mut after: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let mut args = vec!["events", "list", "--limit", "700"];
+            args.extend(filter.iter().copied());
+            let a;
+            if let Some(c) = &after {
+                a = c.clone();
+                args.push("--after");
+                args.push(&a);
+            }
+            let page = env.json(&args);
+            let rows = page.as_array().expect("a listing is an array");
+            if rows.is_empty() {
+                break;
+            }
+            pages += 1;
+            let mut last = 0;
+            for r in rows {
+                let id = r["id"].as_i64().expect("id");
+                assert!(id > last, "ids ascend within a page");
+                last = id;
+                assert!(seen.insert(id), "event {id} appears on two pages");
+                if let Some(s) = filter.iter().position(|f| *f == "--status") {
+                    assert_eq!(r["status"], filter[s + 1], "the filter holds on every row");
+                }
+            }
+            after = Some(last.to_string());
+        }
+        assert_eq!(
+            seen.len(),
+            expected,
+            "every matching event is on some page ({filter:?})"
+        );
+        assert_eq!(pages, expected.div_ceil(700), "pages of 700");
+        if filter.is_empty() {
+            let (min, max) = (*seen.first().expect("min"), *seen.last().expect("max"));
+            assert_eq!(
+                (max - min + 1) as usize,
+                seen.len(),
+                "no gaps in the unfiltered id range"
+            );
+        }
+    }
+    let stderr = env.fails(&["events", "list", "--after", "abc"], 1);
+    assert!(stderr.contains("`abc` is not a cursor"), "{stderr}");
+}
