@@ -1,6 +1,7 @@
 //! The top-level error. Across IPC and in `--json` output an error is `{kind, message}`; the UI
 //! and scripts branch on `kind`, never on the message text.
 
+use crate::keychain::KeychainError;
 use crate::services::import::ImportRejected;
 use crate::store::StoreError;
 use serde::Serialize;
@@ -22,6 +23,8 @@ pub enum Error {
     Io(String),
     #[error("cancelled: {0}")]
     Cancelled(String),
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -34,6 +37,8 @@ pub enum ErrorKind {
     InvalidInput,
     NotFound,
     Cancelled,
+    /// No Secret Service is running, or it is locked: the message says how to start or unlock it.
+    KeychainUnavailable,
     /// Something on this machine failed (disk, database); retrying may help.
     Internal,
 }
@@ -54,7 +59,14 @@ impl Error {
             }
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Cancelled(_) => ErrorKind::Cancelled,
-            Error::Store(_) | Error::Io(_) => ErrorKind::Internal,
+            Error::Keychain(KeychainError::Unavailable(_) | KeychainError::Locked(_)) => {
+                ErrorKind::KeychainUnavailable
+            }
+            Error::Keychain(KeychainError::NotFound(_)) => ErrorKind::NotFound,
+            Error::Keychain(KeychainError::Refused(_)) => ErrorKind::InvalidInput,
+            Error::Store(_) | Error::Io(_) | Error::Keychain(KeychainError::Task(_)) => {
+                ErrorKind::Internal
+            }
         }
     }
 

@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod domain;
 pub mod error;
+pub mod keychain;
 pub mod services;
 pub mod store;
 

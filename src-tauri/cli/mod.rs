@@ -36,6 +36,25 @@ pub enum Command {
     /// Failed and blocked events.
     #[command(subcommand)]
     Events(EventsCmd),
+    /// Integration-user secrets, kept in the OS keychain only.
+    #[command(subcommand)]
+    Credentials(CredentialsCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CredentialsCmd {
+    /// Store (or rotate) a lane's secret: an RSA private key in PEM for jwt_bearer, the consumer
+    /// secret for client_credentials. Read from standard input or --from-file, never from an
+    /// argument (arguments end up in shell history and process listings).
+    Set {
+        lane: String,
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<PathBuf>,
+    },
+    /// Whether the keychain holds the lane's secret, and the last check.
+    Status { lane: String },
+    /// Remove a lane's secret from the keychain.
+    Delete { lane: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -199,6 +218,32 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
             }
             print!("{}", render::events(&page));
         }
+        Command::Credentials(CredentialsCmd::Set { lane, from_file }) => {
+            let secret = read_secret(from_file.as_deref())?;
+            let r = services::credentials::set(app, &lane, secret).await?;
+            if json {
+                return print_json(&r);
+            }
+            println!("secret for lane {} stored in the keychain (service replay-console, account {}; {})", r.lane_id, r.account, r.kind);
+        }
+        Command::Credentials(CredentialsCmd::Status { lane }) => {
+            let r = services::credentials::status(app, &lane).await?;
+            if json {
+                return print_json(&r);
+            }
+            print!("{}", render::credential_status(&r));
+        }
+        Command::Credentials(CredentialsCmd::Delete { lane }) => {
+            let existed = services::credentials::delete(app, &lane).await?;
+            if json {
+                return print_json(&serde_json::json!({ "lane_id": lane, "deleted": existed }));
+            }
+            if existed {
+                println!("secret for lane {lane} deleted from the keychain");
+            } else {
+                println!("lane {lane} had no secret in the keychain; nothing deleted");
+            }
+        }
         Command::Events(EventsCmd::Show { id }) => {
             let d = services::events::show(app, id).await?;
             if json {
@@ -208,6 +253,34 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Reads a secret from a file or standard input. It is never echoed, never logged, and the
+/// buffer it passed through is zeroized.
+fn read_secret(from_file: Option<&std::path::Path>) -> Result<crate::keychain::Secret> {
+    use std::io::Read;
+    let mut raw = zeroize::Zeroizing::new(Vec::new());
+    match from_file {
+        Some(p) => {
+            let mut f = std::fs::File::open(p)
+                .map_err(|e| Error::Io(format!("cannot open {}: {e}", p.display())))?;
+            f.read_to_end(&mut raw)
+                .map_err(|e| Error::Io(format!("cannot read {}: {e}", p.display())))?;
+        }
+        None => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("paste the secret, then press Ctrl-D:");
+            }
+            std::io::stdin()
+                .read_to_end(&mut raw)
+                .map_err(|e| Error::Io(format!("cannot read standard input: {e}")))?;
+        }
+    }
+    let text = std::str::from_utf8(&raw)
+        .map_err(|_| Error::InvalidInput("the secret is not UTF-8 text".into()))?;
+    Ok(crate::keychain::Secret::new(
+        text.trim_end_matches(['\n', '\r']).to_string(),
+    ))
 }
 
 /// A one-line progress indicator on stderr, drawn only on a terminal.

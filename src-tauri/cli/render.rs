@@ -1,5 +1,6 @@
 //! Text rendering for the terminal. JSON output never goes through here.
 
+use crate::services::credentials::CredentialStatus;
 use crate::services::events::{EventDetail, EventPage};
 use crate::services::import::ImportOutcome;
 use crate::services::lanes::{LaneChange, LaneDetail, LaneImported, LaneSummary};
@@ -64,13 +65,82 @@ pub fn lanes(lanes: &[LaneSummary]) -> String {
                 l.username
                     .clone()
                     .unwrap_or_else(|| "(no connection)".into()),
+                secret_cell(&l.credential),
+                check_cell(&l.credential),
             ]
         })
         .collect();
     table(
-        &["LANE", "VERSION", "TARGET", "INTEGRATION USER", "ACTS AS"],
+        &[
+            "LANE",
+            "VERSION",
+            "TARGET",
+            "INTEGRATION USER",
+            "ACTS AS",
+            "SECRET",
+            "LAST CHECK",
+        ],
         &rows,
     )
+}
+
+fn secret_cell(c: &CredentialStatus) -> String {
+    match c.present {
+        Some(true) => "present".into(),
+        Some(false) => "absent".into(),
+        None => "keychain unavailable".into(),
+    }
+}
+
+fn check_cell(c: &CredentialStatus) -> String {
+    match &c.last_check {
+        Some(k) if k.ok => format!("ok {}", k.at),
+        Some(k) => format!("FAILED {}", k.at),
+        None => "never".into(),
+    }
+}
+
+pub fn credential_status(c: &CredentialStatus) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "lane {}  keychain account {} (service replay-console)",
+        c.lane_id, c.account
+    );
+    let _ = writeln!(
+        out,
+        "  auth        {}",
+        c.auth.as_deref().unwrap_or("(no connection block)")
+    );
+    let _ = writeln!(out, "  secret      {}", secret_cell(c));
+    if let Some(e) = &c.keychain_error {
+        let _ = writeln!(out, "  keychain    {e}");
+    }
+    if let Some(at) = &c.set_at {
+        let _ = writeln!(out, "  set         {at}");
+    }
+    match &c.last_check {
+        Some(k) => {
+            let _ = writeln!(
+                out,
+                "  last check  {} {}{}{}",
+                if k.ok { "ok" } else { "FAILED" },
+                k.at,
+                k.acts_as
+                    .as_deref()
+                    .map(|u| format!(", acts as {u}"))
+                    .unwrap_or_default(),
+                k.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  last check  never");
+        }
+    }
+    out
 }
 
 pub fn lane_detail(d: &LaneDetail) -> String {

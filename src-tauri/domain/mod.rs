@@ -1,5 +1,6 @@
 //! Pure logic: no I/O, no Tauri, no sqlx, no reqwest. Time and fetched state come in as
 //! arguments, so every rule here is tested without a clock, a network or a database.
 
+pub mod audit;
 pub mod contract;
 pub mod event;

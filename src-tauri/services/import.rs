@@ -297,7 +297,9 @@ pub async fn import_reader<R: Read + Send>(
         .map(|(id, version, object)| (id, LaneInfo { version, object }))
         .collect();
     let now = store::now_text();
-    let mut tx = app.pool.begin().await?;
+    // IMMEDIATE: take the write lock now, so a concurrent writer waits instead of failing at
+    // the first insert.
+    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
     let import_id = store::imports::begin(&mut tx, source, format.as_str(), &now).await?;
     let mut sink = Sink {
         tx,
@@ -359,6 +361,24 @@ pub async fn import_reader<R: Read + Send>(
             sink.records as i64,
             sink.inserted as i64,
             sink.unchanged as i64,
+        )
+        .await?;
+        super::audit::record(
+            &mut sink.tx,
+            &crate::domain::audit::AuditDraft {
+                action: "events_imported".into(),
+                actor: super::audit::os_user(),
+                detail: serde_json::json!({
+                    "import_id": import_id,
+                    "source": source,
+                    "format": format.as_str(),
+                    "file_sha256": file_sha256,
+                    "records": sink.records,
+                    "inserted": sink.inserted,
+                    "unchanged": sink.unchanged,
+                }),
+                ..Default::default()
+            },
         )
         .await?;
         sink.tx.commit().await?;

@@ -1,6 +1,7 @@
 //! Lane contracts: import (versioned), list, show.
 
 use crate::app::App;
+use crate::domain::audit::AuditDraft;
 use crate::domain::contract::LaneContract;
 use crate::error::{Error, Result};
 use crate::store;
@@ -37,6 +38,8 @@ pub struct LaneSummary {
     pub username: Option<String>,
     pub instance_url: Option<String>,
     pub imported_at: String,
+    /// The integration user's secret: in the keychain or not, and the last check.
+    pub credential: super::credentials::CredentialStatus,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -81,21 +84,32 @@ pub async fn import_text(app: &App, yaml: &str, source_name: &str) -> Result<Lan
     let sha = hex::encode(Sha256::digest(json.as_bytes()));
     let lane_id = contract.lane_id().to_string();
     let now = store::now_text();
-    let (version, change) = match store::lanes::upsert_version(
-        &app.pool,
-        &lane_id,
-        &json,
-        yaml,
-        source_name,
-        &sha,
-        &now,
-    )
-    .await?
-    {
-        store::lanes::Upserted::Created(v) => (v, LaneChange::Created),
-        store::lanes::Upserted::NewVersion(v) => (v, LaneChange::NewVersion),
-        store::lanes::Upserted::Unchanged(v) => (v, LaneChange::Unchanged),
-    };
+    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let (version, change) =
+        match store::lanes::upsert_version(&mut tx, &lane_id, &json, yaml, source_name, &sha, &now)
+            .await?
+        {
+            store::lanes::Upserted::Created(v) => (v, LaneChange::Created),
+            store::lanes::Upserted::NewVersion(v) => (v, LaneChange::NewVersion),
+            store::lanes::Upserted::Unchanged(v) => (v, LaneChange::Unchanged),
+        };
+    if change != LaneChange::Unchanged {
+        super::audit::record(
+            &mut tx,
+            &AuditDraft {
+                action: "lane_imported".into(),
+                actor: super::audit::os_user(),
+                lane_id: Some(lane_id.clone()),
+                lane_version: Some(version),
+                integration_user: Some(contract.salesforce_lane.integration_user.0.clone()),
+                record_type: Some(contract.identity_policy.object.0.clone()),
+                detail: serde_json::json!({"source": source_name, "contract_sha256": sha, "change": change}),
+                ..AuditDraft::default()
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(LaneImported {
         lane_id,
         version,
@@ -124,21 +138,23 @@ fn unknown_lane(lane_id: &str) -> Error {
 
 pub async fn list(app: &App) -> Result<Vec<LaneSummary>> {
     let rows = store::lanes::list_current(&app.pool).await?;
-    rows.into_iter()
-        .map(|r| {
-            let c = parse_stored(&r.contract_json)?;
-            Ok(LaneSummary {
-                lane_id: r.lane_id,
-                version: r.version,
-                object: c.identity_policy.object.0,
-                external_id_field: c.identity_policy.external_id_field.0,
-                integration_user: c.salesforce_lane.integration_user.0,
-                username: c.connection.as_ref().map(|k| k.username.0.clone()),
-                instance_url: c.connection.as_ref().map(|k| k.instance_url.0.clone()),
-                imported_at: r.imported_at,
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let c = parse_stored(&r.contract_json)?;
+        let credential = super::credentials::status_of(app, &c).await?;
+        out.push(LaneSummary {
+            lane_id: r.lane_id,
+            version: r.version,
+            object: c.identity_policy.object.0.clone(),
+            external_id_field: c.identity_policy.external_id_field.0.clone(),
+            integration_user: c.salesforce_lane.integration_user.0.clone(),
+            username: c.connection.as_ref().map(|k| k.username.0.clone()),
+            instance_url: c.connection.as_ref().map(|k| k.instance_url.0.clone()),
+            imported_at: r.imported_at,
+            credential,
+        });
+    }
+    Ok(out)
 }
 
 pub async fn show(app: &App, lane_id: &str) -> Result<LaneDetail> {

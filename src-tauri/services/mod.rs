@@ -2,6 +2,8 @@
 //! Salesforce client and the keychain). The CLI and the desktop commands call these and nothing
 //! below them.
 
+pub mod audit;
+pub mod credentials;
 pub mod events;
 pub mod import;
 pub mod lanes;

@@ -1,5 +1,5 @@
 use super::Result;
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
 #[derive(Debug, Clone)]
 pub struct LaneVersionRow {
@@ -18,9 +18,9 @@ pub enum Upserted {
 }
 
 /// Stores a contract: a new lane, a new version of a changed lane, or nothing for an unchanged
-/// one. One transaction.
+/// one. Runs in the caller's transaction.
 pub async fn upsert_version(
-    pool: &SqlitePool,
+    tx: &mut SqliteConnection,
     lane_id: &str,
     contract_json: &str,
     source_yaml: &str,
@@ -28,7 +28,6 @@ pub async fn upsert_version(
     sha256: &str,
     now: &str,
 ) -> Result<Upserted> {
-    let mut tx = pool.begin().await?;
     let current: Option<(i64, String)> = sqlx::query_as(
         "SELECT v.version, v.sha256 FROM lanes l JOIN lane_versions v
            ON v.lane_id = l.lane_id AND v.version = l.current_version WHERE l.lane_id = ?",
@@ -73,7 +72,6 @@ pub async fn upsert_version(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(result)
 }
 

@@ -1,6 +1,8 @@
 //! The local SQLite store: WAL, `synchronous=FULL`, a busy timeout, foreign keys on, migrations
 //! embedded and applied at open. SQL lives here, one file per table group.
 
+pub mod audit;
+pub mod credentials;
 pub mod events;
 pub mod imports;
 pub mod lanes;

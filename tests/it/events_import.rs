@@ -406,3 +406,21 @@ fn keyset_pages_cover_10000_events_without_repeats_or_gaps() {
     let stderr = env.fails(&["events", "list", "--after", "abc"], 1);
     assert!(stderr.contains("`abc` is not a cursor"), "{stderr}");
 }
+
+#[test]
+fn the_demo_files_import_cleanly() {
+    let env = env_with_lane();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lane = root.join("examples/lane_contact_enrichment.yaml");
+    env.ok(&["lanes", "import", &lane.display().to_string()]);
+    let events = root.join("examples/demo_events.ndjson");
+    let r = env.json(&["events", "import", &events.display().to_string()]);
+    assert_eq!(
+        r["inserted"], 400,
+        "the README's demo data must import as it is"
+    );
+    assert!(
+        r["missing_external_id"].as_u64().unwrap_or(0) > 0,
+        "the demo shows the external_id_missing flag"
+    );
+}

@@ -1,0 +1,200 @@
+//! The OS keychain (Secret Service on Linux, Keychain on macOS, Credential Manager on Windows)
+//! through `keyring`. Secrets live only there: never in the database, a file, an environment
+//! variable, a log line or an error message. keyring calls block, so they run on the blocking
+//! pool.
+
+use std::fmt;
+use zeroize::Zeroizing;
+
+/// The keychain service every entry of ours is filed under.
+pub const SERVICE: &str = "replay-console";
+
+/// A secret in memory: zeroized on drop, `<redacted>` when printed, not serializable.
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    pub fn new(s: String) -> Secret {
+        Secret(Zeroizing::new(s))
+    }
+
+    /// The raw text, for the one place that must use it (signing, a token request).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeychainError {
+    #[error(
+        "no keychain: the Secret Service is not reachable ({0}). Start a desktop session with a keyring \
+         (GNOME Keyring or KWallet), or for a shell: `dbus-run-session -- bash`, then \
+         `gnome-keyring-daemon --unlock --components=secrets`. Secrets are never kept anywhere else."
+    )]
+    Unavailable(String),
+    #[error("the keychain is locked ({0}); unlock it (log in to the desktop session, or `gnome-keyring-daemon --unlock`) and try again")]
+    Locked(String),
+    #[error(
+        "no secret in the keychain for `{0}`; set it with `replay-console credentials set LANE`"
+    )]
+    NotFound(String),
+    #[error("the keychain refused the entry: {0}")]
+    Refused(String),
+    #[error("the keychain task failed: {0}")]
+    Task(String),
+}
+
+pub type Result<T> = std::result::Result<T, KeychainError>;
+
+/// Maps keyring's errors to ours without ever formatting a payload: `BadEncoding` carries the
+/// stored bytes, so only its name is used.
+fn map_err(account: &str, e: keyring::Error) -> KeychainError {
+    match e {
+        keyring::Error::NoEntry => KeychainError::NotFound(account.to_string()),
+        keyring::Error::NoStorageAccess(inner) => {
+            let m = inner.to_string();
+            if m.to_ascii_lowercase().contains("lock") {
+                KeychainError::Locked(m)
+            } else {
+                KeychainError::Unavailable(m)
+            }
+        }
+        keyring::Error::PlatformFailure(inner) => {
+            let m = inner.to_string();
+            let lower = m.to_ascii_lowercase();
+            if lower.contains("lock") {
+                KeychainError::Locked(m)
+            } else if lower.contains("dbus")
+                || lower.contains("d-bus")
+                || lower.contains("serviceunknown")
+                || lower.contains("no such file")
+                || lower.contains("connection")
+                || lower.contains("secret service")
+            {
+                KeychainError::Unavailable(m)
+            } else {
+                KeychainError::Refused(m)
+            }
+        }
+        keyring::Error::BadEncoding(_) => {
+            KeychainError::Refused("the stored entry is not UTF-8 text".into())
+        }
+        keyring::Error::TooLong(field, max) => {
+            KeychainError::Refused(format!("{field} is longer than {max}"))
+        }
+        keyring::Error::Invalid(field, why) => KeychainError::Refused(format!("{field}: {why}")),
+        keyring::Error::Ambiguous(_) => {
+            KeychainError::Refused(format!("several entries match `{account}`"))
+        }
+        other => KeychainError::Refused(other.to_string()),
+    }
+}
+
+/// A keychain that does not answer (a hung daemon, an unlock prompt nobody sees) must not hang
+/// the console.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    match tokio::time::timeout(TIMEOUT, tokio::task::spawn_blocking(f)).await {
+        Ok(joined) => joined.map_err(|e| KeychainError::Task(e.to_string()))?,
+        Err(_) => Err(KeychainError::Unavailable(format!(
+            "no answer within {} s",
+            TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+fn entry(account: &str) -> Result<keyring::Entry> {
+    keyring::Entry::new(SERVICE, account).map_err(|e| map_err(account, e))
+}
+
+/// Stores (or replaces) the secret of an account.
+pub async fn set(account: &str, secret: Secret) -> Result<()> {
+    let account = account.to_string();
+    blocking(move || {
+        entry(&account)?
+            .set_password(secret.expose())
+            .map_err(|e| map_err(&account, e))
+    })
+    .await
+}
+
+pub async fn get(account: &str) -> Result<Secret> {
+    let account = account.to_string();
+    blocking(move || {
+        let raw = entry(&account)?
+            .get_password()
+            .map_err(|e| map_err(&account, e))?;
+        Ok(Secret::new(raw))
+    })
+    .await
+}
+
+/// Whether an entry exists. Reads it (the Secret Service has no cheaper probe) and drops it.
+pub async fn exists(account: &str) -> Result<bool> {
+    match get(account).await {
+        Ok(_) => Ok(true),
+        Err(KeychainError::NotFound(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Deletes an entry; `false` when there was none.
+pub async fn delete(account: &str) -> Result<bool> {
+    let account = account.to_string();
+    blocking(move || match entry(&account)?.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(keyring::Error::NoEntry) => Ok(false),
+        Err(e) => Err(map_err(&account, e)),
+    })
+    .await
+}
+
+/// The account name of a lane's integration user: `<lane_id>/<integration_user>`.
+pub fn lane_account(lane_id: &str, integration_user: &str) -> String {
+    format!("{lane_id}/{integration_user}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("hunter2-canary".into());
+        assert_eq!(
+            format!("{s:?}"),
+            "<redacted>",
+            "Debug must not show the secret"
+        );
+        assert_eq!(
+            format!("{s}"),
+            "<redacted>",
+            "Display must not show the secret"
+        );
+        assert_eq!(s.expose(), "hunter2-canary", "the owner can still use it");
+    }
+
+    #[test]
+    fn account_names_follow_design() {
+        assert_eq!(
+            lane_account("account_sync_north_america", "sf_account_sync_app"),
+            "account_sync_north_america/sf_account_sync_app"
+        );
+    }
+}

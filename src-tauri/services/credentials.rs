@@ -1,0 +1,224 @@
+//! A lane's integration-user credential: the secret goes to the OS keychain and nowhere else;
+//! the database keeps only when it was set and how its last check went.
+
+use crate::app::App;
+use crate::domain::contract::{AuthFlow, LaneContract};
+use crate::error::{Error, Result};
+use crate::keychain::{self, KeychainError, Secret};
+use crate::services::lanes;
+use crate::store;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct CredentialSet {
+    pub lane_id: String,
+    /// The keychain entry: service `replay-console`, this account.
+    pub account: String,
+    /// What the secret is: an RSA private key (JWT bearer) or a client secret.
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct CheckResult {
+    pub ok: bool,
+    pub acts_as: Option<String>,
+    pub message: Option<String>,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct CredentialStatus {
+    pub lane_id: String,
+    pub account: String,
+    /// `connection.auth`, when the lane has a connection block.
+    pub auth: Option<String>,
+    /// Whether the keychain holds the secret; `None` when the keychain could not be asked.
+    pub present: Option<bool>,
+    /// Why the keychain could not be asked.
+    pub keychain_error: Option<String>,
+    pub set_at: Option<String>,
+    pub last_check: Option<CheckResult>,
+}
+
+fn account_of(contract: &LaneContract) -> String {
+    keychain::lane_account(
+        contract.lane_id(),
+        contract.salesforce_lane.integration_user.as_str(),
+    )
+}
+
+fn auth_of(contract: &LaneContract) -> Result<AuthFlow> {
+    contract.connection.as_ref().map(|c| c.auth).ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "lane `{}` has no `connection` block, so there is no way to know what kind of secret it needs",
+            contract.lane_id()
+        ))
+    })
+}
+
+/// Checks the secret's form for the lane's auth flow. Messages never quote the secret.
+pub fn check_form(auth: AuthFlow, secret: &Secret) -> Result<&'static str> {
+    if secret.is_empty() {
+        return Err(Error::InvalidInput("the secret is empty".into()));
+    }
+    match auth {
+        AuthFlow::JwtBearer => {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            use rsa::pkcs8::DecodePrivateKey;
+            let pem = secret.expose().trim();
+            let parsed = rsa::RsaPrivateKey::from_pkcs8_pem(pem).is_ok()
+                || rsa::RsaPrivateKey::from_pkcs1_pem(pem).is_ok();
+            if !parsed {
+                return Err(Error::InvalidInput(
+                    "the lane authenticates with jwt_bearer, so the secret must be an RSA private key in PEM \
+                     (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----); this one does not parse"
+                        .into(),
+                ));
+            }
+            Ok("rsa_private_key")
+        }
+        AuthFlow::ClientCredentials => {
+            if secret.expose().trim().contains(char::is_whitespace) {
+                return Err(Error::InvalidInput(
+                    "the lane authenticates with client_credentials, so the secret is the consumer secret: one word, no spaces or line breaks".into(),
+                ));
+            }
+            Ok("client_secret")
+        }
+    }
+}
+
+pub async fn set(app: &App, lane_id: &str, secret: Secret) -> Result<CredentialSet> {
+    let (_, contract) = lanes::contract(app, lane_id).await?;
+    let auth = auth_of(&contract)?;
+    let kind = check_form(auth, &secret)?;
+    let secret = if auth == AuthFlow::ClientCredentials {
+        Secret::new(secret.expose().trim().to_string())
+    } else {
+        secret
+    };
+    let account = account_of(&contract);
+    keychain::set(&account, secret).await?;
+    audit_credential(
+        app,
+        &contract,
+        "credential_set",
+        serde_json::json!({"account": account, "kind": kind}),
+    )
+    .await?;
+    store::credentials::record(
+        &app.pool,
+        &store::credentials::Record {
+            lane_id,
+            account: &account,
+            action: "set",
+            ok: None,
+            acts_as: None,
+            message: None,
+            at: &store::now_text(),
+        },
+    )
+    .await?;
+    Ok(CredentialSet {
+        lane_id: lane_id.to_string(),
+        account,
+        kind: kind.into(),
+    })
+}
+
+/// Removes the lane's secret; `false` when there was none.
+pub async fn delete(app: &App, lane_id: &str) -> Result<bool> {
+    let (_, contract) = lanes::contract(app, lane_id).await?;
+    let account = account_of(&contract);
+    let existed = keychain::delete(&account).await?;
+    if existed {
+        audit_credential(
+            app,
+            &contract,
+            "credential_deleted",
+            serde_json::json!({"account": account}),
+        )
+        .await?;
+        store::credentials::record(
+            &app.pool,
+            &store::credentials::Record {
+                lane_id,
+                account: &account,
+                action: "delete",
+                ok: None,
+                acts_as: None,
+                message: None,
+                at: &store::now_text(),
+            },
+        )
+        .await?;
+    }
+    Ok(existed)
+}
+
+/// Credential changes are audited too (who set or removed a lane's secret, and when; never what).
+async fn audit_credential(
+    app: &App,
+    contract: &LaneContract,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<()> {
+    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    crate::services::audit::record(
+        &mut tx,
+        &crate::domain::audit::AuditDraft {
+            action: action.into(),
+            actor: crate::services::audit::os_user(),
+            lane_id: Some(contract.lane_id().to_string()),
+            integration_user: Some(contract.salesforce_lane.integration_user.0.clone()),
+            detail,
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn status(app: &App, lane_id: &str) -> Result<CredentialStatus> {
+    let (_, contract) = lanes::contract(app, lane_id).await?;
+    status_of(app, &contract).await
+}
+
+pub(crate) async fn status_of(app: &App, contract: &LaneContract) -> Result<CredentialStatus> {
+    let lane_id = contract.lane_id();
+    let account = account_of(contract);
+    let (present, keychain_error) = match keychain::exists(&account).await {
+        Ok(p) => (Some(p), None),
+        Err(e @ (KeychainError::Unavailable(_) | KeychainError::Locked(_))) => {
+            (None, Some(e.to_string()))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let set_at = store::credentials::latest(&app.pool, lane_id, "set")
+        .await?
+        .map(|r| r.3);
+    let last_check = store::credentials::latest(&app.pool, lane_id, "check")
+        .await?
+        .map(|(ok, acts_as, message, at)| CheckResult {
+            ok: ok.unwrap_or(false),
+            acts_as,
+            message,
+            at,
+        });
+    Ok(CredentialStatus {
+        lane_id: lane_id.to_string(),
+        account,
+        auth: contract.connection.as_ref().map(|c| match c.auth {
+            AuthFlow::JwtBearer => "jwt_bearer".to_string(),
+            AuthFlow::ClientCredentials => "client_credentials".to_string(),
+        }),
+        present,
+        keychain_error,
+        set_at,
+        last_check,
+    })
+}

@@ -1,0 +1,43 @@
+use super::Result;
+use sqlx::SqlitePool;
+
+pub struct Record<'a> {
+    pub lane_id: &'a str,
+    pub account: &'a str,
+    pub action: &'a str,
+    pub ok: Option<bool>,
+    pub acts_as: Option<&'a str>,
+    pub message: Option<&'a str>,
+    pub at: &'a str,
+}
+
+pub async fn record(pool: &SqlitePool, r: &Record<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO credential_events (lane_id, account, action, ok, acts_as, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(r.lane_id)
+    .bind(r.account)
+    .bind(r.action)
+    .bind(r.ok)
+    .bind(r.acts_as)
+    .bind(r.message)
+    .bind(r.at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The newest event of each kind for a lane: `(action, ok, acts_as, message, at)`.
+pub async fn latest(
+    pool: &SqlitePool,
+    lane_id: &str,
+    action: &str,
+) -> Result<Option<(Option<bool>, Option<String>, Option<String>, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT ok, acts_as, message, at FROM credential_events WHERE lane_id = ? AND action = ? ORDER BY id DESC LIMIT 1",
+    )
+    .bind(lane_id)
+    .bind(action)
+    .fetch_optional(pool)
+    .await?)
+}

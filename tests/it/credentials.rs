@@ -1,0 +1,200 @@
+//! Integration-user secrets in the real Secret Service (CI runs the suite inside
+//! `dbus-run-session` with an unlocked gnome-keyring; see .ci/run).
+
+use crate::common::*;
+use std::process::Command;
+
+/// A lane of its own per test, so tests running at once never share a keychain entry.
+fn env_with_own_lane(tag: &str) -> (Env, String) {
+    let env = Env::new();
+    let lane = format!("kc_{tag}_{}", std::process::id());
+    let yaml = reference_contract().replace(
+        "lane_id: account_sync_north_america",
+        &format!("lane_id: {lane}"),
+    );
+    env.ok(&["lanes", "import", &env.write("lane.yaml", yaml)]);
+    (env, lane)
+}
+
+pub fn test_key_pem() -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/test_only_rsa_key.pem"),
+    )
+    .expect("tests/data/test_only_rsa_key.pem")
+}
+
+fn secret_tool_lists(account: &str) -> bool {
+    let out = Command::new("secret-tool")
+        .args([
+            "search",
+            "--all",
+            "service",
+            "replay-console",
+            "username",
+            account,
+        ])
+        .output()
+        .expect("secret-tool (libsecret-tools) is installed by .ci/setup");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    text.contains(&format!("attribute.username = {account}"))
+}
+
+#[test]
+fn set_status_and_delete_a_real_keychain_entry() {
+    let (env, lane) = env_with_own_lane("cycle");
+    let account = format!("{lane}/sf_account_sync_app");
+    let key = env.write("key.pem", test_key_pem());
+    let set = env.run(&["credentials", "set", &lane, "--from-file", &key, "--json"]);
+    assert_eq!(
+        set.code, 0,
+        "storing needs a running Secret Service: run the tests through .ci/run (dbus-run-session + gnome-keyring). stderr: {} stdout: {}",
+        set.stderr, set.stdout
+    );
+    assert!(
+        secret_tool_lists(&account),
+        "the entry is in the keyring daemon itself, under service replay-console"
+    );
+
+    let status = env.json(&["credentials", "status", &lane]);
+    assert_eq!(status["present"], true, "status reads the keychain");
+    assert!(
+        status["set_at"].is_string(),
+        "the set time is recorded (the secret is not)"
+    );
+    let lanes = env.json(&["lanes", "list"]);
+    assert_eq!(
+        lanes[0]["credential"]["present"], true,
+        "lanes list shows the credential status"
+    );
+
+    let del = env.json(&["credentials", "delete", &lane]);
+    assert_eq!(del["deleted"], true);
+    assert!(!secret_tool_lists(&account), "deleted from the daemon");
+    assert_eq!(
+        env.json(&["credentials", "status", &lane])["present"],
+        false
+    );
+    assert_eq!(
+        env.json(&["credentials", "delete", &lane])["deleted"],
+        false,
+        "a second delete finds nothing"
+    );
+}
+
+#[test]
+fn secret_from_stdin_and_rotation() {
+    let (env, lane) = env_with_own_lane("stdin");
+    let account = format!("{lane}/sf_account_sync_app");
+    for _ in 0..2 {
+        let mut child = Command::new(BIN)
+            .args([
+                "--db",
+                &env.db.display().to_string(),
+                "credentials",
+                "set",
+                &lane,
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(test_key_pem().as_bytes())
+            .expect("write the key");
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "a secret on stdin is stored (and stored again: rotation): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(secret_tool_lists(&account));
+    env.ok(&["credentials", "delete", &lane]);
+}
+
+#[test]
+fn a_secret_of_the_wrong_form_is_refused_and_not_stored() {
+    let (env, lane) = env_with_own_lane("form");
+    let account = format!("{lane}/sf_account_sync_app");
+    let bad = env.write("not-a-key.txt", "s3cr3t-but-not-a-pem-key");
+    let stderr = env.fails(&["credentials", "set", &lane, "--from-file", &bad], 1);
+    assert!(
+        stderr.contains("must be an RSA private key in PEM"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("s3cr3t"),
+        "the error never quotes the secret: {stderr}"
+    );
+    assert!(!secret_tool_lists(&account), "nothing was stored");
+}
+
+#[test]
+fn no_secret_service_is_a_clear_error_and_leaves_no_file() {
+    let (env, lane) = env_with_own_lane("nobus");
+    let before = files_under(env.dir.path());
+    // The key file is there, so the only thing missing is the keychain.
+    let key = env.write("key.pem", test_key_pem());
+    let before_key = files_under(env.dir.path());
+    let out = Command::new(BIN)
+        .args([
+            "--db",
+            &env.db.display().to_string(),
+            "credentials",
+            "set",
+            &lane,
+            "--from-file",
+            &key,
+            "--json",
+        ])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "no keychain is an error, never a fallback"
+    );
+    let reply: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON error");
+    assert_eq!(
+        reply["kind"], "keychain_unavailable",
+        "the UI and scripts can branch on it"
+    );
+    let msg = reply["message"].as_str().unwrap_or("");
+    assert!(
+        msg.contains("no keychain") && msg.contains("gnome-keyring-daemon --unlock"),
+        "says what is missing and how to start it: {msg}"
+    );
+    assert_eq!(
+        files_under(env.dir.path()),
+        before_key,
+        "no file appeared (no plaintext fallback)"
+    );
+    assert!(
+        before.len() < before_key.len(),
+        "test set-up: the key file was the only addition"
+    );
+    let db = std::fs::read(&env.db).expect("db");
+    assert!(
+        !db.windows(20)
+            .any(|w| w == &test_key_pem().as_bytes()[40..60]),
+        "nothing of the key reached the database"
+    );
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("console.db"))
+        .collect();
+    v.sort();
+    v
+}
