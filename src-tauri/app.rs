@@ -14,10 +14,13 @@ pub struct App {
 impl App {
     pub async fn open(db_path: &Path) -> Result<App> {
         let pool = crate::store::open(db_path).await?;
-        Ok(App {
+        let app = App {
             pool,
             db_path: db_path.to_path_buf(),
-        })
+        };
+        // Before anything else runs: intents left by a dead process become unknown_outcome.
+        crate::services::recovery::recover_orphans(&app).await?;
+        Ok(app)
     }
 
     pub async fn close(&self) {

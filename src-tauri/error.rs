@@ -25,6 +25,9 @@ pub enum Error {
     Cancelled(String),
     #[error(transparent)]
     Keychain(#[from] KeychainError),
+    /// The gate, a policy or the event's state refused the action; nothing was sent.
+    #[error("refused ({code}): {message}")]
+    Refused { code: String, message: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -37,6 +40,8 @@ pub enum ErrorKind {
     InvalidInput,
     NotFound,
     Cancelled,
+    /// A policy, the gate or the event's state said no; nothing was written.
+    Refused,
     /// No Secret Service is running, or it is locked: the message says how to start or unlock it.
     KeychainUnavailable,
     /// Something on this machine failed (disk, database); retrying may help.
@@ -54,26 +59,24 @@ pub struct ErrorReply {
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Contract(_) | Error::ImportRejected(_) | Error::InvalidInput(_) => {
-                ErrorKind::InvalidInput
-            }
+            Error::Contract(_) | Error::ImportRejected(_) | Error::InvalidInput(_) => ErrorKind::InvalidInput,
             Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Refused { .. } => ErrorKind::Refused,
             Error::Cancelled(_) => ErrorKind::Cancelled,
-            Error::Keychain(KeychainError::Unavailable(_) | KeychainError::Locked(_)) => {
-                ErrorKind::KeychainUnavailable
-            }
+            Error::Keychain(KeychainError::Unavailable(_) | KeychainError::Locked(_)) => ErrorKind::KeychainUnavailable,
             Error::Keychain(KeychainError::NotFound(_)) => ErrorKind::NotFound,
             Error::Keychain(KeychainError::Refused(_)) => ErrorKind::InvalidInput,
-            Error::Store(_) | Error::Io(_) | Error::Keychain(KeychainError::Task(_)) => {
-                ErrorKind::Internal
-            }
+            Error::Store(_) | Error::Io(_) | Error::Keychain(KeychainError::Task(_)) => ErrorKind::Internal,
         }
     }
 
-    /// The process exit code DESIGN gives: 1 for errors (policy refusals and Salesforce outcomes
-    /// get 3 to 5 once replay exists).
+    /// The process exit code DESIGN gives: 1 error, 3 refused by policy or gate, 4 Salesforce
+    /// rejected the write, 5 unknown outcome.
     pub fn exit_code(&self) -> i32 {
-        1
+        match self {
+            Error::Refused { .. } => 3,
+            _ => 1,
+        }
     }
 
     pub fn reply(&self) -> ErrorReply {

@@ -49,9 +49,7 @@ pub enum KeychainError {
     Unavailable(String),
     #[error("the keychain is locked ({0}); unlock it (log in to the desktop session, or `gnome-keyring-daemon --unlock`) and try again")]
     Locked(String),
-    #[error(
-        "no secret in the keychain for `{0}`; set it with `replay-console credentials set LANE`"
-    )]
+    #[error("no secret in the keychain for `{0}`; set it with `replay-console credentials set LANE`")]
     NotFound(String),
     #[error("the keychain refused the entry: {0}")]
     Refused(String),
@@ -91,16 +89,10 @@ fn map_err(account: &str, e: keyring::Error) -> KeychainError {
                 KeychainError::Refused(m)
             }
         }
-        keyring::Error::BadEncoding(_) => {
-            KeychainError::Refused("the stored entry is not UTF-8 text".into())
-        }
-        keyring::Error::TooLong(field, max) => {
-            KeychainError::Refused(format!("{field} is longer than {max}"))
-        }
+        keyring::Error::BadEncoding(_) => KeychainError::Refused("the stored entry is not UTF-8 text".into()),
+        keyring::Error::TooLong(field, max) => KeychainError::Refused(format!("{field} is longer than {max}")),
         keyring::Error::Invalid(field, why) => KeychainError::Refused(format!("{field}: {why}")),
-        keyring::Error::Ambiguous(_) => {
-            KeychainError::Refused(format!("several entries match `{account}`"))
-        }
+        keyring::Error::Ambiguous(_) => KeychainError::Refused(format!("several entries match `{account}`")),
         other => KeychainError::Refused(other.to_string()),
     }
 }
@@ -137,9 +129,7 @@ pub async fn set(account: &str, secret: Secret) -> Result<()> {
 pub async fn get(account: &str) -> Result<Secret> {
     let account = account.to_string();
     blocking(move || {
-        let raw = entry(&account)?
-            .get_password()
-            .map_err(|e| map_err(&account, e))?;
+        let raw = entry(&account)?.get_password().map_err(|e| map_err(&account, e))?;
         Ok(Secret::new(raw))
     })
     .await
@@ -177,16 +167,8 @@ mod tests {
     #[test]
     fn secrets_never_print() {
         let s = Secret::new("hunter2-canary".into());
-        assert_eq!(
-            format!("{s:?}"),
-            "<redacted>",
-            "Debug must not show the secret"
-        );
-        assert_eq!(
-            format!("{s}"),
-            "<redacted>",
-            "Display must not show the secret"
-        );
+        assert_eq!(format!("{s:?}"), "<redacted>", "Debug must not show the secret");
+        assert_eq!(format!("{s}"), "<redacted>", "Display must not show the secret");
         assert_eq!(s.expose(), "hunter2-canary", "the owner can still use it");
     }
 

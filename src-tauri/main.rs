@@ -1,8 +1,5 @@
 // No console window on Windows release builds of the desktop app.
-#![cfg_attr(
-    all(not(debug_assertions), target_os = "windows"),
-    windows_subsystem = "windows"
-)]
+#![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
 
 use clap::Parser;
 use replay_console::cli::{self, Cli};
@@ -23,6 +20,8 @@ fn open_window(cli: &Cli) -> i32 {
 
 #[cfg(not(feature = "gui"))]
 fn open_window(_cli: &Cli) -> i32 {
-    eprintln!("error: this build has no desktop window (built without the `gui` feature); run a subcommand, see --help");
+    eprintln!(
+        "error: this build has no desktop window (built without the `gui` feature); run a subcommand, see --help"
+    );
     2
 }

@@ -89,8 +89,16 @@ pub enum EventsCmd {
         #[arg(long)]
         after: Option<String>,
     },
-    /// One event, with its payload.
+    /// One event, with its payload and attempts.
     Show { id: i64 },
+    /// Close an event without replaying it.
+    Discard {
+        id: i64,
+        #[arg(long)]
+        operator: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 impl Cli {
@@ -101,10 +109,7 @@ impl Cli {
 
 /// Runs a subcommand and returns the process exit code.
 pub fn run(cli: Cli, command: Command) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -122,10 +127,7 @@ pub fn run(cli: Cli, command: Command) -> i32 {
         Ok(()) => 0,
         Err(e) => {
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&error_json(&e)).unwrap_or_default()
-                );
+                println!("{}", serde_json::to_string_pretty(&error_json(&e)).unwrap_or_default());
             } else {
                 eprintln!("error: {}", e.to_string().trim_end());
             }
@@ -144,8 +146,7 @@ fn error_json(e: &Error) -> serde_json::Value {
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
-    let s = serde_json::to_string_pretty(v)
-        .map_err(|e| Error::Io(format!("cannot encode JSON: {e}")))?;
+    let s = serde_json::to_string_pretty(v).map_err(|e| Error::Io(format!("cannot encode JSON: {e}")))?;
     println!("{s}");
     Ok(())
 }
@@ -175,13 +176,13 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
         }
         Command::Events(EventsCmd::Import { file, format }) => {
             let format = match format {
-                Some(f) => Some(Format::parse(&f).ok_or_else(|| {
-                    Error::InvalidInput(format!("--format `{f}`: use ndjson, json or csv"))
-                })?),
+                Some(f) => Some(
+                    Format::parse(&f)
+                        .ok_or_else(|| Error::InvalidInput(format!("--format `{f}`: use ndjson, json or csv")))?,
+                ),
                 None => None,
             };
-            let progress: Arc<dyn Progress> =
-                Arc::new(TermProgress::new(!json && std::io::stderr().is_terminal()));
+            let progress: Arc<dyn Progress> = Arc::new(TermProgress::new(!json && std::io::stderr().is_terminal()));
             let r = services::import::import_file(app, &file, format, progress).await?;
             if json {
                 return print_json(&r);
@@ -224,7 +225,10 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
             if json {
                 return print_json(&r);
             }
-            println!("secret for lane {} stored in the keychain (service replay-console, account {}; {})", r.lane_id, r.account, r.kind);
+            println!(
+                "secret for lane {} stored in the keychain (service replay-console, account {}; {})",
+                r.lane_id, r.account, r.kind
+            );
         }
         Command::Credentials(CredentialsCmd::Status { lane }) => {
             let r = services::credentials::status(app, &lane).await?;
@@ -244,6 +248,13 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
                 println!("lane {lane} had no secret in the keychain; nothing deleted");
             }
         }
+        Command::Events(EventsCmd::Discard { id, operator, reason }) => {
+            services::discard::discard(app, id, &operator, &reason).await?;
+            if json {
+                return print_json(&serde_json::json!({"event_id": id, "status": "discarded"}));
+            }
+            println!("event {id} discarded by {operator}");
+        }
         Command::Events(EventsCmd::Show { id }) => {
             let d = services::events::show(app, id).await?;
             if json {
@@ -262,8 +273,7 @@ fn read_secret(from_file: Option<&std::path::Path>) -> Result<crate::keychain::S
     let mut raw = zeroize::Zeroizing::new(Vec::new());
     match from_file {
         Some(p) => {
-            let mut f = std::fs::File::open(p)
-                .map_err(|e| Error::Io(format!("cannot open {}: {e}", p.display())))?;
+            let mut f = std::fs::File::open(p).map_err(|e| Error::Io(format!("cannot open {}: {e}", p.display())))?;
             f.read_to_end(&mut raw)
                 .map_err(|e| Error::Io(format!("cannot read {}: {e}", p.display())))?;
         }
@@ -276,8 +286,7 @@ fn read_secret(from_file: Option<&std::path::Path>) -> Result<crate::keychain::S
                 .map_err(|e| Error::Io(format!("cannot read standard input: {e}")))?;
         }
     }
-    let text = std::str::from_utf8(&raw)
-        .map_err(|_| Error::InvalidInput("the secret is not UTF-8 text".into()))?;
+    let text = std::str::from_utf8(&raw).map_err(|_| Error::InvalidInput("the secret is not UTF-8 text".into()))?;
     Ok(crate::keychain::Secret::new(
         text.trim_end_matches(['\n', '\r']).to_string(),
     ))
@@ -312,11 +321,7 @@ impl Progress for TermProgress {
         }
         *last = pct;
         let filled = (pct / 4) as usize;
-        eprint!(
-            "\r[{}{}] {pct:>3}%",
-            "#".repeat(filled),
-            " ".repeat(25 - filled)
-        );
+        eprint!("\r[{}{}] {pct:>3}%", "#".repeat(filled), " ".repeat(25 - filled));
         if pct == 100 {
             eprintln!();
         }

@@ -51,8 +51,7 @@ pub fn lane_imported(r: &LaneImported) -> String {
 
 pub fn lanes(lanes: &[LaneSummary]) -> String {
     if lanes.is_empty() {
-        return "no lanes yet; import a contract with `replay-console lanes import FILE.yaml`\n"
-            .into();
+        return "no lanes yet; import a contract with `replay-console lanes import FILE.yaml`\n".into();
     }
     let rows: Vec<Vec<String>> = lanes
         .iter()
@@ -62,9 +61,7 @@ pub fn lanes(lanes: &[LaneSummary]) -> String {
                 l.version.to_string(),
                 format!("{}.{}", l.object, l.external_id_field),
                 l.integration_user.clone(),
-                l.username
-                    .clone()
-                    .unwrap_or_else(|| "(no connection)".into()),
+                l.username.clone().unwrap_or_else(|| "(no connection)".into()),
                 secret_cell(&l.credential),
                 check_cell(&l.credential),
             ]
@@ -130,10 +127,7 @@ pub fn credential_status(c: &CredentialStatus) -> String {
                     .as_deref()
                     .map(|u| format!(", acts as {u}"))
                     .unwrap_or_default(),
-                k.message
-                    .as_deref()
-                    .map(|m| format!(": {m}"))
-                    .unwrap_or_default()
+                k.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
             );
         }
         None => {
@@ -287,12 +281,7 @@ pub fn event_detail(d: &EventDetail) -> String {
         e.object,
         e.external_id.as_deref().unwrap_or("(external_id missing)")
     );
-    let _ = writeln!(
-        out,
-        "  operation    {} from {}",
-        e.operation.as_str(),
-        d.source_system
-    );
+    let _ = writeln!(out, "  operation    {} from {}", e.operation.as_str(), d.source_system);
     let _ = writeln!(out, "  occurred     {}", e.occurred_at);
     if let Some(code) = &e.failure_code {
         let status = d
@@ -310,6 +299,18 @@ pub fn event_detail(d: &EventDetail) -> String {
         "  imported     import #{} under lane version {}",
         d.import_id, d.lane_version
     );
+    for a in &d.attempts {
+        let _ = writeln!(
+            out,
+            "  attempt {}  {} by {} at {}{}  reason: {}",
+            a.id,
+            a.outcome,
+            a.operator,
+            a.started_at,
+            a.http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(),
+            a.reason
+        );
+    }
     let _ = writeln!(out, "  payload");
     let pretty = serde_json::to_string_pretty(&d.payload).unwrap_or_default();
     for l in pretty.lines() {

@@ -47,23 +47,17 @@ async fn lanes_list(app: State<'_, App>) -> Reply<Vec<LaneSummary>> {
 
 #[tauri::command]
 async fn lane_show(app: State<'_, App>, lane_id: String) -> Reply<LaneDetail> {
-    services::lanes::show(&app, &lane_id)
-        .await
-        .map_err(|e| e.reply())
+    services::lanes::show(&app, &lane_id).await.map_err(|e| e.reply())
 }
 
 #[tauri::command]
 async fn events_list(app: State<'_, App>, query: EventQuery) -> Reply<EventPage> {
-    services::events::list(&app, &query)
-        .await
-        .map_err(|e| e.reply())
+    services::events::list(&app, &query).await.map_err(|e| e.reply())
 }
 
 #[tauri::command]
 async fn event_show(app: State<'_, App>, id: i64) -> Reply<EventDetail> {
-    services::events::show(&app, id)
-        .await
-        .map_err(|e| e.reply())
+    services::events::show(&app, id).await.map_err(|e| e.reply())
 }
 
 #[tauri::command]

@@ -146,11 +146,7 @@ mod tests {
         let mut b = entry();
         b.actor = "dan".into();
         b.os_user = "adana".into();
-        assert_ne!(
-            canonical(&a),
-            canonical(&b),
-            "length prefixes keep field boundaries"
-        );
+        assert_ne!(canonical(&a), canonical(&b), "length prefixes keep field boundaries");
         let mut c = entry();
         c.attempt_id = Some(0);
         assert_ne!(

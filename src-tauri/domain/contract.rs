@@ -334,16 +334,10 @@ fn check_instance_url(s: &str) -> Result<(), String> {
         .split_once("://")
         .ok_or_else(|| format!("`{s}` is not an absolute URL"))?;
     let authority = rest.split('/').next().unwrap_or("");
-    if rest.len() > authority.len() + 1
-        || (rest.len() == authority.len() + 1 && !rest.ends_with('/'))
-    {
+    if rest.len() > authority.len() + 1 || (rest.len() == authority.len() + 1 && !rest.ends_with('/')) {
         return Err(format!("`{s}` must be the org's base URL, without a path"));
     }
-    if authority.is_empty()
-        || authority.contains('@')
-        || authority.contains('?')
-        || authority.contains('#')
-    {
+    if authority.is_empty() || authority.contains('@') || authority.contains('?') || authority.contains('#') {
         return Err(format!("`{s}` has no valid host"));
     }
     let host = host_of(authority);
@@ -453,11 +447,7 @@ impl LaneContract {
             let inner = e.into_inner();
             // A missing field is reported at its parent mapping; name the field itself.
             let text = inner.to_string();
-            if let Some(name) = text
-                .split("missing field `")
-                .nth(1)
-                .and_then(|r| r.split('`').next())
-            {
+            if let Some(name) = text.split("missing field `").nth(1).and_then(|r| r.split('`').next()) {
                 path = if path == "." {
                     name.to_string()
                 } else {
@@ -468,11 +458,7 @@ impl LaneContract {
             ContractError {
                 line: loc.as_ref().map(|l| l.line()),
                 column: loc.as_ref().map(|l| l.column()),
-                field: if path == "." {
-                    String::new()
-                } else {
-                    path.clone()
-                },
+                field: if path == "." { String::new() } else { path.clone() },
                 message: clean_message(&text, e_path_prefix(&text)),
             }
         })?;
@@ -492,10 +478,7 @@ impl LaneContract {
         let mut seen = std::collections::HashSet::new();
         for f in &self.write_policy.protected_fields {
             if !seen.insert(f.as_str()) {
-                return Err(err(
-                    "write_policy.protected_fields",
-                    format!("`{f}` is listed twice"),
-                ));
+                return Err(err("write_policy.protected_fields", format!("`{f}` is listed twice")));
             }
         }
         if self.replay_console.business_key_fields.is_empty() {
@@ -552,19 +535,13 @@ mod tests {
 
     #[test]
     fn reference_contract_parses() {
-        let c =
-            LaneContract::from_yaml(FIXTURE).expect("the reference contract must import unchanged");
+        let c = LaneContract::from_yaml(FIXTURE).expect("the reference contract must import unchanged");
         assert_eq!(c.lane_id(), "account_sync_north_america");
         assert_eq!(
-            c.ownership_policy
-                .alert_if_fallback_owner_used_above_percent,
+            c.ownership_policy.alert_if_fallback_owner_used_above_percent,
             Percent(5.0)
         );
-        assert_eq!(
-            c.write_policy.protected_fields.len(),
-            3,
-            "all protected fields kept"
-        );
+        assert_eq!(c.write_policy.protected_fields.len(), 3, "all protected fields kept");
         let conn = c.connection.expect("the fixture has a connection block");
         assert_eq!(conn.auth, AuthFlow::JwtBearer);
         assert_eq!(conn.api_version.as_str(), "66.0");
@@ -577,10 +554,7 @@ mod tests {
             "  search_before_write: true\n  serch: 1\n",
         );
         let e = err_of(&y);
-        assert_eq!(
-            e.field, "identity_policy.serch",
-            "the path names the unknown key"
-        );
+        assert_eq!(e.field, "identity_policy.serch", "the path names the unknown key");
         assert_eq!(e.line, Some(14), "the line of the unknown key");
         assert_eq!(e.column, Some(3), "the column of the unknown key");
         assert!(e.message.contains("unknown field"), "{e}");
@@ -590,10 +564,7 @@ mod tests {
     fn percent_out_of_range_is_located() {
         let y = FIXTURE.replace("used_above_percent: 5", "used_above_percent: 150");
         let e = err_of(&y);
-        assert_eq!(
-            e.field,
-            "ownership_policy.alert_if_fallback_owner_used_above_percent"
-        );
+        assert_eq!(e.field, "ownership_policy.alert_if_fallback_owner_used_above_percent");
         assert!(
             e.line.is_some() && e.column.is_some(),
             "a semantic error still has a location: {e}"

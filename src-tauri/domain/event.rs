@@ -153,20 +153,14 @@ pub fn validate(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
         Some(Value::String(s)) if s.trim().is_empty() => None,
         Some(Value::String(s)) => {
             if s.len() > MAX_KEY_LEN {
-                errors.push(fe(
-                    "external_id",
-                    format!("longer than {MAX_KEY_LEN} bytes"),
-                ));
+                errors.push(fe("external_id", format!("longer than {MAX_KEY_LEN} bytes")));
             }
             Some(s.clone())
         }
         // Middleware often writes numeric external IDs; Salesforce compares them as text.
         Some(Value::Number(n)) => Some(n.to_string()),
         Some(other) => {
-            errors.push(fe(
-                "external_id",
-                format!("must be text, not {}", kind_of(other)),
-            ));
+            errors.push(fe("external_id", format!("must be text, not {}", kind_of(other))));
             None
         }
     };
@@ -174,10 +168,7 @@ pub fn validate(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
         Some(s) => match Operation::parse(&s) {
             Some(o) => Some(o),
             None => {
-                errors.push(fe(
-                    "operation",
-                    format!("`{s}` is not one of upsert, update, insert"),
-                ));
+                errors.push(fe("operation", format!("`{s}` is not one of upsert, update, insert")));
                 None
             }
         },
@@ -186,10 +177,7 @@ pub fn validate(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
     let payload = match obj.get("payload") {
         Some(Value::Object(p)) => Some(p.clone()),
         Some(other) => {
-            errors.push(fe(
-                "payload",
-                format!("must be a JSON object, not {}", kind_of(other)),
-            ));
+            errors.push(fe("payload", format!("must be a JSON object, not {}", kind_of(other))));
             None
         }
         None => {
@@ -212,10 +200,7 @@ pub fn validate(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
         None | Some(Value::Null) => None,
         Some(Value::Object(f)) => validate_failure(f, &mut errors),
         Some(other) => {
-            errors.push(fe(
-                "failure",
-                format!("must be a JSON object, not {}", kind_of(other)),
-            ));
+            errors.push(fe("failure", format!("must be a JSON object, not {}", kind_of(other))));
             None
         }
     };
@@ -223,10 +208,7 @@ pub fn validate(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
         Some(s) => match DateTime::parse_from_rfc3339(&s) {
             Ok(t) => Some(t.with_timezone(&Utc)),
             Err(e) => {
-                errors.push(fe(
-                    "occurred_at",
-                    format!("`{s}` is not an RFC 3339 time ({e})"),
-                ));
+                errors.push(fe("occurred_at", format!("`{s}` is not an RFC 3339 time ({e})")));
                 None
             }
         },
@@ -331,11 +313,7 @@ fn validate_failure(f: &Map<String, Value>, errors: &mut Vec<FieldError>) -> Opt
     })
 }
 
-fn required_text(
-    obj: &Map<String, Value>,
-    field: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<String> {
+fn required_text(obj: &Map<String, Value>, field: &str, errors: &mut Vec<FieldError>) -> Option<String> {
     match obj.get(field) {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
         Some(Value::String(_)) => {
@@ -369,28 +347,59 @@ pub fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// The canonical form of a record for hashing: fields in a fixed (alphabetical) order, the
+/// payload with sorted keys, no whitespace. Borrowed, so hashing copies nothing.
+#[derive(Serialize)]
+struct Canonical<'a> {
+    event_key: &'a str,
+    external_id: &'a Option<String>,
+    failure: &'a Option<Failure>,
+    lane_id: &'a str,
+    object: &'a str,
+    occurred_at: String,
+    operation: &'static str,
+    payload: &'a Map<String, Value>,
+    source_system: &'a str,
+    status: &'static str,
+}
+
 impl NewEvent {
     /// The payload as canonical JSON (keys sorted, no whitespace).
     pub fn payload_json(&self) -> String {
-        Value::Object(self.payload.clone()).to_string()
+        serde_json::to_string(&self.payload).unwrap_or_else(|_| "{}".into())
     }
 
     /// SHA-256 over the canonical record. Two imports of the same event agree on it; a changed
     /// payload (or failure, or time) does not, and is reported as a conflict.
     pub fn content_hash(&self) -> [u8; 32] {
-        let canonical = serde_json::json!({
-            "lane_id": self.lane_id,
-            "event_key": self.event_key,
-            "source_system": self.source_system,
-            "object": self.object,
-            "external_id": self.external_id,
-            "operation": self.operation.as_str(),
-            "payload": self.payload,
-            "status": self.status.as_str(),
-            "failure": self.failure,
-            "occurred_at": format_time(self.occurred_at),
-        });
-        Sha256::digest(canonical.to_string().as_bytes()).into()
+        let canonical = Canonical {
+            event_key: &self.event_key,
+            external_id: &self.external_id,
+            failure: &self.failure,
+            lane_id: &self.lane_id,
+            object: &self.object,
+            occurred_at: format_time(self.occurred_at),
+            operation: self.operation.as_str(),
+            payload: &self.payload,
+            source_system: &self.source_system,
+            status: self.status.as_str(),
+        };
+        let mut h = Sha256::new();
+        // Serializing into the hasher directly: no intermediate string.
+        let _ = serde_json::to_writer(HashWriter(&mut h), &canonical);
+        h.finalize().into()
+    }
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -422,18 +431,9 @@ mod tests {
         v["extra"] = json!(1);
         let errs = validate(&v).unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
-        assert!(
-            fields.contains(&"status"),
-            "status other than failed/blocked: {errs:?}"
-        );
-        assert!(
-            fields.contains(&"payload"),
-            "a payload that is not an object: {errs:?}"
-        );
-        assert!(
-            fields.contains(&"extra"),
-            "unknown fields are named: {errs:?}"
-        );
+        assert!(fields.contains(&"status"), "status other than failed/blocked: {errs:?}");
+        assert!(fields.contains(&"payload"), "a payload that is not an object: {errs:?}");
+        assert!(fields.contains(&"extra"), "unknown fields are named: {errs:?}");
     }
 
     #[test]
@@ -443,11 +443,7 @@ mod tests {
         let e = validate(&v).expect("an event without external_id is stored, then flagged");
         assert_eq!(e.external_id, None);
         v["external_id"] = json!("  ");
-        assert_eq!(
-            validate(&v).unwrap().external_id,
-            None,
-            "blank is missing too"
-        );
+        assert_eq!(validate(&v).unwrap().external_id, None, "blank is missing too");
     }
 
     #[test]

@@ -4,3 +4,4 @@
 pub mod audit;
 pub mod contract;
 pub mod event;
+pub mod preflight;

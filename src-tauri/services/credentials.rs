@@ -44,10 +44,7 @@ pub struct CredentialStatus {
 }
 
 fn account_of(contract: &LaneContract) -> String {
-    keychain::lane_account(
-        contract.lane_id(),
-        contract.salesforce_lane.integration_user.as_str(),
-    )
+    keychain::lane_account(contract.lane_id(), contract.salesforce_lane.integration_user.as_str())
 }
 
 fn auth_of(contract: &LaneContract) -> Result<AuthFlow> {
@@ -69,8 +66,8 @@ pub fn check_form(auth: AuthFlow, secret: &Secret) -> Result<&'static str> {
             use rsa::pkcs1::DecodeRsaPrivateKey;
             use rsa::pkcs8::DecodePrivateKey;
             let pem = secret.expose().trim();
-            let parsed = rsa::RsaPrivateKey::from_pkcs8_pem(pem).is_ok()
-                || rsa::RsaPrivateKey::from_pkcs1_pem(pem).is_ok();
+            let parsed =
+                rsa::RsaPrivateKey::from_pkcs8_pem(pem).is_ok() || rsa::RsaPrivateKey::from_pkcs1_pem(pem).is_ok();
             if !parsed {
                 return Err(Error::InvalidInput(
                     "the lane authenticates with jwt_bearer, so the secret must be an RSA private key in PEM \
@@ -160,12 +157,7 @@ pub async fn delete(app: &App, lane_id: &str) -> Result<bool> {
 }
 
 /// Credential changes are audited too (who set or removed a lane's secret, and when; never what).
-async fn audit_credential(
-    app: &App,
-    contract: &LaneContract,
-    action: &str,
-    detail: serde_json::Value,
-) -> Result<()> {
+async fn audit_credential(app: &App, contract: &LaneContract, action: &str, detail: serde_json::Value) -> Result<()> {
     let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
     crate::services::audit::record(
         &mut tx,
@@ -193,22 +185,21 @@ pub(crate) async fn status_of(app: &App, contract: &LaneContract) -> Result<Cred
     let account = account_of(contract);
     let (present, keychain_error) = match keychain::exists(&account).await {
         Ok(p) => (Some(p), None),
-        Err(e @ (KeychainError::Unavailable(_) | KeychainError::Locked(_))) => {
-            (None, Some(e.to_string()))
-        }
+        Err(e @ (KeychainError::Unavailable(_) | KeychainError::Locked(_))) => (None, Some(e.to_string())),
         Err(e) => return Err(e.into()),
     };
     let set_at = store::credentials::latest(&app.pool, lane_id, "set")
         .await?
         .map(|r| r.3);
-    let last_check = store::credentials::latest(&app.pool, lane_id, "check")
-        .await?
-        .map(|(ok, acts_as, message, at)| CheckResult {
-            ok: ok.unwrap_or(false),
-            acts_as,
-            message,
-            at,
-        });
+    let last_check =
+        store::credentials::latest(&app.pool, lane_id, "check")
+            .await?
+            .map(|(ok, acts_as, message, at)| CheckResult {
+                ok: ok.unwrap_or(false),
+                acts_as,
+                message,
+                at,
+            });
     Ok(CredentialStatus {
         lane_id: lane_id.to_string(),
         account,

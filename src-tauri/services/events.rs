@@ -55,6 +55,8 @@ pub struct EventDetail {
     pub failure_http_status: Option<i64>,
     pub import_id: i64,
     pub payload: serde_json::Value,
+    /// Every replay attempt, oldest first.
+    pub attempts: Vec<store::replay::AttemptRow>,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -66,8 +68,7 @@ pub struct StatusCount {
 }
 
 fn status_of(s: &str) -> Result<EventStatus> {
-    EventStatus::parse(s)
-        .ok_or_else(|| Error::Io(format!("the database holds an unknown event status `{s}`")))
+    EventStatus::parse(s).ok_or_else(|| Error::Io(format!("the database holds an unknown event status `{s}`")))
 }
 
 fn summary(r: EventRow) -> Result<EventSummary> {
@@ -78,12 +79,8 @@ fn summary(r: EventRow) -> Result<EventSummary> {
         object: r.object,
         external_id_missing: r.external_id.is_none(),
         external_id: r.external_id,
-        operation: Operation::parse(&r.operation).ok_or_else(|| {
-            Error::Io(format!(
-                "the database holds an unknown operation `{}`",
-                r.operation
-            ))
-        })?,
+        operation: Operation::parse(&r.operation)
+            .ok_or_else(|| Error::Io(format!("the database holds an unknown operation `{}`", r.operation)))?,
         status: status_of(&r.status)?,
         failure_code: r.failure_code,
         failure_message: r.failure_message,
@@ -93,15 +90,11 @@ fn summary(r: EventRow) -> Result<EventSummary> {
 }
 
 pub fn parse_cursor(s: &str) -> Result<i64> {
-    s.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|v| *v >= 0)
-        .ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "`{s}` is not a cursor; use the `next_cursor` of the previous page"
-            ))
-        })
+    s.trim().parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "`{s}` is not a cursor; use the `next_cursor` of the previous page"
+        ))
+    })
 }
 
 pub async fn list(app: &App, q: &EventQuery) -> Result<EventPage> {
@@ -136,7 +129,9 @@ pub async fn show(app: &App, id: i64) -> Result<EventDetail> {
     let payload_text = r.payload.take().unwrap_or_else(|| "{}".into());
     let payload = serde_json::from_str(&payload_text)
         .map_err(|e| Error::Io(format!("stored payload of event {id} is not JSON: {e}")))?;
+    let attempts = store::replay::attempts(&app.pool, id).await?;
     Ok(EventDetail {
+        attempts,
         lane_version: r.lane_version,
         source_system: r.source_system.clone(),
         failure_http_status: r.failure_http_status,

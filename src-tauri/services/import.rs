@@ -136,7 +136,8 @@ struct Issues {
 impl Issues {
     fn push(&mut self, issue: ImportIssue) {
         self.total += 1;
-        if self.listed.len() < MAX_LISTED {
+        // A batch's issues can arrive after later lines' ones: keep a batch of slack, sort at the end.
+        if self.listed.len() < MAX_LISTED + store::events::INSERT_BATCH {
             self.listed.push(issue);
         }
     }
@@ -158,20 +159,15 @@ struct Sink<'a> {
     inserted: u64,
     unchanged: u64,
     missing_external_id: u64,
+    /// Validated events waiting for the next batched INSERT: `(line, key column, event, version)`.
+    pending: Vec<(u64, Option<u64>, NewEvent, i64)>,
 }
 
 impl Sink<'_> {
     /// Takes one parsed record (or the problems found parsing it).
-    async fn record(
-        &mut self,
-        line: u64,
-        value: Value,
-        columns: Option<&HashMap<String, u64>>,
-    ) -> Result<()> {
+    async fn record(&mut self, line: u64, value: Value, columns: Option<&HashMap<String, u64>>) -> Result<()> {
         self.records += 1;
-        let col = |field: &str| {
-            columns.and_then(|c| c.get(field.split('.').next().unwrap_or(field)).copied())
-        };
+        let col = |field: &str| columns.and_then(|c| c.get(field.split('.').next().unwrap_or(field)).copied());
         let e = match event::validate(&value) {
             Ok(e) => e,
             Err(errs) => {
@@ -203,48 +199,55 @@ impl Sink<'_> {
                 line,
                 column: col("object"),
                 field: "object".into(),
-                message: format!(
-                    "`{}`, but lane `{}` writes {}",
-                    e.object, e.lane_id, lane.object
-                ),
+                message: format!("`{}`, but lane `{}` writes {}", e.object, e.lane_id, lane.object),
             });
             return Ok(());
         }
         let version = lane.version;
-        self.store(line, &e, version, col("event_key")).await
+        self.store(line, e, version, col("event_key")).await
     }
 
-    async fn store(
-        &mut self,
-        line: u64,
-        e: &NewEvent,
-        version: i64,
-        key_col: Option<u64>,
-    ) -> Result<()> {
-        match store::events::insert(&mut self.tx, e, version, self.import_id, &self.now).await? {
-            Inserted::New(_) => {
-                self.inserted += 1;
-                if e.external_id.is_none() {
-                    self.missing_external_id += 1;
+    async fn store(&mut self, line: u64, e: NewEvent, version: i64, key_col: Option<u64>) -> Result<()> {
+        self.pending.push((line, key_col, e, version));
+        if self.pending.len() >= store::events::INSERT_BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let batch: Vec<(&NewEvent, i64)> = pending.iter().map(|(_, _, e, v)| (e, *v)).collect();
+        let results = store::events::insert_batch(&mut self.tx, &batch, self.import_id, &self.now).await?;
+        for ((line, key_col, e, _), result) in pending.iter().zip(results) {
+            match result {
+                Inserted::New => {
+                    self.inserted += 1;
+                    if e.external_id.is_none() {
+                        self.missing_external_id += 1;
+                    }
                 }
+                Inserted::Same => self.unchanged += 1,
+                Inserted::Conflict(id, by_import) => self.issues.push(ImportIssue {
+                    line: *line,
+                    column: *key_col,
+                    field: "event_key".into(),
+                    message: if by_import == self.import_id {
+                        format!(
+                            "`{}` in lane `{}` appears earlier in this file with different content",
+                            e.event_key, e.lane_id
+                        )
+                    } else {
+                        format!(
+                            "conflict: event `{}` in lane `{}` is already stored (event {id}, import #{by_import}) with different content; nothing was overwritten",
+                            e.event_key, e.lane_id
+                        )
+                    },
+                }),
             }
-            Inserted::Same => self.unchanged += 1,
-            Inserted::Conflict(id, by_import) => self.issues.push(ImportIssue {
-                line,
-                column: key_col,
-                field: "event_key".into(),
-                message: if by_import == self.import_id {
-                    format!(
-                        "`{}` in lane `{}` appears earlier in this file with different content",
-                        e.event_key, e.lane_id
-                    )
-                } else {
-                    format!(
-                        "conflict: event `{}` in lane `{}` is already stored (event {id}, import #{by_import}) with different content; nothing was overwritten",
-                        e.event_key, e.lane_id
-                    )
-                },
-            }),
         }
         Ok(())
     }
@@ -275,8 +278,7 @@ pub async fn import_file(
             )))
         }
     };
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))?;
+    let file = std::fs::File::open(path).map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let source = path.display().to_string();
     import_reader(app, file, total, &source, format, progress).await
@@ -314,6 +316,7 @@ pub async fn import_reader<R: Read + Send>(
         inserted: 0,
         unchanged: 0,
         missing_external_id: 0,
+        pending: Vec::with_capacity(store::events::INSERT_BATCH),
     };
     let mut hashing = HashingReader {
         inner: reader,
@@ -325,15 +328,16 @@ pub async fn import_reader<R: Read + Send>(
         Format::Json => read_json(&mut hashing, &mut sink).await?,
         Format::Csv => read_csv(&mut hashing, &mut sink, total_bytes, &*progress).await?,
     }
+    sink.flush().await?;
+    // Issues from batched inserts arrive after those of later lines: restore file order.
+    sink.issues.listed.sort_by_key(|i| i.line);
+    sink.issues.listed.truncate(MAX_LISTED);
     // Drain whatever a parser left unread, so the file hash covers the whole file.
-    std::io::copy(&mut hashing, &mut std::io::sink())
-        .map_err(|e| Error::Io(format!("cannot read {source}: {e}")))?;
+    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| Error::Io(format!("cannot read {source}: {e}")))?;
     progress.report(hashing.bytes, total_bytes.max(hashing.bytes));
     let file_sha256 = hex::encode(hashing.hasher.finalize());
     if progress.cancelled() {
-        return Err(Error::Cancelled(format!(
-            "import of {source}; nothing was imported"
-        )));
+        return Err(Error::Cancelled(format!("import of {source}; nothing was imported")));
     }
     if sink.issues.total > 0 {
         // Dropping the transaction rolls it back: all or nothing.
@@ -408,12 +412,7 @@ fn char_column(line: &[u8], byte_offset: usize) -> u64 {
     (String::from_utf8_lossy(prefix).chars().count() + 1) as u64
 }
 
-async fn read_ndjson<R: Read>(
-    r: &mut R,
-    sink: &mut Sink<'_>,
-    total: u64,
-    progress: &dyn Progress,
-) -> Result<()> {
+async fn read_ndjson<R: Read>(r: &mut R, sink: &mut Sink<'_>, total: u64, progress: &dyn Progress) -> Result<()> {
     let mut reader = BufReader::with_capacity(1 << 16, r);
     let mut buf = Vec::with_capacity(4096);
     let mut line_no = 0u64;
@@ -530,12 +529,7 @@ async fn read_json<R: Read>(r: &mut R, sink: &mut Sink<'_>) -> Result<()> {
         let (line, _) = line_col(&bytes, offset);
         match serde_json::from_str::<Value>(raw.get()) {
             Ok(v) => sink.record(line, v, None).await?,
-            Err(e) => sink.issue(
-                line,
-                None,
-                "",
-                format!("malformed JSON: {}", json_reason(&e)),
-            ),
+            Err(e) => sink.issue(line, None, "", format!("malformed JSON: {}", json_reason(&e))),
         }
     }
     Ok(())
@@ -544,22 +538,14 @@ async fn read_json<R: Read>(r: &mut R, sink: &mut Sink<'_>) -> Result<()> {
 fn line_col(bytes: &[u8], offset: usize) -> (u64, u64) {
     let before = &bytes[..offset.min(bytes.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
     (line, char_column(&bytes[line_start..], offset - line_start))
 }
 
 /// CSV: a header row with DESIGN's field names; `payload` (and `failure`, if used) hold JSON
 /// text. Spreadsheet-friendly flat columns `failure_code`, `failure_message` and
 /// `failure_http_status` are accepted instead of `failure`.
-async fn read_csv<R: Read>(
-    r: &mut R,
-    sink: &mut Sink<'_>,
-    total: u64,
-    progress: &dyn Progress,
-) -> Result<()> {
+async fn read_csv<R: Read>(r: &mut R, sink: &mut Sink<'_>, total: u64, progress: &dyn Progress) -> Result<()> {
     const FLAT_FAILURE: [&str; 3] = ["failure_code", "failure_message", "failure_http_status"];
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -569,12 +555,7 @@ async fn read_csv<R: Read>(
     let header = match rdr.read_byte_record(&mut record) {
         Ok(true) => record.clone(),
         Ok(false) => {
-            sink.issue(
-                1,
-                None,
-                "",
-                "the file is empty; a CSV import needs a header row".into(),
-            );
+            sink.issue(1, None, "", "the file is empty; a CSV import needs a header row".into());
             return Ok(());
         }
         Err(e) => {
@@ -610,7 +591,12 @@ async fn read_csv<R: Read>(
         names.push(name);
     }
     if columns.contains_key("failure") && FLAT_FAILURE.iter().any(|f| columns.contains_key(*f)) {
-        sink.issue(1, None, "failure", "use either a `failure` JSON column or failure_code/failure_message/failure_http_status, not both".into());
+        sink.issue(
+            1,
+            None,
+            "failure",
+            "use either a `failure` JSON column or failure_code/failure_message/failure_http_status, not both".into(),
+        );
         header_ok = false;
     }
     if !header_ok {
@@ -637,12 +623,7 @@ async fn read_csv<R: Read>(
         n += 1;
         let line = record.position().map_or(next_line, |p| p.line());
         if record.as_slice().len() > MAX_LINE_BYTES {
-            sink.issue(
-                line,
-                None,
-                "",
-                format!("record is longer than {MAX_LINE_BYTES} bytes"),
-            );
+            sink.issue(line, None, "", format!("record is longer than {MAX_LINE_BYTES} bytes"));
             continue;
         }
         if record.len() != names.len() {
@@ -717,8 +698,7 @@ async fn read_csv<R: Read>(
         if !failure.is_empty() {
             obj.insert("failure".into(), Value::Object(failure));
         }
-        sink.record(line, Value::Object(obj), Some(&err_columns))
-            .await?;
+        sink.record(line, Value::Object(obj), Some(&err_columns)).await?;
         if n.is_multiple_of(4096) {
             progress.report(rdr.position().byte(), total);
             if progress.cancelled() {

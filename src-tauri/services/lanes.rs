@@ -65,8 +65,7 @@ pub struct LaneDetail {
 }
 
 pub async fn import_file(app: &App, path: &Path) -> Result<LaneImported> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Error::Contract(format!(
             "{}: not UTF-8 text (invalid byte at offset {})",
@@ -78,17 +77,14 @@ pub async fn import_file(app: &App, path: &Path) -> Result<LaneImported> {
 }
 
 pub async fn import_text(app: &App, yaml: &str, source_name: &str) -> Result<LaneImported> {
-    let contract = LaneContract::from_yaml(yaml)
-        .map_err(|e| Error::Contract(format!("{source_name}: {e}")))?;
+    let contract = LaneContract::from_yaml(yaml).map_err(|e| Error::Contract(format!("{source_name}: {e}")))?;
     let json = contract.canonical_json();
     let sha = hex::encode(Sha256::digest(json.as_bytes()));
     let lane_id = contract.lane_id().to_string();
     let now = store::now_text();
     let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
     let (version, change) =
-        match store::lanes::upsert_version(&mut tx, &lane_id, &json, yaml, source_name, &sha, &now)
-            .await?
-        {
+        match store::lanes::upsert_version(&mut tx, &lane_id, &json, yaml, source_name, &sha, &now).await? {
             store::lanes::Upserted::Created(v) => (v, LaneChange::Created),
             store::lanes::Upserted::NewVersion(v) => (v, LaneChange::NewVersion),
             store::lanes::Upserted::Unchanged(v) => (v, LaneChange::Unchanged),
@@ -126,8 +122,7 @@ pub async fn contract(app: &App, lane_id: &str) -> Result<(i64, LaneContract)> {
 }
 
 fn parse_stored(json: &str) -> Result<LaneContract> {
-    serde_json::from_str(json)
-        .map_err(|e| Error::Io(format!("a stored contract no longer parses: {e}")))
+    serde_json::from_str(json).map_err(|e| Error::Io(format!("a stored contract no longer parses: {e}")))
 }
 
 fn unknown_lane(lane_id: &str) -> Error {
@@ -166,14 +161,12 @@ pub async fn show(app: &App, lane_id: &str) -> Result<LaneDetail> {
     let versions = store::lanes::versions(&app.pool, lane_id)
         .await?
         .into_iter()
-        .map(
-            |(version, source_name, sha256, imported_at)| LaneVersionInfo {
-                version,
-                source_name,
-                sha256,
-                imported_at,
-            },
-        )
+        .map(|(version, source_name, sha256, imported_at)| LaneVersionInfo {
+            version,
+            source_name,
+            sha256,
+            imported_at,
+        })
         .collect();
     Ok(LaneDetail {
         lane_id: row.lane_id,

@@ -4,9 +4,12 @@
 
 pub mod audit;
 pub mod credentials;
+pub mod discard;
 pub mod events;
+pub mod holder;
 pub mod import;
 pub mod lanes;
+pub mod recovery;
 
 /// Reports progress of long work and asks whether to stop. The CLI draws a bar; the desktop
 /// forwards it to the window.

@@ -11,10 +11,9 @@ pub async fn append(
     os_user: &str,
     host: &str,
 ) -> Result<AuditEntry> {
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
+    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
     let (seq, prev_hash) = match head {
         Some((s, h)) => (s + 1, h),
         None => (1, GENESIS.to_string()),

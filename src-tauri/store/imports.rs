@@ -2,12 +2,7 @@ use super::Result;
 use sqlx::SqliteConnection;
 
 /// Creates the import row at the start of the transaction, so events can reference it.
-pub async fn begin(
-    conn: &mut SqliteConnection,
-    source_name: &str,
-    format: &str,
-    now: &str,
-) -> Result<i64> {
+pub async fn begin(conn: &mut SqliteConnection, source_name: &str, format: &str, now: &str) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO imports (source_name, file_sha256, format, records, inserted, unchanged, imported_at)
          VALUES (?, '', ?, 0, 0, 0, ?) RETURNING import_id",

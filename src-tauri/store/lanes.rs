@@ -46,13 +46,11 @@ pub async fn upsert_version(
             Upserted::NewVersion(v + 1)
         }
         None => {
-            sqlx::query(
-                "INSERT INTO lanes (lane_id, current_version, created_at) VALUES (?, 1, ?)",
-            )
-            .bind(lane_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("INSERT INTO lanes (lane_id, current_version, created_at) VALUES (?, 1, ?)")
+                .bind(lane_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             Upserted::Created(1)
         }
     };
@@ -86,8 +84,7 @@ fn version_row(r: &sqlx::sqlite::SqliteRow) -> LaneVersionRow {
     }
 }
 
-const CURRENT: &str =
-    "SELECT v.lane_id, v.version, v.contract_json, v.source_name, v.sha256, v.imported_at
+const CURRENT: &str = "SELECT v.lane_id, v.version, v.contract_json, v.source_name, v.sha256, v.imported_at
     FROM lanes l JOIN lane_versions v ON v.lane_id = l.lane_id AND v.version = l.current_version";
 
 /// The current version of every lane, by lane id.
@@ -107,10 +104,7 @@ pub async fn get_current(pool: &SqlitePool, lane_id: &str) -> Result<Option<Lane
 }
 
 /// Every version of a lane, oldest first (without the contract bodies).
-pub async fn versions(
-    pool: &SqlitePool,
-    lane_id: &str,
-) -> Result<Vec<(i64, String, String, String)>> {
+pub async fn versions(pool: &SqlitePool, lane_id: &str) -> Result<Vec<(i64, String, String, String)>> {
     Ok(sqlx::query_as(
         "SELECT version, source_name, sha256, imported_at FROM lane_versions WHERE lane_id = ? ORDER BY version",
     )

@@ -8,10 +8,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_replay-console");
 pub const LANE: &str = "account_sync_north_america";
 
 pub fn reference_contract() -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lane_account_sync.yaml"),
-    )
-    .expect("tests/data/lane_account_sync.yaml is part of the repo")
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lane_account_sync.yaml"))
+        .expect("tests/data/lane_account_sync.yaml is part of the repo")
 }
 
 pub struct Env {
@@ -66,12 +64,8 @@ impl Env {
         let mut a = args.to_vec();
         a.push("--json");
         let out = self.ok(&a);
-        serde_json::from_str(&out).unwrap_or_else(|e| {
-            panic!(
-                "`{}` must print one JSON document ({e}): {out}",
-                a.join(" ")
-            )
-        })
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("`{}` must print one JSON document ({e}): {out}", a.join(" ")))
     }
 
     /// Runs and requires the given failing exit code; returns stderr.

@@ -8,35 +8,22 @@ use std::process::Command;
 fn env_with_own_lane(tag: &str) -> (Env, String) {
     let env = Env::new();
     let lane = format!("kc_{tag}_{}", std::process::id());
-    let yaml = reference_contract().replace(
-        "lane_id: account_sync_north_america",
-        &format!("lane_id: {lane}"),
-    );
+    let yaml = reference_contract().replace("lane_id: account_sync_north_america", &format!("lane_id: {lane}"));
     env.ok(&["lanes", "import", &env.write("lane.yaml", yaml)]);
     (env, lane)
 }
 
 pub fn test_key_pem() -> String {
-    std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/test_only_rsa_key.pem"),
-    )
-    .expect("tests/data/test_only_rsa_key.pem")
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/test_only_rsa_key.pem"))
+        .expect("tests/data/test_only_rsa_key.pem")
 }
 
 fn secret_tool_lists(account: &str) -> bool {
     let out = Command::new("secret-tool")
-        .args([
-            "search",
-            "--all",
-            "service",
-            "replay-console",
-            "username",
-            account,
-        ])
+        .args(["search", "--all", "service", "replay-console", "username", account])
         .output()
         .expect("secret-tool (libsecret-tools) is installed by .ci/setup");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     text.contains(&format!("attribute.username = {account}"))
 }
 
@@ -71,10 +58,7 @@ fn set_status_and_delete_a_real_keychain_entry() {
     let del = env.json(&["credentials", "delete", &lane]);
     assert_eq!(del["deleted"], true);
     assert!(!secret_tool_lists(&account), "deleted from the daemon");
-    assert_eq!(
-        env.json(&["credentials", "status", &lane])["present"],
-        false
-    );
+    assert_eq!(env.json(&["credentials", "status", &lane])["present"], false);
     assert_eq!(
         env.json(&["credentials", "delete", &lane])["deleted"],
         false,
@@ -88,13 +72,7 @@ fn secret_from_stdin_and_rotation() {
     let account = format!("{lane}/sf_account_sync_app");
     for _ in 0..2 {
         let mut child = Command::new(BIN)
-            .args([
-                "--db",
-                &env.db.display().to_string(),
-                "credentials",
-                "set",
-                &lane,
-            ])
+            .args(["--db", &env.db.display().to_string(), "credentials", "set", &lane])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -124,10 +102,7 @@ fn a_secret_of_the_wrong_form_is_refused_and_not_stored() {
     let account = format!("{lane}/sf_account_sync_app");
     let bad = env.write("not-a-key.txt", "s3cr3t-but-not-a-pem-key");
     let stderr = env.fails(&["credentials", "set", &lane, "--from-file", &bad], 1);
-    assert!(
-        stderr.contains("must be an RSA private key in PEM"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("must be an RSA private key in PEM"), "{stderr}");
     assert!(
         !stderr.contains("s3cr3t"),
         "the error never quotes the secret: {stderr}"
@@ -156,11 +131,7 @@ fn no_secret_service_is_a_clear_error_and_leaves_no_file() {
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
         .output()
         .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "no keychain is an error, never a fallback"
-    );
+    assert_eq!(out.status.code(), Some(1), "no keychain is an error, never a fallback");
     let reply: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON error");
     assert_eq!(
         reply["kind"], "keychain_unavailable",
@@ -182,8 +153,7 @@ fn no_secret_service_is_a_clear_error_and_leaves_no_file() {
     );
     let db = std::fs::read(&env.db).expect("db");
     assert!(
-        !db.windows(20)
-            .any(|w| w == &test_key_pem().as_bytes()[40..60]),
+        !db.windows(20).any(|w| w == &test_key_pem().as_bytes()[40..60]),
         "nothing of the key reached the database"
     );
 }

@@ -20,11 +20,7 @@ fn ten_thousand_events_import_and_reimport_adds_nothing() {
     assert_eq!(env.event_total(), 10_000);
 
     let again = env.run(&["events", "import", &file]);
-    assert_eq!(
-        again.code, 0,
-        "re-importing is not an error: {}",
-        again.stderr
-    );
+    assert_eq!(again.code, 0, "re-importing is not an error: {}", again.stderr);
     assert!(
         again
             .stdout
@@ -38,10 +34,7 @@ fn ten_thousand_events_import_and_reimport_adds_nothing() {
         (j["inserted"].as_u64(), j["unchanged"].as_u64()),
         (Some(0), Some(10_000))
     );
-    assert!(
-        j["import_id"].is_null(),
-        "a no-op import leaves no import record"
-    );
+    assert!(j["import_id"].is_null(), "a no-op import leaves no import record");
 }
 
 #[test]
@@ -83,10 +76,7 @@ fn every_problem_is_listed_up_to_100_then_counted() {
     assert_eq!(v["issues"][0]["line"], 1);
     assert_eq!(v["issues"][0]["field"], "status");
     assert!(
-        v["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("... and 50 more"),
+        v["message"].as_str().unwrap_or("").contains("... and 50 more"),
         "the text says how many more"
     );
 }
@@ -143,11 +133,7 @@ fn each_bad_record_gets_a_clear_error() {
             "{what}: expected `line 2, {want}` in: {stderr}"
         );
     }
-    assert_eq!(
-        env.event_total(),
-        0,
-        "nothing from any rejected file is stored"
-    );
+    assert_eq!(env.event_total(), 0, "nothing from any rejected file is stored");
 }
 
 #[test]
@@ -156,10 +142,7 @@ fn non_utf8_and_overlong_lines_are_refused() {
     let mut bytes = ndjson(0..2).into_bytes();
     bytes.extend_from_slice(b"{\"lane_id\": \"\xff\xfe\"}\n");
     let stderr = env.fails(&["events", "import", &env.write("latin1.ndjson", bytes)], 1);
-    assert!(
-        stderr.contains("line 3, column 14: not valid UTF-8 text"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("line 3, column 14: not valid UTF-8 text"), "{stderr}");
 
     let mut long = ndjson(0..1);
     let mut e = event_json(1);
@@ -168,10 +151,7 @@ fn non_utf8_and_overlong_lines_are_refused() {
     long.push('\n');
     long.push_str(&ndjson(2..3));
     let stderr = env.fails(&["events", "import", &env.write("long.ndjson", long)], 1);
-    assert!(
-        stderr.contains("line 2: line is longer than 1048576 bytes"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("line 2: line is longer than 1048576 bytes"), "{stderr}");
     assert!(
         !stderr.contains("line 3"),
         "the line after an overlong one is read normally: {stderr}"
@@ -191,18 +171,11 @@ fn conflicting_payload_is_reported_never_overwritten() {
         stderr.contains("line 2, field `event_key`: conflict: event `evt-000004` in lane `account_sync_north_america` is already stored"),
         "the conflict names the event: {stderr}"
     );
-    assert_eq!(
-        env.event_total(),
-        10,
-        "evt-10 was not imported either: all or nothing"
-    );
+    assert_eq!(env.event_total(), 10, "evt-10 was not imported either: all or nothing");
     let listed = env.json(&["events", "list", "--limit", "10"]);
     let id = listed[4]["id"].to_string();
     let shown = env.json(&["events", "show", &id]);
-    assert_eq!(
-        shown["payload"]["Tier__c"], "Silver",
-        "the stored payload is untouched"
-    );
+    assert_eq!(shown["payload"]["Tier__c"], "Silver", "the stored payload is untouched");
 
     // The same key twice in one file with different content is a conflict too.
     let mut twin = event_json(20);
@@ -215,7 +188,12 @@ fn conflicting_payload_is_reported_never_overwritten() {
         ],
         1,
     );
-    assert!(stderr.contains("line 2, field `event_key`: `evt-000020` in lane `account_sync_north_america` appears earlier in this file"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "line 2, field `event_key`: `evt-000020` in lane `account_sync_north_america` appears earlier in this file"
+        ),
+        "{stderr}"
+    );
 }
 
 fn csv_row(cells: &[&str]) -> String {
@@ -262,21 +240,11 @@ fn csv_imports_and_a_bad_cell_names_row_and_column() {
     let mut good = csv_row(CSV_HEADER);
     for i in 0..5 {
         // A comma and a newline inside the quoted cell (JSON whitespace), an escaped one inside the value.
-        good.push_str(&csv_event(
-            i,
-            "{\"Name\":\"Acme, Inc.\",\n\"Note\":\"multi\\nline\"}",
-        ));
+        good.push_str(&csv_event(i, "{\"Name\":\"Acme, Inc.\",\n\"Note\":\"multi\\nline\"}"));
     }
     let r = env.json(&["events", "import", &env.write("ok.csv", &good)]);
-    assert_eq!(
-        r["inserted"], 5,
-        "CSV rows with quoted commas and newlines import"
-    );
-    let shown = env.json(&[
-        "events",
-        "show",
-        &env.json(&["events", "list"])[0]["id"].to_string(),
-    ]);
+    assert_eq!(r["inserted"], 5, "CSV rows with quoted commas and newlines import");
+    let shown = env.json(&["events", "show", &env.json(&["events", "list"])[0]["id"].to_string()]);
     assert_eq!(
         shown["failure_http_status"], 400,
         "flat failure columns become the failure"
@@ -348,11 +316,7 @@ fn missing_external_id_is_stored_and_flagged() {
 #[test]
 fn keyset_pages_cover_10000_events_without_repeats_or_gaps() {
     let env = env_with_lane();
-    env.ok(&[
-        "events",
-        "import",
-        &env.write("big.ndjson", ndjson(0..10_000)),
-    ]);
+    env.ok(&["events", "import", &env.write("big.ndjson", ndjson(0..10_000))]);
     for (filter, expected) in [
         (vec![], 10_000usize),
         (vec!["--status", "blocked"], 2_000),
@@ -415,10 +379,7 @@ fn the_demo_files_import_cleanly() {
     env.ok(&["lanes", "import", &lane.display().to_string()]);
     let events = root.join("examples/demo_events.ndjson");
     let r = env.json(&["events", "import", &events.display().to_string()]);
-    assert_eq!(
-        r["inserted"], 400,
-        "the README's demo data must import as it is"
-    );
+    assert_eq!(r["inserted"], 400, "the README's demo data must import as it is");
     assert!(
         r["missing_external_id"].as_u64().unwrap_or(0) > 0,
         "the demo shows the external_id_missing flag"

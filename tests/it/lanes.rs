@@ -9,9 +9,7 @@ fn assert_every_field_present(yaml: &Value, json: &Value, path: &str) {
         Value::Object(m) => {
             for (k, v) in m {
                 let sub = json.get(k).unwrap_or_else(|| {
-                    panic!(
-                        "`{path}.{k}` from the contract file is missing from `lanes show --json`"
-                    )
+                    panic!("`{path}.{k}` from the contract file is missing from `lanes show --json`")
                 });
                 assert_every_field_present(v, sub, &format!("{path}.{k}"));
             }
@@ -24,15 +22,8 @@ fn assert_every_field_present(yaml: &Value, json: &Value, path: &str) {
 #[test]
 fn reference_contract_round_trips_with_every_field() {
     let env = Env::new();
-    let imported = env.json(&[
-        "lanes",
-        "import",
-        &env.write("lane.yaml", reference_contract()),
-    ]);
-    assert_eq!(
-        imported["change"], "created",
-        "a first import creates the lane"
-    );
+    let imported = env.json(&["lanes", "import", &env.write("lane.yaml", reference_contract())]);
+    assert_eq!(imported["change"], "created", "a first import creates the lane");
     assert_eq!(imported["version"], 1);
 
     let shown = env.json(&["lanes", "show", LANE]);
@@ -64,8 +55,7 @@ fn reference_contract_round_trips_with_every_field() {
 
 #[test]
 fn the_test_copy_of_the_fixture_is_the_shared_one_unchanged() {
-    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/lane_account_sync.yaml");
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/lane_account_sync.yaml");
     match std::fs::read_to_string(&shared) {
         Ok(s) => assert_eq!(
             s,
@@ -153,10 +143,7 @@ fn each_contract_error_names_line_column_and_field() {
     let env = Env::new();
     let good = reference_contract();
     for (what, from, to, line, column, field) in BAD_CONTRACTS {
-        assert!(
-            good.contains(from),
-            "test set-up: the fixture contains `{from}`"
-        );
+        assert!(good.contains(from), "test set-up: the fixture contains `{from}`");
         let bad = good.replacen(from, to, 1);
         let path = env.write("bad.yaml", bad);
         let stderr = env.fails(&["lanes", "import", &path], 1);
@@ -183,15 +170,9 @@ fn changed_contract_is_a_new_version_and_events_keep_theirs() {
     let same = env.json(&[
         "lanes",
         "import",
-        &env.write(
-            "same.yaml",
-            format!("# reformatted\n{}", reference_contract()),
-        ),
+        &env.write("same.yaml", format!("# reformatted\n{}", reference_contract())),
     ]);
-    assert_eq!(
-        same["change"], "unchanged",
-        "a comment is not a change of policy"
-    );
+    assert_eq!(same["change"], "unchanged", "a comment is not a change of policy");
 
     let changed = reference_contract().replace("used_above_percent: 5", "used_above_percent: 7");
     let v2 = env.json(&["lanes", "import", &env.write("v2.yaml", changed)]);

@@ -1,0 +1,1095 @@
+//! Preflight: from the event, its lane's contract and the state fetched from Salesforce, decide
+//! what a replay would send, what it would change, what stands in its way (findings), what the
+//! operator must acknowledge (side effects), and the digest that binds them all.
+//!
+//! Pure: the fetched state and the current time come in as arguments.
+
+use crate::domain::contract::{BlockCondition, CreateCondition, LaneContract};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// Versioned domain tag of the digest: a change of encoding changes every token.
+pub const DIGEST_TAG: &str = "replay-console/preflight/v1";
+/// The acknowledgment token is this many hex characters of the digest.
+pub const ACK_LEN: usize = 12;
+
+/// The event as the preflight needs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct EventFacts {
+    pub event_id: i64,
+    pub lane_id: String,
+    pub lane_version: i64,
+    pub event_key: String,
+    pub object: String,
+    pub external_id: Option<String>,
+    pub status: String,
+    pub occurred_at: String,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub payload: Map<String, Value>,
+}
+
+/// The target record as Salesforce returned it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct RecordState {
+    pub id: String,
+    pub owner_id: Option<String>,
+    /// Salesforce's `LastModifiedDate`, normalised to RFC 3339 UTC.
+    pub last_modified_date: String,
+    pub last_modified_by_id: Option<String>,
+    /// Every field returned, as Salesforce returned it.
+    pub fields: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[ts(export, export_to = "bindings/")]
+pub enum Target {
+    Found {
+        record: RecordState,
+    },
+    NotFound,
+    /// HTTP 300: several records share the external ID.
+    Several {
+        ids: Vec<String>,
+    },
+    /// The event has no external ID: nothing was looked up.
+    NoExternalId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "bindings/")]
+pub enum OwnerKind {
+    User,
+    Queue,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct OwnerState {
+    pub id: String,
+    pub kind: OwnerKind,
+    pub name: Option<String>,
+    /// Users only.
+    pub active: Option<bool>,
+    /// Queue DeveloperName or user Username: what a contract's `fallback_owner` names.
+    pub api_name: Option<String>,
+}
+
+/// A record the business-key search found where the external ID found nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct KeyMatch {
+    pub id: String,
+    pub fields: Map<String, Value>,
+}
+
+/// Our latest attempt at this event, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct AttemptFacts {
+    pub attempt_id: i64,
+    pub outcome: String,
+    pub operator: String,
+    pub at: String,
+}
+
+/// Everything fetched and known before deciding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observed {
+    pub target: Target,
+    /// The owner of the found record, resolved.
+    pub owner: Option<OwnerState>,
+    /// Who last modified the found record, resolved (name), when known.
+    pub last_modified_by: Option<OwnerState>,
+    /// Business-key matches (only searched when the external ID found nothing).
+    pub key_matches: Vec<KeyMatch>,
+    /// The username the lane's token acts as (identity check).
+    pub acts_as: String,
+    pub latest_attempt: Option<AttemptFacts>,
+}
+
+/// The operator's intent to write protected fields (owner included) despite the contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct OverrideRequest {
+    pub reassignment_reason: String,
+    pub approved_by: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "bindings/")]
+pub enum Severity {
+    Blocking,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct Finding {
+    /// Named after the contract where it has a name: `external_id_missing`,
+    /// `duplicate_conflict_detected`, `protected_field_conflict`, ...
+    pub code: String,
+    pub severity: Severity,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct SideEffect {
+    pub code: String,
+    /// One plain sentence the operator acknowledges.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct FieldChange {
+    pub field: String,
+    pub current: Option<Value>,
+    pub replay: Value,
+    pub changes: bool,
+    pub protected: bool,
+    /// Whether the replay will send it (protected fields are stripped unless overridden).
+    pub sent: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "bindings/")]
+pub enum WriteKind {
+    /// Conditional update by Id (`If-Unmodified-Since`).
+    Update,
+    /// Upsert by external ID: the record did not exist.
+    Create,
+    /// Nothing can be sent (several matches, no external ID).
+    None,
+}
+
+/// The exact request a replay would send (path relative to `/services/data/vXX.X`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct PlannedRequest {
+    pub kind: WriteKind,
+    pub method: String,
+    /// Path segments after `/sobjects/`, unencoded: `[Object, Id]` or `[Object, Field, value]`.
+    pub path: Vec<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Map<String, Value>,
+}
+
+/// The whole preflight, as stored and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct Preflight {
+    pub event: EventFacts,
+    pub taken_at: String,
+    pub integration_user: String,
+    pub acts_as: String,
+    pub target: Target,
+    pub owner: Option<OwnerState>,
+    pub owner_is_fallback: bool,
+    pub last_modified_by: Option<OwnerState>,
+    /// The record changed after the event occurred.
+    pub modified_after_event: bool,
+    pub key_matches: Vec<KeyMatch>,
+    pub latest_attempt: Option<AttemptFacts>,
+    pub changes: Vec<FieldChange>,
+    pub request: PlannedRequest,
+    pub override_request: Option<OverrideRequest>,
+    pub findings: Vec<Finding>,
+    pub side_effects: Vec<SideEffect>,
+    pub digest: String,
+    pub ack_token: String,
+}
+
+impl Preflight {
+    pub fn blocking(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.severity == Severity::Blocking)
+    }
+}
+
+/// Parses Salesforce's `2026-11-20T10:00:00.000+0000` (no colon in the offset) or RFC 3339.
+pub fn parse_sf_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.3f%z")
+        .or_else(|_| DateTime::parse_from_rfc3339(s))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn block_if(contract: &LaneContract, c: BlockCondition) -> Severity {
+    if contract.write_policy.block_write_if.contains(&c) {
+        Severity::Blocking
+    } else {
+        Severity::Warning
+    }
+}
+
+/// Fields Salesforce manages itself: never sent, whatever the payload says.
+const SYSTEM_FIELDS: &[&str] = &[
+    "Id",
+    "IsDeleted",
+    "CreatedDate",
+    "CreatedById",
+    "LastModifiedDate",
+    "LastModifiedById",
+    "SystemModstamp",
+    "attributes",
+];
+
+/// Builds the preflight. `now` is when it was taken.
+pub fn evaluate(
+    contract: &LaneContract,
+    event: &EventFacts,
+    observed: &Observed,
+    override_request: Option<&OverrideRequest>,
+    now: DateTime<Utc>,
+) -> Preflight {
+    let object = contract.identity_policy.object.as_str();
+    let ext_field = contract.identity_policy.external_id_field.as_str();
+    let protected: Vec<&str> = contract
+        .write_policy
+        .protected_fields
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
+    let integration_user = contract.salesforce_lane.integration_user.as_str().to_string();
+    let expected_username = contract.connection.as_ref().map(|c| c.username.as_str().to_string());
+    let fallback = contract.ownership_policy.fallback_owner.as_str();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut add = |code: &str, severity: Severity, message: String| {
+        findings.push(Finding {
+            code: code.into(),
+            severity,
+            message,
+        })
+    };
+
+    // Identity: the token must act as the lane's integration user.
+    match &expected_username {
+        Some(u) if u.eq_ignore_ascii_case(&observed.acts_as) => {}
+        Some(u) => add(
+            "integration_user_mismatch",
+            Severity::Blocking,
+            format!("the lane's credential acts as `{}`, not `{u}`", observed.acts_as),
+        ),
+        None => add(
+            "no_connection",
+            Severity::Blocking,
+            "the lane's contract has no `connection` block".into(),
+        ),
+    }
+
+    // Lifecycle.
+    match event.status.as_str() {
+        "replayed" => {
+            let by = observed
+                .latest_attempt
+                .as_ref()
+                .map(|a| format!(" by {} at {}", a.operator, a.at))
+                .unwrap_or_default();
+            add(
+                "already_replayed",
+                Severity::Blocking,
+                format!("already replayed{by}; replay again only with --again and a reason"),
+            );
+        }
+        "unknown_outcome" => add(
+            "unknown_outcome_pending",
+            Severity::Blocking,
+            "the last replay was sent but got no answer; run `verify` to settle whether it was applied".into(),
+        ),
+        "in_flight" => add(
+            "attempt_in_flight",
+            Severity::Blocking,
+            "another replay of this event is in flight".into(),
+        ),
+        "discarded" => add("discarded", Severity::Blocking, "the event was discarded".into()),
+        _ => {}
+    }
+
+    // Target.
+    let record = match &observed.target {
+        Target::Found { record } => Some(record),
+        _ => None,
+    };
+    match &observed.target {
+        Target::NoExternalId => add(
+            "external_id_missing",
+            // Without an external ID there is nothing to upsert by: always blocking.
+            Severity::Blocking,
+            format!("the event has no `{ext_field}`; the target cannot be identified"),
+        ),
+        Target::Several { ids } => add(
+            "duplicate_conflict_detected",
+            Severity::Blocking,
+            format!(
+                "{} {object} records share {ext_field} = `{}` ({}); a replay cannot choose",
+                ids.len(),
+                event.external_id.as_deref().unwrap_or(""),
+                ids.join(", ")
+            ),
+        ),
+        Target::NotFound => {
+            if !observed.key_matches.is_empty() {
+                let ids: Vec<&str> = observed.key_matches.iter().map(|m| m.id.as_str()).collect();
+                let policy_blocks = contract
+                    .identity_policy
+                    .create_new_record_only_when
+                    .contains(&CreateCondition::NoExistingApprovedBusinessKeyMatch);
+                add(
+                    "duplicate_conflict_detected",
+                    if policy_blocks { Severity::Blocking } else { Severity::Warning },
+                    format!(
+                        "no {object} has {ext_field} = `{}`, but {} match{} the business key ({}): a create would duplicate {}",
+                        event.external_id.as_deref().unwrap_or(""),
+                        ids.join(", "),
+                        if ids.len() == 1 { "es" } else { "" },
+                        key_fields(contract).join(", "),
+                        if ids.len() == 1 { "it" } else { "them" }
+                    ),
+                );
+            }
+        }
+        Target::Found { .. } => {}
+    }
+
+    // Planned change.
+    let overriding = override_request.is_some();
+    let mut changes = Vec::new();
+    let mut body = Map::new();
+    for (field, value) in &event.payload {
+        if SYSTEM_FIELDS.contains(&field.as_str()) || field == ext_field {
+            continue;
+        }
+        let is_protected = protected.contains(&field.as_str());
+        let current = record.and_then(|r| r.fields.get(field).cloned());
+        let differs = match &current {
+            Some(c) => !same_value(c, value),
+            None => true,
+        };
+        let sent = !is_protected || overriding;
+        if sent {
+            body.insert(field.clone(), value.clone());
+        }
+        changes.push(FieldChange {
+            field: field.clone(),
+            current,
+            replay: value.clone(),
+            changes: differs,
+            protected: is_protected,
+            sent,
+        });
+    }
+    let conflicts: Vec<&FieldChange> = changes
+        .iter()
+        .filter(|c| c.protected && (record.is_some() && c.changes))
+        .collect();
+    if !conflicts.is_empty() {
+        let names: Vec<&str> = conflicts.iter().map(|c| c.field.as_str()).collect();
+        let sev = if overriding {
+            Severity::Warning
+        } else {
+            block_if(contract, BlockCondition::ProtectedFieldConflict)
+        };
+        add(
+            "protected_field_conflict",
+            sev,
+            if overriding {
+                format!(
+                    "the replay overwrites protected field{} {} under an approved override",
+                    plural(names.len()),
+                    names.join(", ")
+                )
+            } else {
+                format!(
+                    "the event would change protected field{} {}; replay with an approved override (--reassignment-reason, --approved-by) or discard",
+                    plural(names.len()),
+                    names.join(", ")
+                )
+            },
+        );
+    }
+
+    // Owner and last modification.
+    let owner_is_fallback = observed
+        .owner
+        .as_ref()
+        .and_then(|o| o.api_name.as_deref())
+        .is_some_and(|n| n.eq_ignore_ascii_case(fallback));
+    if let Some(o) = &observed.owner {
+        if o.kind == OwnerKind::User && o.active == Some(false) {
+            add(
+                "owner_inactive",
+                block_if(contract, BlockCondition::OwnerInactive),
+                format!(
+                    "the record's owner {} is an inactive user",
+                    o.name.as_deref().unwrap_or(&o.id)
+                ),
+            );
+        }
+        if owner_is_fallback {
+            add(
+                "fallback_owner",
+                Severity::Warning,
+                format!("the record is owned by the fallback owner `{fallback}`: its real owner was never assigned"),
+            );
+        }
+    }
+    let event_time = DateTime::parse_from_rfc3339(&event.occurred_at)
+        .ok()
+        .map(|t| t.with_timezone(&Utc));
+    let modified = record.and_then(|r| {
+        DateTime::parse_from_rfc3339(&r.last_modified_date)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    });
+    let modified_after_event = matches!((modified, event_time), (Some(m), Some(e)) if m > e);
+    if modified_after_event {
+        let by = observed
+            .last_modified_by
+            .as_ref()
+            .and_then(|u| u.name.clone())
+            .or_else(|| record.and_then(|r| r.last_modified_by_id.clone()))
+            .unwrap_or_else(|| "someone".into());
+        let overwrites: Vec<&str> = changes
+            .iter()
+            .filter(|c| c.sent && c.changes)
+            .map(|c| c.field.as_str())
+            .collect();
+        add(
+            "record_modified_after_event",
+            block_if(contract, BlockCondition::RecordModifiedAfterEvent),
+            format!(
+                "{by} modified the record at {} after the event occurred ({}){}",
+                record.map(|r| r.last_modified_date.as_str()).unwrap_or(""),
+                event.occurred_at,
+                if overwrites.is_empty() {
+                    String::new()
+                } else {
+                    format!("; the replay overwrites {}", overwrites.join(", "))
+                }
+            ),
+        );
+    }
+
+    // Request.
+    let request = match (&observed.target, &event.external_id) {
+        (Target::Found { record }, _) => PlannedRequest {
+            kind: WriteKind::Update,
+            method: "PATCH".into(),
+            path: vec![object.into(), record.id.clone()],
+            headers: vec![
+                ("If-Unmodified-Since".into(), http_date(&record.last_modified_date)),
+                ("Sforce-Auto-Assign".into(), "FALSE".into()),
+                ("Sforce-Call-Options".into(), "client=replay-console".into()),
+            ],
+            body: body.clone(),
+        },
+        (Target::NotFound, Some(ext)) => PlannedRequest {
+            kind: WriteKind::Create,
+            method: "PATCH".into(),
+            path: vec![object.into(), ext_field.into(), ext.clone()],
+            headers: vec![("Sforce-Call-Options".into(), "client=replay-console".into())],
+            body: body.clone(),
+        },
+        _ => PlannedRequest {
+            kind: WriteKind::None,
+            method: String::new(),
+            path: Vec::new(),
+            headers: Vec::new(),
+            body: Map::new(),
+        },
+    };
+    if request.kind != WriteKind::None && request.body.is_empty() {
+        add(
+            "nothing_to_write",
+            Severity::Blocking,
+            "after protected fields are stripped, the payload has no field to write".into(),
+        );
+    }
+
+    // Side effects.
+    let mut effects = Vec::new();
+    let mut effect = |code: &str, text: String| {
+        effects.push(SideEffect {
+            code: code.into(),
+            text,
+        })
+    };
+    let sent_changed: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.sent && c.changes)
+        .map(|c| c.field.as_str())
+        .collect();
+    match request.kind {
+        WriteKind::Update => {
+            let rec = record.map(|r| r.id.as_str()).unwrap_or("");
+            if sent_changed.is_empty() {
+                effect(
+                    "update_no_change",
+                    format!("updates {object} {rec} with values it already has (no field changes)"),
+                );
+            } else {
+                effect(
+                    "update_fields",
+                    format!(
+                        "updates field{} {} of {object} {rec}",
+                        plural(sent_changed.len()),
+                        sent_changed.join(", ")
+                    ),
+                );
+            }
+            let owner_change = changes.iter().find(|c| c.field == "OwnerId" && c.sent && c.changes);
+            match (owner_change, &observed.owner) {
+                (Some(c), _) => effect(
+                    "owner_changes",
+                    format!(
+                        "changes the owner from {} to {}",
+                        describe_owner(observed.owner.as_ref()),
+                        c.replay.as_str().unwrap_or("?")
+                    ),
+                ),
+                (None, o) => effect(
+                    "owner_unchanged",
+                    format!("owner unchanged ({})", describe_owner(o.as_ref())),
+                ),
+            }
+            effect(
+                "assignment_suppressed",
+                "assignment rules do not run (Sforce-Auto-Assign: FALSE)".into(),
+            );
+            if let Some(m) = &modified {
+                effect(
+                    "conditional_write",
+                    format!(
+                        "written only if the record is unchanged since {} (If-Unmodified-Since)",
+                        m.to_rfc3339()
+                    ),
+                );
+            }
+        }
+        WriteKind::Create => {
+            effect(
+                "creates_record",
+                format!(
+                    "creates a new {object} with {ext_field} = {} and field{} {}",
+                    event.external_id.as_deref().unwrap_or(""),
+                    plural(sent_changed.len()),
+                    sent_changed.join(", ")
+                ),
+            );
+            effect(
+                "assignment_runs",
+                format!(
+                    "assignment rules choose the new record's owner ({})",
+                    contract.ownership_policy.first_owner_source
+                ),
+            );
+        }
+        WriteKind::None => {}
+    }
+    if request.kind != WriteKind::None {
+        let stripped: Vec<&str> = changes.iter().filter(|c| !c.sent).map(|c| c.field.as_str()).collect();
+        if !stripped.is_empty() {
+            effect(
+                "protected_stripped",
+                format!(
+                    "protected field{} {} {} not written",
+                    plural(stripped.len()),
+                    stripped.join(", "),
+                    if stripped.len() == 1 { "is" } else { "are" }
+                ),
+            );
+        }
+        if let Some(o) = override_request {
+            let written: Vec<&str> = changes
+                .iter()
+                .filter(|c| c.protected && c.sent)
+                .map(|c| c.field.as_str())
+                .collect();
+            if !written.is_empty() {
+                effect(
+                    "protected_overwritten",
+                    format!(
+                        "protected field{} {} written under override approved by {} (reason: {})",
+                        plural(written.len()),
+                        written.join(", "),
+                        o.approved_by,
+                        o.reassignment_reason
+                    ),
+                );
+            }
+        }
+        effect(
+            "automation_runs",
+            format!("triggers, flows and validation rules on {object} run again"),
+        );
+        effect(
+            "writes_as",
+            format!("written as the integration user {}", observed.acts_as),
+        );
+    }
+
+    let mut p = Preflight {
+        event: event.clone(),
+        taken_at: crate::domain::event::format_time(now),
+        integration_user,
+        acts_as: observed.acts_as.clone(),
+        target: observed.target.clone(),
+        owner: observed.owner.clone(),
+        owner_is_fallback,
+        last_modified_by: observed.last_modified_by.clone(),
+        modified_after_event,
+        key_matches: observed.key_matches.clone(),
+        latest_attempt: observed.latest_attempt.clone(),
+        changes,
+        request,
+        override_request: override_request.cloned(),
+        findings,
+        side_effects: effects,
+        digest: String::new(),
+        ack_token: String::new(),
+    };
+    p.digest = digest(&p);
+    p.ack_token = p.digest[..ACK_LEN].to_string();
+    p
+}
+
+/// SHA-256 over the canonical JSON (sorted keys) of everything but the digest itself.
+pub fn digest(p: &Preflight) -> String {
+    let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.remove("digest");
+        m.remove("ack_token");
+    }
+    let mut h = Sha256::new();
+    h.update(DIGEST_TAG.as_bytes());
+    h.update([0u8]);
+    h.update(v.to_string().as_bytes());
+    hex::encode(h.finalize())
+}
+
+fn key_fields(contract: &LaneContract) -> Vec<&str> {
+    contract
+        .replay_console
+        .business_key_fields
+        .iter()
+        .map(|f| f.as_str())
+        .collect()
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn describe_owner(o: Option<&OwnerState>) -> String {
+    match o {
+        Some(o) => {
+            let kind = match o.kind {
+                OwnerKind::User => "user",
+                OwnerKind::Queue => "queue",
+                OwnerKind::Unknown => "owner",
+            };
+            match &o.name {
+                Some(n) => format!("{kind} {n}, {}", o.id),
+                None => format!("{kind} {}", o.id),
+            }
+        }
+        None => "unknown".into(),
+    }
+}
+
+/// Salesforce returns numbers as floats (`123.0`) and the payload may hold integers: compare
+/// numbers by value.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+/// `If-Unmodified-Since` wants an HTTP date in GMT (1-second precision).
+pub fn http_date(rfc3339: &str) -> String {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.with_timezone(&Utc).format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .unwrap_or_default()
+}
+
+/// Why a replay is refused before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+}
+
+/// What the operator states when asking for a replay.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct ReplayRequest {
+    pub operator: String,
+    pub reason: String,
+    pub ack_token: String,
+    /// Replay an already replayed event again: the reason why.
+    pub again: Option<String>,
+    pub override_request: Option<OverrideRequest>,
+}
+
+/// The gate. `None` preflight means none was taken.
+pub fn gate(
+    p: Option<&Preflight>,
+    req: &ReplayRequest,
+    max_age_minutes: u32,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    let refuse = |code: &str, message: String| {
+        Err(Refusal {
+            code: code.into(),
+            message,
+        })
+    };
+    if req.operator.trim().is_empty() {
+        return refuse("operator_missing", "the operator's name is required".into());
+    }
+    if req.reason.trim().is_empty() {
+        return refuse("reason_missing", "a replay reason is required".into());
+    }
+    let Some(p) = p else {
+        return refuse(
+            "no_preflight",
+            "no preflight for this event; run the preflight first".into(),
+        );
+    };
+    let taken = DateTime::parse_from_rfc3339(&p.taken_at)
+        .map(|t| t.with_timezone(&Utc))
+        .ok();
+    let age = taken.map(|t| now - t);
+    if age.is_none_or(|a| a > chrono::Duration::minutes(i64::from(max_age_minutes)) || a < chrono::Duration::zero()) {
+        return refuse(
+            "preflight_stale",
+            format!(
+                "the preflight from {} is older than {max_age_minutes} minutes; run it again to see the record as it is now",
+                p.taken_at
+            ),
+        );
+    }
+    if req.ack_token.trim() != p.ack_token {
+        return refuse(
+            "ack_mismatch",
+            "the acknowledgment token does not match the latest preflight; review the side effects shown by the latest preflight and use its token".into(),
+        );
+    }
+    if let Some(o) = &req.override_request {
+        if o.reassignment_reason.trim().is_empty() || o.approved_by.trim().is_empty() {
+            return refuse(
+                "override_incomplete",
+                "an override needs both a reassignment reason and an approver".into(),
+            );
+        }
+        if o.approved_by.trim().eq_ignore_ascii_case(req.operator.trim()) {
+            return refuse(
+                "override_self_approved",
+                "the approver of an override must be someone other than the operator".into(),
+            );
+        }
+    }
+    if req.override_request != p.override_request {
+        return refuse(
+            "override_mismatch",
+            "the override differs from the one the preflight was taken with; take the preflight with the same override"
+                .into(),
+        );
+    }
+    for f in p.blocking() {
+        if f.code == "already_replayed" {
+            if req.again.as_deref().is_some_and(|r| !r.trim().is_empty()) {
+                continue;
+            }
+            return refuse(&f.code, f.message.clone());
+        }
+        return refuse(&f.code, f.message.clone());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn contract() -> LaneContract {
+        LaneContract::from_yaml(include_str!("../../tests/data/lane_account_sync.yaml")).expect("fixture")
+    }
+
+    fn event(payload: Value) -> EventFacts {
+        EventFacts {
+            event_id: 1,
+            lane_id: "account_sync_north_america".into(),
+            lane_version: 1,
+            event_key: "evt-1".into(),
+            object: "Account".into(),
+            external_id: Some("BA-1".into()),
+            status: "failed".into(),
+            occurred_at: "2026-11-20T10:00:00.000Z".into(),
+            failure_code: Some("UNABLE_TO_LOCK_ROW".into()),
+            failure_message: None,
+            payload: payload.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    fn found(fields: Value, modified: &str) -> Observed {
+        Observed {
+            target: Target::Found {
+                record: RecordState {
+                    id: "001000000000001AAA".into(),
+                    owner_id: Some("005000000000001AAA".into()),
+                    last_modified_date: modified.into(),
+                    last_modified_by_id: Some("005000000000009AAA".into()),
+                    fields: fields.as_object().cloned().unwrap_or_default(),
+                },
+            },
+            owner: Some(OwnerState {
+                id: "005000000000001AAA".into(),
+                kind: OwnerKind::User,
+                name: Some("Rita Owner".into()),
+                active: Some(true),
+                api_name: Some("rita@acme.example".into()),
+            }),
+            last_modified_by: None,
+            key_matches: vec![],
+            acts_as: "sf_account_sync_app@acme.example".into(),
+            latest_attempt: None,
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-21T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn codes(p: &Preflight) -> Vec<(&str, Severity)> {
+        p.findings.iter().map(|f| (f.code.as_str(), f.severity)).collect()
+    }
+
+    #[test]
+    fn clean_update_has_no_findings_and_suppresses_assignment() {
+        let obs = found(json!({"Name": "Old", "Tier__c": "Gold"}), "2026-11-19T08:00:00.000Z");
+        let p = evaluate(&contract(), &event(json!({"Name": "New"})), &obs, None, now());
+        assert!(p.findings.is_empty(), "nothing stands in the way: {:?}", p.findings);
+        assert_eq!(p.request.kind, WriteKind::Update);
+        assert!(
+            p.request
+                .headers
+                .contains(&("Sforce-Auto-Assign".into(), "FALSE".into())),
+            "owner precedence stays with the contract"
+        );
+        assert!(p
+            .request
+            .headers
+            .contains(&("If-Unmodified-Since".into(), "Thu, 19 Nov 2026 08:00:00 GMT".into())));
+        assert_eq!(p.ack_token.len(), ACK_LEN);
+        assert!(p
+            .side_effects
+            .iter()
+            .any(|s| s.text == "updates field Name of Account 001000000000001AAA"));
+    }
+
+    #[test]
+    fn protected_field_change_blocks_and_is_stripped() {
+        let obs = found(json!({"Name": "Old", "Tier__c": "Gold"}), "2026-11-19T08:00:00.000Z");
+        let p = evaluate(
+            &contract(),
+            &event(json!({"Name": "New", "Tier__c": "Silver"})),
+            &obs,
+            None,
+            now(),
+        );
+        assert_eq!(
+            codes(&p),
+            vec![("protected_field_conflict", Severity::Blocking)],
+            "the contract blocks protected_field_conflict"
+        );
+        assert!(
+            !p.request.body.contains_key("Tier__c"),
+            "protected fields are stripped unless overridden"
+        );
+        let o = OverrideRequest {
+            reassignment_reason: "tier corrected by finance".into(),
+            approved_by: "vp-revops".into(),
+        };
+        let p2 = evaluate(
+            &contract(),
+            &event(json!({"Name": "New", "Tier__c": "Silver"})),
+            &obs,
+            Some(&o),
+            now(),
+        );
+        assert_eq!(
+            codes(&p2),
+            vec![("protected_field_conflict", Severity::Warning)],
+            "an approved override turns it into a warning"
+        );
+        assert_eq!(p2.request.body.get("Tier__c"), Some(&json!("Silver")));
+        assert_ne!(
+            p.ack_token, p2.ack_token,
+            "a different request is a different acknowledgment"
+        );
+    }
+
+    #[test]
+    fn modified_after_event_and_inactive_owner_warn() {
+        let mut obs = found(json!({"Name": "Old"}), "2026-11-20T12:00:00.000Z");
+        if let Some(o) = obs.owner.as_mut() {
+            o.active = Some(false);
+        }
+        let p = evaluate(&contract(), &event(json!({"Name": "New"})), &obs, None, now());
+        assert_eq!(
+            codes(&p),
+            vec![
+                ("owner_inactive", Severity::Warning),
+                ("record_modified_after_event", Severity::Warning)
+            ],
+            "the reference contract does not block on these"
+        );
+    }
+
+    #[test]
+    fn several_matches_and_missing_external_id_block() {
+        let mut obs = found(json!({}), "2026-11-19T08:00:00.000Z");
+        obs.target = Target::Several {
+            ids: vec!["001A".into(), "001B".into()],
+        };
+        obs.owner = None;
+        let p = evaluate(&contract(), &event(json!({"Name": "X"})), &obs, None, now());
+        assert_eq!(codes(&p), vec![("duplicate_conflict_detected", Severity::Blocking)]);
+        assert_eq!(p.request.kind, WriteKind::None, "nothing can be sent");
+        obs.target = Target::NoExternalId;
+        let mut e = event(json!({"Name": "X"}));
+        e.external_id = None;
+        let p = evaluate(&contract(), &e, &obs, None, now());
+        assert_eq!(codes(&p), vec![("external_id_missing", Severity::Blocking)]);
+    }
+
+    #[test]
+    fn create_with_a_business_key_match_blocks() {
+        let mut obs = found(json!({}), "2026-11-19T08:00:00.000Z");
+        obs.target = Target::NotFound;
+        obs.owner = None;
+        let p = evaluate(&contract(), &event(json!({"Name": "Acme"})), &obs, None, now());
+        assert!(p.findings.is_empty());
+        assert_eq!(p.request.kind, WriteKind::Create);
+        assert_eq!(p.request.path, vec!["Account", "billing_account_id__c", "BA-1"]);
+        obs.key_matches = vec![KeyMatch {
+            id: "001C".into(),
+            fields: Map::new(),
+        }];
+        let p = evaluate(&contract(), &event(json!({"Name": "Acme"})), &obs, None, now());
+        assert_eq!(
+            codes(&p),
+            vec![("duplicate_conflict_detected", Severity::Blocking)],
+            "create_new_record_only_when forbids it"
+        );
+    }
+
+    #[test]
+    fn identity_mismatch_and_already_replayed_block() {
+        let mut obs = found(json!({"Name": "Old"}), "2026-11-19T08:00:00.000Z");
+        obs.acts_as = "someone_else@acme.example".into();
+        let mut e = event(json!({"Name": "New"}));
+        e.status = "replayed".into();
+        let p = evaluate(&contract(), &e, &obs, None, now());
+        let c = codes(&p);
+        assert!(c.contains(&("integration_user_mismatch", Severity::Blocking)));
+        assert!(c.contains(&("already_replayed", Severity::Blocking)));
+    }
+
+    #[test]
+    fn gate_refuses_each_missing_piece() {
+        let obs = found(json!({"Name": "Old"}), "2026-11-19T08:00:00.000Z");
+        let p = evaluate(&contract(), &event(json!({"Name": "New"})), &obs, None, now());
+        let ok = ReplayRequest {
+            operator: "dana".into(),
+            reason: "incident 42".into(),
+            ack_token: p.ack_token.clone(),
+            ..Default::default()
+        };
+        assert_eq!(gate(Some(&p), &ok, 15, now()), Ok(()));
+        let code = |r: Result<(), Refusal>| r.err().map(|e| e.code);
+        assert_eq!(code(gate(None, &ok, 15, now())).as_deref(), Some("no_preflight"));
+        assert_eq!(
+            code(gate(Some(&p), &ok, 15, now() + chrono::Duration::minutes(16))).as_deref(),
+            Some("preflight_stale")
+        );
+        assert_eq!(
+            code(gate(
+                Some(&p),
+                &ReplayRequest {
+                    ack_token: "000000000000".into(),
+                    ..ok.clone()
+                },
+                15,
+                now()
+            ))
+            .as_deref(),
+            Some("ack_mismatch")
+        );
+        assert_eq!(
+            code(gate(
+                Some(&p),
+                &ReplayRequest {
+                    operator: " ".into(),
+                    ..ok.clone()
+                },
+                15,
+                now()
+            ))
+            .as_deref(),
+            Some("operator_missing")
+        );
+        assert_eq!(
+            code(gate(
+                Some(&p),
+                &ReplayRequest {
+                    reason: String::new(),
+                    ..ok.clone()
+                },
+                15,
+                now()
+            ))
+            .as_deref(),
+            Some("reason_missing")
+        );
+        let self_approved = ReplayRequest {
+            override_request: Some(OverrideRequest {
+                reassignment_reason: "x".into(),
+                approved_by: "Dana".into(),
+            }),
+            ..ok.clone()
+        };
+        assert_eq!(
+            code(gate(Some(&p), &self_approved, 15, now())).as_deref(),
+            Some("override_self_approved")
+        );
+    }
+
+    #[test]
+    fn salesforce_times_parse() {
+        let t = parse_sf_time("2026-11-20T10:00:00.000+0000").expect("Salesforce's form, no colon in the offset");
+        assert_eq!(t.to_rfc3339(), "2026-11-20T10:00:00+00:00");
+        assert!(parse_sf_time("2026-11-20T10:00:00Z").is_some());
+        assert!(parse_sf_time("yesterday").is_none());
+    }
+}

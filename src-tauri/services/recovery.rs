@@ -1,0 +1,61 @@
+//! Start-up recovery: an `intent` left in flight by a process that is gone (killed, crashed, the
+//! machine lost power) was maybe sent, maybe not. It becomes `unknown_outcome`, with an audit
+//! entry, and is never retried by itself: `verify` settles it.
+
+use crate::app::App;
+use crate::domain::audit::AuditDraft;
+use crate::error::Result;
+use crate::services::{audit, holder};
+use crate::store;
+
+/// Returns the ids of the events that became `unknown_outcome`.
+pub async fn recover_orphans(app: &App) -> Result<Vec<i64>> {
+    // Cheap check first: most starts find nothing, and need no write lock.
+    let any: Option<i64> = sqlx::query_scalar("SELECT id FROM attempts WHERE outcome = 'in_flight' LIMIT 1")
+        .fetch_optional(&app.pool)
+        .await?;
+    if any.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut recovered = Vec::new();
+    for (attempt_id, event_id, pid, started, host) in store::replay::in_flight(&mut tx).await? {
+        if holder::is_alive(pid, started.as_deref(), host.as_deref()) {
+            continue; // another instance is sending it right now
+        }
+        let now = store::now_text();
+        store::replay::finish(
+            &mut tx,
+            &store::replay::Outcome {
+                attempt_id,
+                event_id,
+                outcome: "unknown_outcome",
+                event_status: "unknown_outcome",
+                http_status: None,
+                error_code: None,
+                error_message: Some("the process sending this replay ended before an answer was recorded"),
+                record_id: None,
+                response: None,
+                now: &now,
+            },
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            &AuditDraft {
+                action: "unknown_outcome".into(),
+                actor: "system".into(),
+                event_id: Some(event_id),
+                attempt_id: Some(attempt_id),
+                outcome: Some("unknown_outcome".into()),
+                reason: Some("found in flight at start-up; its process is gone".into()),
+                detail: serde_json::json!({"holder_pid": pid, "holder_host": host}),
+                ..AuditDraft::default()
+            },
+        )
+        .await?;
+        recovered.push(event_id);
+    }
+    tx.commit().await?;
+    Ok(recovered)
+}

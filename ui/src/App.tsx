@@ -1,0 +1,107 @@
+import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
+import { useState, type ReactNode } from 'react';
+import { useEventCounts, useLanes, type EventFilter } from './ipc';
+import { formatCount } from './lib/format';
+import { LanesScreen } from './screens/LanesScreen';
+import { QueueScreen } from './screens/QueueScreen';
+
+export type Screen = 'queue' | 'lanes';
+
+export function App({ client, initialScreen = 'queue' }: { client: QueryClient; initialScreen?: Screen }) {
+  return (
+    <QueryClientProvider client={client}>
+      <Shell initialScreen={initialScreen} />
+    </QueryClientProvider>
+  );
+}
+
+const NO_FILTER: EventFilter = { laneId: null, status: null };
+
+function Shell({ initialScreen }: { initialScreen: Screen }) {
+  const [screen, setScreen] = useState<Screen>(initialScreen);
+  // Kept here, not in the queue screen, so "Show events" on a lane lands on a filtered queue.
+  const [filter, setFilter] = useState<EventFilter>(NO_FILTER);
+
+  return (
+    <div className="shell">
+      <Sidebar screen={screen} onNavigate={setScreen} />
+      <main className="main">
+        {screen === 'queue' ? (
+          <QueueScreen filter={filter} onFilterChange={setFilter} />
+        ) : (
+          <LanesScreen
+            onShowEvents={(laneId) => {
+              setFilter({ laneId, status: null });
+              setScreen('queue');
+            }}
+          />
+        )}
+      </main>
+    </div>
+  );
+}
+
+function Sidebar({ screen, onNavigate }: { screen: Screen; onNavigate: (s: Screen) => void }) {
+  const counts = useEventCounts();
+  const lanes = useLanes();
+  const totalEvents = counts.data?.reduce((sum, c) => sum + c.count, 0);
+  const items: { id: Screen; label: string; count: number | undefined; icon: ReactNode }[] = [
+    { id: 'queue', label: 'Queue', count: totalEvents, icon: <QueueIcon /> },
+    { id: 'lanes', label: 'Lanes', count: lanes.data?.length, icon: <LanesIcon /> },
+  ];
+  return (
+    <aside className="sidebar">
+      <div className="brand">
+        <span className="brand-mark" aria-hidden="true">
+          <ReplayIcon />
+        </span>
+        <span className="brand-name">Replay Console</span>
+      </div>
+      <nav aria-label="Main">
+        <ul>
+          {items.map((item) => (
+            <li key={item.id}>
+              <button
+                type="button"
+                className="nav-item"
+                aria-current={screen === item.id ? 'page' : undefined}
+                onClick={() => onNavigate(item.id)}
+              >
+                {item.icon}
+                <span className="nav-label">{item.label}</span>
+                {item.count !== undefined && <span className="nav-count">{formatCount(item.count)}</span>}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+    </aside>
+  );
+}
+
+function ReplayIcon() {
+  return (
+    <svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.6">
+      <path d="M2.5 8a5.5 5.5 0 1 0 1.7-4" strokeLinecap="round" />
+      <path d="M2.5 1.8v2.7h2.7" strokeLinecap="round" strokeLinejoin="round" />
+      <path d="M6.8 5.8v4.4L10.2 8z" fill="currentColor" stroke="none" />
+    </svg>
+  );
+}
+
+function QueueIcon() {
+  return (
+    <svg className="nav-icon" width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5" aria-hidden="true">
+      <path d="M2.5 4h11M2.5 8h11M2.5 12h7" strokeLinecap="round" />
+    </svg>
+  );
+}
+
+function LanesIcon() {
+  return (
+    <svg className="nav-icon" width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5" aria-hidden="true">
+      <path d="M2 5h9.5M2 11h9.5" strokeLinecap="round" />
+      <path d="M10 3l2.5 2-2.5 2M10 9l2.5 2-2.5 2" strokeLinecap="round" strokeLinejoin="round" />
+    </svg>
+  );
+}

@@ -1,0 +1,46 @@
+import type { ErrorKind } from './bindings/ErrorKind';
+import type { ErrorReply } from './bindings/ErrorReply';
+
+// A Record, not a list: a kind added in Rust and missing here fails the typecheck.
+const KINDS: Record<ErrorKind, true> = {
+  invalid_input: true,
+  not_found: true,
+  cancelled: true,
+  refused: true,
+  keychain_unavailable: true,
+  internal: true,
+};
+
+/** An IPC failure as the Rust side reports it: the UI branches on `kind`, shows `message`. */
+export class IpcError extends Error {
+  readonly kind: ErrorKind;
+
+  constructor(reply: ErrorReply) {
+    super(reply.message);
+    this.name = 'IpcError';
+    this.kind = reply.kind;
+  }
+}
+
+function isErrorReply(value: unknown): value is ErrorReply {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.message === 'string' && typeof v.kind === 'string' && Object.hasOwn(KINDS, v.kind);
+}
+
+/**
+ * Turns whatever `invoke` rejected with into an `IpcError`. Commands reject with an `ErrorReply`;
+ * anything else (a missing command, a bad argument caught by Tauri itself) arrives as a string or
+ * an Error and counts as `internal`. Only a message is kept, never a stack.
+ */
+export function toIpcError(cause: unknown): IpcError {
+  if (cause instanceof IpcError) return cause;
+  if (isErrorReply(cause)) return new IpcError({ kind: cause.kind, message: cause.message });
+  // A kind this build does not know yet (a newer backend): keep the message.
+  if (typeof cause === 'object' && cause !== null && typeof (cause as { message?: unknown }).message === 'string') {
+    return new IpcError({ kind: 'internal', message: (cause as { message: string }).message });
+  }
+  if (cause instanceof Error) return new IpcError({ kind: 'internal', message: cause.message });
+  if (typeof cause === 'string' && cause.trim() !== '') return new IpcError({ kind: 'internal', message: cause });
+  return new IpcError({ kind: 'internal', message: 'The backend failed without saying why.' });
+}

@@ -1,0 +1,60 @@
+// Dev and test only: a stand-in for the Rust commands, over Tauri's own IPC mock. Nothing in the
+// app imports this file, so it never reaches ui/dist; tests and the preview build (preview.html)
+// do. It lives here because this folder is the only one that talks to @tauri-apps/api.
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import type { EventDetail } from './bindings/EventDetail';
+import type { EventPage } from './bindings/EventPage';
+import type { EventQuery } from './bindings/EventQuery';
+import type { LaneDetail } from './bindings/LaneDetail';
+import type { LaneSummary } from './bindings/LaneSummary';
+import type { StatusCount } from './bindings/StatusCount';
+
+export { clearMocks };
+
+/** One IPC call as the Rust side would receive it. */
+export interface Call {
+  cmd: string;
+  args: Record<string, unknown>;
+}
+
+type Answer<T> = T | Promise<T>;
+
+export interface MockBackend {
+  lanes?: () => Answer<LaneSummary[]>;
+  counts?: () => Answer<StatusCount[]>;
+  /** Answers `events_list`; the default is one empty last page. */
+  events?: (query: EventQuery) => Answer<EventPage>;
+  event?: (id: number) => Answer<EventDetail>;
+  lane?: (laneId: string) => Answer<LaneDetail>;
+  /** A command named here rejects with this `{kind, message}`, as a failing Rust command does. */
+  fail?: Record<string, { kind: string; message: string }>;
+}
+
+/** Installs the mock; returns the log of every call, in order. */
+export function mockBackend(backend: MockBackend): Call[] {
+  const calls: Call[] = [];
+  mockIPC((cmd, payload) => {
+    const args = (payload ?? {}) as Record<string, unknown>;
+    calls.push({ cmd, args });
+    const failure = backend.fail?.[cmd];
+    if (failure) return Promise.reject(failure);
+    switch (cmd) {
+      case 'lanes_list':
+        return backend.lanes?.() ?? [];
+      case 'event_counts':
+        return backend.counts?.() ?? [];
+      case 'events_list':
+        return backend.events?.(args.query as EventQuery) ?? { events: [], next_cursor: null };
+      case 'event_show':
+        return backend.event?.(args.id as number) ?? Promise.reject({ kind: 'not_found', message: `no event with id ${String(args.id)}` });
+      case 'lane_show':
+        return (
+          backend.lane?.(args.laneId as string) ??
+          Promise.reject({ kind: 'not_found', message: `no lane \`${String(args.laneId)}\`; import its contract with \`lanes import FILE.yaml\`` })
+        );
+      default:
+        return Promise.reject({ kind: 'internal', message: `command ${cmd} not found` });
+    }
+  });
+  return calls;
+}

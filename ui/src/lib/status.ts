@@ -1,0 +1,25 @@
+import { EVENT_STATUSES, type EventStatus } from '../ipc';
+
+export type Tone = 'danger' | 'warning' | 'info' | 'success' | 'attention' | 'neutral';
+
+const META: Record<EventStatus, { label: string; tone: Tone; meaning: string }> = {
+  failed: { label: 'Failed', tone: 'danger', meaning: 'Salesforce rejected the write; it can be replayed.' },
+  blocked: { label: 'Blocked', tone: 'warning', meaning: 'Held back by policy before it reached Salesforce.' },
+  in_flight: { label: 'In flight', tone: 'info', meaning: 'A replay was sent and its answer is awaited.' },
+  replayed: { label: 'Replayed', tone: 'success', meaning: 'Written again and verified.' },
+  unknown_outcome: {
+    label: 'Unknown outcome',
+    tone: 'attention',
+    meaning: 'Sent without an answer; verify before any new replay.',
+  },
+  discarded: { label: 'Discarded', tone: 'neutral', meaning: 'Closed by an operator without replay.' },
+};
+
+export function isEventStatus(s: string): s is EventStatus {
+  return (EVENT_STATUSES as readonly string[]).includes(s);
+}
+
+/** Label, colour and meaning of a status; a status this build does not know is shown as is. */
+export function statusMeta(status: string): { label: string; tone: Tone; meaning: string } {
+  return isEventStatus(status) ? META[status] : { label: status, tone: 'neutral', meaning: '' };
+}

@@ -1,0 +1,129 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
+import { ErrorBanner } from '../components/ErrorBanner';
+import { ImportHelp } from '../components/ImportHelp';
+import { EVENT_STATUSES, useEventCounts, useLanes, type EventFilter, type EventStatus } from '../ipc';
+import { formatCount } from '../lib/format';
+import { isEventStatus, statusMeta } from '../lib/status';
+import { CountsSummary } from './queue/CountsSummary';
+import { EventDetailPanel } from './queue/EventDetailPanel';
+import { EventTable } from './queue/EventTable';
+
+export function QueueScreen({ filter, onFilterChange }: { filter: EventFilter; onFilterChange: (f: EventFilter) => void }) {
+  const counts = useEventCounts();
+  const lanes = useLanes();
+  const client = useQueryClient();
+  const [selectedId, setSelectedId] = useState<number | null>(null);
+
+  const laneIds = useMemo(() => {
+    const ids = new Set<string>();
+    for (const l of lanes.data ?? []) ids.add(l.lane_id);
+    for (const c of counts.data ?? []) ids.add(c.lane_id);
+    return [...ids].sort();
+  }, [lanes.data, counts.data]);
+
+  const totalEvents = counts.data?.reduce((sum, c) => sum + c.count, 0);
+  const matching = counts.data
+    ?.filter((c) => (filter.laneId === null || c.lane_id === filter.laneId) && (filter.status === null || c.status === filter.status))
+    .reduce((sum, c) => sum + c.count, 0);
+  const filtered = filter.laneId !== null || filter.status !== null;
+
+  const refresh = () => {
+    // Reset, not refetch: a refetch of the infinite query would reload every page scrolled so far.
+    void client.resetQueries({ queryKey: ['events'] });
+    void client.invalidateQueries({ queryKey: ['lanes'] });
+  };
+
+  const setFilter = (next: EventFilter) => {
+    setSelectedId(null);
+    onFilterChange(next);
+  };
+
+  const nothingImported = counts.isSuccess && lanes.isSuccess && totalEvents === 0;
+
+  return (
+    <div className="screen">
+      <header className="screen-header">
+        <div>
+          <h1>Event queue</h1>
+          <p className="screen-sub">
+            {totalEvents === undefined
+              ? 'Failed and blocked writes awaiting a decision'
+              : `${formatCount(totalEvents)} events in ${formatCount(laneIds.length)} ${laneIds.length === 1 ? 'lane' : 'lanes'}`}
+          </p>
+        </div>
+        <button type="button" className="btn" onClick={refresh}>
+          Refresh
+        </button>
+      </header>
+
+      {counts.isError && <ErrorBanner context="Counts" error={counts.error} onRetry={() => void counts.refetch()} />}
+      {lanes.isError && <ErrorBanner context="Lanes" error={lanes.error} onRetry={() => void lanes.refetch()} />}
+
+      {nothingImported ? (
+        <ImportHelp title="No events yet" lanesImported={(lanes.data?.length ?? 0) > 0} />
+      ) : (
+        <>
+          {counts.data && counts.data.length > 0 && (
+            <CountsSummary counts={counts.data} filter={filter} onPick={setFilter} />
+          )}
+
+          <div className="toolbar" role="search" aria-label="Filter events">
+            <label className="field">
+              <span>Lane</span>
+              <select
+                value={filter.laneId ?? ''}
+                onChange={(e) => setFilter({ ...filter, laneId: e.target.value === '' ? null : e.target.value })}
+              >
+                <option value="">All lanes</option>
+                {laneIds.map((id) => (
+                  <option key={id} value={id}>
+                    {id}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="field">
+              <span>Status</span>
+              <select
+                value={filter.status ?? ''}
+                onChange={(e) => {
+                  const v = e.target.value;
+                  setFilter({ ...filter, status: isEventStatus(v) ? v : null });
+                }}
+              >
+                <option value="">All statuses</option>
+                {EVENT_STATUSES.map((s: EventStatus) => (
+                  <option key={s} value={s}>
+                    {statusMeta(s).label}
+                  </option>
+                ))}
+              </select>
+            </label>
+            {filtered && (
+              <button type="button" className="btn btn-ghost" onClick={() => setFilter({ laneId: null, status: null })}>
+                Clear filters
+              </button>
+            )}
+            <span className="toolbar-note">
+              {matching !== undefined && `${formatCount(matching)} ${filtered ? 'matching' : 'total'}`}
+            </span>
+          </div>
+
+          <div className={`queue-body${selectedId !== null ? ' with-detail' : ''}`}>
+            <EventTable
+              // A new filter is a new list: fresh pages, scroll at the top, focus on the first row.
+              key={`${filter.laneId ?? '*'}|${filter.status ?? '*'}`}
+              filter={filter}
+              expectedTotal={matching}
+              selectedId={selectedId}
+              onOpen={setSelectedId}
+              onClearFilters={filtered ? () => setFilter({ laneId: null, status: null }) : undefined}
+            />
+            {selectedId !== null && <EventDetailPanel id={selectedId} onClose={() => setSelectedId(null)} />}
+          </div>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,41 @@
+import { render } from '@testing-library/react';
+import { App, type Screen } from '../App';
+import { createQueryClient, type EventQuery, type EventSummary } from '../ipc';
+import { mockBackend as install, type Call, type MockBackend } from '../ipc/mock';
+import type { LaneSummary, StatusCount } from '../ipc';
+
+export type { Call };
+
+/** The mock backend with plain values for the list commands, which is what tests mostly need. */
+export function mockBackend(b: Omit<MockBackend, 'lanes' | 'counts'> & { lanes?: LaneSummary[]; counts?: StatusCount[] }): Call[] {
+  const { lanes, counts, ...rest } = b;
+  return install({ ...rest, lanes: () => lanes ?? [], counts: () => counts ?? [] });
+}
+
+export function renderApp(initialScreen: Screen = 'queue') {
+  return render(<App client={createQueryClient()} initialScreen={initialScreen} />);
+}
+
+export function eventQueries(calls: Call[]): EventQuery[] {
+  return calls.filter((c) => c.cmd === 'events_list').map((c) => c.args.query as EventQuery);
+}
+
+let nextId = 1;
+export function summary(over: Partial<EventSummary> = {}): EventSummary {
+  const id = over.id ?? nextId++;
+  return {
+    id,
+    lane_id: 'account_sync_north_america',
+    event_key: `evt-${1000 + id}`,
+    object: 'Account',
+    external_id: `BA-${1000 + id}`,
+    external_id_missing: false,
+    operation: 'upsert',
+    status: 'failed',
+    failure_code: 'UNABLE_TO_LOCK_ROW',
+    failure_message: 'unable to obtain exclusive access to this record',
+    occurred_at: '2026-11-20T10:00:00.000Z',
+    updated_at: '2026-11-20T10:05:00.000Z',
+    ...over,
+  };
+}
