@@ -5,3 +5,4 @@ pub mod audit;
 pub mod contract;
 pub mod event;
 pub mod preflight;
+pub mod replay;

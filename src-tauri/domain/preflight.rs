@@ -5,6 +5,7 @@
 //! Pure: the fetched state and the current time come in as arguments.
 
 use crate::domain::contract::{BlockCondition, CreateCondition, LaneContract};
+use crate::domain::replay::same_value;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -708,15 +709,6 @@ fn describe_owner(o: Option<&OwnerState>) -> String {
             }
         }
         None => "unknown".into(),
-    }
-}
-
-/// Salesforce returns numbers as floats (`123.0`) and the payload may hold integers: compare
-/// numbers by value.
-fn same_value(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
     }
 }
 

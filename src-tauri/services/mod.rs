@@ -9,7 +9,9 @@ pub mod events;
 pub mod holder;
 pub mod import;
 pub mod lanes;
+pub mod preflight;
 pub mod recovery;
+pub mod verify;
 
 /// Reports progress of long work and asks whether to stop. The CLI draws a bar; the desktop
 /// forwards it to the window.

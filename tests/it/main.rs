@@ -4,3 +4,4 @@ mod common;
 mod credentials;
 mod events_import;
 mod lanes;
+mod desktop;

@@ -1,0 +1,202 @@
+//! End to end: the real desktop app under Xvfb, driven through WebDriver (tauri-driver +
+//! WebKitWebDriver), on a real SQLite file. CI provides the display (xvfb-run), a D-Bus session
+//! with gnome-keyring, and installs tauri-driver (.ci/setup).
+
+use crate::common::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn tauri_driver() -> PathBuf {
+    if let Ok(p) = std::env::var("TAURI_DRIVER") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    let cargo_bin = Path::new(&home).join(".cargo/bin/tauri-driver");
+    if cargo_bin.exists() {
+        return cargo_bin;
+    }
+    PathBuf::from("tauri-driver")
+}
+
+/// tauri-driver plus a WebDriver session on the real app. Dropping it ends the session and stops
+/// tauri-driver with SIGTERM (SIGKILL would orphan WebKitWebDriver).
+pub struct Desktop {
+    pub client: Client,
+    driver: Child,
+    pub rt: tokio::runtime::Runtime,
+}
+
+impl Desktop {
+    pub fn launch(db: &Path) -> Desktop {
+        assert!(
+            std::env::var("DISPLAY").is_ok_and(|d| !d.is_empty()),
+            "the desktop tests need a display: run them through .ci/run or scripts/with-keyring (Xvfb)"
+        );
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let port = free_port();
+        let native = free_port();
+        let driver = Command::new(tauri_driver())
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver runs (cargo install tauri-driver --version ^2 --locked; .ci/setup does it)");
+        let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
+            "tauri:options": {"application": BIN, "args": ["--db", db.display().to_string()]},
+            "browserName": "wry"
+        }))
+        .expect("capabilities");
+        let url = format!("http://127.0.0.1:{port}");
+        let client = rt.block_on(async {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let attempt = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(caps.clone())
+                    .connect(&url)
+                    .await;
+                match attempt {
+                    Ok(c) => break c,
+                    Err(e) if Instant::now() < deadline => {
+                        let _ = e;
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                    }
+                    Err(e) => panic!("no WebDriver session with the app within 30 s: {e}"),
+                }
+            }
+        });
+        Desktop { client, driver, rt }
+    }
+
+    /// Waits for an element to appear (the UI loads data asynchronously).
+    pub fn wait(&self, css: &str) -> fantoccini::elements::Element {
+        self.rt.block_on(async {
+            self.client
+                .wait()
+                .at_most(Duration::from_secs(20))
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("`{css}` must appear in the window: {e}"))
+        })
+    }
+
+    /// Waits until the page's text contains `needle`.
+    pub fn wait_text(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = self.text("body");
+            if text.contains(needle) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the window must show `{needle}`; it shows:\n{text}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    pub fn text(&self, css: &str) -> String {
+        self.rt.block_on(async {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            }
+        })
+    }
+
+    pub fn click(&self, css: &str) {
+        let el = self.wait(css);
+        self.rt
+            .block_on(el.click())
+            .unwrap_or_else(|e| panic!("`{css}` must be clickable: {e}"));
+    }
+
+    /// Clicks the first element matching `css` whose text contains `needle`.
+    pub fn click_text(&self, css: &str, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let found = self.rt.block_on(async {
+                for el in self.client.find_all(Locator::Css(css)).await.unwrap_or_default() {
+                    if el.text().await.unwrap_or_default().contains(needle) {
+                        el.click().await.ok()?;
+                        return Some(());
+                    }
+                }
+                None
+            });
+            if found.is_some() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no `{css}` with text `{needle}` to click");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    pub fn screenshot(&self, name: &str) {
+        let png = self
+            .rt
+            .block_on(self.client.screenshot())
+            .expect("a screenshot of the window");
+        let dir = std::env::var("REPLAY_CONSOLE_SCREENSHOTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        let client = self.client.clone();
+        let _ = self.rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), client.close()).await });
+        // SIGTERM, never SIGKILL: tauri-driver then stops WebKitWebDriver and the app.
+        let _ = Command::new("kill").arg("-TERM").arg(self.driver.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.driver.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.driver.kill();
+    }
+}
+
+fn demo_db(env: &Env) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    env.import_reference_lane();
+    env.ok(&["lanes", "import", &root.join("examples/lane_contact_enrichment.yaml").display().to_string()]);
+    env.ok(&["events", "import", &root.join("examples/demo_events.ndjson").display().to_string()]);
+}
+
+#[test]
+fn queue_and_lanes_in_the_real_window() {
+    let env = Env::new();
+    demo_db(&env);
+    let app = Desktop::launch(&env.db);
+    app.wait("[aria-label='Counts by lane and status']");
+    app.wait_text("400 events in 2 lanes");
+    app.wait("[aria-label='Events'] tbody tr[aria-rowindex='2']");
+    app.wait("[aria-label='Events'] td[title='billing-100001']");
+    let grid = app.text("[aria-label='Events']");
+    assert!(grid.to_lowercase().contains("missing"), "events without external ID are flagged in the table: {grid}");
+    app.screenshot("queue");
+
+    // Filter by a status chip: only blocked events remain.
+    app.click("[aria-label='account_sync_north_america: Blocked, 80']");
+    app.wait_text("80 matching");
+    let grid = app.text("[aria-label='Events']");
+    assert!(!grid.contains("Failed"), "the status filter holds in the table: {grid}");
+
+    app.click_text("nav[aria-label='Main'] button", "Lanes");
+    app.wait_text("revenue_ops_queue");
+    app.wait_text("protected_field_overwrite_attempt");
+    app.screenshot("lanes");
+}
