@@ -1,26 +1,87 @@
 //! The one entry point that opens everything (database and migrations today; the keychain and
 //! the HTTP client join it) for the desktop app, the CLI and the tests alike.
 
+use crate::domain::contract::LaneContract;
 use crate::error::Result;
+use crate::services::org::Session;
 use sqlx::SqlitePool;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct App {
     pub pool: SqlitePool,
     pub db_path: PathBuf,
+    /// The one HTTP client of the process (timeouts set once, in `salesforce`).
+    pub http: reqwest::Client,
+    /// Put in front of every lane's keychain account: empty, or `demo:` for the demo.
+    pub keychain_prefix: String,
+    /// Connected lanes: token and identity, in memory only, for the life of the process.
+    sessions: Arc<tokio::sync::Mutex<HashMap<String, Arc<Session>>>>,
 }
 
 impl App {
+    /// Opens everything. Refuses a database whose audit log has lost its append-only triggers:
+    /// a console that kept appending to an unprotected log would bury the evidence of what
+    /// happened to it (docs/AUDIT.md, "Start-up check").
     pub async fn open(db_path: &Path) -> Result<App> {
+        let app = App::open_unguarded(db_path).await?;
+        if let Err(e) = crate::services::audit::require_triggers(&app.pool).await {
+            app.close().await;
+            return Err(e);
+        }
+        Ok(app)
+    }
+
+    /// Opens without the trigger check: only for the audit commands that must work on exactly
+    /// such a database (verify, list, show, export, restore-triggers).
+    pub async fn open_unguarded(db_path: &Path) -> Result<App> {
         let pool = crate::store::open(db_path).await?;
+        let http = crate::salesforce::build_http_client(&crate::salesforce::HttpSettings::default())?;
+        let keychain_prefix: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'keychain_prefix'")
+                .fetch_optional(&pool)
+                .await?;
         let app = App {
             pool,
             db_path: db_path.to_path_buf(),
+            http,
+            keychain_prefix: keychain_prefix.unwrap_or_default(),
+            sessions: Arc::default(),
         };
         // Before anything else runs: intents left by a dead process become unknown_outcome.
         crate::services::recovery::recover_orphans(&app).await?;
         Ok(app)
+    }
+
+    /// The lane's session: connected once per process and contract version, then reused, so a
+    /// preflight or replay spends no round trip on the token. A changed contract (its canonical
+    /// JSON) or a forgotten session connects again.
+    pub async fn session(&self, contract: &LaneContract) -> Result<Arc<Session>> {
+        let key = format!("{}\u{0}{}", contract.lane_id(), contract.canonical_json());
+        let mut sessions = self.sessions.lock().await;
+        if let Some(s) = sessions.get(&key) {
+            return Ok(s.clone());
+        }
+        let s = Arc::new(Session::connect(self, contract).await?);
+        sessions.insert(key, s.clone());
+        Ok(s)
+    }
+
+    /// Marks this database as the demo's: its lanes' secrets get their own keychain accounts.
+    pub async fn mark_demo(&mut self) -> Result<()> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('keychain_prefix', 'demo:') ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .execute(&self.pool)
+            .await?;
+        self.keychain_prefix = "demo:".into();
+        Ok(())
+    }
+
+    /// Drops a lane's cached session (its secret changed or was deleted).
+    pub async fn forget_session(&self, lane_id: &str) {
+        let prefix = format!("{lane_id}\u{0}");
+        self.sessions.lock().await.retain(|k, _| !k.starts_with(&prefix));
     }
 
     pub async fn close(&self) {

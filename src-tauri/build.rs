@@ -14,6 +14,13 @@ fn desktop() {
         "events_list",
         "event_show",
         "event_counts",
+        "preflight_run",
+        "preflight_latest",
+        "replay_run",
+        "event_discard",
+        "verify_run",
+        "credentials_status",
+        "credentials_check",
     ]);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         panic!("tauri build step failed: {e:#}");

@@ -2,6 +2,7 @@
 //! and scripts branch on `kind`, never on the message text.
 
 use crate::keychain::KeychainError;
+use crate::salesforce::SalesforceError;
 use crate::services::import::ImportRejected;
 use crate::store::StoreError;
 use serde::Serialize;
@@ -25,9 +26,16 @@ pub enum Error {
     Cancelled(String),
     #[error(transparent)]
     Keychain(#[from] KeychainError),
+    /// Salesforce said no, could not be reached, or answered in no known shape.
+    #[error("Salesforce: {0}")]
+    Salesforce(#[from] SalesforceError),
     /// The gate, a policy or the event's state refused the action; nothing was sent.
     #[error("refused ({code}): {message}")]
     Refused { code: String, message: String },
+    /// Not a failure: the CLI printed its result and exits with this code (a replay that
+    /// Salesforce rejected exits 4, an unknown outcome 5).
+    #[error("exit {0}")]
+    Exit(i32),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -42,6 +50,8 @@ pub enum ErrorKind {
     Cancelled,
     /// A policy, the gate or the event's state said no; nothing was written.
     Refused,
+    /// Salesforce (or the network to it) said no: the message has Salesforce's own words.
+    Salesforce,
     /// No Secret Service is running, or it is locked: the message says how to start or unlock it.
     KeychainUnavailable,
     /// Something on this machine failed (disk, database); retrying may help.
@@ -62,11 +72,15 @@ impl Error {
             Error::Contract(_) | Error::ImportRejected(_) | Error::InvalidInput(_) => ErrorKind::InvalidInput,
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Refused { .. } => ErrorKind::Refused,
+            Error::Salesforce(SalesforceError::IdentityMismatch { .. }) => ErrorKind::Refused,
+            Error::Salesforce(_) => ErrorKind::Salesforce,
             Error::Cancelled(_) => ErrorKind::Cancelled,
             Error::Keychain(KeychainError::Unavailable(_) | KeychainError::Locked(_)) => ErrorKind::KeychainUnavailable,
             Error::Keychain(KeychainError::NotFound(_)) => ErrorKind::NotFound,
             Error::Keychain(KeychainError::Refused(_)) => ErrorKind::InvalidInput,
-            Error::Store(_) | Error::Io(_) | Error::Keychain(KeychainError::Task(_)) => ErrorKind::Internal,
+            Error::Store(_) | Error::Io(_) | Error::Keychain(KeychainError::Task(_)) | Error::Exit(_) => {
+                ErrorKind::Internal
+            }
         }
     }
 
@@ -74,7 +88,7 @@ impl Error {
     /// rejected the write, 5 unknown outcome.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Refused { .. } => 3,
+            Error::Refused { .. } | Error::Salesforce(SalesforceError::IdentityMismatch { .. }) => 3,
             _ => 1,
         }
     }

@@ -3,41 +3,13 @@
 //! variable, a log line or an error message. keyring calls block, so they run on the blocking
 //! pool.
 
-use std::fmt;
-use zeroize::Zeroizing;
-
 /// The keychain service every entry of ours is filed under.
 pub const SERVICE: &str = "replay-console";
 
-/// A secret in memory: zeroized on drop, `<redacted>` when printed, not serializable.
-pub struct Secret(Zeroizing<String>);
-
-impl Secret {
-    pub fn new(s: String) -> Secret {
-        Secret(Zeroizing::new(s))
-    }
-
-    /// The raw text, for the one place that must use it (signing, a token request).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.trim().is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+/// A secret in memory: zeroized on drop, `<redacted>` when printed, not serializable. The same
+/// type the Salesforce client takes, so a secret goes from the keychain to the signer without a
+/// copy in between.
+pub use crate::salesforce::SecretString as Secret;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeychainError {
@@ -166,7 +138,7 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let s = Secret::new("hunter2-canary".into());
+        let s = Secret::new("hunter2-canary");
         assert_eq!(format!("{s:?}"), "<redacted>", "Debug must not show the secret");
         assert_eq!(format!("{s}"), "<redacted>", "Display must not show the secret");
         assert_eq!(s.expose(), "hunter2-canary", "the owner can still use it");

@@ -9,6 +9,8 @@ pub mod cli;
 pub mod domain;
 pub mod error;
 pub mod keychain;
+pub mod salesforce;
+pub mod sandbox;
 pub mod services;
 pub mod store;
 

@@ -2,11 +2,13 @@
 #![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
 
 use clap::Parser;
-use replay_console::cli::{self, Cli};
+use replay_console::cli::{self, Cli, Command};
 
 fn main() {
     let mut cli = Cli::parse();
     let code = match cli.command.take() {
+        // The demo may open the window, which must own the main thread: not inside a runtime.
+        Some(Command::Demo { no_window, port }) => cli::demo(&cli, no_window, port),
         Some(command) => cli::run(cli, command),
         None => open_window(&cli),
     };

@@ -39,6 +39,81 @@ pub enum Command {
     /// Integration-user secrets, kept in the OS keychain only.
     #[command(subcommand)]
     Credentials(CredentialsCmd),
+    /// Fetch the target record as it is now and decide what a replay would do.
+    Preflight {
+        id: i64,
+        #[command(flatten)]
+        over: OverrideArgs,
+    },
+    /// Replay one event, after its preflight, under the lane's integration user.
+    Replay {
+        id: i64,
+        #[arg(long)]
+        operator: String,
+        #[arg(long)]
+        reason: String,
+        /// The preflight's acknowledgment token: you reviewed its side effects.
+        #[arg(long)]
+        ack: String,
+        /// Replay an already replayed event again, and why.
+        #[arg(long, value_name = "REASON")]
+        again: Option<String>,
+        #[command(flatten)]
+        over: OverrideArgs,
+    },
+    /// Settle an unknown outcome: read the record and decide applied or not applied.
+    Verify { id: i64 },
+    /// The simulated org with demo data, a demo database pointed at it and its demo secrets,
+    /// then the window (or, with --no-window, serve until interrupted).
+    Demo {
+        /// Serve the org and print where it is, without opening the window.
+        #[arg(long)]
+        no_window: bool,
+        /// The org's port on 127.0.0.1 (a fixed default keeps the demo lane's contract stable).
+        #[arg(long, default_value_t = crate::services::demo::DEMO_PORT)]
+        port: u16,
+    },
+    /// The tamper-evident audit log: list, show, verify, export.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// The simulated Salesforce org alone, on loopback: prints its base URL as the first line
+    /// of standard output (a JSON object with --json), then serves until Ctrl-C or SIGTERM.
+    Sandbox {
+        /// Port on 127.0.0.1; 0 picks a free one.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Seed file (JSON): users, queues, OAuth clients, records, rules. See docs/SANDBOX.md.
+        #[arg(long, value_name = "FILE")]
+        seed: Option<PathBuf>,
+        /// Latency added to every data-API request, in milliseconds.
+        #[arg(long, value_name = "MS")]
+        latency_ms: Option<u64>,
+        /// Largest query batch before `nextRecordsUrl` paging (Salesforce: 2000).
+        #[arg(long, value_name = "N")]
+        query_batch_size: Option<usize>,
+    },
+}
+
+/// Writing protected fields (the owner among them) despite the contract: both are required, and
+/// the approver must be someone other than the operator.
+#[derive(clap::Args, Debug, Default)]
+pub struct OverrideArgs {
+    #[arg(long, requires = "approved_by")]
+    pub reassignment_reason: Option<String>,
+    #[arg(long, requires = "reassignment_reason")]
+    pub approved_by: Option<String>,
+}
+
+impl OverrideArgs {
+    fn request(self) -> Option<crate::domain::preflight::OverrideRequest> {
+        match (self.reassignment_reason, self.approved_by) {
+            (Some(r), Some(a)) => Some(crate::domain::preflight::OverrideRequest {
+                reassignment_reason: r,
+                approved_by: a,
+            }),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -53,6 +128,8 @@ pub enum CredentialsCmd {
     },
     /// Whether the keychain holds the lane's secret, and the last check.
     Status { lane: String },
+    /// Get a token with the secret and check it acts as the lane's `connection.username`.
+    Check { lane: String },
     /// Remove a lane's secret from the keychain.
     Delete { lane: String },
 }
@@ -88,6 +165,18 @@ pub enum EventsCmd {
         /// Continue after this cursor (the id of the last event of the previous page).
         #[arg(long)]
         after: Option<String>,
+        /// The failure (reason) code, e.g. UNABLE_TO_LOCK_ROW.
+        #[arg(long)]
+        reason_code: Option<String>,
+        /// A prefix of the external ID or the event key.
+        #[arg(long)]
+        search: Option<String>,
+        /// Occurred at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Occurred before this RFC 3339 time.
+        #[arg(long)]
+        until: Option<String>,
     },
     /// One event, with its payload and attempts.
     Show { id: i64 },
@@ -118,13 +207,30 @@ pub fn run(cli: Cli, command: Command) -> i32 {
     };
     let json = cli.json;
     let result = runtime.block_on(async {
+        // The audit commands return their own exit code (a failed verification prints its
+        // report and exits 1) and are how a damaged log is examined, so they route themselves.
+        if let Command::Audit(cmd) = command {
+            return audit(&cli.db_path(), cmd, json).await;
+        }
+        // The simulated org needs no database.
+        if let Command::Sandbox {
+            port,
+            seed,
+            latency_ms,
+            query_batch_size,
+        } = command
+        {
+            return sandbox(port, seed, latency_ms, query_batch_size, json).await;
+        }
         let app = App::open(&cli.db_path()).await?;
         let r = dispatch(&app, command, json).await;
         app.close().await;
-        r
+        r.map(|()| 0)
     });
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
+        // A result already printed, with its own exit code (replay outcomes).
+        Err(Error::Exit(code)) => code,
         Err(e) => {
             if json {
                 println!("{}", serde_json::to_string_pretty(&error_json(&e)).unwrap_or_default());
@@ -153,6 +259,25 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
 
 async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
     match command {
+        // `main` routes the demo before any runtime exists (it may own the main thread).
+        Command::Demo { .. } => {
+            return Err(Error::InvalidInput(
+                "the demo runs on its own; call `replay-console demo`".into(),
+            ));
+        }
+        // `run` routes audit commands before opening the app; this arm keeps the match whole.
+        Command::Audit(cmd) => {
+            audit_with(app, cmd, json).await?;
+        }
+        // Likewise routed by `run`, before any database is opened.
+        Command::Sandbox {
+            port,
+            seed,
+            latency_ms,
+            query_batch_size,
+        } => {
+            sandbox(port, seed, latency_ms, query_batch_size, json).await?;
+        }
         Command::Lanes(LanesCmd::Import { file }) => {
             let r = services::lanes::import_file(app, &file).await?;
             if json {
@@ -194,6 +319,10 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
             status,
             limit,
             after,
+            reason_code,
+            search,
+            since,
+            until,
         }) => {
             let status = match status {
                 Some(s) => Some(EventStatus::parse(&s).ok_or_else(|| {
@@ -208,6 +337,10 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
                 &services::events::EventQuery {
                     lane_id: lane,
                     status,
+                    failure_code: reason_code,
+                    search,
+                    since,
+                    until,
                     after,
                     limit: Some(limit),
                 },
@@ -236,6 +369,58 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
                 return print_json(&r);
             }
             print!("{}", render::credential_status(&r));
+        }
+        Command::Credentials(CredentialsCmd::Check { lane }) => {
+            let r = services::credentials::check(app, &lane).await?;
+            if json {
+                return print_json(&r);
+            }
+            println!(
+                "lane {lane}: the secret works and acts as {} (the lane's integration user)",
+                r.acts_as.as_deref().unwrap_or("?")
+            );
+        }
+        Command::Preflight { id, over } => {
+            let v = services::preflight::run(app, id, over.request()).await?;
+            if json {
+                return print_json(&v);
+            }
+            print!("{}", render::preflight(&v));
+        }
+        Command::Replay {
+            id,
+            operator,
+            reason,
+            ack,
+            again,
+            over,
+        } => {
+            let req = crate::domain::preflight::ReplayRequest {
+                operator,
+                reason,
+                ack_token: ack,
+                again,
+                override_request: over.request(),
+            };
+            let r = services::replay::replay(app, id, req).await?;
+            if json {
+                print_json(&r)?;
+            } else {
+                print!("{}", render::replay_result(&r));
+            }
+            return Err(Error::Exit(match r.outcome {
+                crate::domain::replay::ReplayOutcome::Applied => 0,
+                crate::domain::replay::ReplayOutcome::Rejected
+                | crate::domain::replay::ReplayOutcome::PreconditionFailed => 4,
+                crate::domain::replay::ReplayOutcome::UnknownOutcome => 5,
+            }));
+        }
+        Command::Verify { id } => {
+            let r = services::verify::verify(app, id, None).await?;
+            if json {
+                return print_json(&r);
+            }
+            println!("event {}: {}", r.event_id, r.message);
         }
         Command::Credentials(CredentialsCmd::Delete { lane }) => {
             let existed = services::credentials::delete(app, &lane).await?;
@@ -326,4 +511,347 @@ impl Progress for TermProgress {
             eprintln!();
         }
     }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCmd {
+    /// Entries, oldest first (or --newest-first), filtered, one page at a time.
+    List {
+        #[command(flatten)]
+        filter: AuditFilterArgs,
+        /// Continue after this sequence number (the last of the previous page).
+        #[arg(long)]
+        after: Option<i64>,
+        #[arg(long, default_value_t = services::audit::DEFAULT_PAGE)]
+        limit: u32,
+        #[arg(long)]
+        newest_first: bool,
+    },
+    /// One entry: every field, before/after with the field diff, and whether its hash holds.
+    Show { seq: i64 },
+    /// Walk the whole hash chain and check the signed checkpoint. Exit 1 if anything is wrong.
+    Verify {
+        /// Also exit 1 when something could not be proven (no checkpoint, no keychain).
+        #[arg(long)]
+        require_checkpoint: bool,
+    },
+    /// Write the (filtered) log to FILE and FILE.manifest.json.
+    Export {
+        /// csv or ndjson.
+        #[arg(long)]
+        format: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        filter: AuditFilterArgs,
+        /// The incident window FROM..TO (RFC 3339 or dates; TO exclusive), instead of --since/--until.
+        #[arg(long, value_name = "FROM..TO")]
+        incident_window: Option<String>,
+    },
+    /// Check an export against its manifest and the hash chain, offline (no database needed).
+    VerifyExport { file: PathBuf },
+    /// Sign the log's head into the checkpoint now (every write does this after its commit).
+    Checkpoint,
+    /// Re-create the append-only triggers, only if the log verifies; recorded in the log.
+    RestoreTriggers,
+}
+
+#[derive(clap::Args, Debug, Default)]
+pub struct AuditFilterArgs {
+    #[arg(long)]
+    lane: Option<String>,
+    /// The operator's name (the entry's actor).
+    #[arg(long)]
+    operator: Option<String>,
+    #[arg(long)]
+    action: Option<String>,
+    #[arg(long)]
+    outcome: Option<String>,
+    /// The event's id.
+    #[arg(long)]
+    event: Option<i64>,
+    #[arg(long)]
+    external_id: Option<String>,
+    /// From this time on (RFC 3339 or a date, UTC midnight).
+    #[arg(long)]
+    since: Option<String>,
+    /// Before this time (exclusive).
+    #[arg(long)]
+    until: Option<String>,
+}
+
+impl AuditFilterArgs {
+    fn into_filter(self) -> Result<crate::domain::audit::AuditFilter> {
+        let time = |flag: &str, v: Option<String>| {
+            v.map(|t| {
+                crate::domain::audit::parse_time_bound(&t).map_err(|e| Error::InvalidInput(format!("--{flag}: {e}")))
+            })
+            .transpose()
+        };
+        Ok(crate::domain::audit::AuditFilter {
+            lane_id: self.lane,
+            operator: self.operator,
+            action: self.action,
+            outcome: self.outcome,
+            event_id: self.event,
+            external_id: self.external_id,
+            since: time("since", self.since)?,
+            until: time("until", self.until)?,
+        })
+    }
+}
+
+/// Runs an audit command; returns the exit code. `verify-export` is offline and opens no
+/// database; the others open it without the trigger check (they are how a damaged log is
+/// examined and repaired).
+/// `replay-console sandbox`: the simulated Salesforce org, until Ctrl-C or SIGTERM.
+async fn sandbox(
+    port: u16,
+    seed: Option<PathBuf>,
+    latency_ms: Option<u64>,
+    query_batch_size: Option<usize>,
+    json: bool,
+) -> Result<i32> {
+    use crate::sandbox::{self, SandboxConfig, SandboxError, Seed};
+    let to_err = |e: SandboxError| match e {
+        SandboxError::Seed(m) => Error::InvalidInput(format!("sandbox seed: {m}")),
+        other => Error::Io(other.to_string()),
+    };
+    let mut seed = match seed {
+        Some(path) => Seed::from_file(&path).map_err(to_err)?,
+        None => Seed::new(),
+    };
+    if let Some(ms) = latency_ms {
+        seed.org.latency_ms = ms;
+    }
+    if let Some(n) = query_batch_size {
+        seed.org.query_batch_size = n;
+    }
+    sandbox::run_until_stopped(SandboxConfig { port, seed }, json)
+        .await
+        .map_err(to_err)?;
+    Ok(0)
+}
+
+async fn audit(db: &std::path::Path, cmd: AuditCmd, json: bool) -> Result<i32> {
+    if let AuditCmd::VerifyExport { file } = &cmd {
+        let c = services::audit::export::verify_export(file).await?;
+        if json {
+            print_json(&c)?;
+        } else {
+            print!("{}", render::audit_export_check(&c));
+        }
+        return Ok(if c.ok { 0 } else { 1 });
+    }
+    let app = App::open_unguarded(db).await?;
+    let r = audit_with(&app, cmd, json).await;
+    app.close().await;
+    r
+}
+
+async fn audit_with(app: &App, cmd: AuditCmd, json: bool) -> Result<i32> {
+    match cmd {
+        AuditCmd::List {
+            filter,
+            after,
+            limit,
+            newest_first,
+        } => {
+            let page = services::audit::list(
+                app,
+                &services::audit::AuditQuery {
+                    filter: filter.into_filter()?,
+                    after,
+                    limit: Some(limit),
+                    newest_first,
+                },
+            )
+            .await?;
+            if json {
+                // A listing is an array; the next page starts after the last element's seq.
+                print_json(&page.entries)?;
+            } else {
+                print!("{}", render::audit_page(&page));
+            }
+        }
+        AuditCmd::Show { seq } => {
+            let d = services::audit::show(app, seq).await?;
+            if json {
+                print_json(&d)?;
+            } else {
+                print!("{}", render::audit_entry_detail(&d));
+            }
+        }
+        AuditCmd::Verify { require_checkpoint } => {
+            let progress: Arc<dyn Progress> = Arc::new(TermProgress::new(!json && std::io::stderr().is_terminal()));
+            let r = services::audit::verify(app, progress).await?;
+            if json {
+                print_json(&r)?;
+            } else {
+                print!("{}", render::audit_verify(&r));
+            }
+            let unproven = require_checkpoint && !r.not_proven.is_empty();
+            return Ok(if r.ok && !unproven { 0 } else { 1 });
+        }
+        AuditCmd::Export {
+            format,
+            out,
+            filter,
+            incident_window,
+        } => {
+            let format = services::audit::export::AuditExportFormat::parse(&format)
+                .ok_or_else(|| Error::InvalidInput(format!("--format `{format}`: use csv or ndjson")))?;
+            let req = services::audit::export::AuditExportRequest {
+                format,
+                out: out.display().to_string(),
+                filter: filter.into_filter()?,
+                incident_window,
+            };
+            let progress = Arc::new(CtrlCProgress {
+                inner: TermProgress::new(!json && std::io::stderr().is_terminal()),
+                stop: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            });
+            let stop = progress.stop.clone();
+            // Ctrl-C cancels cleanly: the temp file is removed, nothing is left under FILE.
+            let watcher = tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+            let r = services::audit::export::export(app, &req, progress).await;
+            watcher.abort();
+            let o = r?;
+            if json {
+                print_json(&o)?;
+            } else {
+                print!("{}", render::audit_exported(&o));
+            }
+        }
+        AuditCmd::VerifyExport { file } => {
+            let c = services::audit::export::verify_export(&file).await?;
+            if json {
+                print_json(&c)?;
+            } else {
+                print!("{}", render::audit_export_check(&c));
+            }
+            return Ok(if c.ok { 0 } else { 1 });
+        }
+        AuditCmd::Checkpoint => {
+            let w = services::audit::write_checkpoint(app).await?;
+            if json {
+                print_json(&w)?;
+            } else {
+                print!("{}", render::audit_checkpoint(&w));
+            }
+        }
+        AuditCmd::RestoreTriggers => {
+            let restored = services::audit::restore_triggers(app).await?;
+            if json {
+                print_json(&serde_json::json!({ "restored": restored }))?;
+            } else if restored.is_empty() {
+                println!("the append-only triggers are in place; nothing to restore");
+            } else {
+                println!(
+                    "the log verified; restored the triggers {} (recorded in the audit log)",
+                    restored.join(", ")
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// Terminal progress that Ctrl-C turns into a clean cancel.
+struct CtrlCProgress {
+    inner: TermProgress,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Progress for CtrlCProgress {
+    fn report(&self, done: u64, total: u64) {
+        self.inner.report(done, total);
+    }
+    fn cancelled(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// `replay-console demo`: the simulated org, the demo database and secrets, then the window or,
+/// with `--no-window`, serving until interrupted. Returns the exit code.
+pub fn demo(cli: &Cli, no_window: bool, port: u16) -> i32 {
+    use crate::sandbox::{self, SandboxConfig};
+    use crate::services::demo;
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    let db = cli.db.clone().unwrap_or_else(demo::demo_db_path);
+    let started = runtime.block_on(async {
+        demo::reset_db(&db).await?;
+        let seed = demo::seed()?;
+        let org = sandbox::start(SandboxConfig {
+            port,
+            seed: seed.clone(),
+        })
+        .await
+        .map_err(|e| Error::Io(format!("{e}; pass another --port")))?;
+        let mut app = App::open(&db).await?;
+        app.mark_demo().await?;
+        demo::prepare(&app, org.base_url()).await?;
+        app.close().await;
+        Ok::<_, Error>(org)
+    });
+    let org = match started {
+        Ok(org) => org,
+        Err(e) => {
+            eprintln!("error: {}", e.to_string().trim_end());
+            return e.exit_code();
+        }
+    };
+    if cli.json {
+        println!(
+            "{}",
+            serde_json::json!({"db": db.display().to_string(), "org_url": org.base_url()})
+        );
+    } else {
+        println!("demo database: {}", db.display());
+        println!("simulated org: {}", org.base_url());
+        println!("try:");
+        println!(
+            "  replay-console --db {} events list --lane account_sync_north_america --limit 5",
+            db.display()
+        );
+        println!("  replay-console --db {} preflight 1", db.display());
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    if no_window {
+        runtime.block_on(async {
+            let _ = tokio::signal::ctrl_c().await;
+        });
+        runtime.block_on(org.shutdown());
+        return 0;
+    }
+    open_demo_window(db, runtime, org)
+}
+
+#[cfg(feature = "gui")]
+fn open_demo_window(db: PathBuf, runtime: tokio::runtime::Runtime, org: crate::sandbox::SandboxHandle) -> i32 {
+    // The org keeps serving on the runtime's worker threads while the window runs on this one.
+    let code = crate::desktop::run(db);
+    runtime.block_on(org.shutdown());
+    code
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_demo_window(_db: PathBuf, runtime: tokio::runtime::Runtime, org: crate::sandbox::SandboxHandle) -> i32 {
+    eprintln!("this build has no window (no `gui` feature): serving the demo org until interrupted");
+    runtime.block_on(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    runtime.block_on(org.shutdown());
+    0
 }

@@ -1,9 +1,11 @@
 //! Text rendering for the terminal. JSON output never goes through here.
 
+use crate::domain::replay::ReplayResult;
 use crate::services::credentials::CredentialStatus;
 use crate::services::events::{EventDetail, EventPage};
 use crate::services::import::ImportOutcome;
 use crate::services::lanes::{LaneChange, LaneDetail, LaneImported, LaneSummary};
+use crate::services::preflight::PreflightView;
 use std::fmt::Write;
 
 /// Left-aligned columns, two spaces apart.
@@ -315,6 +317,453 @@ pub fn event_detail(d: &EventDetail) -> String {
     let pretty = serde_json::to_string_pretty(&d.payload).unwrap_or_default();
     for l in pretty.lines() {
         let _ = writeln!(out, "    {l}");
+    }
+    out
+}
+
+// ---- audit log -------------------------------------------------------------------------------
+
+pub fn audit_page(page: &crate::services::audit::AuditPage) -> String {
+    if page.entries.is_empty() {
+        return "no audit entries match\n".into();
+    }
+    let rows: Vec<Vec<String>> = page
+        .entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.seq.to_string(),
+                e.at.clone(),
+                e.action.clone(),
+                e.actor.clone(),
+                e.lane_id.clone().unwrap_or_default(),
+                e.event_id.map(|v| v.to_string()).unwrap_or_default(),
+                e.external_id.clone().unwrap_or_default(),
+                e.outcome.clone().unwrap_or_default(),
+                one_line(e.reason.as_deref().unwrap_or(""), 40),
+            ]
+        })
+        .collect();
+    let mut out = table(
+        &[
+            "SEQ",
+            "AT",
+            "ACTION",
+            "OPERATOR",
+            "LANE",
+            "EVENT",
+            "EXTERNAL ID",
+            "OUTCOME",
+            "REASON",
+        ],
+        &rows,
+    );
+    if let Some(n) = page.next_after {
+        let _ = writeln!(out, "more: --after {n}");
+    }
+    out
+}
+
+/// Reasons and names come from people and files: keep a table row one line, whatever they hold.
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if flat.chars().count() > max {
+        format!("{}…", flat.chars().take(max - 1).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+pub fn audit_entry_detail(d: &crate::services::audit::AuditEntryDetail) -> String {
+    let e = &d.entry;
+    let mut out = String::new();
+    let _ = writeln!(out, "audit entry {}  {}  {}", e.seq, e.at, e.action);
+    let field = |out: &mut String, name: &str, v: Option<String>| {
+        if let Some(v) = v {
+            let _ = writeln!(out, "  {name:<17}{}", v.replace('\n', "\n                   "));
+        }
+    };
+    field(&mut out, "operator", Some(e.actor.clone()));
+    field(&mut out, "os user @ host", Some(format!("{} @ {}", e.os_user, e.host)));
+    field(
+        &mut out,
+        "lane",
+        e.lane_id.as_ref().map(|l| {
+            format!(
+                "{l}{}",
+                e.lane_version.map(|v| format!(" (version {v})")).unwrap_or_default()
+            )
+        }),
+    );
+    field(&mut out, "event", e.event_id.map(|v| v.to_string()));
+    field(&mut out, "attempt", e.attempt_id.map(|v| v.to_string()));
+    field(&mut out, "batch", e.batch_id.map(|v| v.to_string()));
+    field(&mut out, "integration user", e.integration_user.clone());
+    field(&mut out, "external id", e.external_id.clone());
+    field(&mut out, "record type", e.record_type.clone());
+    field(&mut out, "operation", e.operation_type.clone());
+    field(&mut out, "reason", e.reason.clone());
+    field(&mut out, "acknowledgment", e.ack_token.clone());
+    field(&mut out, "outcome", e.outcome.clone());
+    let _ = writeln!(
+        out,
+        "  hash             {} ({})",
+        e.hash,
+        if d.hash_ok {
+            "matches the content"
+        } else {
+            "DOES NOT match the content"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  prev_hash        {} ({})",
+        e.prev_hash,
+        match d.link_ok {
+            Some(true) => "links to the previous entry",
+            Some(false) => "DOES NOT link to the previous entry",
+            None => "the previous entry is missing",
+        }
+    );
+    if let Some(diff) = &d.diff {
+        let _ = writeln!(out, "\nbefore / after:");
+        let show = |v: &Option<serde_json::Value>| match v {
+            None => "(absent)".to_string(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        let rows: Vec<Vec<String>> = diff
+            .iter()
+            .map(|c| {
+                vec![
+                    if c.changed { "*".into() } else { String::new() },
+                    c.field.clone(),
+                    one_line(&show(&c.before), 50),
+                    one_line(&show(&c.after), 50),
+                ]
+            })
+            .collect();
+        for l in table(&["", "FIELD", "BEFORE", "AFTER"], &rows).lines() {
+            let _ = writeln!(out, "  {l}");
+        }
+    }
+    let _ = writeln!(out, "\ndetail:");
+    let pretty = serde_json::to_string_pretty(&d.detail).unwrap_or_default();
+    for l in pretty.lines() {
+        let _ = writeln!(out, "  {l}");
+    }
+    out
+}
+
+pub fn audit_verify(r: &crate::services::audit::AuditVerifyReport) -> String {
+    let mut out = String::new();
+    match (r.ok, r.verified_first, r.verified_last) {
+        (true, Some(a), Some(b)) => {
+            let _ = writeln!(
+                out,
+                "audit log intact: entries {a} to {b} verified ({} entries)",
+                r.entries
+            );
+        }
+        (true, _, _) => {
+            let _ = writeln!(out, "audit log intact: it is empty");
+        }
+        (false, _, _) => {
+            let _ = writeln!(out, "AUDIT LOG PROBLEM");
+            if let (Some(a), Some(b)) = (r.verified_first, r.verified_last) {
+                let _ = writeln!(out, "  chain verified   entries {a} to {b}");
+            }
+        }
+    }
+    if let (Some(s), Some(h)) = (r.head_seq, &r.head_hash) {
+        let _ = writeln!(out, "  head             entry {s}, hash {h}");
+    }
+    for (i, p) in r.problems.iter().enumerate() {
+        let at = p.seq.map(|s| format!(" at entry {s}")).unwrap_or_default();
+        let label = if i == 0 { "first problem" } else { "also" };
+        let kind = serde_json::to_value(p.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {label:<17}{kind}{at}: {}", p.message);
+    }
+    let state = serde_json::to_value(r.checkpoint.state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  checkpoint       {state}{}: {}",
+        r.checkpoint.seq.map(|s| format!(" (entry {s})")).unwrap_or_default(),
+        r.checkpoint.message
+    );
+    for n in &r.not_proven {
+        let _ = writeln!(out, "  not proven       {n}");
+    }
+    let _ = writeln!(out, "  took             {} ms", r.elapsed_ms);
+    out
+}
+
+pub fn audit_exported(o: &crate::services::audit::export::AuditExportOutcome) -> String {
+    let m = &o.manifest;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "exported {} entr{} to {}{}",
+        m.count,
+        if m.count == 1 { "y" } else { "ies" },
+        o.path,
+        match (m.first_seq, m.last_seq) {
+            (Some(a), Some(b)) => format!(" (entries {a} to {b})"),
+            _ => String::new(),
+        }
+    );
+    let _ = writeln!(out, "  manifest  {}", o.manifest_path);
+    let _ = writeln!(out, "  sha256    {}", m.sha256);
+    if let Some(h) = &m.head_hash {
+        let _ = writeln!(out, "  log head  entry {}, hash {h}", m.head_seq.unwrap_or(0));
+    }
+    match &m.checkpoint {
+        Some(c) => {
+            let _ = writeln!(out, "  checkpoint entry {} signed by key {}", c.seq, c.key_id);
+        }
+        None => {
+            let _ = writeln!(out, "  checkpoint none (the log has no signed checkpoint)");
+        }
+    }
+    out
+}
+
+pub fn audit_export_check(c: &crate::services::audit::export::AuditExportCheck) -> String {
+    let mut out = String::new();
+    if c.ok {
+        let _ = writeln!(out, "export verified: {} ({} entries)", c.file, c.entries);
+    } else {
+        let _ = writeln!(out, "EXPORT DOES NOT VERIFY: {}", c.file);
+    }
+    for p in &c.problems {
+        let at = p.seq.map(|s| format!(" at entry {s}")).unwrap_or_default();
+        let kind = serde_json::to_value(p.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  problem     {kind}{at}: {}", p.message);
+    }
+    for p in &c.proven {
+        let _ = writeln!(out, "  proven      {p}");
+    }
+    for n in &c.not_proven {
+        let _ = writeln!(out, "  not proven  {n}");
+    }
+    out
+}
+
+pub fn audit_checkpoint(w: &crate::services::audit::AuditCheckpointWritten) -> String {
+    match &w.checkpoint {
+        None => "the audit log is empty: no checkpoint\n".into(),
+        Some(c) if w.advanced => format!(
+            "checkpoint advanced to entry {} (was {}), signed by key {}: {}\n",
+            c.seq,
+            w.previous_seq.map_or("none".into(), |s| s.to_string()),
+            c.key_id,
+            w.path
+        ),
+        Some(c) => format!("checkpoint already at the head (entry {}), key {}\n", c.seq, c.key_id),
+    }
+}
+
+pub fn preflight(v: &PreflightView) -> String {
+    use crate::domain::preflight::{OwnerKind, Severity, Target};
+    let p = &v.preflight;
+    let e = &p.event;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "preflight #{} of event {} ({} / {}), taken {}",
+        v.preflight_id, e.event_id, e.lane_id, e.event_key, p.taken_at
+    );
+    let _ = writeln!(out, "  valid until  {} ({} minutes)", v.expires_at, v.max_age_minutes);
+    let _ = writeln!(
+        out,
+        "  writes as    {} (integration user {})",
+        p.acts_as, p.integration_user
+    );
+    match &p.target {
+        Target::Found { record } => {
+            let _ = writeln!(
+                out,
+                "  target       {} {} found; last modified {} by {}{}",
+                e.object,
+                record.id,
+                record.last_modified_date,
+                p.last_modified_by
+                    .as_ref()
+                    .and_then(|u| u.name.clone())
+                    .or_else(|| record.last_modified_by_id.clone())
+                    .unwrap_or_else(|| "?".into()),
+                if p.modified_after_event {
+                    " (after the event)"
+                } else {
+                    ""
+                }
+            );
+        }
+        Target::NotFound => {
+            let _ = writeln!(
+                out,
+                "  target       no {} with this external ID: a replay would create one",
+                e.object
+            );
+        }
+        Target::Several { ids } => {
+            let _ = writeln!(
+                out,
+                "  target       {} records share the external ID: {}",
+                ids.len(),
+                ids.join(", ")
+            );
+        }
+        Target::NoExternalId => {
+            let _ = writeln!(out, "  target       the event has no external ID");
+        }
+    }
+    if let Some(o) = &p.owner {
+        let kind = match o.kind {
+            OwnerKind::User => "user",
+            OwnerKind::Queue => "queue",
+            OwnerKind::Unknown => "owner",
+        };
+        let _ = writeln!(
+            out,
+            "  owner        {kind} {} ({}){}{}",
+            o.name.as_deref().unwrap_or("?"),
+            o.id,
+            if o.active == Some(false) { ", INACTIVE" } else { "" },
+            if p.owner_is_fallback {
+                ", the lane's fallback owner"
+            } else {
+                ""
+            }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  last write   event failed with {}{}",
+        e.failure_code.as_deref().unwrap_or("(no code)"),
+        p.latest_attempt
+            .as_ref()
+            .map(|a| format!(
+                "; our last attempt #{} {} by {} at {}",
+                a.attempt_id, a.outcome, a.operator, a.at
+            ))
+            .unwrap_or_default()
+    );
+    if !p.changes.is_empty() {
+        let rows: Vec<Vec<String>> = p
+            .changes
+            .iter()
+            .map(|c| {
+                vec![
+                    c.field.clone(),
+                    c.current.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+                    c.replay.to_string(),
+                    if !c.sent {
+                        "not sent (protected)".into()
+                    } else if c.changes {
+                        "changes".into()
+                    } else {
+                        "same".into()
+                    },
+                ]
+            })
+            .collect();
+        let _ = writeln!(out, "\n  planned change");
+        for l in table(&["FIELD", "CURRENT", "REPLAY", ""], &rows).lines() {
+            let _ = writeln!(out, "    {l}");
+        }
+    }
+    let _ = writeln!(out, "\n  findings");
+    if p.findings.is_empty() {
+        let _ = writeln!(out, "    none");
+    }
+    for f in &p.findings {
+        let sev = match f.severity {
+            Severity::Blocking => "BLOCKING",
+            Severity::Warning => "warning ",
+        };
+        let _ = writeln!(out, "    {sev} {}: {}", f.code, f.message);
+    }
+    if !p.side_effects.is_empty() {
+        let _ = writeln!(out, "\n  side effects to acknowledge");
+        for s in &p.side_effects {
+            let _ = writeln!(out, "    - {}", s.text);
+        }
+    }
+    if p.request.kind != crate::domain::preflight::WriteKind::None {
+        let _ = writeln!(
+            out,
+            "\n  request      {} /sobjects/{}",
+            p.request.method,
+            p.request.path.join("/")
+        );
+        for (k, val) in &p.request.headers {
+            let _ = writeln!(out, "               {k}: {val}");
+        }
+        let _ = writeln!(
+            out,
+            "               {}",
+            serde_json::Value::Object(p.request.body.clone())
+        );
+    }
+    if p.blocking().next().is_some() {
+        let _ = writeln!(out, "\nreplay is blocked by the findings above");
+    } else {
+        let _ = writeln!(out, "\nacknowledgment token: {}", p.ack_token);
+        let _ = writeln!(
+            out,
+            "replay with: replay-console replay {} --operator NAME --reason TEXT --ack {}",
+            e.event_id, p.ack_token
+        );
+    }
+    out
+}
+
+pub fn replay_result(r: &ReplayResult) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "event {} attempt {}: {} (as {})",
+        r.event_id,
+        r.attempt_id,
+        r.outcome.as_str(),
+        r.written_as
+    );
+    let _ = writeln!(out, "  {}", r.message);
+    if let Some(pv) = &r.post_verify {
+        let _ = writeln!(
+            out,
+            "  post-verify: {}",
+            if pv.matches {
+                "the record holds every value sent"
+            } else {
+                "MISMATCH"
+            }
+        );
+        for f in pv.fields.iter().filter(|f| !f.matches) {
+            let _ = writeln!(
+                out,
+                "    {}: sent {}, record has {}",
+                f.field,
+                f.intended,
+                f.actual
+                    .as_ref()
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "nothing".into())
+            );
+        }
+        if let Some(e) = &pv.error {
+            let _ = writeln!(out, "    {e}");
+        }
     }
     out
 }

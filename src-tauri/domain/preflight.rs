@@ -498,7 +498,12 @@ pub fn evaluate(
             kind: WriteKind::Create,
             method: "PATCH".into(),
             path: vec![object.into(), ext_field.into(), ext.clone()],
-            headers: vec![("Sforce-Call-Options".into(), "client=replay-console".into())],
+            // A new record's first owner comes from the assignment rules (the contract's
+            // first_owner_source), so they run on create.
+            headers: vec![
+                ("Sforce-Auto-Assign".into(), "TRUE".into()),
+                ("Sforce-Call-Options".into(), "client=replay-console".into()),
+            ],
             body: body.clone(),
         },
         _ => PlannedRequest {
@@ -598,7 +603,13 @@ pub fn evaluate(
         WriteKind::None => {}
     }
     if request.kind != WriteKind::None {
-        let stripped: Vec<&str> = changes.iter().filter(|c| !c.sent).map(|c| c.field.as_str()).collect();
+        // Only a stripped field whose value would change is a side effect: one that already
+        // holds the event's value loses nothing by not being sent.
+        let stripped: Vec<&str> = changes
+            .iter()
+            .filter(|c| !c.sent && c.changes)
+            .map(|c| c.field.as_str())
+            .collect();
         if !stripped.is_empty() {
             effect(
                 "protected_stripped",

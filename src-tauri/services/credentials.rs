@@ -43,8 +43,14 @@ pub struct CredentialStatus {
     pub last_check: Option<CheckResult>,
 }
 
-fn account_of(contract: &LaneContract) -> String {
-    keychain::lane_account(contract.lane_id(), contract.salesforce_lane.integration_user.as_str())
+/// The keychain account of a lane's secret: `<lane_id>/<integration_user>`, behind the app's
+/// prefix (`demo:` for the demo, so a demo secret never replaces a real lane's).
+fn account_of(app: &App, contract: &LaneContract) -> String {
+    format!(
+        "{}{}",
+        app.keychain_prefix,
+        keychain::lane_account(contract.lane_id(), contract.salesforce_lane.integration_user.as_str())
+    )
 }
 
 fn auth_of(contract: &LaneContract) -> Result<AuthFlow> {
@@ -93,11 +99,12 @@ pub async fn set(app: &App, lane_id: &str, secret: Secret) -> Result<CredentialS
     let auth = auth_of(&contract)?;
     let kind = check_form(auth, &secret)?;
     let secret = if auth == AuthFlow::ClientCredentials {
-        Secret::new(secret.expose().trim().to_string())
+        Secret::new(secret.expose().trim())
     } else {
         secret
     };
-    let account = account_of(&contract);
+    app.forget_session(lane_id).await;
+    let account = account_of(app, &contract);
     keychain::set(&account, secret).await?;
     audit_credential(
         app,
@@ -129,8 +136,9 @@ pub async fn set(app: &App, lane_id: &str, secret: Secret) -> Result<CredentialS
 /// Removes the lane's secret; `false` when there was none.
 pub async fn delete(app: &App, lane_id: &str) -> Result<bool> {
     let (_, contract) = lanes::contract(app, lane_id).await?;
-    let account = account_of(&contract);
+    let account = account_of(app, &contract);
     let existed = keychain::delete(&account).await?;
+    app.forget_session(lane_id).await;
     if existed {
         audit_credential(
             app,
@@ -172,7 +180,78 @@ async fn audit_credential(app: &App, contract: &LaneContract, action: &str, deta
     )
     .await?;
     tx.commit().await?;
+    crate::services::audit::checkpoint(app).await;
     Ok(())
+}
+
+/// Gets a token with the lane's secret and asks Salesforce whom it acts as. Passes only when
+/// that is the contract's `connection.username`; the result (never the secret or the token) is
+/// recorded for `lanes list` and audited.
+pub async fn check(app: &App, lane_id: &str) -> Result<CheckResult> {
+    let (_, contract) = lanes::contract(app, lane_id).await?;
+    let expected = contract
+        .connection
+        .as_ref()
+        .map(|c| c.username.0.clone())
+        .ok_or_else(|| Error::InvalidInput(format!("lane `{lane_id}` has no `connection` block")))?;
+    app.forget_session(lane_id).await;
+    let attempt = app.session(&contract).await;
+    let (ok, acts_as, message) = match &attempt {
+        Ok(s) if s.acts_as().eq_ignore_ascii_case(&expected) => (true, Some(s.acts_as().to_string()), None),
+        Ok(s) => (
+            false,
+            Some(s.acts_as().to_string()),
+            Some(format!(
+                "integration_user_mismatch: the secret acts as `{}`, not the lane's `{expected}`",
+                s.acts_as()
+            )),
+        ),
+        Err(e) => (false, None, Some(e.to_string())),
+    };
+    if !ok {
+        // A session that acts as the wrong user must not be reused by a replay.
+        app.forget_session(lane_id).await;
+    }
+    let at = store::now_text();
+    let account = account_of(app, &contract);
+    store::credentials::record(
+        &app.pool,
+        &store::credentials::Record {
+            lane_id,
+            account: &account,
+            action: "check",
+            ok: Some(ok),
+            acts_as: acts_as.as_deref(),
+            message: message.as_deref(),
+            at: &at,
+        },
+    )
+    .await?;
+    audit_credential(
+        app,
+        &contract,
+        "credential_checked",
+        serde_json::json!({"ok": ok, "acts_as": acts_as, "expected": expected, "message": message}),
+    )
+    .await?;
+    match (ok, attempt) {
+        (true, _) => Ok(CheckResult {
+            ok,
+            acts_as,
+            message,
+            at,
+        }),
+        (false, Err(e)) => Err(e),
+        (false, Ok(_)) => Err(Error::Refused {
+            code: "integration_user_mismatch".into(),
+            message: message.unwrap_or_default(),
+        }),
+    }
+}
+
+/// The lane's secret, for the session that authenticates (never returned outside services).
+pub(crate) async fn secret(app: &App, contract: &LaneContract) -> Result<Secret> {
+    Ok(keychain::get(&account_of(app, contract)).await?)
 }
 
 pub async fn status(app: &App, lane_id: &str) -> Result<CredentialStatus> {
@@ -182,7 +261,7 @@ pub async fn status(app: &App, lane_id: &str) -> Result<CredentialStatus> {
 
 pub(crate) async fn status_of(app: &App, contract: &LaneContract) -> Result<CredentialStatus> {
     let lane_id = contract.lane_id();
-    let account = account_of(contract);
+    let account = account_of(app, contract);
     let (present, keychain_error) = match keychain::exists(&account).await {
         Ok(p) => (Some(p), None),
         Err(e @ (KeychainError::Unavailable(_) | KeychainError::Locked(_))) => (None, Some(e.to_string())),

@@ -51,5 +51,6 @@ pub async fn discard(app: &App, event_id: i64, operator: &str, reason: &str) -> 
     )
     .await?;
     tx.commit().await?;
+    audit::checkpoint(app).await;
     Ok(())
 }

@@ -14,6 +14,22 @@ pub const MAX_PAGE: i64 = 1000;
 pub struct EventQuery {
     pub lane_id: Option<String>,
     pub status: Option<EventStatus>,
+    /// The failure (reason) code, e.g. `UNABLE_TO_LOCK_ROW` or `protected_field_conflict`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub failure_code: Option<String>,
+    /// A prefix of the external ID or of the event key.
+    #[serde(default)]
+    #[ts(optional)]
+    pub search: Option<String>,
+    /// Events that occurred at or after this RFC 3339 time.
+    #[serde(default)]
+    #[ts(optional)]
+    pub since: Option<String>,
+    /// Events that occurred before this RFC 3339 time.
+    #[serde(default)]
+    #[ts(optional)]
+    pub until: Option<String>,
     /// The cursor: the `id` of the last event of the previous page.
     pub after: Option<String>,
     pub limit: Option<u32>,
@@ -89,6 +105,13 @@ fn summary(r: EventRow) -> Result<EventSummary> {
     })
 }
 
+/// A time filter in the store's fixed-width UTC form, so text comparison is time comparison.
+fn time_bound(t: &str, which: &str) -> Result<String> {
+    chrono::DateTime::parse_from_rfc3339(t.trim())
+        .map(|d| crate::domain::event::format_time(d.with_timezone(&chrono::Utc)))
+        .map_err(|e| Error::InvalidInput(format!("--{which} `{t}` is not an RFC 3339 time ({e})")))
+}
+
 pub fn parse_cursor(s: &str) -> Result<i64> {
     s.trim().parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
         Error::InvalidInput(format!(
@@ -106,6 +129,14 @@ pub async fn list(app: &App, q: &EventQuery) -> Result<EventPage> {
     let filter = store::events::Filter {
         lane_id: q.lane_id.clone(),
         status: q.status.map(|s| s.as_str().to_string()),
+        failure_code: q.failure_code.clone().filter(|c| !c.trim().is_empty()),
+        search: q
+            .search
+            .as_ref()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+        since: q.since.as_deref().map(|t| time_bound(t, "since")).transpose()?,
+        until: q.until.as_deref().map(|t| time_bound(t, "until")).transpose()?,
     };
     // One row more than asked tells whether another page exists without a second query.
     let mut rows = store::events::page(&app.pool, &filter, after, limit + 1).await?;

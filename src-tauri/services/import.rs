@@ -161,6 +161,8 @@ struct Sink<'a> {
     missing_external_id: u64,
     /// Validated events waiting for the next batched INSERT: `(line, key column, event, version)`.
     pending: Vec<(u64, Option<u64>, NewEvent, i64)>,
+    /// New events by (lane, status), added to the maintained counts at commit.
+    tallies: HashMap<(String, String), i64>,
 }
 
 impl Sink<'_> {
@@ -226,6 +228,7 @@ impl Sink<'_> {
             match result {
                 Inserted::New => {
                     self.inserted += 1;
+                    *self.tallies.entry((e.lane_id.clone(), e.status.as_str().to_string())).or_insert(0) += 1;
                     if e.external_id.is_none() {
                         self.missing_external_id += 1;
                     }
@@ -317,6 +320,7 @@ pub async fn import_reader<R: Read + Send>(
         unchanged: 0,
         missing_external_id: 0,
         pending: Vec::with_capacity(store::events::INSERT_BATCH),
+        tallies: HashMap::new(),
     };
     let mut hashing = HashingReader {
         inner: reader,
@@ -367,6 +371,7 @@ pub async fn import_reader<R: Read + Send>(
             sink.unchanged as i64,
         )
         .await?;
+        store::events::add_counts(&mut sink.tx, &sink.tallies).await?;
         super::audit::record(
             &mut sink.tx,
             &crate::domain::audit::AuditDraft {
@@ -386,6 +391,7 @@ pub async fn import_reader<R: Read + Send>(
         )
         .await?;
         sink.tx.commit().await?;
+        super::audit::checkpoint(app).await;
         outcome.import_id = Some(import_id);
     }
     Ok(outcome)

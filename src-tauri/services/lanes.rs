@@ -106,6 +106,9 @@ pub async fn import_text(app: &App, yaml: &str, source_name: &str) -> Result<Lan
         .await?;
     }
     tx.commit().await?;
+    if change != LaneChange::Unchanged {
+        super::audit::checkpoint(app).await;
+    }
     Ok(LaneImported {
         lane_id,
         version,

@@ -4,13 +4,16 @@
 
 pub mod audit;
 pub mod credentials;
+pub mod demo;
 pub mod discard;
 pub mod events;
 pub mod holder;
 pub mod import;
 pub mod lanes;
+pub mod org;
 pub mod preflight;
 pub mod recovery;
+pub mod replay;
 pub mod verify;
 
 /// Reports progress of long work and asks whether to stop. The CLI draws a bar; the desktop

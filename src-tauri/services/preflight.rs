@@ -1,7 +1,24 @@
 //! Preflight: fetch the target record, its owner and the last write, evaluate the contract, store
 //! and audit the result.
+//!
+//! Round trips (documented, and measured in docs/BENCHMARKS.md), with a cached token:
+//! 1. `GET /sobjects/{Object}/{ExtIdField}/{value}`: the record (or 404, or 300).
+//! 2. In parallel: owner and last modifier (`SELECT ... FROM User WHERE Id IN (...)` and, for a
+//!    queue owner, `SELECT ... FROM Group WHERE Id IN (...)`), or, when nothing matched and
+//!    `search_before_write` is on, the business-key search.
+//!
+//! So two sequential round trips. Without a cached token add the token request and the identity
+//! check (both needed once per process and lane).
 
-use crate::domain::preflight::Preflight;
+use crate::app::App;
+use crate::domain::audit::AuditDraft;
+use crate::domain::contract::LaneContract;
+use crate::domain::preflight::{self, EventFacts, Observed, OverrideRequest, Preflight, Target};
+use crate::error::{Error, Result};
+use crate::services::org::Session;
+use crate::services::{audit, lanes};
+use crate::store;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// A stored preflight as the UI and the CLI show it.
@@ -14,4 +31,162 @@ pub struct PreflightView {
     pub max_age_minutes: u32,
     /// After this time (UTC) a replay with this preflight is refused as stale.
     pub expires_at: String,
+}
+
+pub(crate) fn view(preflight_id: i64, p: Preflight, contract: &LaneContract) -> PreflightView {
+    let max = contract.replay_console.preflight_max_age_minutes.0;
+    let expires_at = DateTime::parse_from_rfc3339(&p.taken_at)
+        .map(|t| crate::domain::event::format_time(t.with_timezone(&Utc) + chrono::Duration::minutes(i64::from(max))))
+        .unwrap_or_default();
+    PreflightView {
+        preflight_id,
+        preflight: p,
+        max_age_minutes: max,
+        expires_at,
+    }
+}
+
+/// The event as the preflight sees it.
+pub(crate) async fn event_facts(app: &App, event_id: i64) -> Result<EventFacts> {
+    let ev = store::events::get(&app.pool, event_id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
+    let payload = match ev.payload.as_deref().map(serde_json::from_str::<serde_json::Value>) {
+        Some(Ok(serde_json::Value::Object(m))) => m,
+        _ => {
+            return Err(Error::Io(format!(
+                "the stored payload of event {event_id} is not a JSON object"
+            )))
+        }
+    };
+    Ok(EventFacts {
+        event_id,
+        lane_id: ev.lane_id,
+        lane_version: ev.lane_version,
+        event_key: ev.event_key,
+        object: ev.object,
+        external_id: ev.external_id,
+        status: ev.status,
+        occurred_at: ev.occurred_at,
+        failure_code: ev.failure_code,
+        failure_message: ev.failure_message,
+        payload,
+    })
+}
+
+/// Fetches what the preflight needs: two sequential round trips (see the module comment).
+pub(crate) async fn observe(session: &Session, contract: &LaneContract, facts: &EventFacts) -> Result<Observed> {
+    let object = contract.identity_policy.object.as_str();
+    let ext_field = contract.identity_policy.external_id_field.as_str();
+    let target = match &facts.external_id {
+        None => Target::NoExternalId,
+        Some(v) => session.lookup(object, ext_field, v).await?,
+    };
+    let mut owner = None;
+    let mut last_modified_by = None;
+    let mut key_matches = Vec::new();
+    match &target {
+        Target::Found { record } => {
+            let mut ids: Vec<&str> = Vec::new();
+            if let Some(o) = record.owner_id.as_deref() {
+                ids.push(o);
+            }
+            if let Some(m) = record.last_modified_by_id.as_deref() {
+                if !ids.contains(&m) {
+                    ids.push(m);
+                }
+            }
+            let resolved = session.resolve_owners(&ids).await?;
+            owner = record
+                .owner_id
+                .as_deref()
+                .and_then(|o| resolved.iter().find(|r| r.id == o).cloned());
+            last_modified_by = record
+                .last_modified_by_id
+                .as_deref()
+                .and_then(|m| resolved.iter().find(|r| r.id == m).cloned());
+        }
+        Target::NotFound if contract.identity_policy.search_before_write => {
+            let keys: Vec<(String, serde_json::Value)> = contract
+                .replay_console
+                .business_key_fields
+                .iter()
+                .filter_map(|f| {
+                    facts
+                        .payload
+                        .get(f.as_str())
+                        .map(|v| (f.as_str().to_string(), v.clone()))
+                })
+                .collect();
+            // Only a complete business key identifies a duplicate; a partial one would match too much.
+            if keys.len() == contract.replay_console.business_key_fields.len() {
+                key_matches = session.search_business_key(object, &keys).await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(Observed {
+        target,
+        owner,
+        last_modified_by,
+        key_matches,
+        acts_as: session.acts_as().to_string(),
+        latest_attempt: None,
+    })
+}
+
+pub async fn run(app: &App, event_id: i64, override_request: Option<OverrideRequest>) -> Result<PreflightView> {
+    let facts = event_facts(app, event_id).await?;
+    let (version, contract) = lanes::contract(app, &facts.lane_id).await?;
+    let session = app.session(&contract).await?;
+    let mut observed = observe(&session, &contract, &facts).await?;
+    observed.latest_attempt = store::replay::latest_attempt(&app.pool, event_id).await?;
+    let p = preflight::evaluate(&contract, &facts, &observed, override_request.as_ref(), Utc::now());
+    let id = store::replay::insert_preflight(&app.pool, &p).await?;
+    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    audit::record(
+        &mut tx,
+        &AuditDraft {
+            action: "preflight".into(),
+            actor: audit::os_user(),
+            lane_id: Some(facts.lane_id.clone()),
+            lane_version: Some(version),
+            event_id: Some(event_id),
+            integration_user: Some(contract.salesforce_lane.integration_user.0.clone()),
+            external_id: facts.external_id.clone(),
+            record_type: Some(facts.object.clone()),
+            operation_type: Some(format!("{:?}", p.request.kind).to_lowercase()),
+            ack_token: Some(p.ack_token.clone()),
+            outcome: Some(
+                if p.blocking().next().is_some() {
+                    "blocked"
+                } else {
+                    "ready"
+                }
+                .into(),
+            ),
+            detail: serde_json::json!({
+                "preflight_id": id,
+                "digest": p.digest,
+                "findings": p.findings,
+                "side_effects": p.side_effects,
+                "before": p.target,
+                "owner": p.owner,
+                "request": p.request,
+            }),
+            ..AuditDraft::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    audit::checkpoint(app).await;
+    Ok(view(id, p, &contract))
+}
+
+pub async fn latest(app: &App, event_id: i64) -> Result<Option<PreflightView>> {
+    let Some((id, p)) = store::replay::latest_preflight(&app.pool, event_id).await? else {
+        return Ok(None);
+    };
+    let (_, contract) = lanes::contract(app, &p.event.lane_id).await?;
+    Ok(Some(view(id, p, &contract)))
 }

@@ -57,5 +57,8 @@ pub async fn recover_orphans(app: &App) -> Result<Vec<i64>> {
         recovered.push(event_id);
     }
     tx.commit().await?;
+    if !recovered.is_empty() {
+        audit::checkpoint(app).await;
+    }
     Ok(recovered)
 }

@@ -1,6 +1,12 @@
 //! Settling an unknown outcome: read the record and decide whether the write was applied.
 
+use crate::app::App;
+use crate::domain::audit::AuditDraft;
+use crate::domain::preflight::{PlannedRequest, WriteKind};
 use crate::domain::replay::PostVerify;
+use crate::error::{Error, Result};
+use crate::services::{audit, lanes};
+use crate::store;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -20,4 +26,130 @@ pub struct VerifyResult {
     /// The evidence, in a sentence.
     pub message: String,
     pub post_verify: PostVerify,
+}
+
+/// Reads the record an unanswered write was aimed at and decides: when every field it sent now
+/// holds the value it sent, the write counts as applied (the event becomes `replayed`);
+/// otherwise as not applied (the event becomes `failed`, replayable after a new preflight).
+pub async fn verify(app: &App, event_id: i64, actor: Option<&str>) -> Result<VerifyResult> {
+    let ev = store::events::get(&app.pool, event_id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
+    let Some((attempt_id, request_json, started_at)) = store::replay::unsettled(&app.pool, event_id).await? else {
+        return Err(Error::Refused {
+            code: "nothing_to_verify".into(),
+            message: format!(
+                "event {event_id} is {}; only an unknown outcome needs verifying",
+                ev.status
+            ),
+        });
+    };
+    let request: PlannedRequest = serde_json::from_str(&request_json).map_err(|e| {
+        Error::Io(format!(
+            "the stored request of attempt {attempt_id} no longer parses: {e}"
+        ))
+    })?;
+    let (_, contract) = lanes::contract(app, &ev.lane_id).await?;
+    let session = app.session(&contract).await?;
+    let record = match request.kind {
+        WriteKind::Update => match request.path.get(1) {
+            Some(id) => session.read_by_id(&ev.object, id).await?,
+            None => None,
+        },
+        _ => match (&ev.external_id, request.path.get(1)) {
+            (Some(ext), Some(field)) => match session.lookup(&ev.object, field, ext).await? {
+                crate::domain::preflight::Target::Found { record } => Some(record),
+                _ => None,
+            },
+            _ => None,
+        },
+    };
+    let (settlement, post_verify, message) = match record {
+        Some(rec) => {
+            let (matches, fields) = crate::domain::replay::compare(&request.body, &rec.fields);
+            let pv = PostVerify {
+                matches,
+                fields,
+                record_id: Some(rec.id.clone()),
+                last_modified_date: Some(rec.last_modified_date.clone()),
+                last_modified_by_id: rec.last_modified_by_id.clone(),
+                error: None,
+            };
+            if matches {
+                (
+                    Settlement::Applied,
+                    pv,
+                    format!("record {} holds every value the replay sent: applied", rec.id),
+                )
+            } else {
+                let differing: Vec<&str> = pv
+                    .fields
+                    .iter()
+                    .filter(|f| !f.matches)
+                    .map(|f| f.field.as_str())
+                    .collect();
+                let msg = format!(
+                    "record {} does not hold the replay's values ({}): not applied",
+                    rec.id,
+                    differing.join(", ")
+                );
+                (Settlement::NotApplied, pv, msg)
+            }
+        }
+        None => (
+            Settlement::NotApplied,
+            PostVerify {
+                matches: false,
+                fields: Vec::new(),
+                record_id: None,
+                last_modified_date: None,
+                last_modified_by_id: None,
+                error: Some("no record found".into()),
+            },
+            "the record the replay would have written does not exist: not applied".into(),
+        ),
+    };
+    let (attempt_outcome, event_status) = match settlement {
+        Settlement::Applied => ("applied", "replayed"),
+        Settlement::NotApplied => ("not_applied", "failed"),
+    };
+    let now = store::now_text();
+    let actor = actor.map(str::to_string).unwrap_or_else(audit::os_user);
+    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    store::replay::settle(
+        &mut tx,
+        attempt_id,
+        attempt_outcome,
+        &format!("verify by {actor} at {now}"),
+    )
+    .await?;
+    store::replay::set_event_status(&mut tx, event_id, &["unknown_outcome"], event_status, &now).await?;
+    audit::record(
+        &mut tx,
+        &AuditDraft {
+            action: "verify".into(),
+            actor,
+            lane_id: Some(ev.lane_id.clone()),
+            lane_version: Some(ev.lane_version),
+            event_id: Some(event_id),
+            attempt_id: Some(attempt_id),
+            integration_user: Some(contract.salesforce_lane.integration_user.0.clone()),
+            external_id: ev.external_id.clone(),
+            record_type: Some(ev.object.clone()),
+            operation_type: Some(ev.operation.clone()),
+            outcome: Some(attempt_outcome.into()),
+            detail: serde_json::json!({"message": message, "after": post_verify, "attempt_started_at": started_at}),
+            ..AuditDraft::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    audit::checkpoint(app).await;
+    Ok(VerifyResult {
+        event_id,
+        attempt_id,
+        settlement,
+        message,
+        post_verify,
+    })
 }

@@ -1,6 +1,38 @@
-use super::Result;
-use crate::domain::audit::{chain_hash, AuditDraft, AuditEntry, GENESIS};
+//! The audit log table. Appends go through sqlx inside the caller's write transaction; reads
+//! that walk many entries (verify, export, checkpoint) go through a separate read-only rusqlite
+//! connection, which hands out borrowed column text: a million rows without a million
+//! allocations. Both link the same SQLite (libsqlite3-sys).
+
+use super::{Result, StoreError};
+use crate::domain::audit::{canonical_json, chain_hash, AuditDraft, AuditEntry, AuditFilter, EntryRef, GENESIS};
+use rusqlite::types::ValueRef;
 use sqlx::SqliteConnection;
+use std::ops::ControlFlow;
+use std::path::Path;
+
+/// The triggers that make the table append-only, and a phrase each one's SQL must contain:
+/// a trigger of the right name whose body no longer aborts protects nothing.
+pub const TRIGGERS: [(&str, &str); 2] = [
+    ("audit_log_no_update", "BEFORE UPDATE ON audit_log"),
+    ("audit_log_no_delete", "BEFORE DELETE ON audit_log"),
+];
+
+/// The triggers' SQL as in migrations/0003_audit.sql, for `audit restore-triggers`.
+pub const TRIGGER_SQL: &str = "
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be changed');
+END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be deleted');
+END;";
+
+/// An empty optional text is stored as NULL: "no reason" has one form, and a CSV export (which
+/// cannot tell an empty cell from a missing one) decodes back to exactly what was hashed.
+fn text(v: &Option<String>) -> Option<String> {
+    v.as_ref().filter(|s| !s.is_empty()).cloned()
+}
 
 /// Appends one entry, chained to the last. The caller holds a write transaction (BEGIN
 /// IMMEDIATE), so no other writer can slip an entry in between reading the head and writing.
@@ -25,25 +57,24 @@ pub async fn append(
         actor: d.actor.clone(),
         os_user: os_user.to_string(),
         host: host.to_string(),
-        lane_id: d.lane_id.clone(),
+        lane_id: text(&d.lane_id),
         lane_version: d.lane_version,
         event_id: d.event_id,
         attempt_id: d.attempt_id,
         batch_id: d.batch_id,
-        integration_user: d.integration_user.clone(),
-        external_id: d.external_id.clone(),
-        record_type: d.record_type.clone(),
-        operation_type: d.operation_type.clone(),
-        reason: d.reason.clone(),
-        ack_token: d.ack_token.clone(),
-        outcome: d.outcome.clone(),
-        // serde_json's maps are sorted, so this text is canonical.
-        detail: d.detail.to_string(),
+        integration_user: text(&d.integration_user),
+        external_id: text(&d.external_id),
+        record_type: text(&d.record_type),
+        operation_type: text(&d.operation_type),
+        reason: text(&d.reason),
+        ack_token: text(&d.ack_token),
+        outcome: text(&d.outcome),
+        detail: canonical_json(&d.detail),
         prev_hash,
         hash: String::new(),
     };
     e.hash = chain_hash(&e.prev_hash, &e).ok_or_else(|| {
-        super::StoreError::Sql(sqlx::Error::Protocol(format!(
+        StoreError::Sql(sqlx::Error::Protocol(format!(
             "the audit log's head hash at entry {} is malformed; run `audit verify`",
             seq - 1
         )))
@@ -78,4 +109,346 @@ pub async fn append(
     .execute(&mut *conn)
     .await?;
     Ok(e)
+}
+
+/// The append-only triggers that are missing or whose body no longer aborts.
+pub async fn missing_triggers(pool: &sqlx::SqlitePool) -> Result<Vec<String>> {
+    let rows: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")
+            .fetch_all(pool)
+            .await?;
+    Ok(judge_triggers(rows))
+}
+
+fn judge_triggers(rows: Vec<(String, Option<String>)>) -> Vec<String> {
+    TRIGGERS
+        .iter()
+        .filter(|(name, phrase)| {
+            !rows.iter().any(|(n, sql)| {
+                let sql = sql.as_deref().unwrap_or("").to_ascii_uppercase();
+                let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+                n == name && sql.contains(&phrase.to_ascii_uppercase()) && sql.contains("RAISE(ABORT")
+            })
+        })
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+/// Re-creates the triggers (after `audit verify` passed). Idempotent.
+pub async fn restore_triggers(pool: &sqlx::SqlitePool) -> Result<()> {
+    sqlx::raw_sql(TRIGGER_SQL).execute(pool).await?;
+    Ok(())
+}
+
+/// A bind parameter of a filtered read.
+#[derive(Debug, Clone)]
+pub enum Param {
+    Text(String),
+    Int(i64),
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(match self {
+            Param::Text(s) => rusqlite::types::ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Param::Int(n) => rusqlite::types::ToSqlOutput::Owned(rusqlite::types::Value::Integer(*n)),
+        })
+    }
+}
+
+/// The WHERE clauses of a filter (joined with AND) and their parameters, in order.
+pub fn filter_sql(f: &AuditFilter) -> (Vec<&'static str>, Vec<Param>) {
+    let mut w = Vec::new();
+    let mut p = Vec::new();
+    let mut text = |v: &Option<String>, clause: &'static str| {
+        if let Some(v) = v {
+            w.push(clause);
+            p.push(Param::Text(v.clone()));
+        }
+    };
+    text(&f.lane_id, "lane_id = ?");
+    text(&f.operator, "actor = ?");
+    text(&f.action, "action = ?");
+    text(&f.outcome, "outcome = ?");
+    text(&f.external_id, "external_id = ?");
+    text(&f.since, "at >= ?");
+    text(&f.until, "at < ?");
+    if let Some(id) = f.event_id {
+        w.push("event_id = ?");
+        p.push(Param::Int(id));
+    }
+    (w, p)
+}
+
+const COLUMNS_SQL: &str =
+    "seq, at, action, actor, os_user, host, lane_id, lane_version, event_id, attempt_id, batch_id,
+    integration_user, external_id, record_type, operation_type, reason, ack_token, outcome, detail, prev_hash, hash";
+
+/// A read-only connection for long reads. Each public method reads in one transaction, so what
+/// it sees is one consistent state of the log even while the app appends.
+pub struct LogReader {
+    conn: rusqlite::Connection,
+}
+
+/// A row that cannot even be read as an entry (a column of the wrong type, text that is not
+/// UTF-8): possible only in a database edited outside the app.
+#[derive(Debug, Clone)]
+pub struct BadRow {
+    pub seq: Option<i64>,
+    pub message: String,
+}
+
+/// How a walk through the log went.
+pub enum Walked {
+    Done,
+    Stopped,
+}
+
+impl LogReader {
+    pub fn open(path: &Path) -> Result<LogReader> {
+        use rusqlite::OpenFlags;
+        // Read-write open (no create) with query_only: a read-only open of a WAL database
+        // fails when its -shm file does not exist yet.
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|e| StoreError::Open {
+            path: path.display().to_string(),
+            source: sqlx::Error::Protocol(e.to_string()),
+        })?;
+        conn.busy_timeout(super::BUSY_TIMEOUT)?;
+        // Large sequential reads: memory-map the file and keep a big page cache.
+        conn.execute_batch("PRAGMA query_only = 1; PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536;")?;
+        Ok(LogReader { conn })
+    }
+
+    /// Runs `f` inside one read transaction.
+    pub fn snapshot<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Snapshot<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let tx = self.conn.unchecked_transaction().map_err(StoreError::from)?;
+        let r = f(&Snapshot { conn: &tx });
+        drop(tx);
+        r
+    }
+}
+
+/// The log as of one read transaction.
+pub struct Snapshot<'a> {
+    conn: &'a rusqlite::Connection,
+}
+
+impl Snapshot<'_> {
+    pub fn head(&self) -> Result<Option<(i64, String)>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map(Some)
+            .or_else(none_if_no_rows)?)
+    }
+
+    pub fn hash_at(&self, seq: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT hash FROM audit_log WHERE seq = ?")?
+            .query_row([seq], |r| r.get(0))
+            .map(Some)
+            .or_else(none_if_no_rows)?)
+    }
+
+    pub fn count(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?)
+    }
+
+    pub fn missing_triggers(&self) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(judge_triggers(rows))
+    }
+
+    /// One entry with its predecessor's hash (for `audit show`).
+    pub fn entry(&self, seq: i64) -> Result<Option<AuditEntry>> {
+        let mut out = None;
+        self.walk_where("seq = ?", &[Param::Int(seq)], "seq", None, &mut |r| {
+            if let Ok(e) = r {
+                out = Some(e.to_entry());
+            }
+            ControlFlow::Break(())
+        })?;
+        Ok(out)
+    }
+
+    /// Entries after `after` (or before it, newest first) matching `filter`, at most `limit`.
+    pub fn page(
+        &self,
+        filter: &AuditFilter,
+        after: Option<i64>,
+        limit: u32,
+        newest_first: bool,
+    ) -> Result<Vec<AuditEntry>> {
+        let (mut w, mut p) = filter_sql(filter);
+        if let Some(a) = after {
+            w.push(if newest_first { "seq < ?" } else { "seq > ?" });
+            p.push(Param::Int(a));
+        }
+        let mut out = Vec::with_capacity(limit as usize);
+        let order = if newest_first { "seq DESC" } else { "seq" };
+        self.walk_where(&w.join(" AND "), &p, order, Some(limit), &mut |r| {
+            if let Ok(e) = r {
+                out.push(e.to_entry());
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok(out)
+    }
+
+    /// Every entry with `seq > after` matching `filter`, oldest first, until `f` breaks.
+    pub fn walk(
+        &self,
+        after: i64,
+        filter: &AuditFilter,
+        f: &mut dyn FnMut(std::result::Result<&EntryRef<'_>, BadRow>) -> ControlFlow<()>,
+    ) -> Result<Walked> {
+        let (mut w, mut p) = filter_sql(filter);
+        w.push("seq > ?");
+        p.push(Param::Int(after));
+        self.walk_where(&w.join(" AND "), &p, "seq", None, f)
+    }
+
+    fn walk_where(
+        &self,
+        clause: &str,
+        params: &[Param],
+        order: &str,
+        limit: Option<u32>,
+        f: &mut dyn FnMut(std::result::Result<&EntryRef<'_>, BadRow>) -> ControlFlow<()>,
+    ) -> Result<Walked> {
+        let mut sql = format!("SELECT {COLUMNS_SQL} FROM audit_log");
+        if !clause.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(clause);
+        }
+        sql.push_str(" ORDER BY ");
+        sql.push_str(order);
+        if let Some(l) = limit {
+            sql.push_str(&format!(" LIMIT {l}"));
+        }
+        let mut st = self.conn.prepare(&sql)?;
+        let mut rows = st.query(rusqlite::params_from_iter(params))?;
+        while let Some(row) = rows.next()? {
+            let flow = match decode(row) {
+                Ok(e) => f(Ok(&e)),
+                Err(bad) => f(Err(bad)),
+            };
+            if flow.is_break() {
+                return Ok(Walked::Stopped);
+            }
+        }
+        Ok(Walked::Done)
+    }
+}
+
+fn none_if_no_rows<T>(e: rusqlite::Error) -> rusqlite::Result<Option<T>> {
+    match e {
+        rusqlite::Error::QueryReturnedNoRows => Ok(None),
+        other => Err(other),
+    }
+}
+
+/// A row as an entry borrowing the row's text.
+fn decode<'r>(row: &'r rusqlite::Row<'_>) -> std::result::Result<EntryRef<'r>, BadRow> {
+    let seq = match row.get_ref(0) {
+        Ok(ValueRef::Integer(n)) => n,
+        _ => {
+            return Err(BadRow {
+                seq: None,
+                message: "a row whose seq is not an integer".into(),
+            })
+        }
+    };
+    let bad = |col: &str, why: &str| BadRow {
+        seq: Some(seq),
+        message: format!("entry {seq}: column `{col}` {why}"),
+    };
+    let opt_text = |i: usize, col: &str| -> std::result::Result<Option<&'r str>, BadRow> {
+        match row.get_ref(i) {
+            Ok(ValueRef::Null) => Ok(None),
+            Ok(ValueRef::Text(b)) => std::str::from_utf8(b)
+                .map(Some)
+                .map_err(|_| bad(col, "is not UTF-8 text")),
+            _ => Err(bad(col, "is not text")),
+        }
+    };
+    let text = |i: usize, col: &str| opt_text(i, col)?.ok_or_else(|| bad(col, "is NULL"));
+    let num = |i: usize, col: &str| -> std::result::Result<Option<i64>, BadRow> {
+        match row.get_ref(i) {
+            Ok(ValueRef::Null) => Ok(None),
+            Ok(ValueRef::Integer(n)) => Ok(Some(n)),
+            _ => Err(bad(col, "is not an integer")),
+        }
+    };
+    Ok(EntryRef {
+        seq,
+        at: text(1, "at")?,
+        action: text(2, "action")?,
+        actor: text(3, "actor")?,
+        os_user: text(4, "os_user")?,
+        host: text(5, "host")?,
+        lane_id: opt_text(6, "lane_id")?,
+        lane_version: num(7, "lane_version")?,
+        event_id: num(8, "event_id")?,
+        attempt_id: num(9, "attempt_id")?,
+        batch_id: num(10, "batch_id")?,
+        integration_user: opt_text(11, "integration_user")?,
+        external_id: opt_text(12, "external_id")?,
+        record_type: opt_text(13, "record_type")?,
+        operation_type: opt_text(14, "operation_type")?,
+        reason: opt_text(15, "reason")?,
+        ack_token: opt_text(16, "ack_token")?,
+        outcome: opt_text(17, "outcome")?,
+        detail: text(18, "detail")?,
+        prev_hash: text(19, "prev_hash")?,
+        hash: text(20, "hash")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_renamed_or_emptied_trigger_does_not_count() {
+        let good = |n: &str, on: &str| {
+            (
+                n.to_string(),
+                Some(format!("CREATE TRIGGER {n} {on}\nBEGIN SELECT RAISE(ABORT, 'no'); END")),
+            )
+        };
+        assert!(
+            judge_triggers(vec![
+                good("audit_log_no_update", "BEFORE UPDATE ON audit_log"),
+                good("audit_log_no_delete", "before  delete on audit_log"),
+            ])
+            .is_empty(),
+            "the migration's triggers pass, whatever the case and spacing"
+        );
+        let hollow = (
+            "audit_log_no_delete".to_string(),
+            Some("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT 1; END".into()),
+        );
+        assert_eq!(
+            judge_triggers(vec![good("audit_log_no_update", "BEFORE UPDATE ON audit_log"), hollow]),
+            vec!["audit_log_no_delete".to_string()],
+            "a trigger that no longer aborts protects nothing"
+        );
+    }
 }

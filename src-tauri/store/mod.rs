@@ -23,6 +23,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    /// From the read-only connection that walks the audit log (store/audit.rs).
+    #[error("database error: {0}")]
+    Read(#[from] rusqlite::Error),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -42,7 +42,10 @@ impl Desktop {
             std::env::var("DISPLAY").is_ok_and(|d| !d.is_empty()),
             "the desktop tests need a display: run them through .ci/run or scripts/with-keyring (Xvfb)"
         );
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         let port = free_port();
         let native = free_port();
         let driver = Command::new(tauri_driver())
@@ -97,7 +100,10 @@ impl Desktop {
             if text.contains(needle) {
                 return;
             }
-            assert!(Instant::now() < deadline, "the window must show `{needle}`; it shows:\n{text}");
+            assert!(
+                Instant::now() < deadline,
+                "the window must show `{needle}`; it shows:\n{text}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -155,9 +161,14 @@ impl Desktop {
 impl Drop for Desktop {
     fn drop(&mut self) {
         let client = self.client.clone();
-        let _ = self.rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), client.close()).await });
+        let _ = self
+            .rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(10), client.close()).await });
         // SIGTERM, never SIGKILL: tauri-driver then stops WebKitWebDriver and the app.
-        let _ = Command::new("kill").arg("-TERM").arg(self.driver.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.driver.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.driver.try_wait() {
@@ -172,8 +183,16 @@ impl Drop for Desktop {
 fn demo_db(env: &Env) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     env.import_reference_lane();
-    env.ok(&["lanes", "import", &root.join("examples/lane_contact_enrichment.yaml").display().to_string()]);
-    env.ok(&["events", "import", &root.join("examples/demo_events.ndjson").display().to_string()]);
+    env.ok(&[
+        "lanes",
+        "import",
+        &root.join("examples/lane_contact_enrichment.yaml").display().to_string(),
+    ]);
+    env.ok(&[
+        "events",
+        "import",
+        &root.join("examples/demo_events.ndjson").display().to_string(),
+    ]);
 }
 
 #[test]
@@ -186,7 +205,10 @@ fn queue_and_lanes_in_the_real_window() {
     app.wait("[aria-label='Events'] tbody tr[aria-rowindex='2']");
     app.wait("[aria-label='Events'] td[title='billing-100001']");
     let grid = app.text("[aria-label='Events']");
-    assert!(grid.to_lowercase().contains("missing"), "events without external ID are flagged in the table: {grid}");
+    assert!(
+        grid.to_lowercase().contains("missing"),
+        "events without external ID are flagged in the table: {grid}"
+    );
     app.screenshot("queue");
 
     // Filter by a status chip: only blocked events remain.

@@ -1,7 +1,13 @@
 //! One integration-test binary (short link times): real SQLite files, the real CLI binary.
 
+mod audit;
 mod common;
 mod credentials;
+mod desktop;
 mod events_import;
 mod lanes;
-mod desktop;
+mod queue_plans;
+mod replay;
+mod salesforce;
+mod sandbox;
+mod sf_support;

@@ -3,31 +3,55 @@ import { useState, type ReactNode } from 'react';
 import { useEventCounts, useLanes, type EventFilter } from './ipc';
 import { formatCount } from './lib/format';
 import { LanesScreen } from './screens/LanesScreen';
+import { EventScreen } from './screens/EventScreen';
 import { QueueScreen } from './screens/QueueScreen';
 
 export type Screen = 'queue' | 'lanes';
 
-export function App({ client, initialScreen = 'queue' }: { client: QueryClient; initialScreen?: Screen }) {
+export function App({
+  client,
+  initialScreen = 'queue',
+  initialEvent = null,
+}: {
+  client: QueryClient;
+  initialScreen?: Screen;
+  /** Open this event in full at start (tests, preview). */
+  initialEvent?: number | null;
+}) {
   return (
     <QueryClientProvider client={client}>
-      <Shell initialScreen={initialScreen} />
+      <Shell initialScreen={initialScreen} initialEvent={initialEvent} />
     </QueryClientProvider>
   );
 }
 
 const NO_FILTER: EventFilter = { laneId: null, status: null };
 
-function Shell({ initialScreen }: { initialScreen: Screen }) {
+function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initialEvent: number | null }) {
   const [screen, setScreen] = useState<Screen>(initialScreen);
+  // The full view of one event, over the queue. The queue stays mounted underneath, hidden, so
+  // "back" finds its filter, selection and loaded pages as they were.
+  const [openEvent, setOpenEvent] = useState<number | null>(initialEvent);
   // Kept here, not in the queue screen, so "Show events" on a lane lands on a filtered queue.
   const [filter, setFilter] = useState<EventFilter>(NO_FILTER);
 
   return (
     <div className="shell">
-      <Sidebar screen={screen} onNavigate={setScreen} />
+      <Sidebar
+        screen={screen}
+        onNavigate={(s) => {
+          setOpenEvent(null);
+          setScreen(s);
+        }}
+      />
       <main className="main">
         {screen === 'queue' ? (
-          <QueueScreen filter={filter} onFilterChange={setFilter} />
+          <>
+            <div className="screen-slot" hidden={openEvent !== null}>
+              <QueueScreen filter={filter} onFilterChange={setFilter} onOpenEvent={setOpenEvent} />
+            </div>
+            {openEvent !== null && <EventScreen key={openEvent} id={openEvent} onBack={() => setOpenEvent(null)} />}
+          </>
         ) : (
           <LanesScreen
             onShowEvents={(laneId) => {

@@ -4,17 +4,29 @@
 //   ?screen=lanes    start on the Lanes screen
 //   ?open=3          open the detail of the 3rd row once the queue has loaded
 //   ?empty           nothing imported        ?fail=events_list   that command fails
+//   ?event=create    open an event in full: an id, or a situation (update, create, protected,
+//                    duplicate, replayed, unknown_outcome, no_external_id)
+//   &run             then run its preflight; &fill: fill the form and tick every side effect;
+//   &submit          then press Replay; &outcome=rejected: what the replay answers (default applied)
+//   &override=Name   with &fill, ask for an override approved by Name (re-runs the preflight)
+//   &discard         open the discard dialog            &focus: focus the replay button once enabled
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { createQueryClient } from './ipc';
 import { mockBackend } from './ipc/mock';
-import { previewBackend } from './preview/dataset';
+import type { ReplayOutcome } from './ipc';
+import { findScenarioEvent, previewBackend } from './preview/dataset';
+import type { Scenario } from './test/preflights';
 import './styles.css';
 
 const params = new URLSearchParams(window.location.search);
 const total = params.has('empty') ? 0 : Number(params.get('n') ?? 400);
-const backend = params.has('empty') ? { lanes: () => [], counts: () => [] } : previewBackend(total);
+const OUTCOMES: ReplayOutcome[] = ['applied', 'rejected', 'precondition_failed', 'unknown_outcome'];
+const outcome = OUTCOMES.find((o) => o === params.get('outcome')) ?? 'applied';
+const backend = params.has('empty') ? { lanes: () => [], counts: () => [] } : previewBackend(total, 40, outcome);
+const eventParam = params.get('event');
+const initialEvent = eventParam === null ? null : /^\d+$/.test(eventParam) ? Number(eventParam) : findScenarioEvent(total, eventParam as Scenario);
 const fail = params.get('fail');
 mockBackend(fail ? { ...backend, fail: { [fail]: { kind: 'internal', message: 'database is locked (SQLITE_BUSY); another replay-console process holds a write lock' } } } : backend);
 
@@ -22,7 +34,11 @@ const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <App client={createQueryClient()} initialScreen={params.get('screen') === 'lanes' ? 'lanes' : 'queue'} />
+      <App
+        client={createQueryClient()}
+        initialScreen={params.get('screen') === 'lanes' ? 'lanes' : 'queue'}
+        initialEvent={initialEvent}
+      />
     </StrictMode>,
   );
 }
@@ -55,4 +71,71 @@ if (autoscroll > 0) {
       console.info(`autoscroll: ${done} scrolls in ${Math.round(performance.now() - started)} ms; ${foot}`);
     }
   }, 120);
+}
+
+// ?event=...&run&fill&submit: walk the replay form as an operator would, for screenshots.
+function setValue(el: HTMLInputElement | HTMLTextAreaElement, value: string) {
+  const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+  Object.getOwnPropertyDescriptor(proto, 'value')?.set?.call(el, value);
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+}
+
+function when(find: () => HTMLElement | null | undefined, then: (el: HTMLElement) => void) {
+  const timer = setInterval(() => {
+    const el = find();
+    if (el) {
+      clearInterval(timer);
+      then(el);
+    }
+  }, 60);
+}
+
+const buttonNamed = (text: RegExp) => [...document.querySelectorAll<HTMLButtonElement>('button')].find((b) => text.test(b.textContent ?? '') && !b.disabled);
+
+if (initialEvent !== null && params.has('discard')) when(() => buttonNamed(/^Discard…$/), (b) => b.click());
+if (initialEvent !== null && params.has('run')) {
+  when(
+    () => buttonNamed(/^Run preflight$/),
+    (b) => {
+      b.click();
+      if (!params.has('fill')) return;
+      when(
+        () => document.querySelector<HTMLFormElement>('form[aria-label="Replay"]'),
+        (form) => {
+          const inputs = form.querySelectorAll<HTMLInputElement>('input[type="text"]');
+          if (inputs[0]) setValue(inputs[0], 'l.fischer');
+          const reason = form.querySelector('textarea');
+          if (reason) setValue(reason, 'INC-4471: billing sync outage of 20 Nov; record locks are released');
+          const again = [...inputs].find((i) => i.id.endsWith('-again'));
+          if (again) setValue(again, 'Billing resent a corrected tier after the first replay');
+          const approver = params.get('override');
+          const tick = () =>
+            form.querySelectorAll<HTMLInputElement>('.acks input[type="checkbox"]').forEach((c) => {
+              if (!c.checked) c.click();
+            });
+          if (approver) {
+            const toggle = form.querySelector<HTMLInputElement>('.override input[type="checkbox"]');
+            toggle?.click();
+            setTimeout(() => {
+              const fields = form.querySelectorAll<HTMLInputElement>('.override input[type="text"]');
+              if (fields[0]) setValue(fields[0], 'Account moved to the enterprise segment (SALESOPS-212)');
+              if (fields[1]) setValue(fields[1], approver);
+              when(
+                () => buttonNamed(/with this override/),
+                (rerun) => {
+                  rerun.click();
+                  setTimeout(tick, 1200);
+                },
+              );
+            }, 100);
+          } else {
+            setTimeout(tick, 50);
+          }
+          if (params.has('submit')) when(() => buttonNamed(/^Replay as /), (r) => r.click());
+          // &focus: keyboard focus on the replay button, to see the focus ring.
+          if (params.has('focus')) when(() => buttonNamed(/^Replay as /), (r) => r.focus());
+        },
+      );
+    },
+  );
 }

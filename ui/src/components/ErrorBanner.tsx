@@ -3,6 +3,7 @@ import { toIpcError, type ErrorKind } from '../ipc';
 const TITLES: Record<ErrorKind, string> = {
   invalid_input: 'The input is not valid',
   refused: 'Refused: nothing was written',
+  salesforce: 'Salesforce did not accept the request',
   not_found: 'Not found',
   cancelled: 'Cancelled',
   keychain_unavailable: 'The keychain is not available',

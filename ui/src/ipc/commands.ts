@@ -4,7 +4,12 @@ import type { EventPage } from './bindings/EventPage';
 import type { EventQuery } from './bindings/EventQuery';
 import type { LaneDetail } from './bindings/LaneDetail';
 import type { LaneSummary } from './bindings/LaneSummary';
+import type { OverrideRequest } from './bindings/OverrideRequest';
+import type { PreflightView } from './bindings/PreflightView';
+import type { ReplayRequest } from './bindings/ReplayRequest';
+import type { ReplayResult } from './bindings/ReplayResult';
 import type { StatusCount } from './bindings/StatusCount';
+import type { VerifyResult } from './bindings/VerifyResult';
 import { toIpcError } from './errors';
 
 async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
@@ -22,4 +27,14 @@ export const commands = {
   eventsList: (query: EventQuery) => call<EventPage>('events_list', { query }),
   eventShow: (id: number) => call<EventDetail>('event_show', { id }),
   eventCounts: () => call<StatusCount[]>('event_counts'),
+  /** Reads the target record from Salesforce now (0.1 to 2 s) and stores the preflight. */
+  preflightRun: (eventId: number, overrideRequest: OverrideRequest | null) =>
+    call<PreflightView>('preflight_run', { eventId, overrideRequest }),
+  preflightLatest: (eventId: number) => call<PreflightView | null>('preflight_latest', { eventId }),
+  /** Rejects with kind `refused` when the gate says no; nothing is written then. */
+  replayRun: (eventId: number, request: ReplayRequest) => call<ReplayResult>('replay_run', { eventId, request }),
+  eventDiscard: (eventId: number, operator: string, reason: string) =>
+    call<null>('event_discard', { eventId, operator, reason }),
+  /** Settles an event in `unknown_outcome`: reads the record and decides applied or not. */
+  verifyRun: (eventId: number) => call<VerifyResult>('verify_run', { eventId }),
 };

@@ -7,6 +7,7 @@ const KINDS: Record<ErrorKind, true> = {
   not_found: true,
   cancelled: true,
   refused: true,
+  salesforce: true,
   keychain_unavailable: true,
   internal: true,
 };

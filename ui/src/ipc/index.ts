@@ -11,10 +11,18 @@ export {
   useEventPages,
   useLane,
   useLanes,
+  useDiscard,
+  usePreflightLatest,
+  usePreflightRun,
+  useReplay,
+  useVerify,
+  useVerifyState,
   type EventFilter,
 } from './hooks';
 export { EVENT_STATUSES } from './statuses';
 
+export type { AttemptFacts } from './bindings/AttemptFacts';
+export type { AttemptRow } from './bindings/AttemptRow';
 export type { CheckResult } from './bindings/CheckResult';
 export type { CredentialStatus } from './bindings/CredentialStatus';
 export type { ErrorKind } from './bindings/ErrorKind';
@@ -24,8 +32,29 @@ export type { EventPage } from './bindings/EventPage';
 export type { EventQuery } from './bindings/EventQuery';
 export type { EventStatus } from './bindings/EventStatus';
 export type { EventSummary } from './bindings/EventSummary';
+export type { FieldChange } from './bindings/FieldChange';
+export type { FieldCheck } from './bindings/FieldCheck';
+export type { Finding } from './bindings/Finding';
+export type { KeyMatch } from './bindings/KeyMatch';
 export type { LaneDetail } from './bindings/LaneDetail';
 export type { LaneSummary } from './bindings/LaneSummary';
 export type { LaneVersionInfo } from './bindings/LaneVersionInfo';
+export type { OverrideRequest } from './bindings/OverrideRequest';
+export type { OwnerKind } from './bindings/OwnerKind';
+export type { OwnerState } from './bindings/OwnerState';
+export type { PlannedRequest } from './bindings/PlannedRequest';
+export type { PostVerify } from './bindings/PostVerify';
+export type { Preflight } from './bindings/Preflight';
+export type { PreflightView } from './bindings/PreflightView';
+export type { RecordState } from './bindings/RecordState';
+export type { ReplayOutcome } from './bindings/ReplayOutcome';
+export type { ReplayRequest } from './bindings/ReplayRequest';
+export type { ReplayResult } from './bindings/ReplayResult';
+export type { Settlement } from './bindings/Settlement';
+export type { Severity } from './bindings/Severity';
+export type { SideEffect } from './bindings/SideEffect';
 export type { StatusCount } from './bindings/StatusCount';
+export type { Target } from './bindings/Target';
+export type { VerifyResult } from './bindings/VerifyResult';
+export type { WriteKind } from './bindings/WriteKind';
 export type { JsonValue } from './serde_json/JsonValue';

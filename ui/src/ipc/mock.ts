@@ -7,7 +7,12 @@ import type { EventPage } from './bindings/EventPage';
 import type { EventQuery } from './bindings/EventQuery';
 import type { LaneDetail } from './bindings/LaneDetail';
 import type { LaneSummary } from './bindings/LaneSummary';
+import type { OverrideRequest } from './bindings/OverrideRequest';
+import type { PreflightView } from './bindings/PreflightView';
+import type { ReplayRequest } from './bindings/ReplayRequest';
+import type { ReplayResult } from './bindings/ReplayResult';
 import type { StatusCount } from './bindings/StatusCount';
+import type { VerifyResult } from './bindings/VerifyResult';
 
 export { clearMocks };
 
@@ -26,6 +31,13 @@ export interface MockBackend {
   events?: (query: EventQuery) => Answer<EventPage>;
   event?: (id: number) => Answer<EventDetail>;
   lane?: (laneId: string) => Answer<LaneDetail>;
+  preflightRun?: (eventId: number, overrideRequest: OverrideRequest | null) => Answer<PreflightView>;
+  /** Answers `preflight_latest`; the default is `null` (no preflight taken yet). */
+  preflightLatest?: (eventId: number) => Answer<PreflightView | null>;
+  replay?: (eventId: number, request: ReplayRequest) => Answer<ReplayResult>;
+  /** Answers `event_discard`; the default accepts. */
+  discard?: (eventId: number, operator: string, reason: string) => Answer<null>;
+  verify?: (eventId: number) => Answer<VerifyResult>;
   /** A command named here rejects with this `{kind, message}`, as a failing Rust command does. */
   fail?: Record<string, { kind: string; message: string }>;
 }
@@ -51,6 +63,24 @@ export function mockBackend(backend: MockBackend): Call[] {
         return (
           backend.lane?.(args.laneId as string) ??
           Promise.reject({ kind: 'not_found', message: `no lane \`${String(args.laneId)}\`; import its contract with \`lanes import FILE.yaml\`` })
+        );
+      case 'preflight_run':
+        return (
+          backend.preflightRun?.(args.eventId as number, (args.overrideRequest ?? null) as OverrideRequest | null) ??
+          Promise.reject({ kind: 'internal', message: 'the mock has no preflight_run answer' })
+        );
+      case 'preflight_latest':
+        return backend.preflightLatest?.(args.eventId as number) ?? null;
+      case 'replay_run':
+        return (
+          backend.replay?.(args.eventId as number, args.request as ReplayRequest) ??
+          Promise.reject({ kind: 'internal', message: 'the mock has no replay_run answer' })
+        );
+      case 'event_discard':
+        return backend.discard?.(args.eventId as number, args.operator as string, args.reason as string) ?? null;
+      case 'verify_run':
+        return (
+          backend.verify?.(args.eventId as number) ?? Promise.reject({ kind: 'internal', message: 'the mock has no verify_run answer' })
         );
       default:
         return Promise.reject({ kind: 'internal', message: `command ${cmd} not found` });

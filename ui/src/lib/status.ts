@@ -23,3 +23,17 @@ export function isEventStatus(s: string): s is EventStatus {
 export function statusMeta(status: string): { label: string; tone: Tone; meaning: string } {
   return isEventStatus(status) ? META[status] : { label: status, tone: 'neutral', meaning: '' };
 }
+
+const ATTEMPT: Record<string, { label: string; tone: Tone; meaning: string }> = {
+  in_flight: { label: 'In flight', tone: 'info', meaning: 'Sent; the answer is awaited.' },
+  applied: { label: 'Applied', tone: 'success', meaning: 'Salesforce accepted the write.' },
+  rejected: { label: 'Rejected', tone: 'danger', meaning: 'Salesforce said no; nothing was written.' },
+  precondition_failed: { label: 'Record changed', tone: 'warning', meaning: 'The record changed since the preflight (412); nothing was written.' },
+  unknown_outcome: { label: 'Unknown outcome', tone: 'attention', meaning: 'Sent without an answer; verify before anything else.' },
+  not_applied: { label: 'Not applied', tone: 'neutral', meaning: 'Sent without an answer; a verify found it was not applied.' },
+};
+
+/** An attempt's outcome (`attempts.outcome`), as a label and a colour. */
+export function attemptMeta(outcome: string): { label: string; tone: Tone; meaning: string } {
+  return ATTEMPT[outcome] ?? { label: outcome, tone: 'neutral', meaning: '' };
+}

@@ -1,9 +1,22 @@
 // A realistic, deterministic data set for the preview build: three lanes and a few hundred
 // events by default, or `?n=1000000` to feel the queue at a million events. Events are computed
 // from their id on demand, so even a million costs no memory until pages are asked for.
-import type { EventDetail, EventPage, EventQuery, EventStatus, JsonValue, LaneDetail, LaneSummary, StatusCount } from '../ipc';
+import type {
+  AttemptRow,
+  EventDetail,
+  EventPage,
+  EventQuery,
+  EventStatus,
+  JsonValue,
+  LaneDetail,
+  LaneSummary,
+  PreflightView,
+  ReplayOutcome,
+  StatusCount,
+} from '../ipc';
 import type { MockBackend } from '../ipc/mock';
 import { accountSyncContract } from '../test/fixtures';
+import { preflightFor, replayResultFor, verifyResultFor, type LaneFacts, type Scenario } from '../test/preflights';
 
 type Contract = typeof accountSyncContract;
 
@@ -106,8 +119,90 @@ function summaryOf(e: EventDetail): Omit<EventDetail, 'lane_version' | 'source_s
 
 const delay = <T,>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
 
-export function previewBackend(total: number, latencyMs = 40): MockBackend {
+function laneFacts(laneId: string): LaneFacts {
+  const c = CONTRACTS[laneId] ?? accountSyncContract;
+  return {
+    externalIdField: c.identity_policy.external_id_field,
+    protectedFields: c.write_policy.protected_fields,
+    integrationUser: c.salesforce_lane.integration_user,
+    username: c.connection.username,
+    fallbackOwner: c.ownership_policy.fallback_owner,
+    maxAgeMinutes: c.replay_console.preflight_max_age_minutes,
+  };
+}
+
+/** What a preflight of this event finds: one of the situations the screens must show. */
+export function scenarioOf(e: Pick<EventDetail, 'id' | 'status' | 'external_id_missing' | 'failure_code'>): Scenario {
+  if (e.external_id_missing) return 'no_external_id';
+  if (e.status === 'replayed') return 'replayed';
+  if (e.status === 'unknown_outcome') return 'unknown_outcome';
+  if (e.failure_code === 'duplicate_conflict_detected') return 'duplicate';
+  if (e.failure_code === 'protected_field_conflict') return 'protected';
+  return h(e.id, 12) % 4 === 0 ? 'create' : 'update';
+}
+
+/** The first event of the account lane in this situation (the preview's `?event=create`). */
+export function findScenarioEvent(total: number, scenario: Scenario): number | null {
+  for (let id = 1; id <= Math.min(total, 20_000); id++) {
+    const e = makeEvent(id);
+    if (e.lane_id === 'account_sync_north_america' && e.status !== 'discarded' && e.status !== 'in_flight' && scenarioOf(e) === scenario) return id;
+  }
+  return null;
+}
+
+const OPERATORS = ['j.nakamura', 'p.okafor', 'l.fischer'];
+
+/** Earlier attempts, so the history has rows: a replayed event was applied, some failed ones were rejected once. */
+function historyOf(e: EventDetail): AttemptRow[] {
+  const base = Date.parse(e.occurred_at) + 3_600_000;
+  const row = (n: number, outcome: string, extra: Partial<AttemptRow> = {}): AttemptRow => ({
+    id: e.id * 3 + n,
+    event_id: e.id,
+    preflight_id: e.id * 10 + n,
+    batch_id: null,
+    operator: OPERATORS[(e.id + n) % OPERATORS.length] ?? 'j.nakamura',
+    reason: n === 0 ? 'INC-4471: billing sync outage 20 Nov, lock contention on Account' : 'INC-4471: second pass after the validation fix',
+    ack_token: (h(e.id, 20 + n).toString(16) + 'a3f19c0be27d').slice(0, 12),
+    again_reason: null,
+    override_reason: null,
+    approved_by: null,
+    outcome,
+    started_at: new Date(base + n * 600_000).toISOString(),
+    finished_at: outcome === 'unknown_outcome' ? null : new Date(base + n * 600_000 + 840).toISOString(),
+    http_status: outcome === 'applied' ? 204 : outcome === 'rejected' ? 400 : null,
+    error_code: outcome === 'rejected' ? 'FIELD_CUSTOM_VALIDATION_EXCEPTION' : null,
+    error_message: outcome === 'rejected' ? 'Tier__c cannot be downgraded while an open renewal exists' : null,
+    record_id: outcome === 'applied' ? '0015g00000Q7XkLAAV' : null,
+    settled_by: null,
+    ...extra,
+  });
+  if (e.status === 'replayed') return h(e.id, 13) % 2 === 0 ? [row(0, 'rejected'), row(1, 'applied')] : [row(1, 'applied')];
+  if (e.status === 'unknown_outcome') return [row(1, 'unknown_outcome')];
+  if (e.status === 'failed' && h(e.id, 13) % 3 === 0) return [row(0, 'rejected')];
+  return [];
+}
+
+const EVENT_AFTER: Record<ReplayOutcome, EventStatus | null> = {
+  applied: 'replayed',
+  rejected: 'failed',
+  precondition_failed: null,
+  unknown_outcome: 'unknown_outcome',
+};
+
+export function previewBackend(total: number, latencyMs = 40, replayOutcome: ReplayOutcome = 'applied'): MockBackend {
   let counts: StatusCount[] | null = null;
+  // What the operator did in this preview session: new statuses, attempts and preflights.
+  const changed = new Map<number, { status: EventStatus; attempts: AttemptRow[] }>();
+  const preflights = new Map<number, PreflightView>();
+  const eventNow = (id: number): EventDetail => {
+    const e = makeEvent(id);
+    const c = changed.get(id);
+    return c ? { ...e, status: c.status, attempts: c.attempts } : { ...e, attempts: historyOf(e) };
+  };
+  const setEvent = (id: number, status: EventStatus, attempts: AttemptRow[]) => {
+    changed.set(id, { status, attempts });
+    counts = null;
+  };
   const lanes: LaneSummary[] = LANE_IDS.map((id, i) => {
     const c = CONTRACTS[id] ?? accountSyncContract;
     return {
@@ -142,7 +237,7 @@ export function previewBackend(total: number, latencyMs = 40): MockBackend {
       if (counts === null) {
         const m = new Map<string, StatusCount>();
         for (let id = 1; id <= total; id++) {
-          const e = makeEvent(id);
+          const e = changed.has(id) ? eventNow(id) : makeEvent(id);
           const k = `${e.lane_id}/${e.status}`;
           const c = m.get(k);
           if (c) c.count += 1;
@@ -158,7 +253,7 @@ export function previewBackend(total: number, latencyMs = 40): MockBackend {
       let id = q.after === null ? 1 : Number(q.after) + 1;
       let more = false;
       for (; id <= total; id++) {
-        const e = makeEvent(id);
+        const e = changed.has(id) ? eventNow(id) : makeEvent(id);
         if ((q.lane_id !== null && e.lane_id !== q.lane_id) || (q.status !== null && e.status !== q.status)) continue;
         if (out.length === limit) {
           more = true;
@@ -168,7 +263,70 @@ export function previewBackend(total: number, latencyMs = 40): MockBackend {
       }
       return delay(latencyMs, { events: out, next_cursor: more ? String(out.at(-1)?.id) : null });
     },
-    event: (id: number) => (id >= 1 && id <= total ? delay(latencyMs, makeEvent(id)) : Promise.reject({ kind: 'not_found', message: `no event with id ${id}` })),
+    event: (id: number) => (id >= 1 && id <= total ? delay(latencyMs, eventNow(id)) : Promise.reject({ kind: 'not_found', message: `no event with id ${id}` })),
+    preflightLatest: (id: number) => delay(latencyMs, preflights.get(id) ?? null),
+    preflightRun: (id, overrideRequest) => {
+      const e = eventNow(id);
+      const last = e.attempts.at(-1);
+      const view = preflightFor(e, scenarioOf(e), {
+        now: Date.now(),
+        override: overrideRequest,
+        lane: laneFacts(e.lane_id),
+        latestAttempt: last ? { attempt_id: last.id, outcome: last.outcome, operator: last.operator, at: last.finished_at ?? last.started_at } : null,
+      });
+      preflights.set(id, view);
+      // A preflight reads Salesforce: a few hundred milliseconds, not a local query's forty.
+      return delay(650, view);
+    },
+    replay: (id, request) => {
+      const view = preflights.get(id);
+      if (!view || view.preflight.ack_token !== request.ack_token) {
+        return Promise.reject({ kind: 'refused', message: 'the acknowledgment token does not match the latest preflight; review the side effects shown by the latest preflight and use its token' });
+      }
+      const blocking = view.preflight.findings.find((f) => f.severity === 'blocking' && !(f.code === 'already_replayed' && request.again));
+      if (blocking) return Promise.reject({ kind: 'refused', message: blocking.message });
+      const e = eventNow(id);
+      const now = Date.now();
+      const result = replayResultFor(view, replayOutcome, now, e.id * 3 + e.attempts.length + 5);
+      const row: AttemptRow = {
+        id: result.attempt_id,
+        event_id: id,
+        preflight_id: view.preflight_id,
+        batch_id: null,
+        operator: request.operator,
+        reason: request.reason,
+        ack_token: request.ack_token,
+        again_reason: request.again,
+        override_reason: request.override_request?.reassignment_reason ?? null,
+        approved_by: request.override_request?.approved_by ?? null,
+        outcome: result.outcome,
+        started_at: new Date(now - 900).toISOString(),
+        finished_at: result.outcome === 'unknown_outcome' ? null : new Date(now).toISOString(),
+        http_status: result.http_status,
+        error_code: result.error_code,
+        error_message: result.outcome === 'rejected' ? result.message : null,
+        record_id: result.record_id,
+        settled_by: null,
+      };
+      setEvent(id, EVENT_AFTER[result.outcome] ?? e.status, [...e.attempts, row]);
+      return delay(900, result);
+    },
+    discard: (id) => {
+      const e = eventNow(id);
+      setEvent(id, 'discarded', e.attempts);
+      return delay(latencyMs, null);
+    },
+    verify: (id) => {
+      const e = eventNow(id);
+      const view = preflights.get(id) ?? preflightFor(e, scenarioOf(e), { now: Date.now(), lane: laneFacts(e.lane_id) });
+      const result = verifyResultFor(view, 'applied', Date.now());
+      setEvent(
+        id,
+        'replayed',
+        e.attempts.map((a) => (a.outcome === 'unknown_outcome' ? { ...a, outcome: 'applied', settled_by: 'verify' } : a)),
+      );
+      return delay(700, result);
+    },
     lane: (laneId: string) => {
       const c = CONTRACTS[laneId];
       if (!c) return Promise.reject({ kind: 'not_found', message: `no lane \`${laneId}\`` });

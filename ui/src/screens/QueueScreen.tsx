@@ -9,7 +9,16 @@ import { CountsSummary } from './queue/CountsSummary';
 import { EventDetailPanel } from './queue/EventDetailPanel';
 import { EventTable } from './queue/EventTable';
 
-export function QueueScreen({ filter, onFilterChange }: { filter: EventFilter; onFilterChange: (f: EventFilter) => void }) {
+export function QueueScreen({
+  filter,
+  onFilterChange,
+  onOpenEvent,
+}: {
+  filter: EventFilter;
+  onFilterChange: (f: EventFilter) => void;
+  /** Opens the event in full: preflight and replay. */
+  onOpenEvent: (id: number) => void;
+}) {
   const counts = useEventCounts();
   const lanes = useLanes();
   const client = useQueryClient();
@@ -120,7 +129,7 @@ export function QueueScreen({ filter, onFilterChange }: { filter: EventFilter; o
               onOpen={setSelectedId}
               onClearFilters={filtered ? () => setFilter({ laneId: null, status: null }) : undefined}
             />
-            {selectedId !== null && <EventDetailPanel id={selectedId} onClose={() => setSelectedId(null)} />}
+            {selectedId !== null && <EventDetailPanel id={selectedId} onClose={() => setSelectedId(null)} onOpen={onOpenEvent} />}
           </div>
         </>
       )}

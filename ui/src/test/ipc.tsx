@@ -1,6 +1,8 @@
+import { QueryClientProvider } from '@tanstack/react-query';
 import { render } from '@testing-library/react';
+import type { ReactNode } from 'react';
 import { App, type Screen } from '../App';
-import { createQueryClient, type EventQuery, type EventSummary } from '../ipc';
+import { createQueryClient, type EventDetail, type EventQuery, type EventSummary } from '../ipc';
 import { mockBackend as install, type Call, type MockBackend } from '../ipc/mock';
 import type { LaneSummary, StatusCount } from '../ipc';
 
@@ -14,6 +16,16 @@ export function mockBackend(b: Omit<MockBackend, 'lanes' | 'counts'> & { lanes?:
 
 export function renderApp(initialScreen: Screen = 'queue') {
   return render(<App client={createQueryClient()} initialScreen={initialScreen} />);
+}
+
+/** The app opened on one event in full, as "Preflight and replay" in the queue opens it. */
+export function renderEvent(id: number) {
+  return render(<App client={createQueryClient()} initialEvent={id} />);
+}
+
+/** A component alone, with the query client the IPC hooks need. */
+export function renderWithClient(ui: ReactNode) {
+  return render(<QueryClientProvider client={createQueryClient()}>{ui}</QueryClientProvider>);
 }
 
 export function eventQueries(calls: Call[]): EventQuery[] {
@@ -36,6 +48,20 @@ export function summary(over: Partial<EventSummary> = {}): EventSummary {
     failure_message: 'unable to obtain exclusive access to this record',
     occurred_at: '2026-11-20T10:00:00.000Z',
     updated_at: '2026-11-20T10:05:00.000Z',
+    ...over,
+  };
+}
+
+/** An event as `event_show` returns it. */
+export function eventDetail(over: Partial<EventDetail> = {}): EventDetail {
+  return {
+    ...summary({ id: over.id ?? 7, external_id: 'BA-1007', event_key: 'evt-1007', ...over }),
+    lane_version: 2,
+    source_system: 'billing',
+    failure_http_status: 400,
+    import_id: 1,
+    payload: { Name: 'Acme GmbH', Tier__c: 'Gold', AnnualRevenue: 1250000 },
+    attempts: [],
     ...over,
   };
 }

@@ -17,4 +17,6 @@ if (!HTMLElement.prototype.scrollTo) {
 afterEach(() => {
   cleanup();
   clearMocks();
+  // The operator's name is remembered in localStorage; each test starts from a fresh machine.
+  window.localStorage.clear();
 });

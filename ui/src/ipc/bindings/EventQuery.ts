@@ -3,6 +3,22 @@ import type { EventStatus } from "./EventStatus";
 
 export type EventQuery = { lane_id: string | null, status: EventStatus | null, 
 /**
+ * The failure (reason) code, e.g. `UNABLE_TO_LOCK_ROW` or `protected_field_conflict`.
+ */
+failure_code?: string, 
+/**
+ * A prefix of the external ID or of the event key.
+ */
+search?: string, 
+/**
+ * Events that occurred at or after this RFC 3339 time.
+ */
+since?: string, 
+/**
+ * Events that occurred before this RFC 3339 time.
+ */
+until?: string, 
+/**
  * The cursor: the `id` of the last event of the previous page.
  */
 after: string | null, limit: number | null, };

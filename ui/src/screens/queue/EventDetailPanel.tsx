@@ -1,34 +1,40 @@
-import { useEffect, type ReactNode } from 'react';
+import { useEffect, useRef } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
-import { JsonScalar } from '../../components/JsonScalar';
+import { EventFields } from '../../components/EventFields';
 import { StatusBadge } from '../../components/StatusBadge';
-import { useEvent, type EventDetail, type JsonValue } from '../../ipc';
-import { formatTime } from '../../lib/format';
+import { useEvent } from '../../ipc';
 
-/** Everything stored about one event, next to the queue. */
-export function EventDetailPanel({ id, onClose }: { id: number; onClose: () => void }) {
+/** Everything stored about one event, next to the queue; the full view holds the replay. */
+export function EventDetailPanel({ id, onClose, onOpen }: { id: number; onClose: () => void; onOpen: (id: number) => void }) {
   const event = useEvent(id);
+  const ref = useRef<HTMLElement>(null);
 
   useEffect(() => {
     const onKey = (e: globalThis.KeyboardEvent) => {
-      if (e.key === 'Escape') onClose();
+      // The queue stays mounted (hidden) under the full event view; Escape there is not ours.
+      if (e.key === 'Escape' && !e.defaultPrevented && !ref.current?.closest('[hidden]')) onClose();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [onClose]);
 
   return (
-    <aside className="detail" aria-label={`Event ${id}`}>
+    <aside className="detail" aria-label={`Event ${id}`} ref={ref}>
       <header className="detail-header">
         <div className="detail-title">
           <h2>Event {id}</h2>
           {event.data && <StatusBadge status={event.data.status} />}
         </div>
-        <button type="button" className="btn btn-icon" aria-label="Close event details" title="Close (Esc)" onClick={onClose}>
-          <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">
-            <path d="M3 3l8 8M11 3l-8 8" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
-          </svg>
-        </button>
+        <div className="detail-actions">
+          <button type="button" className="btn btn-primary btn-small" onClick={() => onOpen(id)}>
+            Preflight and replay
+          </button>
+          <button type="button" className="btn btn-icon" aria-label="Close event details" title="Close (Esc)" onClick={onClose}>
+            <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">
+              <path d="M3 3l8 8M11 3l-8 8" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
+            </svg>
+          </button>
+        </div>
       </header>
       <div className="detail-body">
         {event.isPending && <p className="muted">Loading event…</p>}
@@ -36,110 +42,5 @@ export function EventDetailPanel({ id, onClose }: { id: number; onClose: () => v
         {event.data && <EventFields event={event.data} />}
       </div>
     </aside>
-  );
-}
-
-function Row({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <>
-      <dt>{label}</dt>
-      <dd>{children}</dd>
-    </>
-  );
-}
-
-const none = <span className="muted">—</span>;
-
-function EventFields({ event }: { event: EventDetail }) {
-  return (
-    <>
-      <section className="detail-section" aria-label="Event">
-        <dl className="kv">
-          <Row label="Status">
-            <StatusBadge status={event.status} />
-          </Row>
-          <Row label="Lane">
-            {event.lane_id} <span className="muted">· contract v{event.lane_version}</span>
-          </Row>
-          <Row label="Event key">
-            <span className="mono">{event.event_key}</span>
-          </Row>
-          <Row label="Target">
-            <span className="mono">{event.object}</span>
-            {' · '}
-            {event.external_id_missing ? (
-              <span className="badge tone-danger badge-flag" title="No external ID: a replay cannot find its target">
-                external ID missing
-              </span>
-            ) : (
-              <span className="mono">{event.external_id}</span>
-            )}
-          </Row>
-          <Row label="Operation">
-            <span className="mono">{event.operation}</span>
-          </Row>
-          <Row label="Source system">{event.source_system}</Row>
-          <Row label="Occurred">
-            <span className="num" title={event.occurred_at}>
-              {formatTime(event.occurred_at)} UTC
-            </span>
-          </Row>
-          <Row label="Updated">
-            <span className="num" title={event.updated_at}>
-              {formatTime(event.updated_at)} UTC
-            </span>
-          </Row>
-          <Row label="Import">
-            <span className="num">#{event.import_id}</span>
-          </Row>
-        </dl>
-      </section>
-
-      <section className="detail-section" aria-labelledby="detail-failure">
-        <h3 id="detail-failure">Failure</h3>
-        {event.failure_code === null && event.failure_message === null && event.failure_http_status === null ? (
-          <p className="muted">No failure recorded.</p>
-        ) : (
-          <dl className="kv">
-            <Row label="Code">{event.failure_code ? <span className="mono failure-code">{event.failure_code}</span> : none}</Row>
-            <Row label="HTTP status">{event.failure_http_status !== null ? <span className="num">{event.failure_http_status}</span> : none}</Row>
-            <Row label="Message">{event.failure_message ? <span className="prewrap">{event.failure_message}</span> : none}</Row>
-          </dl>
-        )}
-      </section>
-
-      <section className="detail-section" aria-labelledby="detail-payload">
-        <h3 id="detail-payload">Payload</h3>
-        <Payload value={event.payload} />
-      </section>
-    </>
-  );
-}
-
-function Payload({ value }: { value: JsonValue }) {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return <pre className="json">{JSON.stringify(value, null, 2)}</pre>;
-  }
-  const entries = Object.entries(value);
-  if (entries.length === 0) return <p className="muted">Empty payload.</p>;
-  return (
-    <table className="payload">
-      <thead>
-        <tr>
-          <th scope="col">Field</th>
-          <th scope="col">Value</th>
-        </tr>
-      </thead>
-      <tbody>
-        {entries.map(([k, v]) => (
-          <tr key={k}>
-            <th scope="row" className="mono">
-              {k}
-            </th>
-            <td>{v !== null && typeof v === 'object' ? <pre className="json">{JSON.stringify(v, null, 2)}</pre> : <JsonScalar value={v} />}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
   );
 }

@@ -1,0 +1,310 @@
+//! The services' view of a lane's org: a session (token and identity, cached in memory for the
+//! life of the process) and the calls preflight, replay and verify need, in the domain's types.
+//! The one place that turns `crate::salesforce` answers into domain facts.
+
+use crate::app::App;
+use crate::domain::contract::{AuthFlow, LaneContract};
+use crate::domain::event::format_time;
+use crate::domain::preflight::{KeyMatch, OwnerKind, OwnerState, PlannedRequest, RecordState, Target, WriteKind};
+use crate::error::{Error, Result};
+use crate::salesforce::{
+    AutoAssign, ConnectionSettings, Credential, ExternalIdLookup, Owner, SalesforceClient, SalesforceError, SfRecord,
+    UpdateOptions, UpsertOptions,
+};
+use serde_json::Value;
+
+/// A connected lane: a client whose token has been fetched and whose identity is known.
+pub struct Session {
+    client: SalesforceClient,
+    acts_as: String,
+    user_id: String,
+}
+
+/// What a write came to.
+#[derive(Debug)]
+pub enum SendOutcome {
+    Applied {
+        status: u16,
+        record_id: Option<String>,
+        body: Value,
+    },
+    /// 412: nothing was written.
+    PreconditionFailed { status: u16, body: Value },
+    /// Salesforce answered no (or the request never left): nothing was written.
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+        body: Value,
+    },
+    /// Sent, no answer: it may have been applied.
+    NoAnswer { detail: String },
+}
+
+pub(crate) fn settings_of(contract: &LaneContract) -> Result<ConnectionSettings> {
+    let c = contract.connection.as_ref().ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "lane `{}` has no `connection` block: the console does not know which org to reach",
+            contract.lane_id()
+        ))
+    })?;
+    Ok(ConnectionSettings {
+        login_url: c.instance_url.base().to_string(),
+        api_version: c.api_version.0.clone(),
+        client_id: c.client_id.0.clone(),
+        username: c.username.0.clone(),
+        audience: c.audience.0.clone(),
+    })
+}
+
+impl Session {
+    /// Reads the lane's secret from the keychain, gets a token and asks whom it acts as. A token
+    /// acting as someone else is not an error here: preflight reports it as a finding and
+    /// replay refuses it.
+    pub async fn connect(app: &App, contract: &LaneContract) -> Result<Session> {
+        let settings = settings_of(contract)?;
+        let auth = contract.connection.as_ref().map(|c| c.auth);
+        let secret = crate::services::credentials::secret(app, contract).await?;
+        let credential = match auth {
+            Some(AuthFlow::ClientCredentials) => Credential::ClientCredentials { client_secret: secret },
+            _ => Credential::JwtBearer {
+                private_key_pem: secret,
+            },
+        };
+        let client = SalesforceClient::new(app.http.clone(), settings, credential)?;
+        let identity = client.identity().await?;
+        Ok(Session {
+            client,
+            acts_as: identity.username,
+            user_id: identity.user_id,
+        })
+    }
+
+    pub fn acts_as(&self) -> &str {
+        &self.acts_as
+    }
+
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    pub fn client(&self) -> &SalesforceClient {
+        &self.client
+    }
+
+    pub async fn lookup(&self, object: &str, field: &str, value: &str) -> Result<Target> {
+        Ok(match self.client.get_by_external_id(object, field, value).await? {
+            ExternalIdLookup::Found { record } => Target::Found {
+                record: record_state(record),
+            },
+            ExternalIdLookup::NotFound => Target::NotFound,
+            ExternalIdLookup::Multiple { ids } => Target::Several { ids },
+        })
+    }
+
+    /// Users and queues by Id, in one round trip (the two queries run at once).
+    pub async fn resolve_owners(&self, ids: &[&str]) -> Result<Vec<OwnerState>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let users: Vec<&str> = ids.iter().copied().filter(|i| i.starts_with("005")).collect();
+        let queues: Vec<&str> = ids.iter().copied().filter(|i| !i.starts_with("005")).collect();
+        let (u, q) = tokio::join!(
+            async {
+                if users.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    self.client.owners(&users).await
+                }
+            },
+            async {
+                if queues.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    self.client.owners(&queues).await
+                }
+            }
+        );
+        let mut out: Vec<OwnerState> = u?.into_iter().chain(q?).map(owner_state).collect();
+        // Salesforce answers with 18-character Ids; the record may carry either form.
+        for o in &mut out {
+            if let Some(orig) = ids.iter().find(|i| o.id.starts_with(*i) || i.starts_with(&o.id)) {
+                o.id = orig.to_string();
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records of `object` whose business-key fields equal the event's values.
+    pub async fn search_business_key(&self, object: &str, keys: &[(String, Value)]) -> Result<Vec<KeyMatch>> {
+        let mut equals: Vec<(&str, String)> = Vec::new();
+        for (f, v) in keys {
+            match v {
+                Value::String(s) => equals.push((f.as_str(), s.clone())),
+                // A business key that is not text cannot be compared safely as a SOQL string.
+                _ => return Ok(Vec::new()),
+            }
+        }
+        let eq: Vec<(&str, &str)> = equals.iter().map(|(f, v)| (*f, v.as_str())).collect();
+        let select: Vec<&str> = keys.iter().map(|(f, _)| f.as_str()).collect();
+        let found = self.client.find_by_fields(object, &select, &eq).await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|m| {
+                let id = m.get("Id").and_then(Value::as_str)?.to_string();
+                Some(KeyMatch { id, fields: m })
+            })
+            .collect())
+    }
+
+    pub async fn read_by_id(&self, object: &str, id: &str) -> Result<Option<RecordState>> {
+        Ok(self.client.get_by_id(object, id, &[]).await?.map(record_state))
+    }
+
+    /// Sends the preflight's exact request.
+    pub async fn send(&self, req: &PlannedRequest) -> SendOutcome {
+        let result = match (req.kind, req.path.as_slice()) {
+            (WriteKind::Update, [object, id]) => {
+                let opts = UpdateOptions {
+                    if_unmodified_since: header(req, "If-Unmodified-Since").and_then(parse_http_date),
+                    auto_assign: AutoAssign::False,
+                    duplicate_rule_header: None,
+                };
+                self.client
+                    .update_by_id(object, id, &req.body, &opts)
+                    .await
+                    .map(|()| (204, Some(id.clone()), Value::Null))
+            }
+            (WriteKind::Create, [object, field, value]) => {
+                let opts = UpsertOptions {
+                    update_only: false,
+                    auto_assign: if header(req, "Sforce-Auto-Assign") == Some("FALSE") {
+                        AutoAssign::False
+                    } else {
+                        AutoAssign::True
+                    },
+                    duplicate_rule_header: None,
+                };
+                self.client
+                    .upsert_by_external_id(object, field, value, &req.body, &opts)
+                    .await
+                    .map(|r| {
+                        let status = if r.created { 201 } else { 200 };
+                        let body = serde_json::json!({"id": r.id, "created": r.created});
+                        (status, r.id, body)
+                    })
+            }
+            _ => {
+                return SendOutcome::Rejected {
+                    status: 0,
+                    code: "NOT_SENT".into(),
+                    message: "the preflight planned no write".into(),
+                    body: Value::Null,
+                }
+            }
+        };
+        match result {
+            Ok((status, record_id, body)) => SendOutcome::Applied {
+                status,
+                record_id,
+                body,
+            },
+            Err(e) => outcome_of_error(e),
+        }
+    }
+}
+
+fn header<'a>(req: &'a PlannedRequest, name: &str) -> Option<&'a str> {
+    req.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn parse_http_date(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::NaiveDateTime::parse_from_str(s, "%a, %d %b %Y %H:%M:%S GMT")
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+fn status_of(e: &SalesforceError) -> u16 {
+    match e {
+        SalesforceError::OAuth { status, .. }
+        | SalesforceError::Api { status, .. }
+        | SalesforceError::Unexpected { status, .. } => *status,
+        SalesforceError::MultipleMatches { .. } => 300,
+        SalesforceError::NotFound { .. } => 404,
+        SalesforceError::PreconditionFailed => 412,
+        SalesforceError::LimitExceeded { .. } => 403,
+        SalesforceError::RecordErrors { .. } => 200,
+        _ => 0,
+    }
+}
+
+fn outcome_of_error(e: SalesforceError) -> SendOutcome {
+    use crate::salesforce::Delivery;
+    match (&e, e.delivery()) {
+        (SalesforceError::PreconditionFailed, _) => SendOutcome::PreconditionFailed {
+            status: 412,
+            body: Value::Null,
+        },
+        (_, Delivery::NoAnswer) => SendOutcome::NoAnswer { detail: e.to_string() },
+        (_, Delivery::NotSent) => SendOutcome::Rejected {
+            status: 0,
+            code: "NOT_SENT".into(),
+            message: e.to_string(),
+            body: Value::Null,
+        },
+        (_, Delivery::Answered) => SendOutcome::Rejected {
+            status: status_of(&e),
+            code: e.error_code().unwrap_or(e.kind()).to_string(),
+            message: e.to_string(),
+            body: Value::Null,
+        },
+    }
+}
+
+fn record_state(r: SfRecord) -> RecordState {
+    RecordState {
+        owner_id: r.owner_id().map(str::to_string),
+        last_modified_date: r.last_modified_date().map(format_time).unwrap_or_default(),
+        last_modified_by_id: r.last_modified_by_id().map(str::to_string),
+        id: r.id,
+        fields: r.fields,
+    }
+}
+
+fn owner_state(o: Owner) -> OwnerState {
+    match o {
+        Owner::User {
+            id,
+            name,
+            username,
+            active,
+        } => OwnerState {
+            id,
+            kind: OwnerKind::User,
+            name: Some(name),
+            active: Some(active),
+            api_name: username,
+        },
+        Owner::Queue {
+            id,
+            name,
+            developer_name,
+        } => OwnerState {
+            id,
+            kind: OwnerKind::Queue,
+            name: Some(name),
+            active: None,
+            api_name: Some(developer_name),
+        },
+        Owner::Missing { id } | Owner::Other { id } => OwnerState {
+            id,
+            kind: OwnerKind::Unknown,
+            name: None,
+            active: None,
+            api_name: None,
+        },
+    }
+}

@@ -1,0 +1,369 @@
+//! Guarded replay of one event (DESIGN "Replay protocol"):
+//! gate -> token and identity -> durable intent (attempt + audit, one transaction) -> send ->
+//! outcome -> post-verify. A send with no answer leaves the event `unknown_outcome`.
+
+use crate::app::App;
+use crate::domain::audit::AuditDraft;
+use crate::domain::preflight::{self, Preflight, ReplayRequest, WriteKind};
+use crate::domain::replay::{self, PostVerify, ReplayOutcome, ReplayResult};
+use crate::error::{Error, Result};
+use crate::services::org::{SendOutcome, Session};
+use crate::services::{audit, holder, lanes};
+use crate::store;
+use chrono::Utc;
+
+/// The audit draft every entry of this replay starts from: the contract's log dimensions.
+fn draft(p: &Preflight, integration_user: &str, action: &str, actor: &str) -> AuditDraft {
+    AuditDraft {
+        action: action.into(),
+        actor: actor.into(),
+        lane_id: Some(p.event.lane_id.clone()),
+        lane_version: Some(p.event.lane_version),
+        event_id: Some(p.event.event_id),
+        integration_user: Some(integration_user.into()),
+        external_id: p.event.external_id.clone(),
+        record_type: Some(p.event.object.clone()),
+        operation_type: Some(
+            match p.request.kind {
+                WriteKind::Update => "update",
+                WriteKind::Create => "create",
+                WriteKind::None => "none",
+            }
+            .into(),
+        ),
+        ack_token: Some(p.ack_token.clone()),
+        ..AuditDraft::default()
+    }
+}
+
+/// Records a refusal in the audit log, then returns it as the error.
+async fn refuse(app: &App, event_id: i64, req: &ReplayRequest, code: &str, message: String) -> Error {
+    let entry = AuditDraft {
+        action: "replay_refused".into(),
+        actor: if req.operator.trim().is_empty() {
+            audit::os_user()
+        } else {
+            req.operator.trim().into()
+        },
+        event_id: Some(event_id),
+        reason: Some(req.reason.clone()).filter(|r| !r.trim().is_empty()),
+        ack_token: Some(req.ack_token.clone()).filter(|t| !t.trim().is_empty()),
+        outcome: Some("refused".into()),
+        detail: serde_json::json!({"code": code, "message": message}),
+        ..AuditDraft::default()
+    };
+    let recorded = async {
+        let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+        audit::record(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok::<_, Error>(())
+    }
+    .await;
+    if let Err(e) = recorded {
+        return e;
+    }
+    audit::checkpoint(app).await;
+    Error::Refused {
+        code: code.into(),
+        message,
+    }
+}
+
+pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<ReplayResult> {
+    let latest = store::replay::latest_preflight(&app.pool, event_id).await?;
+    let ev = store::events::get(&app.pool, event_id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
+    let (_, contract) = lanes::contract(app, &ev.lane_id).await?;
+    let max_age = contract.replay_console.preflight_max_age_minutes.0;
+    if let Err(r) = preflight::gate(latest.as_ref().map(|(_, p)| p), &req, max_age, Utc::now()) {
+        return Err(refuse(app, event_id, &req, &r.code, r.message).await);
+    }
+    let Some((preflight_id, p)) = latest else {
+        return Err(refuse(
+            app,
+            event_id,
+            &req,
+            "no_preflight",
+            "no preflight for this event".into(),
+        )
+        .await);
+    };
+    // The event must still be in the state the preflight saw; anything else (replayed by someone
+    // else meanwhile, discarded) needs a new preflight.
+    if ev.status != p.event.status {
+        return Err(refuse(
+            app,
+            event_id,
+            &req,
+            "state_changed",
+            format!(
+                "the event is now {} (the preflight saw {}); run the preflight again",
+                ev.status, p.event.status
+            ),
+        )
+        .await);
+    }
+    let integration_user = contract.salesforce_lane.integration_user.0.clone();
+
+    // Token and identity: the write must act as the lane's own integration user.
+    let session = app.session(&contract).await?;
+    let expected = contract
+        .connection
+        .as_ref()
+        .map(|c| c.username.0.clone())
+        .unwrap_or_default();
+    if !session.acts_as().eq_ignore_ascii_case(&expected) {
+        return Err(refuse(
+            app,
+            event_id,
+            &req,
+            "integration_user_mismatch",
+            format!(
+                "the lane's credential acts as `{}`, not `{expected}`; nothing was sent",
+                session.acts_as()
+            ),
+        )
+        .await);
+    }
+
+    // Durable intent: committed before anything is sent.
+    let request_json = serde_json::to_string(&p.request).map_err(|e| Error::Io(format!("request JSON: {e}")))?;
+    let me = holder::me();
+    let now = store::now_text();
+    let allowed: &[&str] = if req.again.is_some() {
+        &["replayed", "failed", "blocked"]
+    } else {
+        &["failed", "blocked"]
+    };
+    let operator = req.operator.trim().to_string();
+    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let intent = store::replay::begin_intent(
+        &mut tx,
+        &store::replay::Intent {
+            event_id,
+            preflight_id,
+            batch_id: None,
+            operator: &operator,
+            reason: req.reason.trim(),
+            ack_token: &p.ack_token,
+            again_reason: req.again.as_deref(),
+            override_reason: req.override_request.as_ref().map(|o| o.reassignment_reason.as_str()),
+            approved_by: req.override_request.as_ref().map(|o| o.approved_by.as_str()),
+            request: &request_json,
+            holder_pid: me.pid,
+            holder_started: &me.started,
+            holder_host: &me.host,
+            now: &now,
+        },
+        allowed,
+    )
+    .await?;
+    let attempt_id = match intent {
+        store::replay::IntentResult::Created(id) => id,
+        store::replay::IntentResult::Busy => {
+            drop(tx);
+            return Err(refuse(
+                app,
+                event_id,
+                &req,
+                "attempt_in_flight",
+                "another replay of this event is in flight or awaits verification; nothing was sent".into(),
+            )
+            .await);
+        }
+        store::replay::IntentResult::StateChanged(s) => {
+            drop(tx);
+            return Err(refuse(
+                app,
+                event_id,
+                &req,
+                "state_changed",
+                format!("the event is {s}; run the preflight again"),
+            )
+            .await);
+        }
+    };
+    let mut intent_entry = draft(&p, &integration_user, "replay_intent", &operator);
+    intent_entry.attempt_id = Some(attempt_id);
+    intent_entry.reason = Some(req.reason.trim().into());
+    intent_entry.outcome = Some("in_flight".into());
+    intent_entry.detail = serde_json::json!({
+        "preflight_id": preflight_id,
+        "request": p.request,
+        "before": p.target,
+        "side_effects_acknowledged": p.side_effects,
+        "again": req.again,
+        "override": req.override_request.as_ref().map(|o| serde_json::json!({
+            "reassignment_reason": o.reassignment_reason,
+            "approved_by": o.approved_by,
+        })),
+    });
+    audit::record(&mut tx, &intent_entry).await?;
+    tx.commit().await?;
+
+    // Send.
+    let sent = session.send(&p.request).await;
+
+    // Outcome.
+    let (outcome, event_status, http_status, code, message, record_id, response) = match &sent {
+        SendOutcome::Applied {
+            status,
+            record_id,
+            body,
+        } => (
+            ReplayOutcome::Applied,
+            "replayed",
+            Some(*status),
+            None,
+            "written".to_string(),
+            record_id.clone(),
+            body.clone(),
+        ),
+        SendOutcome::PreconditionFailed { status, body } => (
+            ReplayOutcome::PreconditionFailed,
+            p.event.status.as_str(),
+            Some(*status),
+            Some("PRECONDITION_FAILED".to_string()),
+            "the record changed since the preflight; nothing was written. Run the preflight again".to_string(),
+            None,
+            body.clone(),
+        ),
+        SendOutcome::Rejected {
+            status,
+            code,
+            message,
+            body,
+        } => (
+            ReplayOutcome::Rejected,
+            "failed",
+            Some(*status),
+            Some(code.clone()),
+            format!("Salesforce rejected the write: {code}: {message}"),
+            None,
+            body.clone(),
+        ),
+        SendOutcome::NoAnswer { detail } => (
+            ReplayOutcome::UnknownOutcome,
+            "unknown_outcome",
+            None,
+            None,
+            format!("sent, but no answer came ({detail}); run `verify` before anything else"),
+            None,
+            serde_json::Value::Null,
+        ),
+    };
+    let now = store::now_text();
+    let response_text = response.to_string();
+    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    store::replay::finish(
+        &mut tx,
+        &store::replay::Outcome {
+            attempt_id,
+            event_id,
+            outcome: outcome.as_str(),
+            event_status,
+            http_status: http_status.map(i64::from),
+            error_code: code.as_deref(),
+            error_message: if outcome == ReplayOutcome::Applied {
+                None
+            } else {
+                Some(message.as_str())
+            },
+            record_id: record_id.as_deref(),
+            response: Some(&response_text),
+            now: &now,
+        },
+    )
+    .await?;
+    let mut outcome_entry = draft(&p, &integration_user, "replay_outcome", &operator);
+    outcome_entry.attempt_id = Some(attempt_id);
+    outcome_entry.reason = Some(req.reason.trim().into());
+    outcome_entry.outcome = Some(outcome.as_str().into());
+    outcome_entry.detail = serde_json::json!({
+        "http_status": http_status,
+        "error_code": code,
+        "message": message,
+        "record_id": record_id,
+        "response": response,
+    });
+    audit::record(&mut tx, &outcome_entry).await?;
+    tx.commit().await?;
+
+    // Post-verify: read the record back and compare with what was sent.
+    let post_verify = if outcome == ReplayOutcome::Applied {
+        let pv = post_verify(&session, &p, record_id.as_deref()).await;
+        let pv_json = serde_json::to_string(&pv).unwrap_or_default();
+        store::replay::set_post_verify(&app.pool, attempt_id, &pv_json).await?;
+        let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut e = draft(&p, &integration_user, "post_verify", &operator);
+        e.attempt_id = Some(attempt_id);
+        e.outcome = Some(if pv.matches { "verified" } else { "mismatch" }.into());
+        e.detail = serde_json::json!({"after": pv});
+        audit::record(&mut tx, &e).await?;
+        tx.commit().await?;
+        Some(pv)
+    } else {
+        None
+    };
+
+    audit::checkpoint(app).await;
+    Ok(ReplayResult {
+        event_id,
+        attempt_id,
+        outcome,
+        http_status,
+        error_code: code,
+        message,
+        record_id,
+        written_as: session.acts_as().to_string(),
+        post_verify,
+    })
+}
+
+/// Reads the written record back by Id (the preflight's, or the one the upsert returned).
+pub(crate) async fn post_verify(session: &Session, p: &Preflight, returned_id: Option<&str>) -> PostVerify {
+    let id = match &p.target {
+        preflight::Target::Found { record } => Some(record.id.clone()),
+        _ => returned_id.map(str::to_string),
+    };
+    let Some(id) = id else {
+        return PostVerify {
+            matches: false,
+            fields: Vec::new(),
+            record_id: None,
+            last_modified_date: None,
+            last_modified_by_id: None,
+            error: Some("Salesforce returned no record id to read back".into()),
+        };
+    };
+    match session.read_by_id(&p.event.object, &id).await {
+        Ok(Some(rec)) => {
+            let (matches, fields) = replay::compare(&p.request.body, &rec.fields);
+            PostVerify {
+                matches,
+                fields,
+                record_id: Some(rec.id),
+                last_modified_date: Some(rec.last_modified_date),
+                last_modified_by_id: rec.last_modified_by_id,
+                error: None,
+            }
+        }
+        Ok(None) => PostVerify {
+            matches: false,
+            fields: Vec::new(),
+            record_id: Some(id),
+            last_modified_date: None,
+            last_modified_by_id: None,
+            error: Some("the record is not there any more".into()),
+        },
+        Err(e) => PostVerify {
+            matches: false,
+            fields: Vec::new(),
+            record_id: Some(id),
+            last_modified_date: None,
+            last_modified_by_id: None,
+            error: Some(format!("could not read the record back: {e}")),
+        },
+    }
+}

@@ -1,0 +1,194 @@
+import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { ErrorBanner } from '../../components/ErrorBanner';
+import type { OverrideRequest, PreflightView, ReplayRequest } from '../../ipc';
+import { rememberOperator, rememberedOperator } from '../../lib/operator';
+import { freshFor, replayGate, replayRequest, type ReplayFormState } from '../../lib/replayGate';
+
+/**
+ * The operator's statement: who, why, every side effect acknowledged, and, when asked for, an
+ * override or a reason to replay again. The button names the user Salesforce will see as the
+ * writer, and stays disabled, saying why, until the gate passes.
+ */
+export function ReplayForm({
+  view,
+  now,
+  eventStatus,
+  onSubmit,
+  submitting,
+  error,
+  onRerun,
+  rerunning,
+}: {
+  view: PreflightView;
+  now: number;
+  eventStatus: string;
+  onSubmit: (request: ReplayRequest) => void;
+  submitting: boolean;
+  error: unknown;
+  /** Takes the preflight again with this override (or none): the token binds the exact request. */
+  onRerun: (override: OverrideRequest | null) => void;
+  rerunning: boolean;
+}) {
+  const p = view.preflight;
+  const id = useId();
+  const [operator, setOperator] = useState(rememberedOperator);
+  const [reason, setReason] = useState('');
+  // Ticks belong to one preflight: a new token (new side effects, maybe) starts unticked.
+  const [acks, setAcks] = useState<{ token: string; ticked: ReadonlySet<number> }>({ token: p.ack_token, ticked: new Set() });
+  const acknowledged = acks.token === p.ack_token ? acks.ticked : new Set<number>();
+  const [again, setAgain] = useState('');
+  const [overrideOn, setOverrideOn] = useState(p.override_request !== null);
+  const [overrideReason, setOverrideReason] = useState(p.override_request?.reassignment_reason ?? '');
+  const [approver, setApprover] = useState(p.override_request?.approved_by ?? '');
+
+  const override: OverrideRequest | null = overrideOn ? { reassignment_reason: overrideReason, approved_by: approver } : null;
+  const form: ReplayFormState = { operator, reason, acknowledged, again, override };
+  const gate = replayGate(view, form, now, eventStatus);
+  const canSubmit = gate.ok && !submitting && !rerunning;
+
+  const askAgain = eventStatus === 'replayed' || p.findings.some((f) => f.code === 'already_replayed');
+  const offerOverride = p.override_request !== null || p.changes.some((c) => c.protected);
+  const overrideDiffers =
+    (override === null) !== (p.override_request === null) ||
+    (override !== null &&
+      (override.reassignment_reason.trim() !== p.override_request?.reassignment_reason.trim() ||
+        override.approved_by.trim() !== p.override_request?.approved_by.trim()));
+  const overrideComplete = override === null || (override.reassignment_reason.trim() !== '' && override.approved_by.trim() !== '');
+  const writer = p.acts_as || p.integration_user;
+
+  const submit = (e?: FormEvent) => {
+    e?.preventDefault();
+    // Enter in a field submits the form; only a passing gate sends anything.
+    if (!canSubmit) return;
+    rememberOperator(operator);
+    onSubmit(replayRequest(view, form));
+  };
+
+  const toggle = (i: number) => {
+    const next = new Set(acknowledged);
+    if (next.has(i)) next.delete(i);
+    else next.add(i);
+    setAcks({ token: p.ack_token, ticked: next });
+  };
+
+  const onReasonKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit(e as unknown as FormEvent);
+  };
+
+  return (
+    <form className="replay-form" aria-label="Replay" onSubmit={submit} noValidate>
+      <div className="form-row">
+        <label className="form-field" htmlFor={`${id}-operator`}>
+          <span className="form-label">Operator</span>
+          <input
+            id={`${id}-operator`}
+            type="text"
+            autoComplete="name"
+            value={operator}
+            onChange={(e) => setOperator(e.target.value)}
+            onBlur={() => rememberOperator(operator)}
+            placeholder="Your name, as the audit log shows it"
+          />
+        </label>
+      </div>
+      <label className="form-field" htmlFor={`${id}-reason`}>
+        <span className="form-label">Reason</span>
+        <textarea
+          id={`${id}-reason`}
+          rows={2}
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+          onKeyDown={onReasonKey}
+          placeholder="Why this event is written again, e.g. the incident it belongs to"
+        />
+      </label>
+
+      {offerOverride && (
+        <fieldset className="override">
+          <legend className="visually-hidden">Override</legend>
+          <label className="check">
+            <input type="checkbox" checked={overrideOn} onChange={(e) => setOverrideOn(e.target.checked)} />
+            <span>Write the protected fields under an approved override</span>
+          </label>
+          {overrideOn && (
+            <div className="form-row">
+              <label className="form-field grow" htmlFor={`${id}-override-reason`}>
+                <span className="form-label">Reassignment reason</span>
+                <input id={`${id}-override-reason`} type="text" value={overrideReason} onChange={(e) => setOverrideReason(e.target.value)} />
+              </label>
+              <label className="form-field" htmlFor={`${id}-approver`}>
+                <span className="form-label">Approved by</span>
+                <input
+                  id={`${id}-approver`}
+                  type="text"
+                  value={approver}
+                  onChange={(e) => setApprover(e.target.value)}
+                  placeholder="Someone other than you"
+                />
+              </label>
+            </div>
+          )}
+          {overrideDiffers && overrideComplete && (
+            <div className="override-rerun">
+              <button type="button" className="btn btn-small" disabled={rerunning} onClick={() => onRerun(override)}>
+                {override === null ? 'Run the preflight without the override' : 'Run the preflight with this override'}
+              </button>
+              <span className="muted">The acknowledgment binds the exact request, so the preflight is taken again.</span>
+            </div>
+          )}
+          {p.override_request !== null && !overrideDiffers && (
+            <p className="muted override-note">
+              This preflight was taken with the override approved by {p.override_request.approved_by}.
+            </p>
+          )}
+        </fieldset>
+      )}
+
+      <fieldset className="acks">
+        <legend className="form-label">Side effects to acknowledge</legend>
+        {p.side_effects.length === 0 ? (
+          <p className="muted">None: nothing would be sent.</p>
+        ) : (
+          <ul>
+            {p.side_effects.map((s, i) => (
+              <li key={`${p.ack_token}-${i}`}>
+                <label className="check">
+                  <input type="checkbox" checked={acknowledged.has(i)} onChange={() => toggle(i)} data-code={s.code} />
+                  <span>{s.text}</span>
+                </label>
+              </li>
+            ))}
+          </ul>
+        )}
+      </fieldset>
+
+      {askAgain && (
+        <label className="form-field" htmlFor={`${id}-again`}>
+          <span className="form-label">Reason to replay again</span>
+          <input
+            id={`${id}-again`}
+            type="text"
+            value={again}
+            onChange={(e) => setAgain(e.target.value)}
+            placeholder="Why write an event that was already replayed"
+          />
+        </label>
+      )}
+
+      <div className="submit-row">
+        <button type="submit" className="btn btn-primary btn-replay" disabled={!canSubmit} aria-describedby={`${id}-gate`}>
+          {submitting ? 'Replaying…' : `Replay as ${writer}`}
+        </button>
+        <p id={`${id}-gate`} className={`gate-reason${gate.ok ? ' is-ok' : ''}`} aria-live="polite">
+          {gate.ok ? 'Ready. Enter sends it.' : gate.reason}
+        </p>
+        {(freshFor(view, now) <= 0 || eventStatus !== p.event.status) && (
+          <button type="button" className="btn" disabled={rerunning} onClick={() => onRerun(p.override_request)}>
+            Preflight again
+          </button>
+        )}
+      </div>
+      {error !== null && error !== undefined && <ErrorBanner context="Replay" error={error} />}
+    </form>
+  );
+}
