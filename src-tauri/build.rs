@@ -21,6 +21,15 @@ fn desktop() {
         "verify_run",
         "credentials_status",
         "credentials_check",
+        "credentials_set",
+        "credentials_delete",
+        "events_import",
+        "audit_list",
+        "audit_show",
+        "audit_verify",
+        "audit_export",
+        "task_cancel",
+        "alerts",
     ]);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         panic!("tauri build step failed: {e:#}");

@@ -6,14 +6,24 @@ use crate::app::App;
 use crate::domain::preflight::{OverrideRequest, ReplayRequest};
 use crate::domain::replay::ReplayResult;
 use crate::error::ErrorReply;
+use crate::keychain::Secret;
 use crate::services;
+use crate::services::alerts::AlertsView;
+use crate::services::audit::export::{AuditExportOutcome, AuditExportRequest};
+use crate::services::audit::{AuditEntryDetail, AuditPage, AuditQuery, AuditVerifyReport};
+use crate::services::credentials::CredentialSet;
 use crate::services::credentials::{CheckResult, CredentialStatus};
 use crate::services::events::{EventDetail, EventPage, EventQuery, StatusCount};
+use crate::services::import::{Format, ImportOutcome};
 use crate::services::lanes::{LaneDetail, LaneSummary};
 use crate::services::preflight::PreflightView;
 use crate::services::verify::VerifyResult;
+use crate::services::Progress;
+use std::collections::HashMap;
 use std::path::PathBuf;
-use tauri::State;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tauri::{AppHandle, Emitter, State};
 
 type Reply<T> = std::result::Result<T, ErrorReply>;
 
@@ -28,6 +38,7 @@ pub fn run(db_path: PathBuf) -> i32 {
     };
     let result = tauri::Builder::default()
         .manage(app)
+        .manage(Tasks::default())
         .invoke_handler(tauri::generate_handler![
             lanes_list,
             lane_show,
@@ -41,6 +52,15 @@ pub fn run(db_path: PathBuf) -> i32 {
             verify_run,
             credentials_status,
             credentials_check,
+            credentials_set,
+            credentials_delete,
+            events_import,
+            audit_list,
+            audit_show,
+            audit_verify,
+            audit_export,
+            task_cancel,
+            alerts,
         ])
         .run(tauri::generate_context!());
     match result {
@@ -126,4 +146,131 @@ async fn credentials_check(app: State<'_, App>, lane_id: String) -> Reply<CheckR
     services::credentials::check(&app, &lane_id)
         .await
         .map_err(|e| e.reply())
+}
+
+#[tauri::command]
+async fn credentials_set(app: State<'_, App>, lane_id: String, secret: String) -> Reply<CredentialSet> {
+    // The secret arrives once, goes to the keychain, and is never sent back to the window.
+    services::credentials::set(&app, &lane_id, Secret::new(secret))
+        .await
+        .map_err(|e| e.reply())
+}
+
+#[tauri::command]
+async fn credentials_delete(app: State<'_, App>, lane_id: String) -> Reply<bool> {
+    services::credentials::delete(&app, &lane_id)
+        .await
+        .map_err(|e| e.reply())
+}
+
+/// Long work the window can follow and cancel: import, export, verify.
+#[derive(Default)]
+struct Tasks(Mutex<HashMap<String, Arc<AtomicBool>>>);
+
+impl Tasks {
+    fn start(&self, id: &str) -> Arc<AtomicBool> {
+        let flag = Arc::new(AtomicBool::new(false));
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(id.to_string(), flag.clone());
+        }
+        flag
+    }
+    fn finish(&self, id: &str) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(id);
+        }
+    }
+}
+
+/// Reports progress to the window as `task-progress` events `{task_id, done, total}`.
+struct WindowProgress {
+    handle: AppHandle,
+    task_id: String,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Progress for WindowProgress {
+    fn report(&self, done: u64, total: u64) {
+        let _ = self.handle.emit(
+            "task-progress",
+            serde_json::json!({"task_id": self.task_id, "done": done, "total": total}),
+        );
+    }
+    fn cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+}
+
+fn progress(handle: &AppHandle, tasks: &Tasks, task_id: &str) -> Arc<dyn Progress> {
+    Arc::new(WindowProgress {
+        handle: handle.clone(),
+        task_id: task_id.to_string(),
+        cancelled: tasks.start(task_id),
+    })
+}
+
+#[tauri::command]
+fn task_cancel(tasks: State<'_, Tasks>, task_id: String) {
+    if let Ok(m) = tasks.0.lock() {
+        if let Some(flag) = m.get(&task_id) {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+#[tauri::command]
+async fn events_import(
+    app: State<'_, App>,
+    handle: AppHandle,
+    tasks: State<'_, Tasks>,
+    path: String,
+    format: Option<Format>,
+    task_id: String,
+) -> Reply<ImportOutcome> {
+    let p = progress(&handle, &tasks, &task_id);
+    let r = services::import::import_file(&app, std::path::Path::new(&path), format, p).await;
+    tasks.finish(&task_id);
+    r.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+async fn audit_list(app: State<'_, App>, query: AuditQuery) -> Reply<AuditPage> {
+    services::audit::list(&app, &query).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+async fn audit_show(app: State<'_, App>, seq: i64) -> Reply<AuditEntryDetail> {
+    services::audit::show(&app, seq).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+async fn audit_verify(
+    app: State<'_, App>,
+    handle: AppHandle,
+    tasks: State<'_, Tasks>,
+    task_id: String,
+) -> Reply<AuditVerifyReport> {
+    let p = progress(&handle, &tasks, &task_id);
+    let r = services::audit::verify(&app, p).await;
+    tasks.finish(&task_id);
+    r.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+async fn audit_export(
+    app: State<'_, App>,
+    handle: AppHandle,
+    tasks: State<'_, Tasks>,
+    request: AuditExportRequest,
+    task_id: String,
+) -> Reply<AuditExportOutcome> {
+    let p = progress(&handle, &tasks, &task_id);
+    let r = services::audit::export::export(&app, &request, p).await;
+    tasks.finish(&task_id);
+    r.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+async fn alerts(app: State<'_, App>) -> Reply<AlertsView> {
+    services::alerts::alerts(&app).await.map_err(|e| e.reply())
 }

@@ -22,7 +22,7 @@ pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 /// How many problems are listed; the rest are counted.
 pub const MAX_LISTED: usize = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export, export_to = "bindings/")]
 pub enum Format {

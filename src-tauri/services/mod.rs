@@ -2,6 +2,7 @@
 //! Salesforce client and the keychain). The CLI and the desktop commands call these and nothing
 //! below them.
 
+pub mod alerts;
 pub mod audit;
 pub mod credentials;
 pub mod demo;

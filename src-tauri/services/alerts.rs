@@ -1,0 +1,159 @@
+//! The contract's `critical_alerts`, computed from what the console recorded, and the series
+//! behind the window's small chart of failures and replays over time.
+
+use crate::app::App;
+use crate::domain::contract::CriticalAlert;
+use crate::error::Result;
+use crate::services::lanes;
+use crate::store;
+use serde::Serialize;
+
+/// How far back the alerts look.
+pub const WINDOW_HOURS: i64 = 24;
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct Alert {
+    /// The contract's name for it: `duplicate_conflict_detected`, `fallback_owner_spike`,
+    /// `replay_blocked`, `protected_field_overwrite_attempt`.
+    pub code: String,
+    pub lane_id: String,
+    /// Who the contract says to tell (`observability.alert_owner`).
+    pub alert_owner: String,
+    pub count: i64,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct Bucket {
+    /// The hour (UTC), `2026-11-20T10:00`.
+    pub hour: String,
+    /// Events that failed or were blocked in that hour (by `occurred_at`).
+    pub failures: i64,
+    /// Replays applied in that hour.
+    pub replays: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct AlertsView {
+    pub window_hours: i64,
+    pub since: String,
+    pub alerts: Vec<Alert>,
+    /// Hourly buckets of the last 48 hours that had any activity, oldest first.
+    pub series: Vec<Bucket>,
+}
+
+pub async fn alerts(app: &App) -> Result<AlertsView> {
+    let now = chrono::Utc::now();
+    let since = crate::domain::event::format_time(now - chrono::Duration::hours(WINDOW_HOURS));
+    let mut alerts = Vec::new();
+    for lane in store::lanes::list_current(&app.pool).await? {
+        let (_, contract) = lanes::contract(app, &lane.lane_id).await?;
+        let owner = contract.observability.alert_owner.0.clone();
+        // Preflights of the window: how many, how many found which finding, how many owned by
+        // the fallback owner.
+        let (total, fallback, duplicate, protected): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT count(*),
+                    coalesce(sum(p.fallback_owner), 0),
+                    coalesce(sum(p.body LIKE '%\"code\":\"duplicate_conflict_detected\"%'), 0),
+                    coalesce(sum(p.body LIKE '%\"code\":\"protected_field_conflict\"%'), 0)
+               FROM preflights p JOIN events e ON e.id = p.event_id
+              WHERE e.lane_id = ? AND p.taken_at >= ?",
+        )
+        .bind(&lane.lane_id)
+        .bind(&since)
+        .fetch_one(&app.pool)
+        .await?;
+        let refused: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM audit_log a JOIN events e ON e.id = a.event_id
+              WHERE e.lane_id = ? AND a.action = 'replay_refused' AND a.at >= ?",
+        )
+        .bind(&lane.lane_id)
+        .bind(&since)
+        .fetch_one(&app.pool)
+        .await?;
+        for alert in &contract.observability.critical_alerts {
+            let (code, count, message) = match alert {
+                CriticalAlert::DuplicateConflictDetected => (
+                    "duplicate_conflict_detected",
+                    duplicate,
+                    format!(
+                        "{duplicate} preflight(s) found records a replay would duplicate or could not choose between"
+                    ),
+                ),
+                CriticalAlert::FallbackOwnerSpike => {
+                    let limit = contract.ownership_policy.alert_if_fallback_owner_used_above_percent.0;
+                    let share = if total > 0 {
+                        fallback as f64 * 100.0 / total as f64
+                    } else {
+                        0.0
+                    };
+                    let count = if share > limit { fallback } else { 0 };
+                    (
+                        "fallback_owner_spike",
+                        count,
+                        format!("{fallback} of {total} preflighted records ({share:.1}%) sit with the fallback owner; the contract alerts above {limit}%"),
+                    )
+                }
+                CriticalAlert::ReplayBlocked => (
+                    "replay_blocked",
+                    refused,
+                    format!("{refused} replay(s) refused by the gate or a blocking finding"),
+                ),
+                CriticalAlert::ProtectedFieldOverwriteAttempt => (
+                    "protected_field_overwrite_attempt",
+                    protected,
+                    format!(
+                        "{protected} event(s) would change a protected field ({})",
+                        contract
+                            .write_policy
+                            .protected_fields
+                            .iter()
+                            .map(|f| f.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            };
+            if count > 0 {
+                alerts.push(Alert {
+                    code: code.into(),
+                    lane_id: lane.lane_id.clone(),
+                    alert_owner: owner.clone(),
+                    count,
+                    message,
+                });
+            }
+        }
+    }
+    // Failures by the hour they occurred, replays by the hour they were applied: the last 48
+    // hours with activity, anchored at the newest failure so imported incidents show up too.
+    let series_rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "WITH f AS (SELECT substr(occurred_at, 1, 13) AS h, count(*) AS n FROM events
+                     WHERE occurred_at >= (SELECT strftime('%Y-%m-%dT%H:%M:%fZ', max(occurred_at), '-48 hours') FROM events) GROUP BY h),
+              r AS (SELECT substr(finished_at, 1, 13) AS h, count(*) AS n FROM attempts
+                     WHERE outcome = 'applied' AND finished_at IS NOT NULL GROUP BY h)
+         SELECT h, sum(fn), sum(rn) FROM (
+             SELECT h, n AS fn, 0 AS rn FROM f UNION ALL SELECT h, 0, n FROM r
+         ) GROUP BY h ORDER BY h DESC LIMIT 48",
+    )
+    .fetch_all(&app.pool)
+    .await?;
+    let mut series: Vec<Bucket> = series_rows
+        .into_iter()
+        .map(|(h, failures, replays)| Bucket {
+            hour: format!("{h}:00"),
+            failures,
+            replays,
+        })
+        .collect();
+    series.reverse();
+    Ok(AlertsView {
+        window_hours: WINDOW_HOURS,
+        since,
+        alerts,
+        series,
+    })
+}
