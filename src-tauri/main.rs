@@ -5,6 +5,15 @@ use clap::Parser;
 use replay_console::cli::{self, Cli, Command};
 
 fn main() {
+    // Logs go to stderr, at the level RUST_LOG asks for (warnings by default). Secrets never
+    // reach them: they are in types that print `<redacted>`, and auth headers are sensitive.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let mut cli = Cli::parse();
     let code = match cli.command.take() {
         // The demo may open the window, which must own the main thread: not inside a runtime.

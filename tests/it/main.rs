@@ -1,6 +1,7 @@
 //! One integration-test binary (short link times): real SQLite files, the real CLI binary.
 
 mod audit;
+mod canary;
 mod common;
 mod credentials;
 mod desktop;
