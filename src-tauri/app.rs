@@ -17,6 +17,7 @@ pub struct App {
     pub http: reqwest::Client,
     /// Put in front of every lane's keychain account: empty, or `demo:` for the demo.
     pub keychain_prefix: String,
+    checkpointer: Arc<Checkpointer>,
     /// Connected lanes: token and identity, in memory only, for the life of the process.
     sessions: Arc<tokio::sync::Mutex<HashMap<String, Arc<Session>>>>,
 }
@@ -49,6 +50,7 @@ impl App {
             http,
             keychain_prefix: keychain_prefix.unwrap_or_default(),
             sessions: Arc::default(),
+            checkpointer: Arc::default(),
         };
         // Before anything else runs: intents left by a dead process become unknown_outcome.
         crate::services::recovery::recover_orphans(&app).await?;
@@ -84,7 +86,36 @@ impl App {
         self.sessions.lock().await.retain(|k, _| !k.starts_with(&prefix));
     }
 
+    /// Advances the audit checkpoint in the background, so an operator waiting on a preflight or
+    /// a replay does not also wait for the checkpoint's keychain read and file write. Requests
+    /// that arrive while one is queued are covered by it; `close` waits for the last one.
+    pub fn checkpoint_soon(&self) {
+        use std::sync::atomic::Ordering;
+        if self.checkpointer.queued.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let app = self.clone();
+        let task = tokio::spawn(async move {
+            let _one_at_a_time = app.checkpointer.running.lock().await;
+            // From here on, a new request needs a new run: this one may have read the head already.
+            app.checkpointer.queued.store(false, Ordering::SeqCst);
+            crate::services::audit::checkpoint(&app).await;
+        });
+        if let Ok(mut tasks) = self.checkpointer.tasks.lock() {
+            tasks.retain(|t| !t.is_finished());
+            tasks.push(task);
+        }
+    }
+
+    /// Waits for background checkpoints, then closes the database.
     pub async fn close(&self) {
+        let tasks: Vec<tokio::task::JoinHandle<()>> = match self.checkpointer.tasks.lock() {
+            Ok(mut t) => t.drain(..).collect(),
+            Err(_) => Vec::new(),
+        };
+        for t in tasks {
+            let _ = t.await;
+        }
         self.pool.close().await;
     }
 }
@@ -96,4 +127,11 @@ pub fn default_db_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
         .join("replay-console")
         .join("replay-console.db")
+}
+
+#[derive(Default)]
+struct Checkpointer {
+    queued: std::sync::atomic::AtomicBool,
+    running: tokio::sync::Mutex<()>,
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }

@@ -142,8 +142,9 @@ pub async fn run(app: &App, event_id: i64, override_request: Option<OverrideRequ
     let mut observed = observe(&session, &contract, &facts).await?;
     observed.latest_attempt = store::replay::latest_attempt(&app.pool, event_id).await?;
     let p = preflight::evaluate(&contract, &facts, &observed, override_request.as_ref(), Utc::now());
-    let id = store::replay::insert_preflight(&app.pool, &p).await?;
+    // The preflight and its audit entry: one transaction, one sync to disk.
     let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let id = store::replay::insert_preflight(&mut tx, &p).await?;
     audit::record(
         &mut tx,
         &AuditDraft {
@@ -179,7 +180,7 @@ pub async fn run(app: &App, event_id: i64, override_request: Option<OverrideRequ
     )
     .await?;
     tx.commit().await?;
-    audit::checkpoint(app).await;
+    app.checkpoint_soon();
     Ok(view(id, p, &contract))
 }
 

@@ -62,7 +62,7 @@ async fn refuse(app: &App, event_id: i64, req: &ReplayRequest, code: &str, messa
     if let Err(e) = recorded {
         return e;
     }
-    audit::checkpoint(app).await;
+    app.checkpoint_soon();
     Error::Refused {
         code: code.into(),
         message,
@@ -294,8 +294,8 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
     let post_verify = if outcome == ReplayOutcome::Applied {
         let pv = post_verify(&session, &p, record_id.as_deref()).await;
         let pv_json = serde_json::to_string(&pv).unwrap_or_default();
-        store::replay::set_post_verify(&app.pool, attempt_id, &pv_json).await?;
         let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+        store::replay::set_post_verify(&mut tx, attempt_id, &pv_json).await?;
         let mut e = draft(&p, &integration_user, "post_verify", &operator);
         e.attempt_id = Some(attempt_id);
         e.outcome = Some(if pv.matches { "verified" } else { "mismatch" }.into());
@@ -307,7 +307,7 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         None
     };
 
-    audit::checkpoint(app).await;
+    app.checkpoint_soon();
     Ok(ReplayResult {
         event_id,
         attempt_id,

@@ -4,7 +4,7 @@ use super::Result;
 use crate::domain::preflight::{AttemptFacts, Preflight};
 use sqlx::{SqliteConnection, SqlitePool};
 
-pub async fn insert_preflight(pool: &SqlitePool, p: &Preflight) -> Result<i64> {
+pub async fn insert_preflight(conn: &mut SqliteConnection, p: &Preflight) -> Result<i64> {
     let body = serde_json::to_string(p).map_err(|e| sqlx::Error::Protocol(format!("preflight JSON: {e}")))?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO preflights (event_id, taken_at, ack_token, digest, blocking, fallback_owner, body)
@@ -17,7 +17,7 @@ pub async fn insert_preflight(pool: &SqlitePool, p: &Preflight) -> Result<i64> {
     .bind(p.blocking().count() as i64)
     .bind(p.owner_is_fallback)
     .bind(body)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await?;
     Ok(id)
 }
@@ -164,11 +164,11 @@ pub async fn finish(conn: &mut SqliteConnection, o: &Outcome<'_>) -> Result<()> 
     Ok(())
 }
 
-pub async fn set_post_verify(pool: &SqlitePool, attempt_id: i64, json: &str) -> Result<()> {
+pub async fn set_post_verify(conn: &mut SqliteConnection, attempt_id: i64, json: &str) -> Result<()> {
     sqlx::query("UPDATE attempts SET post_verify = ? WHERE id = ?")
         .bind(json)
         .bind(attempt_id)
-        .execute(pool)
+        .execute(conn)
         .await?;
     Ok(())
 }
