@@ -202,7 +202,7 @@ pub async fn check(app: &App, lane_id: &str) -> Result<CheckResult> {
             false,
             Some(s.acts_as().to_string()),
             Some(format!(
-                "integration_user_mismatch: the secret acts as `{}`, not the lane's `{expected}`",
+                "the secret acts as `{}`, not the lane's `{expected}`",
                 s.acts_as()
             )),
         ),

@@ -145,6 +145,33 @@ impl Desktop {
         }
     }
 
+    /// Types into the first element matching `css`.
+    pub fn type_into(&self, css: &str, text: &str) {
+        let el = self.wait(css);
+        self.rt
+            .block_on(el.send_keys(text))
+            .unwrap_or_else(|e| panic!("`{css}` must take text: {e}"));
+    }
+
+    /// Clicks every element matching `css` (e.g. all the acknowledgment checkboxes).
+    pub fn click_all(&self, css: &str) -> usize {
+        self.rt.block_on(async {
+            let els = self.client.find_all(Locator::Css(css)).await.unwrap_or_default();
+            let n = els.len();
+            for el in els {
+                el.click()
+                    .await
+                    .unwrap_or_else(|e| panic!("`{css}` must be clickable: {e}"));
+            }
+            n
+        })
+    }
+
+    pub fn attr(&self, css: &str, name: &str) -> Option<String> {
+        let el = self.wait(css);
+        self.rt.block_on(el.attr(name)).ok().flatten()
+    }
+
     pub fn screenshot(&self, name: &str) {
         let png = self
             .rt
@@ -221,4 +248,117 @@ fn queue_and_lanes_in_the_real_window() {
     app.wait_text("revenue_ops_queue");
     app.wait_text("protected_field_overwrite_attempt");
     app.screenshot("lanes");
+}
+
+/// The demo org in this process and a demo database prepared against it (lanes, 400 events,
+/// secrets in the keychain under the demo prefix).
+struct DemoOrg {
+    env: Env,
+    org: replay_console::sandbox::SandboxHandle,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn demo_org() -> DemoOrg {
+    use replay_console::services::demo;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("rt");
+    let env = Env::new();
+    let org = rt.block_on(async {
+        let org = replay_console::sandbox::start(replay_console::sandbox::SandboxConfig {
+            port: 0,
+            seed: demo::seed().expect("demo seed"),
+        })
+        .await
+        .expect("the demo org starts");
+        let mut app = replay_console::App::open(&env.db).await.expect("open");
+        app.mark_demo().await.expect("mark demo");
+        demo::prepare(&app, org.base_url())
+            .await
+            .expect("demo data, and its secrets in the keychain");
+        app.close().await;
+        org
+    });
+    DemoOrg { env, org, _rt: rt }
+}
+
+#[test]
+fn an_operator_imports_preflights_and_replays_in_the_window() {
+    let d = demo_org();
+    // One more file, imported from the window.
+    let extra = serde_json::json!({"lane_id": "account_sync_north_america", "event_key": "window-1", "source_system": "erp",
+        "object": "Account", "external_id": "BA-99001", "operation": "upsert", "payload": {"Name": "Imported From The Window"},
+        "status": "failed", "failure": {"code": "UNABLE_TO_LOCK_ROW", "message": "lock"}, "occurred_at": "2026-11-20T12:00:00Z"});
+    let file = d.env.write("from-window.ndjson", format!("{extra}\n"));
+    let app = Desktop::launch(&d.env.db);
+    app.wait_text("400 events in 2 lanes");
+    app.click_text("button", "Import events");
+    app.type_into("input[placeholder*='failed.ndjson']", &file);
+    app.click_text("form button.btn-primary", "Start import");
+    app.wait_text("401 events in 2 lanes");
+    app.screenshot("import");
+    app.click_text(".dialog-actions button", "Done");
+
+    // Event 1 is a clean update in the demo org.
+    app.click("[aria-label='Events'] td[title='billing-100001']");
+    app.click_text("button", "Preflight and replay");
+    app.click_text("button", "Run preflight");
+    app.wait("table[aria-label='Planned change']");
+    app.wait_text("Replay as sf_account_sync_app@acme.example");
+    assert_eq!(
+        app.attr("button.btn-replay", "disabled").is_some(),
+        true,
+        "nothing is acknowledged yet: the button waits"
+    );
+    app.type_into("input[placeholder^='Your name']", "Dana Ops");
+    app.type_into(
+        "[placeholder^='Why this event is written again']",
+        "INC-4711: lock storm during the billing sync",
+    );
+    let ticked = app.click_all("form[aria-label='Replay'] input[type='checkbox'][data-code]");
+    assert!(ticked >= 4, "every side effect has its own checkbox ({ticked})");
+    assert!(
+        app.attr("button.btn-replay", "disabled").is_none(),
+        "operator, reason and every acknowledgment: enabled"
+    );
+    app.screenshot("preflight");
+    let writes_before = d.org.writes().len();
+    app.click("button.btn-replay");
+    app.wait("section[aria-label='Replay result']");
+    app.wait_text("Applied");
+    app.wait("table[aria-label='Post-verify']");
+    app.screenshot("replay-result");
+    assert_eq!(
+        d.org.writes().len(),
+        writes_before + 1,
+        "exactly one write reached the org"
+    );
+    let shown = d.env.json(&["events", "show", "1"]);
+    assert_eq!(shown["status"], "replayed", "the database agrees with the window");
+}
+
+#[test]
+fn a_blocked_event_keeps_the_replay_button_disabled_and_says_why() {
+    let d = demo_org();
+    let app = Desktop::launch(&d.env.db);
+    app.wait_text("400 events in 2 lanes");
+    // billing-100006 has no external ID: external_id_missing blocks it.
+    app.click("[aria-label='Events'] td[title='billing-100006']");
+    app.click_text("button", "Preflight and replay");
+    app.click_text("button", "Run preflight");
+    app.wait("ul[aria-label='Findings']");
+    app.wait_text("external_id_missing");
+    assert!(
+        app.attr("button.btn-replay", "disabled").is_some(),
+        "a blocking finding keeps the button disabled"
+    );
+    let why = app.text(".gate-reason");
+    assert!(
+        !why.trim().is_empty() && why.contains("billing_account_id__c"),
+        "the reason is shown next to the button: {why}"
+    );
+    app.screenshot("blocked");
+    assert_eq!(d.org.writes().len(), 0, "nothing was written");
 }
