@@ -16,14 +16,15 @@ N="${1:-1000000}"
 WORK="${BENCH_DIR:-$(mktemp -d)}"
 echo "work dir: $WORK" >&2
 cargo build --release --no-default-features --bin replay-console --example queue_bench >&2
-BIN=target/release/replay-console
-QB=target/release/examples/queue_bench
+T="${CARGO_TARGET_DIR:-target}"
+BIN="$T/release/replay-console"
+QB="$T/release/examples/queue_bench"
 
 if [ ! -f "$WORK/events.ndjson" ]; then
   echo "generating $N events..." >&2
   python3 bench/gen_events.py "$N" "$WORK/events.ndjson" --csv "$WORK/events.csv"
 fi
-ndjson_bytes=$(stat -c %s "$WORK/events.ndjson")
+ndjson_bytes=$(stat -L -c %s "$WORK/events.ndjson")
 
 # Floor: sqlite3 .import into the same columns and the same indexes, WAL, synchronous=FULL.
 rm -f "$WORK/floor.db"*

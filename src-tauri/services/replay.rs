@@ -299,7 +299,23 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         let mut e = draft(&p, &integration_user, "post_verify", &operator);
         e.attempt_id = Some(attempt_id);
         e.outcome = Some(if pv.matches { "verified" } else { "mismatch" }.into());
-        e.detail = serde_json::json!({"after": pv});
+        // Before and after, field by field, for the reviewer's diff: what the preflight read and
+        // what the record holds now, for every field the replay sent.
+        let before_fields: serde_json::Map<String, serde_json::Value> = match &p.target {
+            preflight::Target::Found { record } => p
+                .request
+                .body
+                .keys()
+                .filter_map(|k| record.fields.get(k).map(|v| (k.clone(), v.clone())))
+                .collect(),
+            _ => serde_json::Map::new(),
+        };
+        let after_fields: serde_json::Map<String, serde_json::Value> = pv
+            .fields
+            .iter()
+            .filter_map(|f| f.actual.clone().map(|v| (f.field.clone(), v)))
+            .collect();
+        e.detail = serde_json::json!({"before": before_fields, "after": after_fields, "post_verify": pv});
         audit::record(&mut tx, &e).await?;
         tx.commit().await?;
         Some(pv)

@@ -153,6 +153,19 @@ impl Desktop {
             .unwrap_or_else(|e| panic!("`{css}` must take text: {e}"));
     }
 
+    /// Replaces the text of the first element matching `css`.
+    pub fn fill(&self, css: &str, text: &str) {
+        let el = self.wait(css);
+        self.rt.block_on(async {
+            el.clear()
+                .await
+                .unwrap_or_else(|e| panic!("`{css}` must be clearable: {e}"));
+            el.send_keys(text)
+                .await
+                .unwrap_or_else(|e| panic!("`{css}` must take text: {e}"));
+        });
+    }
+
     /// Clicks every element matching `css` (e.g. all the acknowledgment checkboxes).
     pub fn click_all(&self, css: &str) -> usize {
         self.rt.block_on(async {
@@ -336,6 +349,36 @@ fn an_operator_imports_preflights_and_replays_in_the_window() {
     );
     let shown = d.env.json(&["events", "show", "1"]);
     assert_eq!(shown["status"], "replayed", "the database agrees with the window");
+
+    // The reviewer: the entries are in the audit screen, the chain verifies.
+    app.click_text("nav[aria-label='Main'] button", "Audit");
+    app.wait("table[aria-label='Audit entries']");
+    app.wait_text("Replay result");
+    app.click_text(".audit-header-actions button", "Verify chain");
+    app.wait("[aria-label='Verify result']");
+    let verdict = app.text("[aria-label='Verify result']");
+    assert!(
+        verdict.contains("Chain verified"),
+        "the untouched log verifies in the window: {verdict}"
+    );
+    app.screenshot("audit");
+
+    // The incident lead: a CSV export and its manifest, on disk.
+    let out = d.env.dir.path().join("incident.csv");
+    app.click_text(".audit-header-actions button", "Export");
+    app.fill("input.mono[type='text']", &out.display().to_string());
+    app.click_text(".dialog-actions button", "Start export");
+    app.wait("[aria-label='Export manifest']");
+    app.screenshot("export");
+    assert!(out.exists(), "the export file is where the dialog said");
+    let manifest = d.env.dir.path().join("incident.csv.manifest.json");
+    assert!(manifest.exists(), "its manifest is beside it");
+    let check = d.env.run(&["audit", "verify-export", &out.display().to_string()]);
+    assert_eq!(
+        check.code, 0,
+        "the export checks out offline: {} {}",
+        check.stdout, check.stderr
+    );
 }
 
 #[test]

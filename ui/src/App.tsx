@@ -1,12 +1,15 @@
 import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
-import { useEventCounts, useLanes, type EventFilter } from './ipc';
+import { useEventCounts, useLanes, type AuditFilter, type EventFilter } from './ipc';
 import { formatCount } from './lib/format';
 import { LanesScreen } from './screens/LanesScreen';
 import { EventScreen } from './screens/EventScreen';
 import { QueueScreen } from './screens/QueueScreen';
+import { AuditIcon } from './screens/audit/AuditIcon';
+import { AuditScreen } from './screens/audit/AuditScreen';
+import { OpenAuditProvider } from './screens/audit/openAudit';
 
-export type Screen = 'queue' | 'lanes';
+export type Screen = 'queue' | 'lanes' | 'audit';
 
 export function App({
   client,
@@ -34,6 +37,12 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
   const [openEvent, setOpenEvent] = useState<number | null>(initialEvent);
   // Kept here, not in the queue screen, so "Show events" on a lane lands on a filtered queue.
   const [filter, setFilter] = useState<EventFilter>(NO_FILTER);
+  // The audit screen's filter, kept here so an event's "Audit trail" lands on a filtered log.
+  const [auditFilter, setAuditFilter] = useState<AuditFilter>({});
+  const openAudit = (f: AuditFilter) => {
+    setAuditFilter(f);
+    setScreen('audit');
+  };
 
   return (
     <div className="shell">
@@ -50,8 +59,10 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
             <div className="screen-slot" hidden={openEvent !== null}>
               <QueueScreen filter={filter} onFilterChange={setFilter} onOpenEvent={setOpenEvent} />
             </div>
-            {openEvent !== null && <EventScreen key={openEvent} id={openEvent} onBack={() => setOpenEvent(null)} />}
+            {openEvent !== null && <OpenAuditProvider open={openAudit}><EventScreen key={openEvent} id={openEvent} onBack={() => setOpenEvent(null)} /></OpenAuditProvider>}
           </>
+        ) : screen === 'audit' ? (
+          <AuditScreen filter={auditFilter} onFilterChange={setAuditFilter} />
         ) : (
           <LanesScreen
             onShowEvents={(laneId) => {
@@ -72,6 +83,7 @@ function Sidebar({ screen, onNavigate }: { screen: Screen; onNavigate: (s: Scree
   const items: { id: Screen; label: string; count: number | undefined; icon: ReactNode }[] = [
     { id: 'queue', label: 'Queue', count: totalEvents, icon: <QueueIcon /> },
     { id: 'lanes', label: 'Lanes', count: lanes.data?.length, icon: <LanesIcon /> },
+    { id: 'audit', label: 'Audit', count: undefined, icon: <AuditIcon /> },
   ];
   return (
     <aside className="sidebar">

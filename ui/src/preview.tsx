@@ -19,6 +19,9 @@ import type { ReplayOutcome } from './ipc';
 import { findScenarioEvent, previewBackend } from './preview/dataset';
 import type { Scenario } from './test/preflights';
 import './styles.css';
+import './preview/opsPreview';
+import { previewAudit } from './preview/auditDataset';
+import './preview/auditPreview';
 
 const params = new URLSearchParams(window.location.search);
 const total = params.has('empty') ? 0 : Number(params.get('n') ?? 400);
@@ -28,7 +31,12 @@ const backend = params.has('empty') ? { lanes: () => [], counts: () => [] } : pr
 const eventParam = params.get('event');
 const initialEvent = eventParam === null ? null : /^\d+$/.test(eventParam) ? Number(eventParam) : findScenarioEvent(total, eventParam as Scenario);
 const fail = params.get('fail');
-mockBackend(fail ? { ...backend, fail: { [fail]: { kind: 'internal', message: 'database is locked (SQLITE_BUSY); another replay-console process holds a write lock' } } } : backend);
+// The audit log (auditDataset.ts): ?audit=N entries, ?tamper=SEQ for a changed entry.
+const withAudit = {
+  ...backend,
+  ...previewAudit(params.has('empty') ? 0 : Number(params.get('audit') ?? 2400), params.has('tamper') ? Number(params.get('tamper')) : null, 'taskCancel' in backend ? backend.taskCancel : undefined),
+};
+mockBackend(fail ? { ...withAudit, fail: { [fail]: { kind: 'internal', message: 'database is locked (SQLITE_BUSY); another replay-console process holds a write lock' } } } : withAudit);
 
 const root = document.getElementById('root');
 if (root) {
@@ -36,7 +44,7 @@ if (root) {
     <StrictMode>
       <App
         client={createQueryClient()}
-        initialScreen={params.get('screen') === 'lanes' ? 'lanes' : 'queue'}
+        initialScreen={params.get('screen') === 'lanes' ? 'lanes' : params.get('screen') === 'audit' ? 'audit' : 'queue'}
         initialEvent={initialEvent}
       />
     </StrictMode>,

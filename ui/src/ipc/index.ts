@@ -20,6 +20,8 @@ export {
   type EventFilter,
 } from './hooks';
 export { EVENT_STATUSES } from './statuses';
+export * from './ops';
+export * from './audit';
 
 export type { AttemptFacts } from './bindings/AttemptFacts';
 export type { AttemptRow } from './bindings/AttemptRow';

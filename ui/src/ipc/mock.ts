@@ -13,6 +13,8 @@ import type { ReplayRequest } from './bindings/ReplayRequest';
 import type { ReplayResult } from './bindings/ReplayResult';
 import type { StatusCount } from './bindings/StatusCount';
 import type { VerifyResult } from './bindings/VerifyResult';
+import { answerOps, type OpsMockBackend } from './opsMock';
+import { answerAudit, type AuditMockBackend } from './auditMock';
 
 export { clearMocks };
 
@@ -24,7 +26,7 @@ export interface Call {
 
 type Answer<T> = T | Promise<T>;
 
-export interface MockBackend {
+export interface MockBackend extends OpsMockBackend, AuditMockBackend {
   lanes?: () => Answer<LaneSummary[]>;
   counts?: () => Answer<StatusCount[]>;
   /** Answers `events_list`; the default is one empty last page. */
@@ -82,9 +84,16 @@ export function mockBackend(backend: MockBackend): Call[] {
         return (
           backend.verify?.(args.eventId as number) ?? Promise.reject({ kind: 'internal', message: 'the mock has no verify_run answer' })
         );
-      default:
+      default: {
+        // `undefined` means "not mine"; `null` is an answer (task_cancel), so no `??` here.
+        const ops = answerOps(backend, cmd, args);
+        if (ops !== undefined) return ops;
+        const audit = answerAudit(backend, cmd, args);
+        if (audit !== undefined) return audit;
         return Promise.reject({ kind: 'internal', message: `command ${cmd} not found` });
+      }
     }
-  });
+    // Events too: `listen` and `emit` (task progress) work against this mock.
+  }, { shouldMockEvents: true });
   return calls;
 }

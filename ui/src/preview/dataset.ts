@@ -16,6 +16,7 @@ import type {
 } from '../ipc';
 import type { MockBackend } from '../ipc/mock';
 import { accountSyncContract } from '../test/fixtures';
+import { previewOps } from './opsDataset';
 import { preflightFor, replayResultFor, verifyResultFor, type LaneFacts, type Scenario } from '../test/preflights';
 
 type Contract = typeof accountSyncContract;
@@ -232,7 +233,9 @@ export function previewBackend(total: number, latencyMs = 40, replayOutcome: Rep
     };
   });
   return {
-    lanes: () => delay(latencyMs, lanes),
+    ...previewOps(lanes, latencyMs),
+    // A fresh array: credential changes (opsDataset.ts) replace lanes in place.
+    lanes: () => delay(latencyMs, [...lanes]),
     counts: () => {
       if (counts === null) {
         const m = new Map<string, StatusCount>();

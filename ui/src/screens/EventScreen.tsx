@@ -7,6 +7,7 @@ import { AttemptHistory } from './event/AttemptHistory';
 import { DiscardDialog } from './event/DiscardDialog';
 import { ReplayWorkflow } from './event/ReplayWorkflow';
 import { VerifyAction } from './event/VerifyAction';
+import { AuditTrailLink } from './audit/openAudit';
 
 /** One event in full: what is stored about it, its attempts, and the way to a replay. */
 export function EventScreen({ id, onBack }: { id: number; onBack: () => void }) {
@@ -33,11 +34,14 @@ export function EventScreen({ id, onBack }: { id: number; onBack: () => void }) 
             </p>
           )}
         </div>
-        {discardable && (
-          <button type="button" className="btn btn-danger-ghost" onClick={() => setDiscarding(true)}>
-            Discard…
-          </button>
-        )}
+        <div className="detail-actions">
+          <AuditTrailLink eventId={id} />
+          {discardable && (
+            <button type="button" className="btn btn-danger-ghost" onClick={() => setDiscarding(true)}>
+              Discard…
+            </button>
+          )}
+        </div>
       </header>
       {event.isError && <ErrorBanner context={`Event ${id}`} error={event.error} onRetry={() => void event.refetch()} />}
       {event.isPending && <p className="muted pad">Loading event…</p>}

@@ -1,10 +1,11 @@
 import { useState } from 'react';
-import { CredentialBadge, credentialState } from '../components/CredentialBadge';
+import { CredentialBadge } from '../components/CredentialBadge';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { ImportHelp } from '../components/ImportHelp';
 import { useLane, useLanes, type LaneDetail, type LaneSummary } from '../ipc';
 import { formatTime } from '../lib/format';
 import { ContractView } from './lanes/ContractView';
+import { CredentialCard } from './lanes/CredentialCard';
 
 export function LanesScreen({ onShowEvents }: { onShowEvents: (laneId: string) => void }) {
   const lanes = useLanes();
@@ -94,7 +95,7 @@ function LaneDetailView({
         </button>
       </header>
 
-      {summary && <CredentialCard summary={summary} />}
+      {summary && <CredentialCard key={summary.lane_id} summary={summary} />}
 
       <h3 className="block-title">Contract</h3>
       <ContractView contract={lane.contract} />
@@ -130,39 +131,5 @@ function LaneDetailView({
         </table>
       </div>
     </article>
-  );
-}
-
-function CredentialCard({ summary }: { summary: LaneSummary }) {
-  const c = summary.credential;
-  const state = credentialState(c);
-  return (
-    <section className="card credential" aria-labelledby="credential-title">
-      <h3 id="credential-title" className="block-title">
-        Integration user credential
-      </h3>
-      <dl className="kv">
-        <dt>State</dt>
-        <dd>
-          <CredentialBadge credential={c} /> <span className="muted">{state.detail}</span>
-        </dd>
-        <dt>Keychain entry</dt>
-        <dd>
-          <span className="mono">replay-console</span> / <span className="mono">{c.account}</span>
-        </dd>
-        <dt>Acts as</dt>
-        <dd className="mono">{summary.username ?? '—'}</dd>
-        <dt>Auth</dt>
-        <dd className="mono">{c.auth ?? '—'}</dd>
-        <dt>Set</dt>
-        <dd className="num">{c.set_at ? `${formatTime(c.set_at)} UTC` : '—'}</dd>
-      </dl>
-      {c.present === false && (
-        <p className="hint">
-          Store it with <code>replay-console credentials set {summary.lane_id}</code> (secret on stdin), then{' '}
-          <code>replay-console credentials check {summary.lane_id}</code>.
-        </p>
-      )}
-    </section>
   );
 }

@@ -8,6 +8,8 @@ import { isEventStatus, statusMeta } from '../lib/status';
 import { CountsSummary } from './queue/CountsSummary';
 import { EventDetailPanel } from './queue/EventDetailPanel';
 import { EventTable } from './queue/EventTable';
+import { ImportDialog } from './queue/ImportDialog';
+import { AlertsPanel } from './alerts/AlertsPanel';
 
 export function QueueScreen({
   filter,
@@ -23,6 +25,7 @@ export function QueueScreen({
   const lanes = useLanes();
   const client = useQueryClient();
   const [selectedId, setSelectedId] = useState<number | null>(null);
+  const [importing, setImporting] = useState(false);
 
   const laneIds = useMemo(() => {
     const ids = new Set<string>();
@@ -61,10 +64,16 @@ export function QueueScreen({
               : `${formatCount(totalEvents)} events in ${formatCount(laneIds.length)} ${laneIds.length === 1 ? 'lane' : 'lanes'}`}
           </p>
         </div>
-        <button type="button" className="btn" onClick={refresh}>
-          Refresh
-        </button>
+        <div className="screen-actions">
+          <button type="button" className="btn" onClick={() => setImporting(true)}>
+            Import events…
+          </button>
+          <button type="button" className="btn" onClick={refresh}>
+            Refresh
+          </button>
+        </div>
       </header>
+      {importing && <ImportDialog onClose={() => setImporting(false)} />}
 
       {counts.isError && <ErrorBanner context="Counts" error={counts.error} onRetry={() => void counts.refetch()} />}
       {lanes.isError && <ErrorBanner context="Lanes" error={lanes.error} onRetry={() => void lanes.refetch()} />}
@@ -73,6 +82,7 @@ export function QueueScreen({
         <ImportHelp title="No events yet" lanesImported={(lanes.data?.length ?? 0) > 0} />
       ) : (
         <>
+          <AlertsPanel />
           {counts.data && counts.data.length > 0 && (
             <CountsSummary counts={counts.data} filter={filter} onPick={setFilter} />
           )}

@@ -1,0 +1,152 @@
+// The audit log's commands and hooks: list and show for reviewers, verify and export as long
+// tasks that report progress (`task-progress` events) and can be cancelled (`task_cancel`).
+import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
+import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import { homeDir } from '@tauri-apps/api/path';
+import { useCallback, useRef, useState } from 'react';
+import type { AuditEntryDetail } from './bindings/AuditEntryDetail';
+import type { AuditExportOutcome } from './bindings/AuditExportOutcome';
+import type { AuditExportRequest } from './bindings/AuditExportRequest';
+import type { AuditFilter } from './bindings/AuditFilter';
+import type { AuditPage } from './bindings/AuditPage';
+import type { AuditQuery } from './bindings/AuditQuery';
+import type { AuditVerifyReport } from './bindings/AuditVerifyReport';
+import { toIpcError } from './errors';
+import { TASK_PROGRESS_EVENT, type TaskProgress } from './ops';
+
+export type { AuditCheckpoint } from './bindings/AuditCheckpoint';
+export type { AuditCheckpointCheck } from './bindings/AuditCheckpointCheck';
+export type { AuditCheckpointState } from './bindings/AuditCheckpointState';
+export type { AuditEntry } from './bindings/AuditEntry';
+export type { AuditExportFormat } from './bindings/AuditExportFormat';
+export type { AuditExportManifest } from './bindings/AuditExportManifest';
+export type { AuditFieldChange } from './bindings/AuditFieldChange';
+export type { AuditProblem } from './bindings/AuditProblem';
+export type { AuditProblemKind } from './bindings/AuditProblemKind';
+export type { AuditEntryDetail, AuditExportOutcome, AuditExportRequest, AuditFilter, AuditPage, AuditQuery, AuditVerifyReport };
+
+async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (cause) {
+    throw toIpcError(cause);
+  }
+}
+
+// Argument names are the Rust parameter names in camelCase, as Tauri expects them.
+export const auditCommands = {
+  auditList: (query: AuditQuery) => call<AuditPage>('audit_list', { query }),
+  auditShow: (seq: number) => call<AuditEntryDetail>('audit_show', { seq }),
+  /** Long: reports `task-progress` under `taskId`. */
+  auditVerify: (taskId: string) => call<AuditVerifyReport>('audit_verify', { taskId }),
+  /** Long and cancellable: a cancelled export rejects with kind `cancelled` and leaves no file. */
+  auditExport: (request: AuditExportRequest, taskId: string) => call<AuditExportOutcome>('audit_export', { request, taskId }),
+  /** Sets the cancel flag of a running task; a task that already ended is not an error. */
+  taskCancel: (taskId: string) => call<null>('task_cancel', { taskId }),
+};
+
+let taskCounter = 0;
+function newTaskId(kind: string): string {
+  taskCounter += 1;
+  const random = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  return `${kind}-${taskCounter}-${random}`;
+}
+
+/**
+ * Calls `onProgress` for this task's `task-progress` events until the returned function is
+ * called. Progress is a nicety: if listening fails, the task still runs, without a bar.
+ */
+async function onTaskProgress(taskId: string, onProgress: (p: TaskProgress) => void): Promise<() => void> {
+  try {
+    const unlisten = await listen<TaskProgress>(TASK_PROGRESS_EVENT, (e) => {
+      if (e.payload.task_id === taskId) onProgress(e.payload);
+    });
+    return () => {
+      try {
+        unlisten();
+      } catch {
+        // The window (or, in tests, the mock) is already gone.
+      }
+    };
+  } catch {
+    return () => undefined;
+  }
+}
+
+/** Rows per `audit_list` call. */
+export const AUDIT_PAGE_SIZE = 200;
+
+export const auditKeys = {
+  all: ['audit'] as const,
+  pages: (filter: AuditFilter, newestFirst: boolean) => ['audit', 'pages', filter, newestFirst] as const,
+  entry: (seq: number) => ['audit', 'entry', seq] as const,
+};
+
+/** The audit log, page by page (keyset): each page continues after the previous page's `next_after`. */
+export function useAuditPages(filter: AuditFilter, newestFirst: boolean, pageSize: number = AUDIT_PAGE_SIZE) {
+  return useInfiniteQuery({
+    queryKey: auditKeys.pages(filter, newestFirst),
+    queryFn: ({ pageParam }) => auditCommands.auditList({ filter, after: pageParam, limit: pageSize, newest_first: newestFirst }),
+    initialPageParam: null as number | null,
+    getNextPageParam: (last) => last.next_after,
+  });
+}
+
+export function useAuditEntry(seq: number | null) {
+  return useQuery({
+    queryKey: auditKeys.entry(seq ?? -1),
+    queryFn: () => auditCommands.auditShow(seq ?? -1),
+    enabled: seq !== null,
+  });
+}
+
+/**
+ * A long task: a mutation plus its progress and a cancel. The listener is in place before the
+ * command is sent, so no progress event is missed.
+ */
+function useLongTask<A, R>(kind: string, run: (args: A, taskId: string) => Promise<R>) {
+  const [progress, setProgress] = useState<TaskProgress | null>(null);
+  const [cancelRequested, setCancelRequested] = useState(false);
+  const running = useRef<string | null>(null);
+  const mutation = useMutation({
+    mutationKey: ['task', kind],
+    mutationFn: async (args: A) => {
+      const taskId = newTaskId(kind);
+      running.current = taskId;
+      setProgress(null);
+      setCancelRequested(false);
+      const stop = await onTaskProgress(taskId, setProgress);
+      try {
+        return await run(args, taskId);
+      } finally {
+        stop();
+        if (running.current === taskId) running.current = null;
+      }
+    },
+  });
+  const cancelMutation = useMutation({ mutationFn: (taskId: string) => auditCommands.taskCancel(taskId) });
+  const { mutate: sendCancel } = cancelMutation;
+  const cancel = useCallback(() => {
+    const taskId = running.current;
+    if (taskId === null) return;
+    setCancelRequested(true);
+    sendCancel(taskId);
+  }, [sendCancel]);
+  return { ...mutation, progress, cancel, cancelRequested, cancelError: cancelMutation.error };
+}
+
+/** `audit verify` over the whole log, with progress. */
+export function useAuditVerify() {
+  return useLongTask('audit-verify', (_: void, taskId) => auditCommands.auditVerify(taskId));
+}
+
+/** `audit export`, with progress and cancel. */
+export function useAuditExport() {
+  return useLongTask('audit-export', (request: AuditExportRequest, taskId) => auditCommands.auditExport(request, taskId));
+}
+
+/** The user's home folder, to suggest an absolute export path; fails quietly (`isError`). */
+export function useHomeDir() {
+  return useQuery({ queryKey: ['home-dir'], queryFn: () => homeDir(), staleTime: Infinity, retry: false });
+}
