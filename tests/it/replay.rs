@@ -687,3 +687,35 @@ fn a_protected_field_is_stripped_when_its_value_is_unchanged() {
         r.stdout
     );
 }
+
+#[test]
+fn credentials_check_passes_for_the_right_user_and_shows_the_oauth_error_for_a_wrong_key() {
+    let (s, _) = base_seed();
+    let o = Org::start("check", s);
+    let ok = o.env.json(&["credentials", "check", &o.lane]);
+    assert_eq!(ok["ok"], true, "the registered key acts as the lane's user");
+    assert_eq!(ok["acts_as"], "sf_account_sync_app@acme.example");
+    let other = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sf_test_only_other_rsa_key.pem"),
+    )
+    .expect("the second test key");
+    o.env.ok(&[
+        "credentials",
+        "set",
+        &o.lane,
+        "--from-file",
+        &o.env.write("other.pem", other),
+    ]);
+    let bad = o.env.run(&["credentials", "check", &o.lane]);
+    assert_eq!(bad.code, 1, "a key the org does not know fails: {}", bad.stderr);
+    assert!(
+        bad.stderr.contains("invalid_grant"),
+        "the OAuth error is shown as Salesforce gave it: {}",
+        bad.stderr
+    );
+    let status = o.env.json(&["credentials", "status", &o.lane]);
+    assert_eq!(
+        status["last_check"]["ok"], false,
+        "the failed check is recorded for lanes list"
+    );
+}
