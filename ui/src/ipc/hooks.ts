@@ -19,13 +19,18 @@ export const EVENT_PAGE_SIZE = 200;
 export interface EventFilter {
   laneId: string | null;
   status: EventStatus | null;
+  /** A prefix of the external ID or of the event key. */
+  search?: string;
+  /** The failure (reason) code, e.g. UNABLE_TO_LOCK_ROW. */
+  reasonCode?: string;
 }
 
 export const queryKeys = {
   lanes: ['lanes'] as const,
   lane: (laneId: string) => ['lanes', laneId] as const,
   eventCounts: ['events', 'counts'] as const,
-  eventPages: (filter: EventFilter) => ['events', 'pages', filter.laneId, filter.status] as const,
+  eventPages: (filter: EventFilter) =>
+    ['events', 'pages', filter.laneId, filter.status, filter.search ?? '', filter.reasonCode ?? ''] as const,
   event: (id: number) => ['events', 'one', id] as const,
   preflight: (eventId: number) => ['events', 'preflight', eventId] as const,
 };
@@ -67,7 +72,14 @@ export function useEventPages(filter: EventFilter, pageSize: number = EVENT_PAGE
   return useInfiniteQuery({
     queryKey: queryKeys.eventPages(filter),
     queryFn: ({ pageParam }) =>
-      commands.eventsList({ lane_id: filter.laneId, status: filter.status, after: pageParam, limit: pageSize }),
+      commands.eventsList({
+        lane_id: filter.laneId,
+        status: filter.status,
+        after: pageParam,
+        limit: pageSize,
+        ...(filter.search ? { search: filter.search } : {}),
+        ...(filter.reasonCode ? { failure_code: filter.reasonCode } : {}),
+      }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,
   });

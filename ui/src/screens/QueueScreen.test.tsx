@@ -68,6 +68,32 @@ describe('queue', () => {
     expect(eventQueries(calls), 'next_cursor null means the last page: nothing more is asked').toHaveLength(1);
   });
 
+  it('search and reason code reach the backend as a fresh first page', async () => {
+    const user = userEvent.setup();
+    const calls = mockBackend({
+      lanes: [lane],
+      counts: [{ lane_id: lane.lane_id, status: 'failed', count: 2 }],
+      events: () => ({ events: [summary({})], next_cursor: null }),
+    });
+    renderApp();
+    await screen.findByRole('button', { name: 'account_sync_north_america: Failed, 2' });
+
+    await user.type(screen.getByLabelText('Search by external ID or event key (prefix)'), 'BA-10');
+    await user.type(screen.getByLabelText('Failure reason code'), 'UNABLE_TO_LOCK_ROW');
+    await user.click(screen.getByRole('button', { name: 'Apply' }));
+
+    await waitFor(() =>
+      expect(eventQueries(calls).at(-1), 'the prefix and the code are sent with the page query').toEqual({
+        lane_id: null,
+        status: null,
+        after: null,
+        limit: 200,
+        search: 'BA-10',
+        failure_code: 'UNABLE_TO_LOCK_ROW',
+      }),
+    );
+  });
+
   it('a status chip puts its lane and status into the next events_list query', async () => {
     const user = userEvent.setup();
     const calls = mockBackend({

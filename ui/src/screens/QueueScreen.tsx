@@ -38,7 +38,10 @@ export function QueueScreen({
   const matching = counts.data
     ?.filter((c) => (filter.laneId === null || c.lane_id === filter.laneId) && (filter.status === null || c.status === filter.status))
     .reduce((sum, c) => sum + c.count, 0);
-  const filtered = filter.laneId !== null || filter.status !== null;
+  const narrowed = Boolean(filter.search) || Boolean(filter.reasonCode);
+  const filtered = filter.laneId !== null || filter.status !== null || narrowed;
+  const [search, setSearch] = useState(filter.search ?? '');
+  const [reasonCode, setReasonCode] = useState(filter.reasonCode ?? '');
 
   const refresh = () => {
     // Reset, not refetch: a refetch of the infinite query would reload every page scrolled so far.
@@ -119,13 +122,53 @@ export function QueueScreen({
                 ))}
               </select>
             </label>
+            <form
+              className="field"
+              onSubmit={(e) => {
+                e.preventDefault();
+                setFilter({ ...filter, search: search.trim() || undefined, reasonCode: reasonCode.trim() || undefined });
+              }}
+            >
+              <label className="field">
+                <span>Search</span>
+                <input
+                  type="search"
+                  value={search}
+                  placeholder="External ID or event key"
+                  aria-label="Search by external ID or event key (prefix)"
+                  onChange={(e) => setSearch(e.target.value)}
+                />
+              </label>
+              <label className="field">
+                <span>Reason code</span>
+                <input
+                  type="text"
+                  value={reasonCode}
+                  placeholder="e.g. UNABLE_TO_LOCK_ROW"
+                  aria-label="Failure reason code"
+                  onChange={(e) => setReasonCode(e.target.value)}
+                />
+              </label>
+              <button type="submit" className="btn">
+                Apply
+              </button>
+            </form>
             {filtered && (
-              <button type="button" className="btn btn-ghost" onClick={() => setFilter({ laneId: null, status: null })}>
+              <button
+                type="button"
+                className="btn btn-ghost"
+                onClick={() => {
+                  setSearch('');
+                  setReasonCode('');
+                  setFilter({ laneId: null, status: null });
+                }}
+              >
                 Clear filters
               </button>
             )}
             <span className="toolbar-note">
-              {matching !== undefined && `${formatCount(matching)} ${filtered ? 'matching' : 'total'}`}
+              {/* The kept counts know lanes and statuses; a search or a reason code is counted by paging. */}
+              {matching !== undefined && !narrowed && `${formatCount(matching)} ${filtered ? 'matching' : 'total'}`}
             </span>
           </div>
 
