@@ -15,6 +15,8 @@ pub struct App {
     pub db_path: PathBuf,
     /// The one HTTP client of the process (timeouts set once, in `salesforce`).
     pub http: reqwest::Client,
+    /// The queue's page reads (a synchronous connection on the blocking pool).
+    pub queue_reader: Arc<crate::store::events::QueueReader>,
     /// Put in front of every lane's keychain account: empty, or `demo:` for the demo.
     pub keychain_prefix: String,
     checkpointer: Arc<Checkpointer>,
@@ -48,6 +50,7 @@ impl App {
             pool,
             db_path: db_path.to_path_buf(),
             http,
+            queue_reader: Arc::new(crate::store::events::QueueReader::new(db_path)),
             keychain_prefix: keychain_prefix.unwrap_or_default(),
             sessions: Arc::default(),
             checkpointer: Arc::default(),

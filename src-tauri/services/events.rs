@@ -139,7 +139,10 @@ pub async fn list(app: &App, q: &EventQuery) -> Result<EventPage> {
         until: q.until.as_deref().map(|t| time_bound(t, "until")).transpose()?,
     };
     // One row more than asked tells whether another page exists without a second query.
-    let mut rows = store::events::page(&app.pool, &filter, after, limit + 1).await?;
+    let reader = app.queue_reader.clone();
+    let mut rows = tokio::task::spawn_blocking(move || reader.page(&filter, after, limit + 1))
+        .await
+        .map_err(|e| Error::Io(format!("the queue read failed: {e}")))??;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if more {

@@ -1,7 +1,7 @@
 use super::Result;
 use crate::domain::event::{format_time, NewEvent};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
 pub enum Inserted {
     New,
@@ -147,57 +147,153 @@ fn row(r: &SqliteRow, with_payload: bool) -> EventRow {
     }
 }
 
-fn page_query<'a>(head: &str, filter: &'a Filter, after: i64, limit: i64) -> QueryBuilder<'a, Sqlite> {
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("{head} FROM events WHERE id > "));
-    q.push_bind(after);
+/// A bound value of a page query.
+#[derive(Debug, Clone)]
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// The page query, built once for both connections (sqlx for EXPLAIN, rusqlite for the pages).
+fn page_sql(head: &str, filter: &Filter, after: i64, limit: i64) -> (String, Vec<Param>) {
+    let mut sql = format!("{head} FROM events WHERE id > ?");
+    let mut params = vec![Param::Int(after)];
     if let Some(lane) = &filter.lane_id {
-        q.push(" AND lane_id = ").push_bind(lane);
+        sql.push_str(" AND lane_id = ?");
+        params.push(Param::Text(lane.clone()));
     }
     if let Some(status) = &filter.status {
-        q.push(" AND status = ").push_bind(status);
+        sql.push_str(" AND status = ?");
+        params.push(Param::Text(status.clone()));
     }
     if let Some(code) = &filter.failure_code {
-        q.push(" AND failure_code = ").push_bind(code);
+        sql.push_str(" AND failure_code = ?");
+        params.push(Param::Text(code.clone()));
     }
     if let Some(prefix) = filter.search.as_deref().filter(|s| !s.is_empty()) {
         // A range, not LIKE: it uses the indexes and treats % and _ as the characters they are.
         let end = format!("{prefix}\u{10FFFF}");
-        q.push(" AND ((external_id >= ")
-            .push_bind(prefix.to_string())
-            .push(" AND external_id < ")
-            .push_bind(end.clone())
-            .push(") OR (event_key >= ")
-            .push_bind(prefix.to_string())
-            .push(" AND event_key < ")
-            .push_bind(end)
-            .push("))");
+        sql.push_str(" AND ((external_id >= ? AND external_id < ?) OR (event_key >= ? AND event_key < ?))");
+        for v in [prefix.to_string(), end.clone(), prefix.to_string(), end] {
+            params.push(Param::Text(v));
+        }
     }
     if let Some(since) = &filter.since {
-        q.push(" AND occurred_at >= ").push_bind(since);
+        sql.push_str(" AND occurred_at >= ?");
+        params.push(Param::Text(since.clone()));
     }
     if let Some(until) = &filter.until {
-        q.push(" AND occurred_at < ").push_bind(until);
+        sql.push_str(" AND occurred_at < ?");
+        params.push(Param::Text(until.clone()));
     }
-    q.push(" ORDER BY id LIMIT ").push_bind(limit);
-    q
+    sql.push_str(" ORDER BY id LIMIT ?");
+    params.push(Param::Int(limit));
+    (sql, params)
 }
 
-/// One keyset page: rows with `id > after`, in id order. The caller's next cursor is the last id.
+/// One keyset page through the async pool (the queue itself reads through [`QueueReader`]).
 pub async fn page(pool: &SqlitePool, filter: &Filter, after: i64, limit: i64) -> Result<Vec<EventRow>> {
-    let rows = page_query(&format!("SELECT {COLUMNS}"), filter, after, limit)
-        .build()
-        .fetch_all(pool)
-        .await?;
+    let (sql, params) = page_sql(&format!("SELECT {COLUMNS}"), filter, after, limit);
+    let mut q = sqlx::query(&sql);
+    for p in params {
+        q = match p {
+            Param::Int(i) => q.bind(i),
+            Param::Text(t) => q.bind(t),
+        };
+    }
+    let rows = q.fetch_all(pool).await?;
     Ok(rows.iter().map(|r| row(r, false)).collect())
 }
 
 /// The query plan of a page query, one line per step: tests assert no full scan.
 pub async fn explain_page(pool: &SqlitePool, filter: &Filter) -> Result<Vec<String>> {
-    let rows = page_query(&format!("EXPLAIN QUERY PLAN SELECT {COLUMNS}"), filter, 0, 50)
-        .build()
-        .fetch_all(pool)
-        .await?;
+    let (sql, params) = page_sql(&format!("EXPLAIN QUERY PLAN SELECT {COLUMNS}"), filter, 0, 50);
+    let mut q = sqlx::query(&sql);
+    for p in params {
+        q = match p {
+            Param::Int(i) => q.bind(i),
+            Param::Text(t) => q.bind(t),
+        };
+    }
+    let rows = q.fetch_all(pool).await?;
     Ok(rows.iter().map(|r| r.get::<String, _>("detail")).collect())
+}
+
+/// The queue's pages through a plain synchronous connection: a page is 50 small rows, and the
+/// async driver's per-row hand-over cost several times SQLite's own work (docs/BENCHMARKS.md).
+/// One connection, opened on first use; callers run it on the blocking pool.
+pub struct QueueReader {
+    path: std::path::PathBuf,
+    conn: std::sync::Mutex<Option<rusqlite::Connection>>,
+}
+
+impl QueueReader {
+    pub fn new(path: &std::path::Path) -> QueueReader {
+        QueueReader {
+            path: path.to_path_buf(),
+            conn: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn open(&self) -> Result<rusqlite::Connection> {
+        use rusqlite::OpenFlags;
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|e| super::StoreError::Open {
+            path: self.path.display().to_string(),
+            source: sqlx::Error::Protocol(e.to_string()),
+        })?;
+        conn.busy_timeout(super::BUSY_TIMEOUT)?;
+        conn.execute_batch("PRAGMA query_only = 1; PRAGMA cache_size = -16384;")?;
+        Ok(conn)
+    }
+
+    /// One keyset page: rows with `id > after`, in id order.
+    pub fn page(&self, filter: &Filter, after: i64, limit: i64) -> Result<Vec<EventRow>> {
+        let mut slot = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(self.open()?);
+        }
+        let Some(conn) = slot.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let (sql, params) = page_sql(&format!("SELECT {COLUMNS}"), filter, after, limit);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let values: Vec<rusqlite::types::Value> = params
+            .into_iter()
+            .map(|p| match p {
+                Param::Int(i) => rusqlite::types::Value::Integer(i),
+                Param::Text(t) => rusqlite::types::Value::Text(t),
+            })
+            .collect();
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
+            Ok(EventRow {
+                id: r.get(0)?,
+                lane_id: r.get(1)?,
+                lane_version: r.get(2)?,
+                event_key: r.get(3)?,
+                source_system: r.get(4)?,
+                object: r.get(5)?,
+                external_id: r.get(6)?,
+                operation: r.get(7)?,
+                status: r.get(8)?,
+                failure_code: r.get(9)?,
+                failure_message: r.get(10)?,
+                failure_http_status: r.get(11)?,
+                occurred_at: r.get(12)?,
+                import_id: r.get(13)?,
+                updated_at: r.get(14)?,
+                payload: None,
+            })
+        })?;
+        let mut out = Vec::with_capacity(limit.max(0) as usize);
+        for row in rows {
+            out.push(row?);
+        }
+        Ok(out)
+    }
 }
 
 pub async fn get(pool: &SqlitePool, id: i64) -> Result<Option<EventRow>> {
