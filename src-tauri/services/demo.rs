@@ -4,7 +4,7 @@
 
 use crate::app::App;
 use crate::error::{Error, Result};
-use crate::keychain::Secret;
+use crate::keychain::{KeychainError, Secret};
 use crate::sandbox::{FieldType, ObjectSpec, Seed, SeedUser};
 use crate::services::{self, NoProgress};
 use serde_json::{json, Value};
@@ -241,8 +241,18 @@ pub async fn prepare(app: &App, org_url: &str) -> Result<()> {
         Arc::new(NoProgress),
     )
     .await?;
-    services::credentials::set(app, ACCOUNT_LANE, Secret::new(DEMO_PRIVATE_KEY)).await?;
-    services::credentials::set(app, CONTACT_LANE, Secret::new(DEMO_CLIENT_SECRET)).await?;
+    for (lane, secret) in [(ACCOUNT_LANE, DEMO_PRIVATE_KEY), (CONTACT_LANE, DEMO_CLIENT_SECRET)] {
+        match services::credentials::set(app, lane, Secret::new(secret)).await {
+            Ok(_) => {}
+            // Without a keychain the demo still shows the queue, the lanes and the audit log;
+            // preflight and replay then say what is missing. Never a plaintext fallback.
+            Err(Error::Keychain(e @ (KeychainError::Unavailable(_) | KeychainError::Locked(_)))) => {
+                eprintln!("warning: the demo secrets could not be stored, so preflight and replay will not work: {e}");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
+    }
     Ok(())
 }
 
