@@ -113,19 +113,7 @@ pub async fn set(app: &App, lane_id: &str, secret: Secret) -> Result<CredentialS
         serde_json::json!({"account": account, "kind": kind}),
     )
     .await?;
-    store::credentials::record(
-        &app.pool,
-        &store::credentials::Record {
-            lane_id,
-            account: &account,
-            action: "set",
-            ok: None,
-            acts_as: None,
-            message: None,
-            at: &store::now_text(),
-        },
-    )
-    .await?;
+    note(app, lane_id, &account, "set").await?;
     Ok(CredentialSet {
         lane_id: lane_id.to_string(),
         account,
@@ -147,21 +135,27 @@ pub async fn delete(app: &App, lane_id: &str) -> Result<bool> {
             serde_json::json!({"account": account}),
         )
         .await?;
-        store::credentials::record(
-            &app.pool,
-            &store::credentials::Record {
-                lane_id,
-                account: &account,
-                action: "delete",
-                ok: None,
-                acts_as: None,
-                message: None,
-                at: &store::now_text(),
-            },
-        )
-        .await?;
+        note(app, lane_id, &account, "delete").await?;
     }
     Ok(existed)
+}
+
+/// Records when a lane's secret was set or deleted (for `lanes list`); never the secret.
+async fn note(app: &App, lane_id: &str, account: &str, action: &str) -> Result<()> {
+    store::credentials::record(
+        &app.pool,
+        &store::credentials::Record {
+            lane_id,
+            account,
+            action,
+            ok: None,
+            acts_as: None,
+            message: None,
+            at: &store::now_text(),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Credential changes are audited too (who set or removed a lane's secret, and when; never what).
