@@ -80,21 +80,42 @@ impl Desktop {
         Desktop { client, driver, rt }
     }
 
-    /// Waits for an element to appear (the UI loads data asynchronously).
+    /// Waits for an element to appear (the UI loads data asynchronously). Generous: on a loaded
+    /// CI machine a keychain call may take seconds.
     pub fn wait(&self, css: &str) -> fantoccini::elements::Element {
         self.rt.block_on(async {
             self.client
                 .wait()
-                .at_most(Duration::from_secs(20))
+                .at_most(Duration::from_secs(60))
                 .for_element(Locator::Css(css))
                 .await
                 .unwrap_or_else(|e| panic!("`{css}` must appear in the window: {e}"))
         })
     }
 
+    /// Waits up to `secs` for `css`; on time-out, fails with what the window shows instead.
+    pub fn wait_long(&self, css: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let found = self
+                .rt
+                .block_on(async { self.client.find(Locator::Css(css)).await.is_ok() });
+            if found {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "`{css}` must appear within {secs} s; the window shows:\n{}",
+                    self.text("body")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Waits until the page's text contains `needle`.
     pub fn wait_text(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let text = self.text("body");
             if text.contains(needle) {
@@ -126,7 +147,7 @@ impl Desktop {
 
     /// Clicks the first element matching `css` whose text contains `needle`.
     pub fn click_text(&self, css: &str, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let found = self.rt.block_on(async {
                 for el in self.client.find_all(Locator::Css(css)).await.unwrap_or_default() {
@@ -178,6 +199,12 @@ impl Desktop {
             }
             n
         })
+    }
+
+    /// A DOM property (for inputs, `value` is the live text, unlike the attribute).
+    pub fn prop(&self, css: &str, name: &str) -> Option<String> {
+        let el = self.wait(css);
+        self.rt.block_on(el.prop(name)).ok().flatten()
     }
 
     pub fn attr(&self, css: &str, name: &str) -> Option<String> {
@@ -366,9 +393,20 @@ fn an_operator_imports_preflights_and_replays_in_the_window() {
     // The incident lead: a CSV export and its manifest, on disk.
     let out = d.env.dir.path().join("incident.csv");
     app.click_text(".audit-header-actions button", "Export");
-    app.fill("input.mono[type='text']", &out.display().to_string());
+    // The dialog suggests a path in the home folder once it knows it; type ours after that.
+    let path_input = "input.mono[type='text']";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !app.prop(path_input, "value").unwrap_or_default().starts_with('/') && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    app.fill(path_input, &out.display().to_string());
+    assert_eq!(
+        app.prop(path_input, "value").as_deref(),
+        Some(out.display().to_string().as_str()),
+        "the path field holds exactly the path typed"
+    );
     app.click_text(".dialog-actions button", "Start export");
-    app.wait("[aria-label='Export manifest']");
+    app.wait_long("[aria-label='Export manifest']", 60);
     app.screenshot("export");
     assert!(out.exists(), "the export file is where the dialog said");
     let manifest = d.env.dir.path().join("incident.csv.manifest.json");
