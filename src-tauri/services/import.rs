@@ -296,6 +296,28 @@ pub async fn import_reader<R: Read + Send>(
     format: Format,
     progress: Arc<dyn Progress>,
 ) -> Result<ImportOutcome> {
+    // One connection for the whole import, with a big page cache (index pages of a million
+    // rows) that is given back before the connection returns to the pool, whatever happened.
+    let mut conn = app.pool.acquire().await?;
+    sqlx::query(&format!("PRAGMA cache_size = {}", store::IMPORT_CACHE))
+        .execute(&mut *conn)
+        .await?;
+    let result = import_on(app, &mut conn, reader, total_bytes, source, format, progress).await;
+    let _ = sqlx::query(&format!("PRAGMA cache_size = {}", store::NORMAL_CACHE))
+        .execute(&mut *conn)
+        .await;
+    result
+}
+
+async fn import_on<R: Read + Send>(
+    app: &App,
+    conn: &mut sqlx::SqliteConnection,
+    reader: R,
+    total_bytes: u64,
+    source: &str,
+    format: Format,
+    progress: Arc<dyn Progress>,
+) -> Result<ImportOutcome> {
     let lanes = store::lanes::current_objects(&app.pool)
         .await?
         .into_iter()
@@ -304,7 +326,7 @@ pub async fn import_reader<R: Read + Send>(
     let now = store::now_text();
     // IMMEDIATE: take the write lock now, so a concurrent writer waits instead of failing at
     // the first insert.
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?;
     let import_id = store::imports::begin(&mut tx, source, format.as_str(), &now).await?;
     let mut sink = Sink {
         tx,

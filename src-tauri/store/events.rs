@@ -246,7 +246,10 @@ impl QueueReader {
             source: sqlx::Error::Protocol(e.to_string()),
         })?;
         conn.busy_timeout(super::BUSY_TIMEOUT)?;
-        conn.execute_batch("PRAGMA query_only = 1; PRAGMA cache_size = -16384;")?;
+        conn.execute_batch(&format!(
+            "PRAGMA query_only = 1; PRAGMA cache_size = {};",
+            super::NORMAL_CACHE
+        ))?;
         Ok(conn)
     }
 

@@ -34,6 +34,11 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// fail with "database is locked".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Page cache of an ordinary connection, and of an import's connection while it imports (in
+/// SQLite's unit: negative means KiB).
+pub const NORMAL_CACHE: &str = "-4096";
+pub const IMPORT_CACHE: &str = "-65536";
+
 pub async fn open(path: &Path) -> Result<SqlitePool> {
     if let Some(dir) = path.parent() {
         if !dir.as_os_str().is_empty() {
@@ -50,9 +55,10 @@ pub async fn open(path: &Path) -> Result<SqlitePool> {
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true)
-        // 16 MiB of page cache per connection (four at most): enough for the queue's indexes,
-        // and the window's resident memory stays bounded on a million events.
-        .pragma("cache_size", "-16384")
+        // 4 MiB of page cache per connection (four at most): the queue's reads need little, and
+        // the window's resident memory stays bounded on a million events. An import raises its
+        // own connection's cache for the length of its transaction (IMPORT_CACHE).
+        .pragma("cache_size", NORMAL_CACHE)
         .pragma("temp_store", "memory");
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
