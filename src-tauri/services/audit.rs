@@ -57,7 +57,31 @@ impl From<AuditError> for Error {
 pub fn os_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .or_else(user_from_passwd)
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Without USER in the environment (services, some sandboxes), the name of this process's uid in
+/// /etc/passwd, so an audit entry still says who ran it.
+#[cfg(unix)]
+fn user_from_passwd() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let _password = f.next()?;
+        let id: u32 = f.next()?.parse().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_string())
+    })
+}
+
+#[cfg(not(unix))]
+fn user_from_passwd() -> Option<String> {
+    None
 }
 
 pub fn host() -> String {
