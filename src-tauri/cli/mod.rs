@@ -45,16 +45,23 @@ pub enum Command {
         #[command(flatten)]
         over: OverrideArgs,
     },
-    /// Replay one event, after its preflight, under the lane's integration user.
+    /// Replay one event, after its preflight, under the lane's integration user
+    /// (`replay ID ...`), or a selection of a lane's events (`replay batch ...`).
+    // `replay batch` is a subcommand; `replay ID` keeps its required arguments (clap lifts them
+    // only when the subcommand is used).
+    #[command(subcommand_negates_reqs = true, args_conflicts_with_subcommands = true)]
     Replay {
-        id: i64,
-        #[arg(long)]
-        operator: String,
-        #[arg(long)]
-        reason: String,
+        #[command(subcommand)]
+        batch: Option<ReplayCmd>,
+        #[arg(required = true)]
+        id: Option<i64>,
+        #[arg(long, required = true)]
+        operator: Option<String>,
+        #[arg(long, required = true)]
+        reason: Option<String>,
         /// The preflight's acknowledgment token: you reviewed its side effects.
-        #[arg(long)]
-        ack: String,
+        #[arg(long, required = true)]
+        ack: Option<String>,
         /// Replay an already replayed event again, and why.
         #[arg(long, value_name = "REASON")]
         again: Option<String>,
@@ -114,6 +121,55 @@ impl OverrideArgs {
             _ => None,
         }
     }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReplayCmd {
+    /// Batch replay of a lane's selection. Without --ack: the batch preflight (aggregate and the
+    /// batch's token). With --ack: execute that batch; the same --ack again resumes it, skipping
+    /// every event already attempted under it.
+    Batch(BatchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BatchArgs {
+    #[command(subcommand)]
+    pub show: Option<BatchCmd>,
+    /// The lane (required for the batch preflight).
+    #[arg(long)]
+    pub lane: Option<String>,
+    /// failed or blocked (default: both).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// The events' failure code, e.g. UNABLE_TO_LOCK_ROW.
+    #[arg(long)]
+    pub reason_code: Option<String>,
+    /// A file of event ids, one per line (blank lines and `#` comments ignored).
+    #[arg(long, value_name = "FILE")]
+    pub ids: Option<PathBuf>,
+    #[arg(long)]
+    pub operator: Option<String>,
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// The batch preflight's acknowledgment token: execute (or resume) that batch.
+    #[arg(long)]
+    pub ack: Option<String>,
+    /// Writes in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Stop the batch after this many failures in a row (0: never).
+    #[arg(long, default_value_t = 10)]
+    pub max_consecutive_failures: u32,
+    /// Pause the batch when the org's daily API usage is above this percentage.
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub pause_above_percent: u8,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BatchCmd {
+    /// A batch: its selection, aggregate, status, and each event's preflight and outcome.
+    Show { batch_id: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -388,6 +444,13 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
             print!("{}", render::preflight(&v));
         }
         Command::Replay {
+            batch: Some(ReplayCmd::Batch(args)),
+            ..
+        } => {
+            return batch(app, args, json).await;
+        }
+        Command::Replay {
+            batch: None,
             id,
             operator,
             reason,
@@ -395,10 +458,13 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
             again,
             over,
         } => {
+            // clap requires these without a subcommand.
+            let missing = || Error::InvalidInput("replay ID needs --operator, --reason and --ack".into());
+            let id = id.ok_or_else(missing)?;
             let req = crate::domain::preflight::ReplayRequest {
-                operator,
-                reason,
-                ack_token: ack,
+                operator: operator.ok_or_else(missing)?,
+                reason: reason.ok_or_else(missing)?,
+                ack_token: ack.ok_or_else(missing)?,
                 again,
                 override_request: over.request(),
             };
@@ -449,6 +515,96 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `replay batch`: show, preflight or execute.
+async fn batch(app: &App, args: BatchArgs, json: bool) -> Result<()> {
+    use services::batch as b;
+    if let Some(BatchCmd::Show { batch_id }) = args.show {
+        let d = b::show(app, batch_id).await?;
+        if json {
+            return print_json(&d);
+        }
+        print!("{}", render::batch_detail(&d));
+        return Ok(());
+    }
+    let Some(ack) = args.ack else {
+        let lane = args
+            .lane
+            .ok_or_else(|| Error::InvalidInput("the batch preflight needs --lane".into()))?;
+        let ids = match &args.ids {
+            Some(p) => Some(read_ids(p)?),
+            None => None,
+        };
+        let sel = b::Selection {
+            lane_id: lane,
+            status: args.status,
+            reason_code: args.reason_code,
+            ids,
+        };
+        let plan = b::preflight(app, &sel, args.operator.as_deref()).await?;
+        if json {
+            return print_json(&plan);
+        }
+        print!("{}", render::batch_plan(&plan));
+        return Ok(());
+    };
+    let req = b::ExecuteRequest {
+        ack_token: ack,
+        operator: args.operator.unwrap_or_default(),
+        reason: args.reason.unwrap_or_default(),
+        concurrency: usize::from(args.concurrency),
+        max_consecutive_failures: args.max_consecutive_failures,
+        pause_above_percent: args.pause_above_percent,
+    };
+    let progress = Arc::new(CtrlCProgress {
+        inner: TermProgress::new(!json && std::io::stderr().is_terminal()),
+        stop: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    });
+    let stop = progress.stop.clone();
+    // Ctrl-C cancels: no new write starts, in-flight ones settle and are recorded.
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let r = b::execute(app, req, progress).await;
+    watcher.abort();
+    let s = r?;
+    if json {
+        print_json(&s)?;
+    } else {
+        print!("{}", render::batch_summary(&s));
+    }
+    // An unknown outcome needs `verify` first; a rejection needs a look; an unfinished batch
+    // (paused, stopped, cancelled) is resumed with the same command.
+    let code = if !s.unknown_outcome.is_empty() {
+        5
+    } else if !s.rejected.is_empty() {
+        4
+    } else if s.status != "done" {
+        3
+    } else {
+        0
+    };
+    Err(Error::Exit(code))
+}
+
+/// Event ids, one per line.
+fn read_ids(path: &std::path::Path) -> Result<Vec<i64>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
+    let mut ids = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        ids.push(
+            l.parse::<i64>()
+                .map_err(|_| Error::InvalidInput(format!("{}:{}: `{l}` is not an event id", path.display(), n + 1)))?,
+        );
+    }
+    Ok(ids)
 }
 
 /// Reads a secret from a file or standard input. It is never echoed, never logged, and the

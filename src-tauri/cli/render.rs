@@ -767,3 +767,116 @@ pub fn replay_result(r: &ReplayResult) -> String {
     }
     out
 }
+
+fn ids_line(ids: &[i64]) -> String {
+    const SHOWN: usize = 20;
+    let mut s = ids
+        .iter()
+        .take(SHOWN)
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > SHOWN {
+        let _ = write!(s, ", ... ({} in all)", ids.len());
+    }
+    s
+}
+
+pub fn batch_plan(p: &crate::services::batch::BatchPlan) -> String {
+    let a = &p.aggregate;
+    let mut out = String::new();
+    let _ = writeln!(out, "batch {} (lane {}): {} events", p.batch_id, p.lane_id, a.total);
+    let _ = writeln!(out, "  would update:          {}", a.would_update);
+    let _ = writeln!(out, "  would create:          {}", a.would_create);
+    let _ = writeln!(out, "  blocked (skipped):     {}", a.blocked);
+    for (code, n) in &a.blocked_by {
+        let _ = writeln!(out, "    {code}: {n}");
+    }
+    let _ = writeln!(out, "  would change owner:    {}", a.change_owner);
+    let _ = writeln!(out, "  touch protected field: {}", a.touch_protected);
+    for (code, n) in &a.warnings_by {
+        let _ = writeln!(out, "  warning {code}: {n}");
+    }
+    let blocked: Vec<i64> = p
+        .events
+        .iter()
+        .filter(|e| !e.blocking.is_empty())
+        .map(|e| e.event_id)
+        .collect();
+    if !blocked.is_empty() {
+        let _ = writeln!(out, "  blocked events: {}", ids_line(&blocked));
+    }
+    let _ = writeln!(out, "  Salesforce calls: {}", p.api_calls);
+    let _ = writeln!(out, "  per-event detail: replay batch show {}", p.batch_id);
+    let _ = writeln!(
+        out,
+        "acknowledgment token: {} (valid until {})",
+        p.ack_token, p.expires_at
+    );
+    out
+}
+
+pub fn batch_summary(s: &crate::services::batch::BatchSummary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "batch {}: {}", s.batch_id, s.status);
+    let _ = writeln!(out, "  {}", s.message);
+    let _ = writeln!(out, "  updated: {}  created: {}", s.updated.len(), s.created.len());
+    let list = |out: &mut String, label: &str, ids: &[i64]| {
+        if !ids.is_empty() {
+            let _ = writeln!(out, "  {label} ({}): {}", ids.len(), ids_line(ids));
+        }
+    };
+    let skipped = |out: &mut String, label: &str, v: &[crate::services::batch::SkippedEvent]| {
+        if !v.is_empty() {
+            let _ = writeln!(out, "  {label} ({}):", v.len());
+            for e in v.iter().take(50) {
+                let _ = writeln!(out, "    event {}: {}", e.event_id, e.code);
+            }
+        }
+    };
+    skipped(&mut out, "blocked, not written", &s.blocked);
+    list(
+        &mut out,
+        "changed since the preflight, not written (412)",
+        &s.changed_since_preflight,
+    );
+    skipped(&mut out, "rejected by Salesforce", &s.rejected);
+    list(&mut out, "UNKNOWN OUTCOME, run `verify` on each", &s.unknown_outcome);
+    list(&mut out, "already attempted in this batch", &s.already_attempted);
+    skipped(&mut out, "skipped", &s.skipped);
+    list(&mut out, "not started", &s.not_started);
+    list(&mut out, "post-verify mismatch", &s.post_verify_mismatches);
+    let _ = writeln!(out, "  retries: {}", s.retries);
+    if let Some(n) = s.api_calls {
+        let _ = writeln!(out, "  Salesforce calls: {n}");
+    }
+    out
+}
+
+pub fn batch_detail(d: &crate::services::batch::BatchDetail) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "batch {} (lane {}): {}, planned {} by {}, token {}",
+        d.batch_id, d.lane_id, d.status, d.created_at, d.planned_by, d.ack_token
+    );
+    if let (Some(o), Some(r)) = (&d.operator, &d.reason) {
+        let _ = writeln!(out, "  executed by {o}: {r}");
+    }
+    for e in &d.events {
+        let _ = writeln!(
+            out,
+            "  event {} {} {:?}{}{}",
+            e.event_id,
+            e.external_id.as_deref().unwrap_or("-"),
+            e.kind,
+            if e.blocking.is_empty() {
+                String::new()
+            } else {
+                format!(" blocked: {}", e.blocking.join(", "))
+            },
+            e.outcome.as_deref().map(|o| format!(" -> {o}")).unwrap_or_default()
+        );
+    }
+    out
+}

@@ -2,6 +2,7 @@
 //! arguments, so every rule here is tested without a clock, a network or a database.
 
 pub mod audit;
+pub mod batch;
 pub mod contract;
 pub mod event;
 pub mod preflight;

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod batch;
 pub mod credentials;
 pub mod demo;
 pub mod discard;

@@ -2,6 +2,7 @@
 //! embedded and applied at open. SQL lives here, one file per table group.
 
 pub mod audit;
+pub mod batches;
 pub mod credentials;
 pub mod events;
 pub mod imports;

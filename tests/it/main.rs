@@ -1,11 +1,16 @@
 //! One integration-test binary (short link times): real SQLite files, the real CLI binary.
 
 mod audit;
+mod batch;
 mod canary;
 mod common;
+mod concurrency;
+mod crash;
 mod credentials;
 mod desktop;
 mod events_import;
+mod faults;
+mod fuzz;
 mod lanes;
 mod queue_plans;
 mod replay;

@@ -1,0 +1,179 @@
+//! Batch replays: the batch record, its selection, and which of its events already have an
+//! attempt under it (what makes a resumed batch never write an event twice).
+
+use super::Result;
+use sqlx::{SqliteConnection, SqlitePool};
+
+/// The event ids a batch selection names: a lane, optionally a status and a failure code, in id
+/// order. With no status, the replayable ones (failed and blocked).
+pub async fn select_events(
+    pool: &SqlitePool,
+    lane_id: &str,
+    status: Option<&str>,
+    failure_code: Option<&str>,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM events
+          WHERE lane_id = ?1
+            AND (CASE WHEN ?2 IS NULL THEN status IN ('failed', 'blocked') ELSE status = ?2 END)
+            AND (?3 IS NULL OR failure_code = ?3)
+          ORDER BY id",
+    )
+    .bind(lane_id)
+    .bind(status)
+    .bind(failure_code)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// `(event id, lane id)` for the given ids that exist.
+pub async fn event_lanes(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    // Chunked: SQLite limits bound parameters per statement.
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!("SELECT id, lane_id FROM events WHERE id IN ({marks})");
+        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(pool).await?);
+    }
+    Ok(out)
+}
+
+pub struct NewBatch<'a> {
+    pub lane_id: &'a str,
+    pub created_at: &'a str,
+    pub planned_by: &'a str,
+    pub selection: &'a str,
+}
+
+/// Inserts the batch before its preflights (they are audited with its id); `finish_plan` fills
+/// in the rest in the same transaction.
+pub async fn insert(conn: &mut SqliteConnection, b: &NewBatch<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO batches (lane_id, created_at, planned_by, selection, aggregate, preflight_ids, digest, ack_token, status)
+         VALUES (?, ?, ?, ?, '{}', '[]', '', '', 'planned') RETURNING id",
+    )
+    .bind(b.lane_id)
+    .bind(b.created_at)
+    .bind(b.planned_by)
+    .bind(b.selection)
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn finish_plan(
+    conn: &mut SqliteConnection,
+    id: i64,
+    aggregate: &str,
+    preflight_ids: &str,
+    digest: &str,
+    ack_token: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE batches SET aggregate = ?, preflight_ids = ?, digest = ?, ack_token = ? WHERE id = ?")
+        .bind(aggregate)
+        .bind(preflight_ids)
+        .bind(digest)
+        .bind(ack_token)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct BatchRow {
+    pub id: i64,
+    pub lane_id: String,
+    pub created_at: String,
+    pub planned_by: String,
+    pub operator: Option<String>,
+    pub reason: Option<String>,
+    pub selection: String,
+    pub aggregate: String,
+    pub preflight_ids: String,
+    pub digest: String,
+    pub ack_token: String,
+    pub status: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub summary: Option<String>,
+}
+
+const COLS: &str = "id, lane_id, created_at, planned_by, operator, reason, selection, aggregate, preflight_ids,
+    digest, ack_token, status, started_at, finished_at, summary";
+
+pub async fn get(pool: &SqlitePool, id: i64) -> Result<Option<BatchRow>> {
+    Ok(sqlx::query_as(&format!("SELECT {COLS} FROM batches WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// The newest batch whose acknowledgment token is `token`.
+pub async fn by_token(pool: &SqlitePool, token: &str) -> Result<Option<BatchRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLS} FROM batches WHERE ack_token = ? ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(token)
+    .fetch_optional(pool)
+    .await?)
+}
+
+pub async fn start(conn: &mut SqliteConnection, id: i64, operator: &str, reason: &str, now: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE batches SET status = 'running', operator = COALESCE(operator, ?), reason = COALESCE(reason, ?),
+             started_at = COALESCE(started_at, ?), finished_at = NULL WHERE id = ?",
+    )
+    .bind(operator)
+    .bind(reason)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn finish(conn: &mut SqliteConnection, id: i64, status: &str, summary: &str, now: &str) -> Result<()> {
+    sqlx::query("UPDATE batches SET status = ?, summary = ?, finished_at = ? WHERE id = ?")
+        .bind(status)
+        .bind(summary)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether the event already has an attempt under this batch (checked inside the intent's write
+/// transaction, so two runs of one batch cannot both start it).
+pub async fn attempted(conn: &mut SqliteConnection, batch_id: i64, event_id: i64) -> Result<bool> {
+    let n: Option<i64> = sqlx::query_scalar("SELECT id FROM attempts WHERE batch_id = ? AND event_id = ? LIMIT 1")
+        .bind(batch_id)
+        .bind(event_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(n.is_some())
+}
+
+/// A stored preflight by id: `(event id, body JSON)`.
+pub async fn preflight(pool: &SqlitePool, id: i64) -> Result<Option<(i64, String)>> {
+    Ok(sqlx::query_as("SELECT event_id, body FROM preflights WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// The attempts of a batch, per event: `(event id, attempt id, outcome, error code, record id)`.
+pub type BatchAttempt = (i64, i64, String, Option<String>, Option<String>);
+
+pub async fn attempts(pool: &SqlitePool, batch_id: i64) -> Result<Vec<BatchAttempt>> {
+    Ok(sqlx::query_as(
+        "SELECT event_id, id, outcome, error_code, record_id FROM attempts WHERE batch_id = ? ORDER BY id",
+    )
+    .bind(batch_id)
+    .fetch_all(pool)
+    .await?)
+}

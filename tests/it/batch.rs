@@ -1,0 +1,328 @@
+//! Batch replay (issue 8) against the simulated org: the real CLI binary, real SQLite files, the
+//! real keychain, over HTTP on loopback.
+
+use crate::common::BIN;
+use crate::replay::{account, base_seed, Org, KEY_PEM};
+use replay_console::sandbox::{Applies, Fault, FaultKind};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const CLIENT_ID: &str = "3MVG9EXAMPLECONSUMERKEY";
+/// Before the events occurred: a record last modified then is not "modified after the event".
+const BEFORE: &str = "2026-11-19T08:00:00.000+0000";
+
+fn plan(o: &Org) -> Value {
+    o.env
+        .json(&["replay", "batch", "--lane", &o.lane, "--operator", "Dana Ops"])
+}
+
+fn execute(o: &Org, token: &str) -> crate::common::Run {
+    o.env.run(&[
+        "replay",
+        "batch",
+        "--operator",
+        "Dana Ops",
+        "--reason",
+        "INC-4711 lock storm",
+        "--ack",
+        token,
+        "--json",
+    ])
+}
+
+/// Every audit entry, paged.
+fn audit_entries(o: &Org) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut after: Option<i64> = None;
+    loop {
+        let mut args = vec!["audit".to_string(), "list".into(), "--limit".into(), "1000".into()];
+        if let Some(a) = after {
+            args.push("--after".into());
+            args.push(a.to_string());
+        }
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let page = o.env.json(&a);
+        let page = page.as_array().cloned().unwrap_or_default();
+        if page.is_empty() {
+            return out;
+        }
+        after = page.last().and_then(|e| e["seq"].as_i64());
+        out.extend(page);
+    }
+}
+
+/// Writes per record id in the org's write log, from index `from` on.
+fn writes_per_record(o: &Org, from: usize) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for w in o.org.writes().into_iter().skip(from) {
+        *m.entry(w.record_id).or_insert(0) += 1;
+    }
+    m
+}
+
+fn ids(v: &Value) -> BTreeSet<i64> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_i64().or_else(|| x["event_id"].as_i64()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn batch_of_500_skips_blocked_and_changed_retries_faults_and_writes_every_other_event_once() {
+    let (mut s, u) = base_seed();
+    let mut events: Vec<(Option<String>, Value)> = Vec::new();
+    let mut record_of: Vec<Option<String>> = Vec::new();
+    // 10 without an external id, 10 whose external id matches two records: 20 blocked.
+    for i in 0..10 {
+        events.push((None, json!({"Name": format!("NoExt {i}")})));
+        record_of.push(None);
+    }
+    for i in 0..10 {
+        let ext = format!("DUP{i}");
+        account(&mut s, &ext, &format!("Dup {i} a"), &u.rita, BEFORE, "Gold");
+        account(&mut s, &ext, &format!("Dup {i} b"), &u.rita, BEFORE, "Gold");
+        events.push((Some(ext), json!({"Name": format!("Dup {i} new")})));
+        record_of.push(None);
+    }
+    // 10 creates (no record yet), 470 updates.
+    for i in 0..10 {
+        events.push((Some(format!("NEW{i}")), json!({"Name": format!("Brand New {i}")})));
+        record_of.push(None);
+    }
+    for i in 0..470 {
+        let ext = format!("B{i}");
+        let id = account(&mut s, &ext, &format!("Acct {i} (old)"), &u.rita, BEFORE, "Gold");
+        events.push((Some(ext), json!({"Name": format!("Acct {i}"), "BillingCity": "Berlin"})));
+        record_of.push(Some(id));
+    }
+    let o = Org::start("b500", s);
+    let refs: Vec<(Option<&str>, Value)> = events.iter().map(|(e, p)| (e.as_deref(), p.clone())).collect();
+    let event_ids = o.events(&refs);
+    assert_eq!(event_ids.len(), 500, "all 500 events are imported");
+
+    let t0 = Instant::now();
+    let p = plan(&o);
+    let agg = &p["aggregate"];
+    assert_eq!(agg["total"], 500, "the batch covers the lane's failed events: {agg}");
+    assert_eq!(agg["blocked"], 20, "no external id and duplicates are blocked: {agg}");
+    assert_eq!(agg["blocked_by"]["external_id_missing"], 10, "{agg}");
+    assert_eq!(agg["blocked_by"]["duplicate_conflict_detected"], 10, "{agg}");
+    assert_eq!(agg["would_update"], 470, "found records are updated: {agg}");
+    assert_eq!(agg["would_create"], 10, "not-found records are created: {agg}");
+    let token = p["ack_token"]
+        .as_str()
+        .expect("the batch preflight prints its token")
+        .to_string();
+    let batch_id = p["batch_id"].as_i64().expect("batch id");
+    assert!(
+        p["api_calls"].as_u64().unwrap_or(u64::MAX) <= 20,
+        "the batch preflight reads in IN-list batches, not per event: {}",
+        p["api_calls"]
+    );
+
+    // 10 records change after the batch preflight, through the org's own API.
+    let client = replay_console::salesforce::SalesforceClient::new(
+        replay_console::salesforce::build_http_client(&Default::default()).expect("http"),
+        replay_console::salesforce::ConnectionSettings {
+            login_url: o.org.base_url().into(),
+            api_version: "66.0".into(),
+            client_id: CLIENT_ID.into(),
+            username: "sf_account_sync_app@acme.example".into(),
+            audience: "https://login.salesforce.com".into(),
+        },
+        replay_console::salesforce::Credential::JwtBearer {
+            private_key_pem: replay_console::salesforce::SecretString::new(KEY_PEM),
+        },
+    )
+    .expect("client");
+    let changed: Vec<i64> = (30..40).map(|k| event_ids[k * 10]).collect();
+    for k in 30..40 {
+        let rec = record_of[k * 10].clone().expect("an update event");
+        let fields = json!({"BillingCity": "Chicago"});
+        o.rt.block_on(client.update_by_id("Account", &rec, fields.as_object().expect("obj"), &Default::default()))
+            .expect("a concurrent edit");
+    }
+    let log_start = o.org.writes().len();
+    let usage_before = o.org.api_usage().0;
+    // 5 transient faults (row locks, the request limit) and one answer lost after the write.
+    o.org
+        .inject(Fault::new(FaultKind::UnableToLockRow, 3).on(Applies::Writes));
+    o.org
+        .inject(Fault::new(FaultKind::RequestLimitExceeded, 2).on(Applies::Writes));
+    o.org.inject(Fault {
+        kind: FaultKind::DropAfterWrite,
+        count: 1,
+        latency_ms: 0,
+        applies_to: Some(Applies::Writes),
+    });
+
+    let r = execute(&o, &token);
+    assert_eq!(r.code, 5, "one unknown outcome: exit 5: {} {}", r.stdout, r.stderr);
+    let sum: Value = serde_json::from_str(&r.stdout).expect("one JSON summary");
+    assert_eq!(sum["status"], "done", "{sum}");
+    assert_eq!(
+        ids(&sum["blocked"]).len(),
+        20,
+        "blocked events are skipped and listed: {sum}"
+    );
+    assert_eq!(
+        ids(&sum["changed_since_preflight"]),
+        changed.iter().copied().collect(),
+        "records changed since the batch preflight are skipped (412) and listed"
+    );
+    let unknown = ids(&sum["unknown_outcome"]);
+    assert_eq!(unknown.len(), 1, "the dropped answer is an unknown outcome: {sum}");
+    assert_eq!(sum["retries"], 5, "each transient fault was retried once: {sum}");
+    assert!(
+        sum["rejected"].as_array().is_some_and(|a| a.is_empty()),
+        "no fault exhausted its retries: {sum}"
+    );
+    let written: BTreeSet<i64> = ids(&sum["updated"]).union(&ids(&sum["created"])).copied().collect();
+    assert_eq!(written.len(), 469, "480 writable - 10 changed - 1 unknown: {sum}");
+    assert!(
+        sum["post_verify_mismatches"].as_array().is_some_and(|a| a.is_empty()),
+        "{sum}"
+    );
+
+    // The write log: every written or dropped event exactly once; blocked and changed never.
+    let per_record = writes_per_record(&o, log_start);
+    assert!(
+        per_record.values().all(|n| *n == 1),
+        "no record is written twice: {per_record:?}"
+    );
+    assert_eq!(per_record.len(), 470, "469 written + the dropped one, each once");
+    for k in 30..40 {
+        let rec = record_of[k * 10].as_deref().expect("record");
+        assert!(
+            !per_record.contains_key(rec),
+            "a record changed since the preflight is not overwritten"
+        );
+    }
+    let calls = o.org.api_usage().0 - usage_before;
+    assert!(
+        (calls as f64) / 470.0 <= 1.1,
+        "API calls per replayed event stay at most 1.1 ({calls} calls for 470 writes)"
+    );
+
+    // Every event has its audit entry linked to the batch.
+    let entries = audit_entries(&o);
+    let linked: BTreeSet<i64> = entries
+        .iter()
+        .filter(|e| e["batch_id"].as_i64() == Some(batch_id))
+        .filter_map(|e| e["event_id"].as_i64())
+        .collect();
+    assert_eq!(
+        linked,
+        event_ids.iter().copied().collect(),
+        "every event of the batch has audit entries carrying the batch id"
+    );
+    for action in ["batch_planned", "batch_started", "batch_finished"] {
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["action"] == action && e["batch_id"].as_i64() == Some(batch_id)),
+            "the batch's own {action} entry is in the log"
+        );
+    }
+    let unknown_id = *unknown.iter().next().expect("one");
+    assert_eq!(o.status(unknown_id), "unknown_outcome", "the dropped one awaits verify");
+
+    // The same token again resumes: nothing is left, nothing is written twice.
+    let before = o.org.writes().len();
+    let again = execute(&o, &token);
+    assert_eq!(
+        again.code, 3,
+        "a finished batch is refused: {} {}",
+        again.stdout, again.stderr
+    );
+    assert_eq!(o.org.writes().len(), before, "a re-run writes nothing");
+    let shown = o.env.json(&["replay", "batch", "show", &batch_id.to_string()]);
+    assert_eq!(
+        shown["events"].as_array().map(Vec::len),
+        Some(500),
+        "per-event detail is kept"
+    );
+    assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
+}
+
+#[test]
+fn killed_mid_batch_resumes_without_a_second_write() {
+    let (mut s, u) = base_seed();
+    let mut events = Vec::new();
+    for i in 0..40 {
+        let ext = format!("K{i}");
+        account(&mut s, &ext, &format!("Kill {i} (old)"), &u.rita, BEFORE, "Gold");
+        events.push((ext, json!({"Name": format!("Kill {i}")})));
+    }
+    let o = Org::start("bkill", s);
+    let refs: Vec<(Option<&str>, Value)> = events.iter().map(|(e, p)| (Some(e.as_str()), p.clone())).collect();
+    let event_ids = o.events(&refs);
+    let p = plan(&o);
+    let token = p["ack_token"].as_str().expect("token").to_string();
+    let log_start = o.org.writes().len();
+    // Slow enough to kill the process while writes are committed and in flight.
+    o.org.set_latency(Duration::from_millis(150));
+    let mut child = Command::new(BIN)
+        .args(["--db", &o.env.db.display().to_string(), "replay", "batch"])
+        .args([
+            "--operator",
+            "Dana Ops",
+            "--reason",
+            "INC-4711",
+            "--ack",
+            &token,
+            "--concurrency",
+            "2",
+        ])
+        .env_remove("REPLAY_CONSOLE_DB")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while o.org.writes().len() - log_start < 8 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let at_kill = o.org.writes().len() - log_start;
+    assert!((8..40).contains(&at_kill), "killed mid-batch ({at_kill} writes)");
+    // Let the org finish any write the dead process had sent.
+    std::thread::sleep(Duration::from_millis(400));
+    o.org.set_latency(Duration::ZERO);
+
+    let r = execute(&o, &token);
+    assert!(
+        r.code == 0 || r.code == 5,
+        "the resumed batch finishes: {} {}",
+        r.stdout,
+        r.stderr
+    );
+    let sum: Value = serde_json::from_str(&r.stdout).expect("summary");
+    assert!(
+        !ids(&sum["already_attempted"]).is_empty(),
+        "events attempted before the kill are skipped on resume: {sum}"
+    );
+    let per_record = writes_per_record(&o, log_start);
+    assert!(
+        per_record.values().all(|n| *n == 1),
+        "no record is written twice across the kill and the resume: {per_record:?}"
+    );
+    for id in &event_ids {
+        let st = o.status(*id);
+        assert!(
+            st == "replayed" || st == "unknown_outcome",
+            "every event is written or, if its intent died in flight, awaits verify (event {id}: {st})"
+        );
+    }
+    let replayed = event_ids.iter().filter(|i| o.status(**i) == "replayed").count();
+    assert!(
+        replayed >= 38,
+        "at most the 2 in-flight writes are unknown ({replayed} replayed)"
+    );
+}

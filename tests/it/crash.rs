@@ -1,0 +1,274 @@
+//! Crash test: the CLI is killed with SIGKILL at random points during event imports and single
+//! replays against the simulated org, and started again each time. After every kill the database
+//! is intact, every acknowledged import and outcome is there, the audit chain verifies, no record
+//! was written twice and no interrupted send is left `in_flight`.
+//!
+//! Bounded for CI (30 kills); `CRASH_KILLS=300` runs the full figure of docs/RELIABILITY.md, and
+//! `CRASH_SEED=N` replays another sequence of kill delays.
+
+use crate::common::*;
+use crate::replay::{account, base_seed, Org};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use replay_console::sandbox::{Applies, Fault, FaultKind};
+use serde_json::json;
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BEFORE: &str = "2026-11-19T08:00:00.000+0000";
+/// Every write waits this long in the org, so that kills land while a send is under way.
+const WRITE_LATENCY_MS: u64 = 120;
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn spawn(o: &Org, args: &[&str]) -> Child {
+    Command::new(BIN)
+        .arg("--db")
+        .arg(&o.env.db)
+        .args(args)
+        .env_remove("REPLAY_CONSOLE_DB")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the CLI binary starts")
+}
+
+/// Waits `delay`, then SIGKILLs the child unless it is done. Returns `(killed, exit code)`.
+fn kill_after(mut child: Child, delay: Duration) -> (bool, Option<i32>) {
+    std::thread::sleep(delay);
+    if let Ok(Some(status)) = child.try_wait() {
+        return (false, status.code());
+    }
+    let _ = child.kill();
+    let status = child.wait().expect("reap the child");
+    // It may have ended on its own between the check and the signal.
+    (status.code().is_none(), status.code())
+}
+
+fn db(o: &Org) -> rusqlite::Connection {
+    rusqlite::Connection::open_with_flags(&o.env.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open the database read-only")
+}
+
+fn scalar(c: &rusqlite::Connection, sql: &str, p: impl rusqlite::Params) -> i64 {
+    c.query_row(sql, p, |r| r.get(0)).expect(sql)
+}
+
+/// Status of every event of the replay pool, by external ID.
+fn statuses(o: &Org) -> HashMap<String, (i64, String)> {
+    let c = db(o);
+    let mut st = c
+        .prepare("SELECT external_id, id, status FROM events WHERE external_id LIKE 'CR-%'")
+        .expect("prepare");
+    let rows = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))
+        .expect("query");
+    rows.map(|r| r.expect("row")).collect()
+}
+
+#[derive(Default, Debug)]
+struct Figures {
+    kills: u64,
+    import_kills: u64,
+    replay_kills: u64,
+    imports_acknowledged: u64,
+    imports_rolled_back: u64,
+    replays_acknowledged: u64,
+    unknown_outcomes: u64,
+    settled_applied: u64,
+    settled_not_applied: u64,
+}
+
+#[test]
+fn sigkill_during_imports_and_replays_loses_nothing_and_writes_nothing_twice() {
+    let target = env_num("CRASH_KILLS", 30);
+    let seed = env_num("CRASH_SEED", 0x5eed_c0de);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let pool = target as usize + 10;
+
+    let (mut s, u) = base_seed();
+    let mut record_of: HashMap<String, String> = HashMap::new();
+    for i in 0..pool {
+        let ext = format!("CR-{i:04}");
+        let id = account(&mut s, &ext, &format!("Crash Co {i} (old)"), &u.rita, BEFORE, "Gold");
+        record_of.insert(ext, id);
+    }
+    let o = Org::start("crash", s);
+    let events: Vec<_> = (0..pool)
+        .map(|i| (format!("CR-{i:04}"), json!({"Name": format!("Crash Co {i}")})))
+        .collect();
+    let refs: Vec<_> = events.iter().map(|(e, p)| (Some(e.as_str()), p.clone())).collect();
+    o.events(&refs);
+    o.org.inject(Fault {
+        kind: FaultKind::Latency,
+        count: u32::MAX,
+        latency_ms: WRITE_LATENCY_MS,
+        applies_to: Some(Applies::Writes),
+    });
+
+    let mut f = Figures::default();
+    let mut acknowledged_imports: Vec<(String, i64)> = Vec::new();
+    let mut acknowledged_replays: Vec<String> = Vec::new();
+    let started = Instant::now();
+    let mut round = 0u64;
+    while f.kills < target {
+        round += 1;
+        assert!(
+            round < target * 5,
+            "the loop must reach its kills: {f:?} (are kill delays too long for the commands?)"
+        );
+        let delay = Duration::from_millis(rng.gen_range(0..=300));
+        let candidate = statuses(&o)
+            .into_iter()
+            .filter(|(_, (_, s))| s == "failed")
+            .map(|(ext, (id, _))| (ext, id))
+            .min();
+        let import_now = rng.gen_bool(0.35);
+        if let (false, Some((ext, id))) = (import_now, candidate) {
+            let token = o.token(id);
+            let (killed, code) = kill_after(
+                spawn(
+                    &o,
+                    &[
+                        "replay",
+                        &id.to_string(),
+                        "--operator",
+                        "Dana Ops",
+                        "--reason",
+                        "INC-4711 crash drill",
+                        "--ack",
+                        &token,
+                    ],
+                ),
+                delay,
+            );
+            if killed {
+                f.kills += 1;
+                f.replay_kills += 1;
+            } else {
+                assert_eq!(code, Some(0), "a replay of a clean update that ran to its end succeeds");
+                acknowledged_replays.push(ext.clone());
+                f.replays_acknowledged += 1;
+            }
+            // A write the org was still delaying lands now, before anything is judged.
+            std::thread::sleep(Duration::from_millis(WRITE_LATENCY_MS + 60));
+        } else {
+            // An import of a few hundred events: one transaction, all or nothing.
+            let n = rng.gen_range(50..400);
+            let prefix = format!("ck-{round}-");
+            let mut file = String::new();
+            for j in 0..n {
+                let e = json!({"lane_id": o.lane, "event_key": format!("{prefix}{j}"), "source_system": "billing",
+                    "object": "Account", "external_id": format!("IM-{round}-{j}"), "operation": "upsert",
+                    "payload": {"Name": format!("Imported {round}/{j}")}, "status": "failed",
+                    "failure": {"code": "UNABLE_TO_LOCK_ROW", "message": "lock", "http_status": 400},
+                    "occurred_at": "2026-11-20T10:00:00Z"});
+                file.push_str(&e.to_string());
+                file.push('\n');
+            }
+            let path = o.env.write(&format!("import-{round}.ndjson"), file);
+            let (killed, code) = kill_after(spawn(&o, &["events", "import", &path]), delay);
+            if killed {
+                f.kills += 1;
+                f.import_kills += 1;
+            } else {
+                assert_eq!(code, Some(0), "an import of valid events that ran to its end succeeds");
+                acknowledged_imports.push((prefix.clone(), n));
+                f.imports_acknowledged += 1;
+            }
+            let stored = scalar(
+                &db(&o),
+                "SELECT count(*) FROM events WHERE event_key LIKE ?1 || '%'",
+                [&prefix],
+            );
+            assert!(
+                stored == 0 || stored == n,
+                "an import is one transaction: all {n} events or none, found {stored}"
+            );
+            if stored == 0 {
+                f.imports_rolled_back += 1;
+            }
+        }
+
+        // Restart: the next process finds what the killed one left. `audit verify` opens the app,
+        // so recovery runs first.
+        let verify = o.env.run(&["audit", "verify", "--json"]);
+        assert_eq!(
+            verify.code, 0,
+            "round {round}: the audit chain verifies after a kill: {} {}",
+            verify.stdout, verify.stderr
+        );
+        let c = db(&o);
+        let integrity: String = c
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("integrity_check");
+        assert_eq!(integrity, "ok", "round {round}: SQLite survives SIGKILL intact");
+        assert_eq!(
+            scalar(&c, "SELECT count(*) FROM attempts WHERE outcome = 'in_flight'", []),
+            0,
+            "round {round}: no interrupted send stays in flight after a restart"
+        );
+        for (prefix, n) in &acknowledged_imports {
+            assert_eq!(
+                scalar(
+                    &c,
+                    "SELECT count(*) FROM events WHERE event_key LIKE ?1 || '%'",
+                    [prefix]
+                ),
+                *n,
+                "round {round}: an acknowledged import ({prefix}) is all there"
+            );
+        }
+        drop(c);
+
+        let writes = o.org.writes();
+        let mut per_record: HashMap<&str, usize> = HashMap::new();
+        for w in &writes {
+            *per_record.entry(w.record_id.as_str()).or_default() += 1;
+        }
+        assert!(
+            per_record.values().all(|n| *n <= 1),
+            "round {round}: no record is written twice without --again: {per_record:?}"
+        );
+        let now = statuses(&o);
+        for ext in &acknowledged_replays {
+            assert_eq!(
+                now[ext].1, "replayed",
+                "round {round}: an acknowledged replay ({ext}) keeps its outcome"
+            );
+        }
+        for (ext, (id, status)) in &now {
+            let written = per_record.contains_key(record_of[ext].as_str());
+            match status.as_str() {
+                "replayed" => assert!(written, "round {round}: {ext} is replayed, so the org has its write"),
+                "unknown_outcome" => {
+                    f.unknown_outcomes += 1;
+                    // Settle it now, as an operator would, so the event can be judged and reused.
+                    let v = o.env.json(&["verify", &id.to_string()]);
+                    let settled = v["settlement"].as_str().unwrap_or("");
+                    assert_eq!(
+                        settled == "applied",
+                        written,
+                        "round {round}: verify of {ext} says applied exactly when the org has the write: {v}"
+                    );
+                    if written {
+                        f.settled_applied += 1;
+                    } else {
+                        f.settled_not_applied += 1;
+                    }
+                }
+                other => assert!(
+                    !written,
+                    "round {round}: {ext} is {other} although the org has its write: an outcome was lost"
+                ),
+            }
+        }
+    }
+    eprintln!(
+        "crash test: seed {seed:#x}, {round} rounds in {:.1}s: {f:?}",
+        started.elapsed().as_secs_f64()
+    );
+}
