@@ -983,6 +983,7 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
         .await);
     }
     let events = load_preflights(app, &row).await?;
+    let all_preflights: HashMap<i64, Preflight> = events.iter().map(|(_, p)| (p.event.event_id, p.clone())).collect();
     let session = app.session(&contract).await?;
     let expected = contract
         .connection
@@ -1180,6 +1181,17 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
                     }),
                     ReplayOutcome::UnknownOutcome => summary.unknown_outcome.push(event_id),
                 }
+            }
+        }
+    }
+    // A resumed batch also reads back what a dead process wrote but never verified.
+    if !first_run {
+        for (attempt_id, event_id, record_id) in store::batches::unverified_writes(&app.pool, row.id).await? {
+            if written.iter().any(|(a, _, _)| *a == attempt_id) {
+                continue;
+            }
+            if let Some(p) = all_preflights.get(&event_id) {
+                written.push((attempt_id, record_id, p.clone()));
             }
         }
     }

@@ -158,6 +158,19 @@ pub async fn attempted(conn: &mut SqliteConnection, batch_id: i64, event_id: i64
     Ok(n.is_some())
 }
 
+/// Written attempts of a batch that have no post-verify yet (a process died between the outcome
+/// and the read-back): `(attempt id, event id, record id)`.
+pub async fn unverified_writes(pool: &SqlitePool, batch_id: i64) -> Result<Vec<(i64, i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, event_id, record_id FROM attempts
+          WHERE batch_id = ? AND outcome = 'applied' AND post_verify IS NULL AND record_id IS NOT NULL
+          ORDER BY id",
+    )
+    .bind(batch_id)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// A stored preflight by id: `(event id, body JSON)`.
 pub async fn preflight(pool: &SqlitePool, id: i64) -> Result<Option<(i64, String)>> {
     Ok(sqlx::query_as("SELECT event_id, body FROM preflights WHERE id = ?")

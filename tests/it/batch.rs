@@ -320,9 +320,266 @@ fn killed_mid_batch_resumes_without_a_second_write() {
             "every event is written or, if its intent died in flight, awaits verify (event {id}: {st})"
         );
     }
+    let c = rusqlite::Connection::open(&o.env.db).expect("db");
+    let unverified: i64 = c
+        .query_row(
+            "SELECT count(*) FROM attempts WHERE batch_id IS NOT NULL AND outcome = 'applied' AND post_verify IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(
+        unverified, 0,
+        "the resume reads back what the killed process wrote but never verified"
+    );
+    drop(c);
     let replayed = event_ids.iter().filter(|i| o.status(**i) == "replayed").count();
     assert!(
         replayed >= 38,
         "at most the 2 in-flight writes are unknown ({replayed} replayed)"
     );
+}
+
+/// `n` accounts B0.. with update events, and the org and its batch preflight's token.
+fn updates(
+    tag: &str,
+    n: usize,
+    payload: impl Fn(usize) -> Value,
+    edit: impl FnOnce(&mut replay_console::sandbox::Seed),
+) -> (Org, Vec<i64>, String, i64) {
+    let (mut s, u) = base_seed();
+    let mut events = Vec::new();
+    for i in 0..n {
+        let ext = format!("S{i}");
+        account(&mut s, &ext, &format!("Streak {i} (old)"), &u.rita, BEFORE, "Gold");
+        events.push((ext, payload(i)));
+    }
+    edit(&mut s);
+    let o = Org::start(tag, s);
+    let refs: Vec<(Option<&str>, Value)> = events.iter().map(|(e, p)| (Some(e.as_str()), p.clone())).collect();
+    let event_ids = o.events(&refs);
+    let p = plan(&o);
+    let token = p["ack_token"].as_str().expect("token").to_string();
+    let batch_id = p["batch_id"].as_i64().expect("batch id");
+    (o, event_ids, token, batch_id)
+}
+
+fn execute_with(o: &Org, token: &str, extra: &[&str]) -> (crate::common::Run, Value) {
+    let mut args = vec![
+        "replay",
+        "batch",
+        "--operator",
+        "Dana Ops",
+        "--reason",
+        "INC-4711 lock storm",
+        "--ack",
+        token,
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let r = o.env.run(&args);
+    let sum = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
+    (r, sum)
+}
+
+fn finished_entry(o: &Org, batch_id: i64) -> Value {
+    audit_entries(o)
+        .into_iter()
+        .rev()
+        .find(|e| e["action"] == "batch_finished" && e["batch_id"].as_i64() == Some(batch_id))
+        .expect("the batch's batch_finished entry")
+}
+
+#[test]
+fn consecutive_rejections_stop_the_batch_and_the_rest_is_not_started() {
+    // Events 3.. set a value a validation rule rejects: a permanent failure, not retried.
+    let (o, event_ids, token, batch_id) = updates(
+        "bstreak",
+        30,
+        |i| json!({"Name": format!("Streak {i}"), "BillingCity": if i >= 3 { "Nowhere" } else { "Berlin" }}),
+        |s| {
+            s.validation_rules.push(replay_console::sandbox::ValidationRule {
+                object: "Account".into(),
+                field: "BillingCity".into(),
+                reject_values: vec![json!("Nowhere")],
+                message: "Nowhere is not a billing city".into(),
+            })
+        },
+    );
+    let log_start = o.org.writes().len();
+    let (r, sum) = execute_with(&o, &token, &["--concurrency", "1", "--max-consecutive-failures", "5"]);
+    assert_eq!(r.code, 4, "rejections exit 4: {} {}", r.stdout, r.stderr);
+    assert_eq!(sum["status"], "stopped", "{sum}");
+    assert!(
+        sum["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("5 consecutive failures") && m.contains("FIELD_CUSTOM_VALIDATION_EXCEPTION")),
+        "the summary says why it stopped: {sum}"
+    );
+    assert_eq!(
+        ids(&sum["updated"]).len(),
+        3,
+        "the three before the streak are written: {sum}"
+    );
+    assert_eq!(ids(&sum["rejected"]).len(), 5, "the streak is five rejections: {sum}");
+    assert_eq!(sum["retries"], 0, "a validation rule is not retried: {sum}");
+    let not_started = ids(&sum["not_started"]);
+    assert_eq!(not_started.len(), 22, "the rest is not started: {sum}");
+    assert_eq!(
+        o.org.writes().len() - log_start,
+        3,
+        "only the accepted writes reach the log"
+    );
+    for id in &not_started {
+        assert_eq!(o.status(*id), "failed", "a not-started event keeps its state");
+    }
+    let fin = finished_entry(&o, batch_id);
+    assert_eq!(fin["outcome"], "stopped", "the audit log records the stop: {fin}");
+    // Once the cause is fixed (here: the rule stays, so the rejections repeat), the same token
+    // resumes with what was not started; the rejected five are not sent again.
+    let before = o.org.writes().len();
+    let (r2, sum2) = execute_with(&o, &token, &["--concurrency", "1", "--max-consecutive-failures", "0"]);
+    assert_eq!(r2.code, 4, "{} {}", r2.stdout, r2.stderr);
+    assert_eq!(
+        sum2["status"], "done",
+        "with no streak limit the batch runs to its end: {sum2}"
+    );
+    assert_eq!(
+        ids(&sum2["already_attempted"]).len(),
+        8,
+        "3 written + 5 rejected are skipped on resume: {sum2}"
+    );
+    assert_eq!(ids(&sum2["rejected"]).len(), 22, "{sum2}");
+    assert_eq!(o.org.writes().len(), before, "nothing the rule rejects is written");
+    assert_eq!(event_ids.len(), 30);
+}
+
+#[test]
+fn api_usage_above_the_threshold_pauses_and_the_same_token_resumes() {
+    let (o, event_ids, token, batch_id) = updates(
+        "bpause",
+        20,
+        |i| json!({"Name": format!("Paused {i}")}),
+        |s| {
+            s.org.api_limit = 1000;
+        },
+    );
+    // 95% of the daily allowance is used up: the batch must not spend the rest.
+    o.org.set_api_usage(950);
+    let log_start = o.org.writes().len();
+    let (r, sum) = execute_with(&o, &token, &["--concurrency", "1", "--pause-above-percent", "90"]);
+    assert_eq!(r.code, 3, "a paused batch exits 3: {} {}", r.stdout, r.stderr);
+    assert_eq!(sum["status"], "paused", "{sum}");
+    assert!(
+        sum["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("API usage") && m.contains("/1000")),
+        "the summary names the usage: {sum}"
+    );
+    let written = o.org.writes().len() - log_start;
+    assert!(
+        written <= 1,
+        "at most the write that showed the usage goes out ({written})"
+    );
+    assert!(
+        ids(&sum["not_started"]).len() >= 19,
+        "the rest waits for the allowance: {sum}"
+    );
+    assert_eq!(finished_entry(&o, batch_id)["outcome"], "paused");
+    // The allowance frees up; the same command resumes and writes each event once.
+    o.org.set_api_usage(10);
+    let (r2, sum2) = execute_with(&o, &token, &["--concurrency", "2", "--pause-above-percent", "90"]);
+    assert_eq!(r2.code, 0, "{} {}", r2.stdout, r2.stderr);
+    assert_eq!(sum2["status"], "done", "{sum2}");
+    let per_record = writes_per_record(&o, log_start);
+    assert_eq!(per_record.len(), 20, "every event is written: {per_record:?}");
+    assert!(per_record.values().all(|n| *n == 1), "and once: {per_record:?}");
+    for id in &event_ids {
+        assert_eq!(o.status(*id), "replayed");
+    }
+}
+
+#[test]
+fn ctrl_c_cancels_lets_in_flight_writes_settle_and_the_same_token_resumes() {
+    let (o, event_ids, token, batch_id) = updates("bcancel", 40, |i| json!({"Name": format!("Cancel {i}")}), |_| {});
+    let log_start = o.org.writes().len();
+    o.org.set_latency(Duration::from_millis(150));
+    let mut child = Command::new(BIN)
+        .args(["--db", &o.env.db.display().to_string(), "replay", "batch", "--json"])
+        .args([
+            "--operator",
+            "Dana Ops",
+            "--reason",
+            "INC-4711",
+            "--ack",
+            &token,
+            "--concurrency",
+            "2",
+        ])
+        .env_remove("REPLAY_CONSOLE_DB")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while o.org.writes().len() - log_start < 6 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SIGINT, as Ctrl-C in a terminal sends it.
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill(1)");
+    assert!(sent.success(), "SIGINT sent");
+    let out = child.wait_with_output().expect("the CLI ends after a cancel");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a cancelled batch exits 3: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sum: Value = serde_json::from_str(&stdout).expect("the summary");
+    assert_eq!(sum["status"], "cancelled", "{sum}");
+    let written = ids(&sum["updated"]);
+    assert!(
+        sum["unknown_outcome"].as_array().is_some_and(Vec::is_empty),
+        "in-flight writes settled with their answers, none is left unknown: {sum}"
+    );
+    assert_eq!(
+        written.len(),
+        o.org.writes().len() - log_start,
+        "every write the org took is recorded as written"
+    );
+    assert!(
+        !ids(&sum["not_started"]).is_empty(),
+        "the cancel stopped new writes: {sum}"
+    );
+    o.org.set_latency(Duration::ZERO);
+    let c = rusqlite::Connection::open(&o.env.db).expect("db");
+    let in_flight: i64 = c
+        .query_row("SELECT count(*) FROM attempts WHERE outcome = 'in_flight'", [], |r| {
+            r.get(0)
+        })
+        .expect("count");
+    assert_eq!(in_flight, 0, "nothing is left in flight after a cancel");
+    drop(c);
+    assert_eq!(finished_entry(&o, batch_id)["outcome"], "cancelled");
+
+    let (r2, sum2) = execute_with(&o, &token, &[]);
+    assert_eq!(r2.code, 0, "{} {}", r2.stdout, r2.stderr);
+    assert_eq!(
+        ids(&sum2["already_attempted"]),
+        written,
+        "the resume skips what was written: {sum2}"
+    );
+    let per_record = writes_per_record(&o, log_start);
+    assert_eq!(per_record.len(), 40);
+    assert!(
+        per_record.values().all(|n| *n == 1),
+        "no record is written twice: {per_record:?}"
+    );
+    for id in &event_ids {
+        assert_eq!(o.status(*id), "replayed");
+    }
 }
