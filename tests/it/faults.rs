@@ -407,3 +407,295 @@ fn latency_beyond_the_clients_timeout_is_unknown_outcome_then_settled_by_verify(
     );
     assert!(writes <= 1, "never retried by itself");
 }
+
+/// Creates an Account straight through the org's REST API (as another integration would), with
+/// a client-credentials token the test gets itself.
+fn create_elsewhere(o: &Org, fields: Value) -> String {
+    o.rt.block_on(async {
+        let http = reqwest::Client::new();
+        let token: Value = http
+            .post(format!("{}/services/oauth2/token", o.org.base_url()))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "OTHER_INTEGRATION"),
+                ("client_secret", "other-secret"),
+            ])
+            .send()
+            .await
+            .expect("token request")
+            .json()
+            .await
+            .expect("token JSON");
+        let access = token["access_token"].as_str().expect("an access token").to_string();
+        let created: Value = http
+            .post(format!("{}/services/data/v66.0/sobjects/Account", o.org.base_url()))
+            .bearer_auth(access)
+            .json(&fields)
+            .send()
+            .await
+            .expect("create request")
+            .json()
+            .await
+            .expect("create JSON");
+        created["id"].as_str().expect("the new record's id").to_string()
+    })
+}
+
+#[test]
+fn a_300_at_the_replay_step_writes_nothing_and_names_the_records() {
+    let (mut s, _) = base_seed();
+    s.client_credentials("OTHER_INTEGRATION", "other-secret", "sf_account_sync_app@acme.example");
+    let o = Org::start("multi300", s);
+    let ev = o.events(&[(Some("TWIN-1"), json!({"Name": "Twin Co"}))])[0];
+    let p = o.preflight(ev);
+    assert_eq!(
+        p["preflight"]["request"]["kind"], "create",
+        "nothing has TWIN-1 yet: {p}"
+    );
+    let token = p["preflight"]["ack_token"].as_str().unwrap_or("").to_string();
+    // After the preflight, two other writers each create a record with that external ID.
+    let a = create_elsewhere(&o, json!({"Name": "Twin A", "billing_account_id__c": "TWIN-1"}));
+    let b = create_elsewhere(&o, json!({"Name": "Twin B", "billing_account_id__c": "TWIN-1"}));
+    let before = o.writes();
+    let r = o.replay(ev, &token, &[]);
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 4, "the upsert is refused with 300: {said}");
+    assert_eq!(o.writes(), before, "a 300 writes nothing");
+    assert!(
+        said.contains(&a[..15]) && said.contains(&b[..15]),
+        "the operator sees which records share the external ID ({a}, {b}): {said}"
+    );
+    assert_eq!(
+        o.status(ev),
+        "failed",
+        "the event stays replayable after a new preflight"
+    );
+    assert_eq!(
+        last_audit(&o, ev)["outcome"],
+        "rejected",
+        "the 300 is audited as a rejection"
+    );
+    // The next preflight sees the duplicates and blocks.
+    let again = o.preflight(ev);
+    let codes: Vec<&str> = again["preflight"]["findings"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|x| x["code"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(codes.contains(&"duplicate_conflict_detected"), "{again}");
+}
+
+#[test]
+fn faults_at_verify_and_at_the_post_verify_read_leave_the_outcome_and_say_why() {
+    use FaultKind::*;
+    let (mut s, u) = base_seed();
+    for i in 0..5 {
+        account(
+            &mut s,
+            &format!("V-{i}"),
+            &format!("Verify Co {i} (old)"),
+            &u.rita,
+            BEFORE,
+            "Gold",
+        );
+    }
+    let o = Org::start("vfaults", s);
+    let payloads: Vec<_> = (0..5)
+        .map(|i| (format!("V-{i}"), json!({"Name": format!("Verify Co {i}")})))
+        .collect();
+    let refs: Vec<_> = payloads.iter().map(|(e, p)| (Some(e.as_str()), p.clone())).collect();
+    let events = o.events(&refs);
+
+    // Post-verify: the write is answered, the read-back fails. The outcome stands (applied);
+    // the post-verify says it could not read.
+    let token = o.token(events[0]);
+    // The write itself (a PATCH) is not a read; the first read after it is the post-verify.
+    o.org.inject(fault(ServerUnavailable, 1, Applies::Reads));
+    let r = o.replay(events[0], &token, &["--json"]);
+    o.org.clear_faults();
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        o.status(events[0]),
+        "replayed",
+        "a failed read-back does not undo a write: {said}"
+    );
+    assert_eq!(o.writes(), 1);
+    let pv = last_audit(&o, events[0]);
+    assert_eq!(pv["action"], "post_verify", "{pv}");
+    assert_eq!(
+        pv["outcome"], "mismatch",
+        "an unread record is not called verified: {pv}"
+    );
+    assert!(
+        said.contains("SERVER_UNAVAILABLE") || said.contains("could not read"),
+        "the operator reads why the post-verify failed: {said}"
+    );
+
+    // Verify of an unknown outcome under faults: each fault leaves it unknown and says why;
+    // a 401 once is refreshed and settles it.
+    let cases: Vec<(&str, Fault, &str, &str)> = vec![
+        (
+            "503 on the verify read",
+            fault(ServerUnavailable, 1, Applies::Reads),
+            "unknown_outcome",
+            "SERVER_UNAVAILABLE",
+        ),
+        (
+            "dropped verify read",
+            fault(DropBeforeWrite, 1, Applies::Reads),
+            "unknown_outcome",
+            "",
+        ),
+        (
+            "403 limit on the verify read",
+            fault(RequestLimitExceeded, 1, Applies::Reads),
+            "unknown_outcome",
+            "request limit exceeded",
+        ),
+        (
+            "401 once: refreshed",
+            fault(InvalidSession, 1, Applies::Reads),
+            "replayed",
+            "",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (i, (name, f, status, says)) in cases.iter().enumerate() {
+        let ev = events[i + 1];
+        let token = o.token(ev);
+        o.org.inject(fault(DropAfterWrite, 1, Applies::Writes));
+        let r = o.replay(ev, &token, &[]);
+        assert_eq!(
+            r.code, 5,
+            "{name}: the dropped answer is an unknown outcome: {}",
+            r.stderr
+        );
+        let writes = o.writes();
+        o.org.inject(f.clone());
+        let v = o.env.run(&["verify", &ev.to_string()]);
+        o.org.clear_faults();
+        let said = format!("{}{}", v.stdout, v.stderr);
+        let got = o.status(ev);
+        if got != *status || !said.contains(says) {
+            failures.push(format!(
+                "{name}: status {got} (want {status}), output lacks `{says}`?: {said}"
+            ));
+        }
+        if got == "unknown_outcome" {
+            // Without the fault, verify settles it: applied, as the org holds the write.
+            let v = o.env.json(&["verify", &ev.to_string()]);
+            if v["settlement"] != "applied" {
+                failures.push(format!("{name}: a second verify settles it as applied: {v}"));
+            }
+        }
+        if o.writes() != writes {
+            failures.push(format!("{name}: verify never writes"));
+        }
+    }
+    assert!(failures.is_empty(), "verify under faults:\n{}", failures.join("\n"));
+    assert_eq!(o.env.run(&["audit", "verify"]).code, 0, "the chain verifies");
+}
+
+#[test]
+fn faults_inside_a_batch_are_retried_settled_or_listed_each_with_its_audit_entry() {
+    use FaultKind::*;
+    let (mut s, u) = base_seed();
+    for i in 0..12 {
+        account(
+            &mut s,
+            &format!("BF-{i}"),
+            &format!("Batch Fault {i} (old)"),
+            &u.rita,
+            BEFORE,
+            "Gold",
+        );
+    }
+    // A duplicate rule on the city: the create below is refused with DUPLICATES_DETECTED.
+    s.record(
+        "Account",
+        json!({"Name": "Springfield Existing", "BillingCity": "Springfield", "OwnerId": u.rita, "LastModifiedDate": BEFORE}),
+    );
+    s.duplicate_rule("Account", "Same city rule", &["BillingCity"]);
+    let o = Org::start("bfaults", s);
+    let mut payloads: Vec<_> = (0..12)
+        .map(|i| (format!("BF-{i}"), json!({"Name": format!("Batch Fault {i}")})))
+        .collect();
+    payloads.push((
+        "BF-NEW".into(),
+        json!({"Name": "Brand New Springfield", "BillingCity": "Springfield"}),
+    ));
+    let refs: Vec<_> = payloads.iter().map(|(e, p)| (Some(e.as_str()), p.clone())).collect();
+    let events = o.events(&refs);
+    // A 503 on a read fails the batch preflight as a whole: nothing is stored to execute.
+    o.org.inject(fault(ServerUnavailable, 1, Applies::Reads));
+    let r = o
+        .env
+        .run(&["replay", "batch", "--lane", &o.lane, "--operator", "Dana Ops", "--json"]);
+    o.org.clear_faults();
+    assert_eq!(
+        r.code, 1,
+        "a failed batch preflight is an error: {} {}",
+        r.stdout, r.stderr
+    );
+    assert!(
+        format!("{}{}", r.stdout, r.stderr).contains("SERVER_UNAVAILABLE"),
+        "{}",
+        r.stderr
+    );
+
+    let plan = o
+        .env
+        .json(&["replay", "batch", "--lane", &o.lane, "--operator", "Dana Ops"]);
+    let token = plan["ack_token"].as_str().expect("token").to_string();
+    let before = o.writes();
+    // Writes, in order (concurrency 1): 401 once (refreshed), 503 twice (retried), a drop before
+    // the write and one after it (unknown outcomes), 400 lock (retried).
+    for f in [
+        fault(InvalidSession, 1, Applies::Writes),
+        fault(ServerUnavailable, 2, Applies::Writes),
+        fault(DropBeforeWrite, 1, Applies::Writes),
+        fault(DropAfterWrite, 1, Applies::Writes),
+        fault(UnableToLockRow, 1, Applies::Writes),
+    ] {
+        o.org.inject(f);
+    }
+    let r = o.env.run(&[
+        "replay",
+        "batch",
+        "--operator",
+        "Dana Ops",
+        "--reason",
+        "INC-4711 faults",
+        "--ack",
+        &token,
+        "--concurrency",
+        "1",
+        "--json",
+    ]);
+    o.org.clear_faults();
+    let sum: Value = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
+    assert_eq!(r.code, 5, "unknown outcomes exit 5: {} {}", r.stdout, r.stderr);
+    assert_eq!(sum["status"], "done", "{sum}");
+    assert_eq!(sum["retries"], 3, "the two 503s and the lock were retried: {sum}");
+    assert_eq!(
+        sum["unknown_outcome"].as_array().map(Vec::len),
+        Some(2),
+        "both drops: {sum}"
+    );
+    let rejected = sum["rejected"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rejected.len(), 1, "the duplicate rule refuses the create: {sum}");
+    assert_eq!(rejected[0]["code"], "DUPLICATES_DETECTED", "{sum}");
+    assert_eq!(sum["updated"].as_array().map(Vec::len), Some(10), "{sum}");
+    // 10 answered writes and the one applied before its answer was dropped.
+    assert_eq!(o.writes() - before, 11, "each written record once");
+    for id in sum["unknown_outcome"].as_array().cloned().unwrap_or_default() {
+        let id = id.as_i64().expect("id");
+        assert_eq!(o.status(id), "unknown_outcome");
+        assert_eq!(last_audit(&o, id)["outcome"], "unknown_outcome", "audited as unknown");
+        let v = o.env.json(&["verify", &id.to_string()]);
+        assert!(v["settlement"] == "applied" || v["settlement"] == "not_applied", "{v}");
+    }
+    let dup = rejected[0]["event_id"].as_i64().expect("id");
+    assert_eq!(dup, *events.last().expect("the create"));
+    assert_eq!(last_audit(&o, dup)["outcome"], "rejected");
+    assert_eq!(o.env.run(&["audit", "verify"]).code, 0, "the chain verifies");
+}
