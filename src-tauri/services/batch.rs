@@ -30,6 +30,7 @@ use crate::domain::replay::{self as replay_domain, PostVerify, ReplayOutcome};
 use crate::error::{Error, Result};
 use crate::salesforce::SalesforceError;
 use crate::services::org::{SendOutcome, Session};
+use crate::services::replay::{self as replay_service, Settled};
 use crate::services::{audit, holder, lanes, Progress};
 use crate::store;
 use chrono::{DateTime, Utc};
@@ -408,28 +409,11 @@ fn event_plan(preflight_id: i64, p: &Preflight) -> BatchEventPlan {
     }
 }
 
-/// The audit draft of one event of a batch: the contract's log dimensions and the batch.
+/// The audit draft of one event of a batch: a single replay's, linked to the batch.
 fn draft(p: &Preflight, batch_id: i64, integration_user: &str, action: &str, actor: &str) -> AuditDraft {
     AuditDraft {
-        action: action.into(),
-        actor: actor.into(),
-        lane_id: Some(p.event.lane_id.clone()),
-        lane_version: Some(p.event.lane_version),
-        event_id: Some(p.event.event_id),
         batch_id: Some(batch_id),
-        integration_user: Some(integration_user.into()),
-        external_id: p.event.external_id.clone(),
-        record_type: Some(p.event.object.clone()),
-        operation_type: Some(
-            match p.request.kind {
-                WriteKind::Update => "update",
-                WriteKind::Create => "create",
-                WriteKind::None => "none",
-            }
-            .into(),
-        ),
-        ack_token: Some(p.ack_token.clone()),
-        ..AuditDraft::default()
+        ..replay_service::draft(p, integration_user, action, actor)
     }
 }
 
@@ -726,72 +710,22 @@ async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<Event
             _ => break sent,
         }
     };
-    let (outcome, event_status, http_status, code, message, record_id, response) = match &sent {
-        SendOutcome::Applied {
-            status,
-            record_id,
-            body,
-        } => (
-            ReplayOutcome::Applied,
-            "replayed",
-            Some(*status),
-            None,
-            "written".to_string(),
-            record_id.clone(),
-            body.clone(),
-        ),
-        SendOutcome::PreconditionFailed { status, body } => (
-            ReplayOutcome::PreconditionFailed,
-            p.event.status.as_str(),
-            Some(*status),
-            Some("PRECONDITION_FAILED".to_string()),
-            "the record changed since the batch preflight; nothing was written".to_string(),
-            None,
-            body.clone(),
-        ),
-        SendOutcome::Rejected {
-            status,
-            code,
-            message,
-            body,
-        } => (
-            ReplayOutcome::Rejected,
-            "failed",
-            Some(*status),
-            Some(code.clone()),
-            format!("Salesforce rejected the write: {code}: {message}"),
-            None,
-            body.clone(),
-        ),
-        SendOutcome::NoAnswer { detail } => (
-            ReplayOutcome::UnknownOutcome,
-            "unknown_outcome",
-            None,
-            None,
-            format!("sent, but no answer came ({detail}); run `verify` before anything else"),
-            None,
-            Value::Null,
-        ),
-    };
-    let now = store::now_text();
-    let response_text = response.to_string();
+    let settled = Settled::of(
+        &sent,
+        &p.event.status,
+        "the record changed since the batch preflight; nothing was written",
+    );
     let mut tx = run.app.pool.begin_with("BEGIN IMMEDIATE").await?;
-    store::replay::finish(
-        &mut tx,
-        &store::replay::Outcome {
-            attempt_id,
-            event_id,
-            outcome: outcome.as_str(),
-            event_status,
-            http_status: http_status.map(i64::from),
-            error_code: code.as_deref(),
-            error_message: (outcome != ReplayOutcome::Applied).then_some(message.as_str()),
-            record_id: record_id.as_deref(),
-            response: Some(&response_text),
-            now: &now,
-        },
-    )
-    .await?;
+    settled.store(&mut tx, attempt_id, event_id).await?;
+    let Settled {
+        outcome,
+        http_status,
+        code,
+        message,
+        record_id,
+        response,
+        ..
+    } = settled;
     let mut e = draft(&p, run.batch_id, &run.integration_user, "replay_outcome", &run.operator);
     e.attempt_id = Some(attempt_id);
     e.reason = Some(run.reason.clone());

@@ -12,8 +12,8 @@ use crate::services::{audit, holder, lanes};
 use crate::store;
 use chrono::Utc;
 
-/// The audit draft every entry of this replay starts from: the contract's log dimensions.
-fn draft(p: &Preflight, integration_user: &str, action: &str, actor: &str) -> AuditDraft {
+/// The audit draft every entry of a replay starts from: the contract's log dimensions.
+pub(crate) fn draft(p: &Preflight, integration_user: &str, action: &str, actor: &str) -> AuditDraft {
     AuditDraft {
         action: action.into(),
         actor: actor.into(),
@@ -206,76 +206,22 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
     let sent = session.send(&p.request).await;
 
     // Outcome.
-    let (outcome, event_status, http_status, code, message, record_id, response) = match &sent {
-        SendOutcome::Applied {
-            status,
-            record_id,
-            body,
-        } => (
-            ReplayOutcome::Applied,
-            "replayed",
-            Some(*status),
-            None,
-            "written".to_string(),
-            record_id.clone(),
-            body.clone(),
-        ),
-        SendOutcome::PreconditionFailed { status, body } => (
-            ReplayOutcome::PreconditionFailed,
-            p.event.status.as_str(),
-            Some(*status),
-            Some("PRECONDITION_FAILED".to_string()),
-            "the record changed since the preflight; nothing was written. Run the preflight again".to_string(),
-            None,
-            body.clone(),
-        ),
-        SendOutcome::Rejected {
-            status,
-            code,
-            message,
-            body,
-        } => (
-            ReplayOutcome::Rejected,
-            "failed",
-            Some(*status),
-            Some(code.clone()),
-            format!("Salesforce rejected the write: {code}: {message}"),
-            None,
-            body.clone(),
-        ),
-        SendOutcome::NoAnswer { detail } => (
-            ReplayOutcome::UnknownOutcome,
-            "unknown_outcome",
-            None,
-            None,
-            format!("sent, but no answer came ({detail}); run `verify` before anything else"),
-            None,
-            serde_json::Value::Null,
-        ),
-    };
-    let now = store::now_text();
-    let response_text = response.to_string();
+    let settled = Settled::of(
+        &sent,
+        &p.event.status,
+        "the record changed since the preflight; nothing was written. Run the preflight again",
+    );
     let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
-    store::replay::finish(
-        &mut tx,
-        &store::replay::Outcome {
-            attempt_id,
-            event_id,
-            outcome: outcome.as_str(),
-            event_status,
-            http_status: http_status.map(i64::from),
-            error_code: code.as_deref(),
-            error_message: if outcome == ReplayOutcome::Applied {
-                None
-            } else {
-                Some(message.as_str())
-            },
-            record_id: record_id.as_deref(),
-            response: Some(&response_text),
-            now: &now,
-        },
-    )
-    .await?;
+    settled.store(&mut tx, attempt_id, event_id).await?;
+    let Settled {
+        outcome,
+        http_status,
+        code,
+        message,
+        record_id,
+        response,
+        ..
+    } = settled;
     let mut outcome_entry = draft(&p, &integration_user, "replay_outcome", &operator);
     outcome_entry.attempt_id = Some(attempt_id);
     outcome_entry.reason = Some(req.reason.trim().into());
@@ -335,6 +281,95 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         written_as: session.acts_as().to_string(),
         post_verify,
     })
+}
+
+/// What an answer (or its absence) means for the attempt and the event.
+pub(crate) struct Settled {
+    pub outcome: ReplayOutcome,
+    /// The event's status afterwards.
+    pub event_status: String,
+    pub http_status: Option<u16>,
+    pub code: Option<String>,
+    /// The sentence the operator reads.
+    pub message: String,
+    pub record_id: Option<String>,
+    pub response: serde_json::Value,
+}
+
+impl Settled {
+    /// `prior_status`: the event's status before the replay (a 412 leaves it there);
+    /// `changed`: what a 412 tells the operator.
+    pub(crate) fn of(sent: &SendOutcome, prior_status: &str, changed: &str) -> Settled {
+        match sent {
+            SendOutcome::Applied {
+                status,
+                record_id,
+                body,
+            } => Settled {
+                outcome: ReplayOutcome::Applied,
+                event_status: "replayed".into(),
+                http_status: Some(*status),
+                code: None,
+                message: "written".into(),
+                record_id: record_id.clone(),
+                response: body.clone(),
+            },
+            SendOutcome::PreconditionFailed { status, body } => Settled {
+                outcome: ReplayOutcome::PreconditionFailed,
+                event_status: prior_status.into(),
+                http_status: Some(*status),
+                code: Some("PRECONDITION_FAILED".into()),
+                message: changed.into(),
+                record_id: None,
+                response: body.clone(),
+            },
+            SendOutcome::Rejected {
+                status,
+                code,
+                message,
+                body,
+            } => Settled {
+                outcome: ReplayOutcome::Rejected,
+                event_status: "failed".into(),
+                http_status: Some(*status),
+                code: Some(code.clone()),
+                message: format!("Salesforce rejected the write: {code}: {message}"),
+                record_id: None,
+                response: body.clone(),
+            },
+            SendOutcome::NoAnswer { detail } => Settled {
+                outcome: ReplayOutcome::UnknownOutcome,
+                event_status: "unknown_outcome".into(),
+                http_status: None,
+                code: None,
+                message: format!("sent, but no answer came ({detail}); run `verify` before anything else"),
+                record_id: None,
+                response: serde_json::Value::Null,
+            },
+        }
+    }
+
+    /// Records the outcome on the attempt and the event (inside the caller's transaction).
+    pub(crate) async fn store(&self, conn: &mut sqlx::SqliteConnection, attempt_id: i64, event_id: i64) -> Result<()> {
+        let response_text = self.response.to_string();
+        store::replay::finish(
+            conn,
+            &store::replay::Outcome {
+                attempt_id,
+                event_id,
+                outcome: self.outcome.as_str(),
+                event_status: &self.event_status,
+                http_status: self.http_status.map(i64::from),
+                error_code: self.code.as_deref(),
+                error_message: (self.outcome != ReplayOutcome::Applied).then_some(self.message.as_str()),
+                record_id: self.record_id.as_deref(),
+                response: Some(&response_text),
+                now: &store::now_text(),
+            },
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 /// Reads the written record back by Id (the preflight's, or the one the upsert returned).

@@ -504,7 +504,7 @@ fn ctrl_c_cancels_lets_in_flight_writes_settle_and_the_same_token_resumes() {
     let (o, event_ids, token, batch_id) = updates("bcancel", 40, |i| json!({"Name": format!("Cancel {i}")}), |_| {});
     let log_start = o.org.writes().len();
     o.org.set_latency(Duration::from_millis(150));
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(["--db", &o.env.db.display().to_string(), "replay", "batch", "--json"])
         .args([
             "--operator",
