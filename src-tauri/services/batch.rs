@@ -168,13 +168,6 @@ fn json_text<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::Io(format!("JSON: {e}")))
 }
 
-fn refused(code: &str, message: String) -> Error {
-    Error::Refused {
-        code: code.into(),
-        message,
-    }
-}
-
 /// The event ids of a selection, validated against the lane.
 async fn selected_ids(app: &App, sel: &Selection) -> Result<Vec<i64>> {
     if let Some(s) = &sel.status {
@@ -556,31 +549,17 @@ async fn load_preflights(app: &App, row: &store::batches::BatchRow) -> Result<Ve
 /// Records a refused batch execution in the audit log, then returns the refusal.
 async fn refuse(app: &App, batch_id: Option<i64>, req: &ExecuteRequest, code: &str, message: String) -> Error {
     let entry = AuditDraft {
-        action: "batch_refused".into(),
-        actor: if req.operator.trim().is_empty() {
-            audit::os_user()
-        } else {
-            req.operator.trim().into()
-        },
         batch_id,
-        reason: Some(req.reason.clone()).filter(|r| !r.trim().is_empty()),
-        ack_token: Some(req.ack_token.clone()).filter(|t| !t.trim().is_empty()),
-        outcome: Some("refused".into()),
-        detail: serde_json::json!({"code": code, "message": message}),
-        ..AuditDraft::default()
+        ..replay_service::refusal_draft(
+            "batch_refused",
+            &req.operator,
+            &req.reason,
+            &req.ack_token,
+            code,
+            &message,
+        )
     };
-    let recorded = async {
-        let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
-        audit::record(&mut tx, &entry).await?;
-        tx.commit().await?;
-        Ok::<_, Error>(())
-    }
-    .await;
-    if let Err(e) = recorded {
-        return e;
-    }
-    app.checkpoint_soon();
-    refused(code, message)
+    replay_service::audited_refusal(app, &entry, code, message).await
 }
 
 /// What happened to one event of the execution.

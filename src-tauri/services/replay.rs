@@ -39,22 +39,50 @@ pub(crate) fn draft(p: &Preflight, integration_user: &str, action: &str, actor: 
 /// Records a refusal in the audit log, then returns it as the error.
 async fn refuse(app: &App, event_id: i64, req: &ReplayRequest, code: &str, message: String) -> Error {
     let entry = AuditDraft {
-        action: "replay_refused".into(),
-        actor: if req.operator.trim().is_empty() {
+        event_id: Some(event_id),
+        ..refusal_draft(
+            "replay_refused",
+            &req.operator,
+            &req.reason,
+            &req.ack_token,
+            code,
+            &message,
+        )
+    };
+    audited_refusal(app, &entry, code, message).await
+}
+
+/// The audit entry of a refused replay or batch: who asked (or the OS user), why, with which
+/// token, and the refusal.
+pub(crate) fn refusal_draft(
+    action: &str,
+    operator: &str,
+    reason: &str,
+    ack_token: &str,
+    code: &str,
+    message: &str,
+) -> AuditDraft {
+    AuditDraft {
+        action: action.into(),
+        actor: if operator.trim().is_empty() {
             audit::os_user()
         } else {
-            req.operator.trim().into()
+            operator.trim().into()
         },
-        event_id: Some(event_id),
-        reason: Some(req.reason.clone()).filter(|r| !r.trim().is_empty()),
-        ack_token: Some(req.ack_token.clone()).filter(|t| !t.trim().is_empty()),
+        reason: Some(reason.to_string()).filter(|r| !r.trim().is_empty()),
+        ack_token: Some(ack_token.to_string()).filter(|t| !t.trim().is_empty()),
         outcome: Some("refused".into()),
         detail: serde_json::json!({"code": code, "message": message}),
         ..AuditDraft::default()
-    };
+    }
+}
+
+/// Commits the refusal's audit entry, then returns the refusal (or the error that kept it from
+/// being recorded).
+pub(crate) async fn audited_refusal(app: &App, entry: &AuditDraft, code: &str, message: String) -> Error {
     let recorded = async {
         let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
-        audit::record(&mut tx, &entry).await?;
+        audit::record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok::<_, Error>(())
     }
