@@ -12,8 +12,12 @@ CREATE TABLE batches (
     preflight_ids TEXT NOT NULL,             -- JSON array, in execution order
     digest        TEXT NOT NULL,             -- SHA-256 over the per-event digests, in order
     ack_token     TEXT NOT NULL,
+    -- interrupted: the process running it ended without finishing (found at start-up).
     status        TEXT NOT NULL CHECK (status IN
-                      ('planned', 'running', 'paused', 'stopped', 'cancelled', 'done')),
+                      ('planned', 'running', 'paused', 'stopped', 'cancelled', 'interrupted', 'done')),
+    holder_pid    INTEGER,                   -- the process running it (as for attempts)
+    holder_started TEXT,
+    holder_host   TEXT,
     started_at    TEXT,
     finished_at   TEXT,
     summary       TEXT                       -- JSON: the last execution's summary

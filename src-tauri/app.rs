@@ -57,6 +57,7 @@ impl App {
         };
         // Before anything else runs: intents left by a dead process become unknown_outcome.
         crate::services::recovery::recover_orphans(&app).await?;
+        crate::services::recovery::recover_batches(&app).await?;
         Ok(app)
     }
 

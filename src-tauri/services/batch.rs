@@ -953,7 +953,7 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
     }
 
     let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
-    store::batches::start(&mut tx, row.id, &operator, &reason, &store::now_text()).await?;
+    store::batches::start(&mut tx, row.id, &operator, &reason, &store::now_text(), &holder::me()).await?;
     audit::record(
         &mut tx,
         &AuditDraft {

@@ -1,6 +1,7 @@
 //! Start-up recovery: an `intent` left in flight by a process that is gone (killed, crashed, the
 //! machine lost power) was maybe sent, maybe not. It becomes `unknown_outcome`, with an audit
-//! entry, and is never retried by itself: `verify` settles it.
+//! entry, and is never retried by itself: `verify` settles it. A batch such a process was
+//! running becomes `interrupted`; its token resumes it.
 
 use crate::app::App;
 use crate::domain::audit::AuditDraft;
@@ -61,4 +62,43 @@ pub async fn recover_orphans(app: &App) -> Result<Vec<i64>> {
         audit::checkpoint(app).await;
     }
     Ok(recovered)
+}
+
+/// Marks batches whose running process is gone as `interrupted`, each with an audit entry.
+/// Returns their ids.
+pub async fn recover_batches(app: &App) -> Result<Vec<i64>> {
+    let any: Option<i64> = sqlx::query_scalar("SELECT id FROM batches WHERE status = 'running' LIMIT 1")
+        .fetch_optional(&app.pool)
+        .await?;
+    if any.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut interrupted = Vec::new();
+    for (batch_id, lane_id, pid, started, host) in store::batches::running(&mut tx).await? {
+        if holder::is_alive(pid, started.as_deref(), host.as_deref()) {
+            continue; // another instance is running it right now
+        }
+        store::batches::interrupt(&mut tx, batch_id, &store::now_text()).await?;
+        audit::record(
+            &mut tx,
+            &AuditDraft {
+                action: "batch_interrupted".into(),
+                actor: "system".into(),
+                lane_id: Some(lane_id),
+                batch_id: Some(batch_id),
+                outcome: Some("interrupted".into()),
+                reason: Some("found running at start-up; its process is gone".into()),
+                detail: serde_json::json!({"holder_pid": pid, "holder_host": host}),
+                ..AuditDraft::default()
+            },
+        )
+        .await?;
+        interrupted.push(batch_id);
+    }
+    tx.commit().await?;
+    if !interrupted.is_empty() {
+        audit::checkpoint(app).await;
+    }
+    Ok(interrupted)
 }

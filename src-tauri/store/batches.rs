@@ -122,14 +122,25 @@ pub async fn by_token(pool: &SqlitePool, token: &str) -> Result<Option<BatchRow>
     .await?)
 }
 
-pub async fn start(conn: &mut SqliteConnection, id: i64, operator: &str, reason: &str, now: &str) -> Result<()> {
+pub async fn start(
+    conn: &mut SqliteConnection,
+    id: i64,
+    operator: &str,
+    reason: &str,
+    now: &str,
+    holder: &crate::services::holder::Holder,
+) -> Result<()> {
     sqlx::query(
         "UPDATE batches SET status = 'running', operator = COALESCE(operator, ?), reason = COALESCE(reason, ?),
-             started_at = COALESCE(started_at, ?), finished_at = NULL WHERE id = ?",
+             started_at = COALESCE(started_at, ?), finished_at = NULL,
+             holder_pid = ?, holder_started = ?, holder_host = ? WHERE id = ?",
     )
     .bind(operator)
     .bind(reason)
     .bind(now)
+    .bind(holder.pid)
+    .bind(&holder.started)
+    .bind(&holder.host)
     .bind(id)
     .execute(conn)
     .await?;
@@ -156,6 +167,27 @@ pub async fn attempted(conn: &mut SqliteConnection, batch_id: i64, event_id: i64
         .fetch_optional(conn)
         .await?;
     Ok(n.is_some())
+}
+
+/// Batches marked running: `(id, lane, holder pid, started, host)`.
+pub type RunningBatch = (i64, String, Option<i64>, Option<String>, Option<String>);
+
+pub async fn running(conn: &mut SqliteConnection) -> Result<Vec<RunningBatch>> {
+    Ok(sqlx::query_as(
+        "SELECT id, lane_id, holder_pid, holder_started, holder_host FROM batches WHERE status = 'running' ORDER BY id",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A running batch whose process is gone: `interrupted` (resumable with its token).
+pub async fn interrupt(conn: &mut SqliteConnection, id: i64, now: &str) -> Result<()> {
+    sqlx::query("UPDATE batches SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'")
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Written attempts of a batch that have no post-verify yet (a process died between the outcome

@@ -295,6 +295,16 @@ fn killed_mid_batch_resumes_without_a_second_write() {
     // Let the org finish any write the dead process had sent.
     std::thread::sleep(Duration::from_millis(400));
     o.org.set_latency(Duration::ZERO);
+    // The next start finds the batch's process gone: the batch says so, and the log too.
+    let batch_id = p["batch_id"].as_i64().expect("batch id");
+    let shown = o.env.json(&["replay", "batch", "show", &batch_id.to_string()]);
+    assert_eq!(shown["status"], "interrupted", "a killed batch is not left `running`: {shown}");
+    assert!(
+        audit_entries(&o)
+            .iter()
+            .any(|e| e["action"] == "batch_interrupted" && e["batch_id"].as_i64() == Some(batch_id)),
+        "the interruption is audited"
+    );
 
     let r = execute(&o, &token);
     assert!(

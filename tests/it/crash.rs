@@ -277,6 +277,11 @@ fn sigkill_during_imports_replays_and_batches_loses_nothing_and_writes_nothing_t
             0,
             "round {round}: no interrupted send stays in flight after a restart"
         );
+        assert_eq!(
+            scalar(&c, "SELECT count(*) FROM batches WHERE status = 'running'", []),
+            0,
+            "round {round}: a killed batch is `interrupted` after a restart, not `running`"
+        );
         for (prefix, n) in &acknowledged_imports {
             assert_eq!(
                 scalar(
