@@ -726,6 +726,9 @@ pub struct AuditFilterArgs {
     /// The event's id.
     #[arg(long)]
     event: Option<i64>,
+    /// The batch replay's id (`replay batch`).
+    #[arg(long, value_name = "ID")]
+    batch: Option<i64>,
     #[arg(long)]
     external_id: Option<String>,
     /// From this time on (RFC 3339 or a date, UTC midnight).
@@ -750,6 +753,7 @@ impl AuditFilterArgs {
             action: self.action,
             outcome: self.outcome,
             event_id: self.event,
+            batch_id: self.batch,
             external_id: self.external_id,
             since: time("since", self.since)?,
             until: time("until", self.until)?,
