@@ -621,15 +621,25 @@ fn a_batchs_entries_are_listed_exported_and_served_by_an_index() {
         .iter()
         .filter_map(|e| e["seq"].as_i64())
         .collect();
-    assert_eq!(seqs, expected, "--batch lists exactly the batch's entries, in log order");
+    assert_eq!(
+        seqs, expected,
+        "--batch lists exactly the batch's entries, in log order"
+    );
     assert!(
         listed.as_array().is_some_and(|a| a.iter().all(|e| e["batch_id"] == 2)),
         "each listed entry names its batch: {listed}"
     );
 
     let (csv, o) = export(&env, "csv", "batch2.csv", &["--batch", "2"]);
-    assert_eq!(o["manifest"]["count"], expected.len(), "the export holds the batch's entries");
-    assert_eq!(o["manifest"]["filters"]["batch_id"], 2, "the manifest records the batch filter");
+    assert_eq!(
+        o["manifest"]["count"],
+        expected.len(),
+        "the export holds the batch's entries"
+    );
+    assert_eq!(
+        o["manifest"]["filters"]["batch_id"], 2,
+        "the manifest records the batch filter"
+    );
     let text = std::fs::read_to_string(&csv).expect("the CSV export");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
