@@ -30,6 +30,10 @@ fn desktop() {
         "audit_export",
         "task_cancel",
         "alerts",
+        "batch_preflight",
+        "batch_execute",
+        "batch_list",
+        "batch_show",
     ]);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         panic!("tauri build step failed: {e:#}");

@@ -156,13 +156,14 @@ pub struct BatchArgs {
     #[arg(long)]
     pub ack: Option<String>,
     /// Writes in flight at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, default_value_t = services::batch::DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u16).range(1..=i64::from(services::batch::MAX_CONCURRENCY)))]
     pub concurrency: u16,
     /// Stop the batch after this many failures in a row (0: never).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = services::batch::DEFAULT_MAX_CONSECUTIVE_FAILURES)]
     pub max_consecutive_failures: u32,
     /// Pause the batch when the org's daily API usage is above this percentage.
-    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    #[arg(long, default_value_t = services::batch::DEFAULT_PAUSE_ABOVE_PERCENT, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub pause_above_percent: u8,
 }
 
@@ -726,6 +727,9 @@ pub struct AuditFilterArgs {
     /// The event's id.
     #[arg(long)]
     event: Option<i64>,
+    /// The batch replay's id (`replay batch`).
+    #[arg(long, value_name = "ID")]
+    batch: Option<i64>,
     #[arg(long)]
     external_id: Option<String>,
     /// From this time on (RFC 3339 or a date, UTC midnight).
@@ -750,6 +754,7 @@ impl AuditFilterArgs {
             action: self.action,
             outcome: self.outcome,
             event_id: self.event,
+            batch_id: self.batch,
             external_id: self.external_id,
             since: time("since", self.since)?,
             until: time("until", self.until)?,

@@ -11,6 +11,7 @@ use crate::services;
 use crate::services::alerts::AlertsView;
 use crate::services::audit::export::{AuditExportOutcome, AuditExportRequest};
 use crate::services::audit::{AuditEntryDetail, AuditPage, AuditQuery, AuditVerifyReport};
+use crate::services::batch::{BatchDetail, BatchPage, BatchPlan, BatchRunRequest, BatchSummary, Selection};
 use crate::services::credentials::CredentialSet;
 use crate::services::credentials::{CheckResult, CredentialStatus};
 use crate::services::events::{EventDetail, EventPage, EventQuery, StatusCount};
@@ -61,6 +62,10 @@ pub fn run(db_path: PathBuf) -> i32 {
             audit_export,
             task_cancel,
             alerts,
+            batch_preflight,
+            batch_execute,
+            batch_list,
+            batch_show,
         ])
         .run(tauri::generate_context!());
     match result {
@@ -163,7 +168,7 @@ async fn credentials_delete(app: State<'_, App>, lane_id: String) -> Reply<bool>
         .map_err(|e| e.reply())
 }
 
-/// Long work the window can follow and cancel: import, export, verify.
+/// Long work the window can follow and cancel: import, export, verify, batch replay.
 #[derive(Default)]
 struct Tasks(Mutex<HashMap<String, Arc<AtomicBool>>>);
 
@@ -273,4 +278,38 @@ async fn audit_export(
 #[tauri::command]
 async fn alerts(app: State<'_, App>) -> Reply<AlertsView> {
     services::alerts::alerts(&app).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+async fn batch_preflight(app: State<'_, App>, selection: Selection, planned_by: Option<String>) -> Reply<BatchPlan> {
+    services::batch::preflight(&app, &selection, planned_by.as_deref())
+        .await
+        .map_err(|e| e.reply())
+}
+
+/// Runs (or resumes) a batch; a cancel stops new writes and lets the in-flight ones settle, and
+/// the summary then says `cancelled`.
+#[tauri::command]
+async fn batch_execute(
+    app: State<'_, App>,
+    handle: AppHandle,
+    tasks: State<'_, Tasks>,
+    request: BatchRunRequest,
+    task_id: String,
+) -> Reply<BatchSummary> {
+    let request = request.into_request().map_err(|e| e.reply())?;
+    let p = progress(&handle, &tasks, &task_id);
+    let r = services::batch::execute(&app, request, p).await;
+    tasks.finish(&task_id);
+    r.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+async fn batch_list(app: State<'_, App>, before: Option<i64>, limit: Option<u32>) -> Reply<BatchPage> {
+    services::batch::list(&app, before, limit).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+async fn batch_show(app: State<'_, App>, batch_id: i64) -> Reply<BatchDetail> {
+    services::batch::show(&app, batch_id).await.map_err(|e| e.reply())
 }

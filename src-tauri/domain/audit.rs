@@ -533,6 +533,9 @@ pub struct AuditFilter {
     pub outcome: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<i64>,
+    /// The batch replay the entries belong to (`replay batch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -555,6 +558,7 @@ impl AuditFilter {
             && eq(&self.outcome, e.outcome)
             && eq(&self.external_id, e.external_id)
             && self.event_id.is_none_or(|id| e.event_id == Some(id))
+            && self.batch_id.is_none_or(|id| e.batch_id == Some(id))
             && self.since.as_deref().is_none_or(|s| e.at >= s)
             && self.until.as_deref().is_none_or(|u| e.at < u)
     }
@@ -923,6 +927,13 @@ pub(crate) mod tests {
             ..Default::default()
         };
         assert!(!h.matches(&r), "another event is not selected");
+        let b = AuditFilter {
+            batch_id: Some(3),
+            ..Default::default()
+        };
+        assert!(!b.matches(&r), "an entry of no batch is not in a batch's selection");
+        e.batch_id = Some(3);
+        assert!(b.matches(&e.as_entry_ref()), "an entry of the batch is selected");
     }
 
     #[test]

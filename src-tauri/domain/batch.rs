@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 pub const BATCH_DIGEST_TAG: &str = "replay-console/batch/v1";
 
 /// What the batch would do, counted over its per-event preflights.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
 pub struct BatchAggregate {
     pub total: u64,
     pub would_update: u64,

@@ -47,9 +47,15 @@ pub const IN_LIST_MAX: usize = 200;
 pub const MAX_RETRIES: u32 = 3;
 /// Backoff before retry n (n = 0, 1, 2): 100 ms, 400 ms, 1.6 s.
 const BACKOFF_BASE_MS: u64 = 100;
+/// How a batch runs unless told otherwise (the CLI's defaults and the window's).
+pub const DEFAULT_CONCURRENCY: u16 = 4;
+pub const MAX_CONCURRENCY: u16 = 64;
+pub const DEFAULT_MAX_CONSECUTIVE_FAILURES: u32 = 10;
+pub const DEFAULT_PAUSE_ABOVE_PERCENT: u8 = 90;
 
 /// Which events a batch covers.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
 pub struct Selection {
     pub lane_id: String,
     /// failed or blocked; none: both.
@@ -61,7 +67,8 @@ pub struct Selection {
 }
 
 /// One event of a batch preflight, in short: the full preflight is stored under `preflight_id`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
 pub struct BatchEventPlan {
     pub event_id: i64,
     pub preflight_id: i64,
@@ -73,7 +80,8 @@ pub struct BatchEventPlan {
     pub side_effects: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
 pub struct BatchPlan {
     pub batch_id: i64,
     pub lane_id: String,
@@ -98,7 +106,58 @@ pub struct ExecuteRequest {
     pub pause_above_percent: u8,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// What the window (or any caller over IPC) asks for to execute or resume a batch; what it leaves
+/// out runs with the CLI's defaults.
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct BatchRunRequest {
+    pub ack_token: String,
+    pub operator: String,
+    pub reason: String,
+    /// Writes in flight at once (1 to 64; default 4).
+    #[serde(default)]
+    #[ts(optional)]
+    pub concurrency: Option<u16>,
+    /// Stop after this many failures in a row (0: never; default 10).
+    #[serde(default)]
+    #[ts(optional)]
+    pub max_consecutive_failures: Option<u32>,
+    /// Pause when the org's daily API usage is above this percentage (1 to 100; default 90).
+    #[serde(default)]
+    #[ts(optional)]
+    pub pause_above_percent: Option<u8>,
+}
+
+impl BatchRunRequest {
+    /// The request with its defaults filled in, or why a limit is out of range.
+    pub fn into_request(self) -> Result<ExecuteRequest> {
+        let concurrency = self.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+        if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
+            return Err(Error::InvalidInput(format!(
+                "concurrency {concurrency}: between 1 and {MAX_CONCURRENCY} writes may be in flight at once"
+            )));
+        }
+        let pause_above_percent = self.pause_above_percent.unwrap_or(DEFAULT_PAUSE_ABOVE_PERCENT);
+        if !(1..=100).contains(&pause_above_percent) {
+            return Err(Error::InvalidInput(format!(
+                "pause above {pause_above_percent}%: the threshold is a percentage from 1 to 100"
+            )));
+        }
+        Ok(ExecuteRequest {
+            ack_token: self.ack_token,
+            operator: self.operator,
+            reason: self.reason,
+            concurrency: usize::from(concurrency),
+            max_consecutive_failures: self
+                .max_consecutive_failures
+                .unwrap_or(DEFAULT_MAX_CONSECUTIVE_FAILURES),
+            pause_above_percent,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
 pub struct SkippedEvent {
     pub event_id: i64,
     pub code: String,
@@ -106,7 +165,8 @@ pub struct SkippedEvent {
 }
 
 /// What an execution of a batch came to.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
 pub struct BatchSummary {
     pub batch_id: i64,
     /// done, paused, stopped or cancelled.
@@ -132,24 +192,33 @@ pub struct BatchSummary {
     pub api_calls: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
 pub struct BatchEventDetail {
     pub event_id: i64,
     pub preflight_id: i64,
     pub external_id: Option<String>,
     pub kind: WriteKind,
     pub blocking: Vec<String>,
+    /// Non-blocking findings' codes, as in [`BatchEventPlan`].
+    pub warnings: Vec<String>,
+    /// Side-effect codes of the event's preflight, as in [`BatchEventPlan`].
+    pub side_effects: Vec<String>,
     pub attempt_id: Option<i64>,
     pub outcome: Option<String>,
     pub error_code: Option<String>,
     pub record_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
 pub struct BatchDetail {
     pub batch_id: i64,
     pub lane_id: String,
     pub created_at: String,
+    /// When the batch preflight turns stale (the lane's `preflight_max_age_minutes`): no run or
+    /// resume after that.
+    pub expires_at: String,
     pub planned_by: String,
     pub operator: Option<String>,
     pub reason: Option<String>,
@@ -1178,6 +1247,8 @@ pub async fn show(app: &App, batch_id: i64) -> Result<BatchDetail> {
         .await?
         .ok_or_else(|| Error::NotFound(format!("no batch with id {batch_id}")))?;
     let events = load_preflights(app, &row).await?;
+    let (_, contract) = lanes::contract(app, &row.lane_id).await?;
+    let max_age = contract.replay_console.preflight_max_age_minutes.0;
     let attempts: HashMap<i64, store::batches::BatchAttempt> = store::batches::attempts(&app.pool, batch_id)
         .await?
         .into_iter()
@@ -1188,6 +1259,7 @@ pub async fn show(app: &App, batch_id: i64) -> Result<BatchDetail> {
         batch_id: row.id,
         lane_id: row.lane_id.clone(),
         created_at: row.created_at.clone(),
+        expires_at: expires_at(&row.created_at, max_age),
         planned_by: row.planned_by.clone(),
         operator: row.operator.clone(),
         reason: row.reason.clone(),
@@ -1203,12 +1275,15 @@ pub async fn show(app: &App, batch_id: i64) -> Result<BatchDetail> {
             .iter()
             .map(|(pid, p)| {
                 let a = attempts.get(&p.event.event_id);
+                let plan = event_plan(*pid, p);
                 BatchEventDetail {
                     event_id: p.event.event_id,
                     preflight_id: *pid,
                     external_id: p.event.external_id.clone(),
                     kind: p.request.kind,
-                    blocking: p.blocking().map(|f| f.code.clone()).collect(),
+                    blocking: plan.blocking,
+                    warnings: plan.warnings,
+                    side_effects: plan.side_effects,
                     attempt_id: a.map(|a| a.1),
                     outcome: a.map(|a| a.2.clone()),
                     error_code: a.and_then(|a| a.3.clone()),
@@ -1217,4 +1292,116 @@ pub async fn show(app: &App, batch_id: i64) -> Result<BatchDetail> {
             })
             .collect(),
     })
+}
+
+/// One batch in the history: who planned and ran it, its aggregate, and its attempts by outcome.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct BatchListItem {
+    pub batch_id: i64,
+    pub lane_id: String,
+    pub created_at: String,
+    pub planned_by: String,
+    pub operator: Option<String>,
+    pub reason: Option<String>,
+    /// planned, running, paused, stopped, cancelled or done.
+    pub status: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub aggregate: BatchAggregate,
+    /// Attempts made under the batch (every run, resumes included) by outcome: applied,
+    /// rejected, precondition_failed, unknown_outcome, not_applied, in_flight.
+    pub attempts: std::collections::BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct BatchPage {
+    pub batches: Vec<BatchListItem>,
+    /// Pass as `before` for the next (older) page; none at the end.
+    pub next_before: Option<i64>,
+}
+
+pub const DEFAULT_LIST_PAGE: u32 = 50;
+pub const MAX_LIST_PAGE: u32 = 500;
+
+/// The batches, newest first, a page at a time (keyset on the id).
+pub async fn list(app: &App, before: Option<i64>, limit: Option<u32>) -> Result<BatchPage> {
+    let limit = limit.unwrap_or(DEFAULT_LIST_PAGE).clamp(1, MAX_LIST_PAGE);
+    // One more than asked tells whether there is an older page.
+    let mut rows = store::batches::list(&app.pool, before, limit + 1).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut counts: HashMap<i64, std::collections::BTreeMap<String, u64>> = HashMap::new();
+    for (batch_id, outcome, n) in store::batches::attempt_counts(&app.pool, &ids).await? {
+        counts
+            .entry(batch_id)
+            .or_default()
+            .insert(outcome, u64::try_from(n).unwrap_or(0));
+    }
+    Ok(BatchPage {
+        next_before: if more { rows.last().map(|r| r.id) } else { None },
+        batches: rows
+            .into_iter()
+            .map(|r| BatchListItem {
+                batch_id: r.id,
+                aggregate: serde_json::from_str(&r.aggregate).unwrap_or_default(),
+                attempts: counts.remove(&r.id).unwrap_or_default(),
+                lane_id: r.lane_id,
+                created_at: r.created_at,
+                planned_by: r.planned_by,
+                operator: r.operator,
+                reason: r.reason,
+                status: r.status,
+                started_at: r.started_at,
+                finished_at: r.finished_at,
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_request() -> BatchRunRequest {
+        BatchRunRequest {
+            ack_token: "abc".into(),
+            operator: "Dana".into(),
+            reason: "INC-1".into(),
+            concurrency: None,
+            max_consecutive_failures: None,
+            pause_above_percent: None,
+        }
+    }
+
+    #[test]
+    fn a_run_request_takes_the_clis_defaults_and_refuses_limits_out_of_range() {
+        let r = run_request().into_request().expect("defaults are valid");
+        assert_eq!(
+            (r.concurrency, r.max_consecutive_failures, r.pause_above_percent),
+            (4, 10, 90),
+            "what the window leaves out runs as the CLI's defaults"
+        );
+        for bad in [
+            BatchRunRequest {
+                concurrency: Some(0),
+                ..run_request()
+            },
+            BatchRunRequest {
+                concurrency: Some(MAX_CONCURRENCY + 1),
+                ..run_request()
+            },
+            BatchRunRequest {
+                pause_above_percent: Some(0),
+                ..run_request()
+            },
+        ] {
+            assert!(
+                matches!(bad.clone().into_request(), Err(Error::InvalidInput(_))),
+                "{bad:?} is out of range, as it is for the CLI"
+            );
+        }
+    }
 }

@@ -177,6 +177,10 @@ pub fn filter_sql(f: &AuditFilter) -> (Vec<&'static str>, Vec<Param>) {
         w.push("event_id = ?");
         p.push(Param::Int(id));
     }
+    if let Some(id) = f.batch_id {
+        w.push("batch_id = ?");
+        p.push(Param::Int(id));
+    }
     (w, p)
 }
 
@@ -295,14 +299,9 @@ impl Snapshot<'_> {
         limit: u32,
         newest_first: bool,
     ) -> Result<Vec<AuditEntry>> {
-        let (mut w, mut p) = filter_sql(filter);
-        if let Some(a) = after {
-            w.push(if newest_first { "seq < ?" } else { "seq > ?" });
-            p.push(Param::Int(a));
-        }
+        let (clause, p, order) = page_where(filter, after, newest_first);
         let mut out = Vec::with_capacity(limit as usize);
-        let order = if newest_first { "seq DESC" } else { "seq" };
-        self.walk_where(&w.join(" AND "), &p, order, Some(limit), &mut |r| {
+        self.walk_where(&clause, &p, order, Some(limit), &mut |r| {
             if let Ok(e) = r {
                 out.push(e.to_entry());
             }
@@ -324,6 +323,17 @@ impl Snapshot<'_> {
         self.walk_where(&w.join(" AND "), &p, "seq", None, f)
     }
 
+    /// The query plan of a page of [`Snapshot::page`] (first page): which index serves a filter.
+    pub fn explain_page(&self, filter: &AuditFilter, newest_first: bool) -> Result<Vec<String>> {
+        let (clause, p, order) = page_where(filter, None, newest_first);
+        let sql = select_sql("EXPLAIN QUERY PLAN SELECT", &clause, order, Some(200));
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st
+            .query_map(rusqlite::params_from_iter(&p), |r| r.get::<_, String>(3))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     fn walk_where(
         &self,
         clause: &str,
@@ -332,17 +342,7 @@ impl Snapshot<'_> {
         limit: Option<u32>,
         f: &mut dyn FnMut(std::result::Result<&EntryRef<'_>, BadRow>) -> ControlFlow<()>,
     ) -> Result<Walked> {
-        let mut sql = format!("SELECT {COLUMNS_SQL} FROM audit_log");
-        if !clause.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(clause);
-        }
-        sql.push_str(" ORDER BY ");
-        sql.push_str(order);
-        if let Some(l) = limit {
-            sql.push_str(&format!(" LIMIT {l}"));
-        }
-        let mut st = self.conn.prepare(&sql)?;
+        let mut st = self.conn.prepare(&select_sql("SELECT", clause, order, limit))?;
         let mut rows = st.query(rusqlite::params_from_iter(params))?;
         while let Some(row) = rows.next()? {
             let flow = match decode(row) {
@@ -355,6 +355,30 @@ impl Snapshot<'_> {
         }
         Ok(Walked::Done)
     }
+}
+
+/// The WHERE clause, parameters and order of a page of entries.
+fn page_where(filter: &AuditFilter, after: Option<i64>, newest_first: bool) -> (String, Vec<Param>, &'static str) {
+    let (mut w, mut p) = filter_sql(filter);
+    if let Some(a) = after {
+        w.push(if newest_first { "seq < ?" } else { "seq > ?" });
+        p.push(Param::Int(a));
+    }
+    (w.join(" AND "), p, if newest_first { "seq DESC" } else { "seq" })
+}
+
+fn select_sql(select: &str, clause: &str, order: &str, limit: Option<u32>) -> String {
+    let mut sql = format!("{select} {COLUMNS_SQL} FROM audit_log");
+    if !clause.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(clause);
+    }
+    sql.push_str(" ORDER BY ");
+    sql.push_str(order);
+    if let Some(l) = limit {
+        sql.push_str(&format!(" LIMIT {l}"));
+    }
+    sql
 }
 
 fn none_if_no_rows<T>(e: rusqlite::Error) -> rusqlite::Result<Option<T>> {

@@ -222,3 +222,50 @@ pub async fn attempts(pool: &SqlitePool, batch_id: i64) -> Result<Vec<BatchAttem
     .fetch_all(pool)
     .await?)
 }
+
+/// A batch as the window's history lists it: no per-event ids, no summary lists.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BatchListRow {
+    pub id: i64,
+    pub lane_id: String,
+    pub created_at: String,
+    pub planned_by: String,
+    pub operator: Option<String>,
+    pub reason: Option<String>,
+    pub status: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub aggregate: String,
+}
+
+/// Batches newest first, those with an id below `before` (keyset), at most `limit`.
+pub async fn list(pool: &SqlitePool, before: Option<i64>, limit: u32) -> Result<Vec<BatchListRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, lane_id, created_at, planned_by, operator, reason, status, started_at, finished_at, aggregate
+           FROM batches WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2",
+    )
+    .bind(before)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?)
+}
+
+/// `(batch id, attempt outcome, count)` over the attempts of the given batches: what every run
+/// of each batch came to, resumed runs included.
+pub async fn attempt_counts(pool: &SqlitePool, batch_ids: &[i64]) -> Result<Vec<(i64, String, i64)>> {
+    let mut out = Vec::new();
+    for chunk in batch_ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        // `IS NOT NULL` lets the partial index attempts_batch serve the IN list.
+        let sql = format!(
+            "SELECT batch_id, outcome, count(*) FROM attempts
+              WHERE batch_id IS NOT NULL AND batch_id IN ({marks}) GROUP BY batch_id, outcome"
+        );
+        let mut q = sqlx::query_as::<_, (i64, String, i64)>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(pool).await?);
+    }
+    Ok(out)
+}

@@ -348,6 +348,41 @@ fn killed_mid_batch_resumes_without_a_second_write() {
         replayed >= 38,
         "at most the 2 in-flight writes are unknown ({replayed} replayed)"
     );
+
+    // The window's history counts what every run did, the killed one included.
+    let (page, detail) = o.rt.block_on(async {
+        let app = replay_console::App::open(&o.env.db).await.expect("open");
+        let page = replay_console::services::batch::list(&app, None, None)
+            .await
+            .expect("list");
+        let id = page.batches.first().map(|b| b.batch_id).expect("the batch is listed");
+        let detail = replay_console::services::batch::show(&app, id).await.expect("show");
+        app.close().await;
+        (page, detail)
+    });
+    assert_eq!(page.batches.len(), 1, "one batch, newest first");
+    assert_eq!(page.next_before, None, "no older page");
+    let b = &page.batches[0];
+    assert_eq!(b.status, "done", "the resumed batch ended: {b:?}");
+    assert_eq!(b.aggregate.total, 40, "the list carries the aggregate: {b:?}");
+    assert_eq!(
+        b.attempts.get("applied").copied().unwrap_or(0),
+        replayed as u64,
+        "applied attempts of both runs are counted, not only the last run's: {b:?}"
+    );
+    assert!(
+        !detail.expires_at.is_empty() && detail.expires_at > detail.created_at,
+        "the detail says until when the batch may run: {} .. {}",
+        detail.created_at,
+        detail.expires_at
+    );
+    assert!(
+        detail
+            .events
+            .iter()
+            .all(|e| e.side_effects.iter().any(|c| c == "update_fields")),
+        "each event's side effects are in the detail, for the window's acknowledgment"
+    );
 }
 
 /// `n` accounts B0.. with update events, and the org and its batch preflight's token.

@@ -8,4 +8,8 @@ export type AuditFilter = { lane_id?: string | null,
 /**
  * The operator's name (`actor`).
  */
-operator?: string | null, action?: string | null, outcome?: string | null, event_id?: number | null, external_id?: string | null, since?: string | null, until?: string | null, };
+operator?: string | null, action?: string | null, outcome?: string | null, event_id?: number | null, 
+/**
+ * The batch replay the entries belong to (`replay batch`).
+ */
+batch_id?: number | null, external_id?: string | null, since?: string | null, until?: string | null, };
