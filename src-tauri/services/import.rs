@@ -365,6 +365,11 @@ async fn import_on<R: Read + Send>(
     if progress.cancelled() {
         return Err(Error::Cancelled(format!("import of {source}; nothing was imported")));
     }
+    if sink.issues.total == 0 && sink.records == 0 {
+        return Err(Error::InvalidInput(format!(
+            "{source} holds no events (an empty file, or only blank lines); nothing was imported"
+        )));
+    }
     if sink.issues.total > 0 {
         // Dropping the transaction rolls it back: all or nothing.
         return Err(Error::ImportRejected(ImportRejected {
@@ -478,7 +483,15 @@ async fn read_ndjson<R: Read>(r: &mut R, sink: &mut Sink<'_>, total: u64, progre
             }
             continue;
         }
-        let line = trim_eol(&buf);
+        let mut line = trim_eol(&buf);
+        if line_no == 1 {
+            if utf16_bom(line) {
+                sink.issue(1, Some(1), "", UTF16_MESSAGE.into());
+                return Ok(());
+            }
+            // A UTF-8 byte-order mark (some Windows tools write one) is not part of the JSON.
+            line = line.strip_prefix(UTF8_BOM).unwrap_or(line);
+        }
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -487,14 +500,9 @@ async fn read_ndjson<R: Read>(r: &mut R, sink: &mut Sink<'_>, total: u64, progre
             sink.issue(line_no, Some(col), "", "not valid UTF-8 text".into());
             continue;
         }
-        match serde_json::from_slice::<Value>(line) {
+        match parse_strict(line) {
             Ok(v) => sink.record(line_no, v, None).await?,
-            Err(e) => sink.issue(
-                line_no,
-                Some(e.column() as u64),
-                "",
-                format!("malformed JSON: {}", json_reason(&e)),
-            ),
+            Err(e) => sink.issue(line_no, Some(e.column() as u64), "", json_problem(&e)),
         }
         if line_no.is_multiple_of(4096) {
             progress.report(done, total);
@@ -517,6 +525,16 @@ fn trim_eol(buf: &[u8]) -> &[u8] {
     s
 }
 
+/// What is wrong with a line's JSON: syntax ("malformed JSON: ..."), or valid JSON that is still
+/// refused (a key twice).
+fn json_problem(e: &serde_json::Error) -> String {
+    if e.classify() == serde_json::error::Category::Data {
+        json_reason(e)
+    } else {
+        format!("malformed JSON: {}", json_reason(e))
+    }
+}
+
 /// serde_json's message without its trailing " at line X column Y".
 fn json_reason(e: &serde_json::Error) -> String {
     let m = e.to_string();
@@ -532,6 +550,14 @@ async fn read_json<R: Read>(r: &mut R, sink: &mut Sink<'_>) -> Result<()> {
     let mut bytes = Vec::new();
     r.read_to_end(&mut bytes)
         .map_err(|e| Error::Io(format!("read error: {e}")))?;
+    if utf16_bom(&bytes) {
+        sink.issue(1, Some(1), "", UTF16_MESSAGE.into());
+        return Ok(());
+    }
+    if bytes.starts_with(UTF8_BOM) {
+        // Blanked, not removed, so that offsets (and so lines and columns) stay those of the file.
+        bytes[..UTF8_BOM.len()].copy_from_slice(b"   ");
+    }
     let text = match std::str::from_utf8(&bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -555,9 +581,9 @@ async fn read_json<R: Read>(r: &mut R, sink: &mut Sink<'_>) -> Result<()> {
     for raw in elements {
         let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
         let (line, _) = line_col(&bytes, offset);
-        match serde_json::from_str::<Value>(raw.get()) {
+        match parse_strict(raw.get().as_bytes()) {
             Ok(v) => sink.record(line, v, None).await?,
-            Err(e) => sink.issue(line, None, "", format!("malformed JSON: {}", json_reason(&e))),
+            Err(e) => sink.issue(line, None, "", json_problem(&e)),
         }
     }
     Ok(())
@@ -681,17 +707,12 @@ async fn read_csv<R: Read>(r: &mut R, sink: &mut Sink<'_>, total: u64, progress:
                 continue;
             }
             match name {
-                "payload" | "failure" => match serde_json::from_str::<Value>(text) {
+                "payload" | "failure" => match parse_strict(text.as_bytes()) {
                     Ok(v) => {
                         obj.insert(name.into(), v);
                     }
                     Err(e) => {
-                        sink.issue(
-                            line,
-                            Some(col),
-                            name,
-                            format!("malformed JSON in the cell: {}", json_reason(&e)),
-                        );
+                        sink.issue(line, Some(col), name, format!("{} in the cell", json_problem(&e)));
                         cell_errors = true;
                     }
                 },
@@ -736,3 +757,85 @@ async fn read_csv<R: Read>(r: &mut R, sink: &mut Sink<'_>, total: u64, progress:
     }
     Ok(())
 }
+
+/// Parses one JSON value, refusing an object with the same key twice (at any depth): which of
+/// the two a later reader would take is not defined, so the event's meaning is not either.
+fn parse_strict(text: &[u8]) -> std::result::Result<Value, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let v = StrictValue.deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+struct StrictValue;
+
+impl<'de> serde::de::DeserializeSeed<'de> for StrictValue {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StrictValue {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(v) = seq.next_element_seed(StrictValue)? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let v = map.next_value_seed(StrictValue)?;
+            match out.entry(k) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(v);
+                }
+                serde_json::map::Entry::Occupied(slot) => {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "the key `{}` appears twice in one object (which value is meant is not defined)",
+                        slot.key()
+                    )));
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A UTF-16 byte-order mark: such a file is refused whole, with one clear message instead of
+/// one per line.
+fn utf16_bom(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
+}
+
+const UTF16_MESSAGE: &str = "the file is UTF-16 text; save it as UTF-8 and import it again";

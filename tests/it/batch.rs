@@ -298,7 +298,10 @@ fn killed_mid_batch_resumes_without_a_second_write() {
     // The next start finds the batch's process gone: the batch says so, and the log too.
     let batch_id = p["batch_id"].as_i64().expect("batch id");
     let shown = o.env.json(&["replay", "batch", "show", &batch_id.to_string()]);
-    assert_eq!(shown["status"], "interrupted", "a killed batch is not left `running`: {shown}");
+    assert_eq!(
+        shown["status"], "interrupted",
+        "a killed batch is not left `running`: {shown}"
+    );
     assert!(
         audit_entries(&o)
             .iter()

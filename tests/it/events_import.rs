@@ -257,7 +257,7 @@ fn csv_imports_and_a_bad_cell_names_row_and_column() {
     bad.push_str(&csv_event(12, r#"{"Name": broken}"#));
     let stderr = env.fails(&["events", "import", &env.write("bad.csv", bad)], 1);
     assert!(
-        stderr.contains("bad.csv:line 4, column 7, field `payload`: malformed JSON in the cell"),
+        stderr.contains("bad.csv:line 4, column 7, field `payload`: malformed JSON: expected value in the cell"),
         "row and column named: {stderr}"
     );
 

@@ -399,3 +399,109 @@ fn verify_export_never_accepts_a_changed_byte() {
         flips.load(Ordering::Relaxed)
     );
 }
+
+/// What a corpus file must come to.
+enum Expect {
+    /// Imported whole: this many new events.
+    Imported(u64),
+    /// Refused whole: the first problem is on this line and says this.
+    Refused(u64, &'static str),
+    /// Refused with an error that says this (no per-line problem list).
+    Error(&'static str),
+}
+
+/// The kept corpus (tests/corpus/): hostile or awkward files that real tools produce, each with
+/// what it must come to through the real CLI. A new finding of the property tests above goes here
+/// as a file, so it is checked on every run.
+#[test]
+fn the_kept_corpus_of_hostile_files_is_imported_whole_or_refused_with_where_and_what() {
+    use Expect::*;
+    let events: &[(&str, Expect)] = &[
+        ("blank-lines.ndjson", Imported(1)),
+        ("bom.ndjson", Imported(2)),
+        ("crlf.ndjson", Imported(2)),
+        ("excel-bom-crlf.csv", Imported(2)),
+        ("formula-cells.csv", Imported(2)),
+        ("deep-nesting.ndjson", Refused(2, "recursion limit exceeded")),
+        ("duplicate-keys.ndjson", Refused(3, "the key `lane_id` appears twice")),
+        ("huge-number.ndjson", Refused(1, "number out of range")),
+        ("lone-surrogate.ndjson", Refused(2, "malformed JSON")),
+        ("nul-byte.ndjson", Refused(2, "malformed JSON")),
+        ("trailing-garbage.json", Refused(21, "trailing characters")),
+        ("truncated.json", Refused(36, "EOF while parsing")),
+        ("unterminated-quote.csv", Refused(3, "cells, the header has 12")),
+        ("utf16le.ndjson", Refused(1, "UTF-16")),
+        ("empty.ndjson", Error("holds no events")),
+    ];
+    let contracts: &[(&str, Option<&str>)] = &[
+        ("bom.yaml", None),
+        ("alias-bomb.yaml", Some("unknown field `a`")),
+        ("deep-nesting.yaml", Some("line 1, column 1")),
+        ("duplicate-keys.yaml", Some("duplicate field `salesforce_lane`")),
+        ("not-utf8.yaml", Some("not UTF-8 text (invalid byte at offset 200)")),
+        ("tab-indent.yaml", Some("line 4, column 1")),
+    ];
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let listed: std::collections::BTreeSet<String> = std::fs::read_dir(corpus.join("events"))
+        .expect("tests/corpus/events")
+        .chain(std::fs::read_dir(corpus.join("contracts")).expect("tests/corpus/contracts"))
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    let expected: std::collections::BTreeSet<String> = events
+        .iter()
+        .map(|(f, _)| f.to_string())
+        .chain(contracts.iter().map(|(f, _)| f.to_string()))
+        .collect();
+    assert_eq!(listed, expected, "every corpus file has its expectation here");
+
+    let env = Env::new();
+    env.import_reference_lane();
+    let count = |env: &Env| -> i64 {
+        let c = rusqlite::Connection::open(&env.db).expect("db");
+        c.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .expect("count")
+    };
+    let mut failures = Vec::new();
+    for (file, expect) in events {
+        let path = corpus.join("events").join(file);
+        let before = count(&env);
+        let r = env.run(&["events", "import", &path.display().to_string(), "--json"]);
+        let added = count(&env) - before;
+        let said = format!("{}{}", r.stdout, r.stderr);
+        let ok = match expect {
+            Imported(n) => r.code == 0 && added == *n as i64,
+            Refused(line, what) => {
+                let e: serde_json::Value = serde_json::from_str(&r.stdout)
+                    .or_else(|_| serde_json::from_str(&r.stderr))
+                    .unwrap_or_default();
+                let first = &e["issues"][0];
+                r.code == 1
+                    && added == 0
+                    && first["line"].as_u64() == Some(*line)
+                    && first["message"].as_str().is_some_and(|m| m.contains(what))
+            }
+            Error(what) => r.code == 1 && added == 0 && said.contains(what),
+        };
+        if !ok {
+            failures.push(format!("events/{file}: exit {}, {added} added: {said}", r.code));
+        }
+    }
+    for (file, refusal) in contracts {
+        let path = corpus.join("contracts").join(file);
+        let started = std::time::Instant::now();
+        let r = env.run(&["lanes", "import", &path.display().to_string()]);
+        let said = format!("{}{}", r.stdout, r.stderr);
+        let ok = match refusal {
+            None => r.code == 0,
+            Some(what) => r.code == 1 && said.contains(what) && said.contains(file),
+        };
+        if !ok || started.elapsed() > Duration::from_secs(10) {
+            failures.push(format!(
+                "contracts/{file}: exit {} in {:?}: {said}",
+                r.code,
+                started.elapsed()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "corpus files:\n{}", failures.join("\n"));
+}
