@@ -806,6 +806,19 @@ pub fn batch_plan(p: &crate::services::batch::BatchPlan) -> String {
     if !blocked.is_empty() {
         let _ = writeln!(out, "  blocked events: {}", ids_line(&blocked));
     }
+    // What running the batch acknowledges: the side effects of the events it would write.
+    let mut effects: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for e in p.events.iter().filter(|e| e.blocking.is_empty()) {
+        for code in &e.side_effects {
+            *effects.entry(code.as_str()).or_default() += 1;
+        }
+    }
+    if !effects.is_empty() {
+        let _ = writeln!(out, "  side effects (running with --ack acknowledges each):");
+        for (code, n) in &effects {
+            let _ = writeln!(out, "    {code}: {n} events");
+        }
+    }
     let _ = writeln!(out, "  Salesforce calls: {}", p.api_calls);
     let _ = writeln!(out, "  per-event detail: replay batch show {}", p.batch_id);
     let _ = writeln!(
