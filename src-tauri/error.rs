@@ -1,5 +1,6 @@
-//! The top-level error. Across IPC and in `--json` output an error is `{kind, message}`; the UI
-//! and scripts branch on `kind`, never on the message text.
+//! The top-level error. Across IPC and in `--json` output an error is `{kind, message}` (a
+//! refused import adds `issues` and `total`); the UI and scripts branch on `kind`, never on the
+//! message text.
 
 use crate::keychain::KeychainError;
 use crate::salesforce::SalesforceError;
@@ -64,6 +65,15 @@ pub enum ErrorKind {
 pub struct ErrorReply {
     pub kind: ErrorKind,
     pub message: String,
+    /// A refused import: its problems in file order (the first 100), so that no reader has to
+    /// parse them back out of `message`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub issues: Option<Vec<crate::services::import::ImportIssue>>,
+    /// A refused import: all its problems, listed or not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub total: Option<u64>,
 }
 
 impl Error {
@@ -94,9 +104,15 @@ impl Error {
     }
 
     pub fn reply(&self) -> ErrorReply {
+        let rejected = match self {
+            Error::ImportRejected(r) => Some(r),
+            _ => None,
+        };
         ErrorReply {
             kind: self.kind(),
             message: self.to_string(),
+            issues: rejected.map(|r| r.issues.clone()),
+            total: rejected.map(|r| r.total),
         }
     }
 }

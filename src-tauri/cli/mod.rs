@@ -300,12 +300,7 @@ pub fn run(cli: Cli, command: Command) -> i32 {
 }
 
 fn error_json(e: &Error) -> serde_json::Value {
-    let mut v = serde_json::to_value(e.reply()).unwrap_or_default();
-    if let Error::ImportRejected(r) = e {
-        v["issues"] = serde_json::to_value(&r.issues).unwrap_or_default();
-        v["total"] = r.total.into();
-    }
-    v
+    serde_json::to_value(e.reply()).unwrap_or_default()
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {

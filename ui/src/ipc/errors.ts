@@ -1,5 +1,6 @@
 import type { ErrorKind } from './bindings/ErrorKind';
 import type { ErrorReply } from './bindings/ErrorReply';
+import type { ImportIssue } from './bindings/ImportIssue';
 
 // A Record, not a list: a kind added in Rust and missing here fails the typecheck.
 const KINDS: Record<ErrorKind, true> = {
@@ -15,12 +16,29 @@ const KINDS: Record<ErrorKind, true> = {
 /** An IPC failure as the Rust side reports it: the UI branches on `kind`, shows `message`. */
 export class IpcError extends Error {
   readonly kind: ErrorKind;
+  /** A refused import: its problems in file order (the first 100). */
+  readonly issues?: ImportIssue[];
+  /** A refused import: all its problems, listed or not. */
+  readonly total?: number;
 
   constructor(reply: ErrorReply) {
     super(reply.message);
     this.name = 'IpcError';
     this.kind = reply.kind;
+    if (reply.issues !== undefined) this.issues = reply.issues;
+    if (reply.total !== undefined) this.total = reply.total;
   }
+}
+
+function isIssue(value: unknown): value is ImportIssue {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.line === 'number' &&
+    (v.column === null || typeof v.column === 'number') &&
+    typeof v.field === 'string' &&
+    typeof v.message === 'string'
+  );
 }
 
 function isErrorReply(value: unknown): value is ErrorReply {
@@ -36,7 +54,13 @@ function isErrorReply(value: unknown): value is ErrorReply {
  */
 export function toIpcError(cause: unknown): IpcError {
   if (cause instanceof IpcError) return cause;
-  if (isErrorReply(cause)) return new IpcError({ kind: cause.kind, message: cause.message });
+  if (isErrorReply(cause)) {
+    const reply: ErrorReply = { kind: cause.kind, message: cause.message };
+    // Only well-formed problem lists are kept; anything else leaves the message alone to tell.
+    if (Array.isArray(cause.issues) && cause.issues.every(isIssue)) reply.issues = cause.issues;
+    if (typeof cause.total === 'number') reply.total = cause.total;
+    return new IpcError(reply);
+  }
   // A kind this build does not know yet (a newer backend): keep the message.
   if (typeof cause === 'object' && cause !== null && typeof (cause as { message?: unknown }).message === 'string') {
     return new IpcError({ kind: 'internal', message: (cause as { message: string }).message });

@@ -40,8 +40,8 @@ export interface MockBackend extends OpsMockBackend, AuditMockBackend {
   /** Answers `event_discard`; the default accepts. */
   discard?: (eventId: number, operator: string, reason: string) => Answer<null>;
   verify?: (eventId: number) => Answer<VerifyResult>;
-  /** A command named here rejects with this `{kind, message}`, as a failing Rust command does. */
-  fail?: Record<string, { kind: string; message: string }>;
+  /** A command named here rejects with this `{kind, message}` (an import refusal adds `issues`, `total`), as a failing Rust command does. */
+  fail?: Record<string, { kind: string; message: string; issues?: unknown[]; total?: number }>;
 }
 
 /** Installs the mock; returns the log of every call, in order. */

@@ -3,19 +3,30 @@ import type { AlertsView, Bucket, CredentialStatus, LaneSummary } from '../ipc';
 import { emitTaskProgress, type OpsMockBackend } from '../ipc/opsMock';
 
 const delay = <T,>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
-const refuse = (ms: number, error: { kind: string; message: string }) =>
+const refuse = (ms: number, error: { kind: string; message: string; issues?: unknown[]; total?: number }) =>
   new Promise<never>((_, reject) => setTimeout(() => reject(error), ms));
 
-const BAD_FILE_PROBLEMS = (path: string) =>
-  [
-    `${path}: nothing imported; 5 problems found:`,
-    `  ${path}:line 3, column 5, field \`payload\`: expected a JSON object, found text "{\\"Name\\": Acme"`,
-    `  ${path}:line 8, column 2, field \`external_id\`: empty; leave the column out for an event without one`,
-    `  ${path}:line 12, column 9, field \`failure.http_status\`: 4000 is not an HTTP status (100 to 599)`,
-    `  ${path}:line 19, column 1, field \`lane_id\`: no lane \`account_sync_emea\`; import its contract first`,
-    `  ${path}:line 27, field \`event_key\`: evt-1001 is already stored with a different payload (conflict; never overwritten)`,
+const BAD_FILE_ISSUES = [
+  { line: 3, column: 5, field: 'payload', message: 'expected a JSON object, found text "{\\"Name\\": Acme"' },
+  { line: 8, column: 2, field: 'external_id', message: 'empty; leave the column out for an event without one' },
+  { line: 12, column: 9, field: 'failure.http_status', message: '4000 is not an HTTP status (100 to 599)' },
+  { line: 19, column: 1, field: 'lane_id', message: 'no lane `account_sync_emea`; import its contract first' },
+  { line: 27, column: null, field: 'event_key', message: 'evt-1001 is already stored with a different payload (conflict; never overwritten)' },
+];
+
+/** A refused import as the backend replies: the text, and the same problems structured. */
+const badFile = (path: string) => ({
+  kind: 'invalid_input',
+  message: [
+    `${path}: nothing imported; ${BAD_FILE_ISSUES.length} problems found:`,
+    ...BAD_FILE_ISSUES.map(
+      (i) => `  ${path}:line ${i.line}${i.column === null ? '' : `, column ${i.column}`}, field \`${i.field}\`: ${i.message}`,
+    ),
     '',
-  ].join('\n');
+  ].join('\n'),
+  issues: BAD_FILE_ISSUES,
+  total: BAD_FILE_ISSUES.length,
+});
 
 /**
  * Imports, credentials and alerts over the preview's lanes. Paths decide the import's fate:
@@ -45,7 +56,7 @@ export function previewOps(lanes: LaneSummary[], latencyMs: number): OpsMockBack
         void emitTaskProgress({ task_id: taskId, done: Math.round((total * i) / steps), total });
         if (path.includes('bad') && i === 4) break;
       }
-      if (path.includes('bad')) return refuse(latencyMs, { kind: 'invalid_input', message: BAD_FILE_PROBLEMS(path) });
+      if (path.includes('bad')) return refuse(latencyMs, badFile(path));
       return delay(latencyMs, {
         source: path,
         format: format ?? (path.endsWith('.csv') ? 'csv' : path.endsWith('.json') ? 'json' : 'ndjson'),

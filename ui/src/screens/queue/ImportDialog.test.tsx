@@ -38,15 +38,24 @@ const outcome: ImportOutcome = {
   file_sha256: 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00',
 };
 
-/** The text `ImportRejected` displays as (services/import.rs), which is what the IPC error carries. */
-const REJECTION = [
-  `${PATH}: nothing imported; 4 problems found:`,
-  `  ${PATH}:line 3, field \`payload\`: expected a JSON object`,
-  `  ${PATH}:line 7, column 14: EOF while parsing a string`,
-  `  ${PATH}:line 9, field \`failure.http_status\`: must be between 100 and 599`,
-  '  ... and 1 more',
-  '',
-].join('\n');
+/** A refused import as the backend replies (ErrorReply with the structured problems). */
+const REJECTION = {
+  kind: 'invalid_input',
+  message: [
+    `${PATH}: nothing imported; 4 problems found:`,
+    `  ${PATH}:line 3, field \`payload\`: expected a JSON object`,
+    `  ${PATH}:line 7, column 14: EOF while parsing a string`,
+    `  ${PATH}:line 9, field \`failure.http_status\`: must be between 100 and 599`,
+    '  ... and 1 more',
+    '',
+  ].join('\n'),
+  issues: [
+    { line: 3, column: null, field: 'payload', message: 'expected a JSON object' },
+    { line: 7, column: 14, field: '', message: 'EOF while parsing a string' },
+    { line: 9, column: null, field: 'failure.http_status', message: 'must be between 100 and 599' },
+  ],
+  total: 4,
+};
 
 function deferred<T>() {
   let resolve!: (v: T) => void;
@@ -124,7 +133,7 @@ describe('import dialog', () => {
     const calls = mockBackend({
       lanes: [lane],
       counts: [{ lane_id: lane.lane_id, status: 'failed', count: 5 }],
-      fail: { events_import: { kind: 'invalid_input', message: REJECTION } },
+      fail: { events_import: REJECTION },
     });
     const { dialog } = await startImport(calls);
 

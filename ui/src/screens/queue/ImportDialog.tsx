@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type Ref } from 're
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { toIpcError, useEventsImport, type Format, type ImportOutcome, type TaskProgress } from '../../ipc';
 import { formatCount } from '../../lib/format';
-import { parseImportRejection, type ImportRejection } from './importRejection';
+import { importRejection, type ImportRejection } from './importRejection';
 import './ImportDialog.css';
 
 const FORMATS: { value: Format | ''; label: string }[] = [
@@ -158,7 +158,7 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
             {importer.outcome !== undefined ? (
               <ImportDone outcome={importer.outcome} headingRef={resultRef} />
             ) : (
-              <ImportFailed error={importer.error} headingRef={resultRef} />
+              <ImportFailed error={importer.error} source={trimmed} headingRef={resultRef} />
             )}
             <div className="dialog-actions">
               <button type="button" className="btn" onClick={importer.reset}>
@@ -230,9 +230,17 @@ function ImportDone({ outcome, headingRef }: { outcome: ImportOutcome; headingRe
   );
 }
 
-function ImportFailed({ error, headingRef }: { error: unknown; headingRef: Ref<HTMLHeadingElement> }) {
+function ImportFailed({
+  error,
+  source,
+  headingRef,
+}: {
+  error: unknown;
+  source: string;
+  headingRef: Ref<HTMLHeadingElement>;
+}) {
   const e = toIpcError(error);
-  const rejection = e.kind === 'invalid_input' ? parseImportRejection(e.message) : null;
+  const rejection = importRejection(e, source);
   if (e.kind === 'cancelled') {
     return (
       <h3 ref={headingRef} tabIndex={-1} className="import-result-title">
