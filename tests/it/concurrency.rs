@@ -1,5 +1,5 @@
 //! Two instances on one database at once: CLI processes import, replay and export while an
-//! in-process `App` (what the desktop window runs) imports too. No "database is locked" reaches
+//! in-process `App` (what the desktop window runs) imports and runs a batch replay. No "database is locked" reaches
 //! the user, nothing is lost, and the audit chain verifies.
 
 use crate::common::*;
@@ -27,7 +27,8 @@ fn file(lane: &str, tag: &str) -> String {
 #[test]
 fn cli_and_app_import_replay_and_export_at_once_without_lock_errors_or_lost_updates() {
     let (mut s, u) = base_seed();
-    for i in 0..5 {
+    // 5 events for single CLI replays, 10 for the app's batch.
+    for i in 0..15 {
         account(
             &mut s,
             &format!("CC-{i}"),
@@ -38,12 +39,28 @@ fn cli_and_app_import_replay_and_export_at_once_without_lock_errors_or_lost_upda
         );
     }
     let o = Org::start("conc", s);
-    let refs: Vec<_> = (0..5)
+    let refs: Vec<_> = (0..15)
         .map(|i| (Some(format!("CC-{i}")), json!({"Name": format!("Conc Co {i}")})))
         .collect();
     let refs: Vec<_> = refs.iter().map(|(e, p)| (e.as_deref(), p.clone())).collect();
-    let events = o.events(&refs);
+    let all = o.events(&refs);
+    let (events, batch_events) = all.split_at(5);
     let tokens: Vec<String> = events.iter().map(|id| o.token(*id)).collect();
+    let ids_file = o.env.write(
+        "batch.ids",
+        batch_events.iter().map(|id| format!("{id}\n")).collect::<String>(),
+    );
+    let plan = o.env.json(&[
+        "replay",
+        "batch",
+        "--lane",
+        &o.lane,
+        "--ids",
+        &ids_file,
+        "--operator",
+        "Dana Ops",
+    ]);
+    let batch_token = plan["ack_token"].as_str().expect("the batch's token").to_string();
     let files: Vec<String> = (0..3)
         .map(|k| {
             o.env
@@ -53,7 +70,7 @@ fn cli_and_app_import_replay_and_export_at_once_without_lock_errors_or_lost_upda
     let app_files: Vec<String> = (0..2).map(|k| file(&o.lane, &format!("app{k}"))).collect();
     let before_audit = o.audit_actions().len();
 
-    let (cli_imports, replays, exports, app_imports) = std::thread::scope(|sc| {
+    let (cli_imports, replays, exports, (app_imports, batch)) = std::thread::scope(|sc| {
         let imports = sc.spawn(|| {
             files
                 .iter()
@@ -104,8 +121,23 @@ fn cli_and_app_import_replay_and_export_at_once_without_lock_errors_or_lost_upda
                         .map_err(|e| e.to_string()),
                     );
                 }
+                // The window's batch replay, beside the CLI's single replays.
+                let batch = replay_console::services::batch::execute(
+                    &app,
+                    replay_console::services::batch::ExecuteRequest {
+                        ack_token: batch_token.clone(),
+                        operator: "Dana Ops".into(),
+                        reason: "INC-4711 from the window".into(),
+                        concurrency: 4,
+                        max_consecutive_failures: 10,
+                        pause_above_percent: 90,
+                    },
+                    Arc::new(NoProgress),
+                )
+                .await
+                .map_err(|e| e.to_string());
                 app.close().await;
-                out
+                (out, batch)
             })
         });
         (
@@ -140,19 +172,28 @@ fn cli_and_app_import_replay_and_export_at_once_without_lock_errors_or_lost_upda
             "the app's imports succeed beside the CLI"
         );
     }
+    let batch = batch.expect("the app's batch runs beside the CLI");
+    assert_eq!(batch.status, "done", "{}", batch.message);
+    assert_eq!(
+        batch.updated.len(),
+        10,
+        "every batch event is written: {}",
+        batch.message
+    );
     assert_eq!(
         o.env.event_total(),
-        (5 + 5 * PER_FILE) as i64,
+        (15 + 5 * PER_FILE) as i64,
         "every import's events are there: no lost update"
     );
-    for id in &events {
+    for id in &all {
         assert_eq!(o.status(*id), "replayed", "every replay's outcome is recorded");
     }
-    assert_eq!(o.writes(), 5, "each event was written once");
+    assert_eq!(o.writes(), 15, "each event was written once");
     let actions = o.audit_actions();
     assert_eq!(
         actions.len() - before_audit,
-        5 /* imports */ + 5 * 3 /* intent, outcome, post-verify per replay */ + 3, /* exports */
+        5 /* imports */ + 5 * 3 /* intent, outcome, post-verify per replay */ + 3 /* exports */
+            + 2 + 10 * 3, /* batch started and finished, intent, outcome, post-verify per event */
         "every import and replay step has its audit entry: {actions:?}"
     );
     let verify = o.env.run(&["audit", "verify"]);
