@@ -1,7 +1,7 @@
 // The audit log's commands and hooks: list and show for reviewers, verify and export as long
 // tasks that report progress (`task-progress` events) and can be cancelled (`task_cancel`).
 import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
-import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { call } from './call';
 import { homeDir } from '@tauri-apps/api/path';
 import { useCallback, useRef, useState } from 'react';
 import type { AuditEntryDetail } from './bindings/AuditEntryDetail';
@@ -11,7 +11,6 @@ import type { AuditFilter } from './bindings/AuditFilter';
 import type { AuditPage } from './bindings/AuditPage';
 import type { AuditQuery } from './bindings/AuditQuery';
 import type { AuditVerifyReport } from './bindings/AuditVerifyReport';
-import { toIpcError } from './errors';
 import { type TaskProgress } from './ops';
 import { newTaskId, onTaskProgress } from './tasks';
 
@@ -25,14 +24,6 @@ export type { AuditFieldChange } from './bindings/AuditFieldChange';
 export type { AuditProblem } from './bindings/AuditProblem';
 export type { AuditProblemKind } from './bindings/AuditProblemKind';
 export type { AuditEntryDetail, AuditExportOutcome, AuditExportRequest, AuditFilter, AuditPage, AuditQuery, AuditVerifyReport };
-
-async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
-  try {
-    return await invoke<T>(command, args);
-  } catch (cause) {
-    throw toIpcError(cause);
-  }
-}
 
 // Argument names are the Rust parameter names in camelCase, as Tauri expects them.
 export const auditCommands = {

@@ -1,7 +1,7 @@
 // Batch replay: the batch preflight over a selection of a lane's events, its execution (long,
 // with progress and cancel, resumable), and the history of batches.
 import { skipToken, useInfiniteQuery, useMutation, useMutationState, useQuery, useQueryClient, type MutationState } from '@tanstack/react-query';
-import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { call } from './call';
 import { useCallback } from 'react';
 import type { BatchDetail } from './bindings/BatchDetail';
 import type { BatchPage } from './bindings/BatchPage';
@@ -9,7 +9,6 @@ import type { BatchPlan } from './bindings/BatchPlan';
 import type { BatchRunRequest } from './bindings/BatchRunRequest';
 import type { BatchSummary } from './bindings/BatchSummary';
 import type { Selection } from './bindings/Selection';
-import { toIpcError } from './errors';
 import { queryKeys } from './hooks';
 import type { TaskProgress } from './ops';
 import { newTaskId, onTaskProgress } from './tasks';
@@ -20,14 +19,6 @@ export type { BatchEventPlan } from './bindings/BatchEventPlan';
 export type { BatchListItem } from './bindings/BatchListItem';
 export type { SkippedEvent } from './bindings/SkippedEvent';
 export type { BatchDetail, BatchPage, BatchPlan, BatchRunRequest, BatchSummary, Selection };
-
-async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
-  try {
-    return await invoke<T>(command, args);
-  } catch (cause) {
-    throw toIpcError(cause);
-  }
-}
 
 // Argument names are the Rust parameter names in camelCase, as Tauri expects them.
 export const batchCommands = {
