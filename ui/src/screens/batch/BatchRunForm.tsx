@@ -1,8 +1,10 @@
 import { useId, useState, type FormEvent } from 'react';
+import { OperatorField } from '../../components/OperatorField';
 import type { BatchDetail, BatchRunRequest } from '../../ipc';
 import { batchGate, batchRunRequest, DEFAULT_CONCURRENCY, isWritable, MAX_CONCURRENCY, sideEffectKinds, type BatchFormState } from '../../lib/batchGate';
 import { formatCount } from '../../lib/format';
 import { rememberOperator, rememberedOperator } from '../../lib/operator';
+import { useAcknowledgments } from '../../lib/useAcknowledgments';
 
 /**
  * One operator, one reason and one acknowledgment for the whole batch: a checkbox per kind of
@@ -25,8 +27,7 @@ export function BatchRunForm({
   const [operator, setOperator] = useState(rememberedOperator);
   const [reason, setReason] = useState(batch.reason ?? '');
   // Ticks belong to one batch token: another batch starts unticked.
-  const [acks, setAcks] = useState<{ token: string; ticked: ReadonlySet<string> }>({ token: batch.ack_token, ticked: new Set() });
-  const acknowledged = acks.token === batch.ack_token ? acks.ticked : new Set<string>();
+  const [acknowledged, toggle] = useAcknowledgments<string>(batch.ack_token);
   const [concurrency, setConcurrency] = useState(String(DEFAULT_CONCURRENCY));
 
   const form: BatchFormState = { operator, reason, acknowledged, concurrency };
@@ -41,28 +42,11 @@ export function BatchRunForm({
     rememberOperator(operator);
     onSubmit(batchRunRequest(batch, form));
   };
-  const toggle = (code: string) => {
-    const next = new Set(acknowledged);
-    if (next.has(code)) next.delete(code);
-    else next.add(code);
-    setAcks({ token: batch.ack_token, ticked: next });
-  };
 
   return (
     <form className="batch-form" aria-label={resume ? 'Resume the batch' : 'Run the batch'} onSubmit={submit} noValidate>
       <div className="form-row">
-        <label className="form-field grow" htmlFor={`${id}-operator`}>
-          <span className="form-label">Operator</span>
-          <input
-            id={`${id}-operator`}
-            type="text"
-            autoComplete="name"
-            value={operator}
-            onChange={(e) => setOperator(e.target.value)}
-            onBlur={() => rememberOperator(operator)}
-            placeholder="Your name, as the audit log shows it"
-          />
-        </label>
+        <OperatorField id={`${id}-operator`} value={operator} onChange={setOperator} className="form-field grow" />
         <label className="form-field batch-concurrency" htmlFor={`${id}-concurrency`}>
           <span className="form-label">Concurrency</span>
           <input
