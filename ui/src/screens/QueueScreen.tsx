@@ -96,6 +96,14 @@ export function QueueScreen({
           </p>
         </div>
         <div className="screen-actions">
+          {filter.laneId !== null && !nothingImported && (
+            <div className="batch-action">
+              <button type="button" className="btn btn-primary" onClick={startBatch} disabled={status === undefined}>
+                Batch replay…
+              </button>
+              {batchNote && <p className="batch-action-note">{batchNote}</p>}
+            </div>
+          )}
           <button type="button" className="btn" onClick={() => setImporting(true)}>
             Import events…
           </button>
@@ -198,14 +206,6 @@ export function QueueScreen({
               {/* The kept counts know lanes and statuses; a search or a reason code is counted by paging. */}
               {matching !== undefined && !narrowed && `${formatCount(matching)} ${filtered ? 'matching' : 'total'}`}
             </span>
-            {filter.laneId !== null && (
-              <span className="toolbar-batch">
-                {batchNote && <span className="toolbar-batch-note">{batchNote}</span>}
-                <button type="button" className="btn btn-primary" onClick={startBatch} disabled={status === undefined} title={batchNote ?? undefined}>
-                  Batch replay…
-                </button>
-              </span>
-            )}
           </div>
 
           <div className={`queue-body${selectedId !== null ? ' with-detail' : ''}`}>

@@ -58,7 +58,7 @@ export function AggregateView({ aggregate }: { aggregate: BatchAggregate }) {
           <Tile label="Touch protected fields" value={a.touch_protected} tone="attention" />
         </dl>
         <ByCode title="Blocked by finding" counts={a.blocked_by} tone="warning" />
-        <ByCode title="Warnings" counts={a.warnings_by} tone="neutral" />
+        <ByCode title="Warnings, over the events that would be written" counts={a.warnings_by} tone="neutral" />
         {a.touch_protected > 0 && (
           <p className="muted batch-note">
             Protected fields are never written by a batch: where one would change, it is left out of the write or, when

@@ -63,7 +63,7 @@ describe('batch screen', () => {
       '1external_id_missingNo external ID',
       '1protected_field_conflictWould overwrite a protected field',
     ]);
-    const warnings = within(agg).getByRole('list', { name: 'Warnings' });
+    const warnings = within(agg).getByRole('list', { name: 'Warnings, over the events that would be written' });
     expect(warnings, 'warnings are counted by code').toHaveTextContent('1owner_inactiveOwner is inactive');
     expect(screen.getByRole('group', { name: 'Batch preflight freshness' }), 'the preflight time, token and expiry are shown').toHaveTextContent(
       /Preflight taken .* by Dana Ops.*edb685e13dae.*fresh for \d+:\d\d \(until \d\d:\d\d:\d\d UTC\)/,
@@ -156,6 +156,7 @@ describe('batch screen', () => {
     );
     const summaryCard = await screen.findByRole('region', { name: 'Batch summary' });
     expect(summaryCard, 'the summary says how the run ended').toHaveTextContent('Cancelled');
+    expect(within(summaryCard).getByRole('heading', { level: 3 }), 'the summary takes the focus (and the view) when the run ends').toHaveFocus();
     expect(within(summaryCard).getByRole('group', { name: 'Not started' }), 'what was not reached is listed').toHaveTextContent('94120140');
     expect(screen.queryByRole('progressbar'), 'the bar is gone once the run ended').toBeNull();
     const form = await screen.findByRole('form', { name: 'Resume the batch' });
@@ -184,9 +185,13 @@ describe('batch screen', () => {
     const group = (name: string) => within(card).getByRole('group', { name });
     expect(group('Updated')).toHaveTextContent('5');
     expect(group('Created')).toHaveTextContent('120');
-    expect(group('Blocked: skipped, never written'), 'blocked events with their finding').toHaveTextContent('21protected_field_conflict');
+    const blocked = group('Blocked: skipped, never written');
+    expect(blocked, 'blocked events are grouped by their finding, each group counted').toHaveTextContent(
+      'protected_field_conflict (1)21duplicate_conflict_detected (1)113external_id_missing (1)131',
+    );
+    expect(within(blocked).getByRole('button', { name: 'Open event 21 (protected_field_conflict)' }), 'each id opens its event').toBeVisible();
     expect(group('Changed since the preflight (412)')).toHaveTextContent('140');
-    expect(group('Rejected by Salesforce'), 'rejections with their code').toHaveTextContent('43FIELD_CUSTOM_VALIDATION_EXCEPTION');
+    expect(group('Rejected by Salesforce'), 'rejections under their code').toHaveTextContent('FIELD_CUSTOM_VALIDATION_EXCEPTION (1)43');
     expect(group('Unknown outcome: needs Verify'), 'an unknown outcome says to run Verify').toHaveTextContent(/run Verify/);
     expect(within(card).queryByRole('group', { name: 'Not started' }), 'an empty list is not shown').toBeNull();
 

@@ -230,7 +230,7 @@ function SavedBatch({
             )}
             {run.isPending && <BatchRunProgress progress={run.progress} onCancel={run.cancel} />}
             {run.error !== null && <ErrorBanner context="Batch replay" error={run.error} />}
-            {!run.isPending && summary && <BatchSummaryView summary={summary} onOpenEvent={onOpenEvent} />}
+            {!run.isPending && summary && <BatchSummaryView summary={summary} justRan={run.summary !== null} onOpenEvent={onOpenEvent} />}
             {aggregate ? (
               <AggregateView aggregate={aggregate} />
             ) : (

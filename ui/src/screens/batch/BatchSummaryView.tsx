@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { BatchProgress, BatchSummary, SkippedEvent } from '../../ipc';
 import { formatCount } from '../../lib/format';
 import { ProgressBar } from '../audit/VerifyChain';
@@ -7,13 +7,13 @@ import { batchStatusMeta } from './batchFormat';
 /** Ids shown before "Show all": enough for an incident's usual lists, short for a thousand. */
 const FIRST_IDS = 60;
 
-function EventIds({
-  items,
-  onOpenEvent,
-}: {
-  items: { id: number; code?: string; message?: string }[];
-  onOpenEvent: (eventId: number) => void;
-}) {
+interface Item {
+  id: number;
+  code?: string;
+  message?: string;
+}
+
+function EventIds({ items, onOpenEvent }: { items: Item[]; onOpenEvent: (eventId: number) => void }) {
   const [all, setAll] = useState(false);
   const shown = all ? items : items.slice(0, FIRST_IDS);
   return (
@@ -23,13 +23,12 @@ function EventIds({
           <li key={it.id}>
             <button
               type="button"
-              className="batch-id"
+              className="batch-id num"
               title={it.message}
               aria-label={`Open event ${it.id}${it.code ? ` (${it.code})` : ''}`}
               onClick={() => onOpenEvent(it.id)}
             >
-              <span className="num">{it.id}</span>
-              {it.code && <code>{it.code}</code>}
+              {it.id}
             </button>
           </li>
         ))}
@@ -43,12 +42,47 @@ function EventIds({
   );
 }
 
+/** Events with a code (a finding, Salesforce's error), grouped by it: the code once, then its events. */
+function EventIdsByCode({ items, onOpenEvent }: { items: Item[]; onOpenEvent: (eventId: number) => void }) {
+  const byCode = new Map<string, Item[]>();
+  for (const it of items) byCode.set(it.code ?? '', [...(byCode.get(it.code ?? '') ?? []), it]);
+  return (
+    <dl className="batch-by-code-ids">
+      {[...byCode].map(([code, list]) => (
+        <div key={code}>
+          <dt>
+            <code>{code || 'no code'}</code> <span className="muted num">({formatCount(list.length)})</span>
+          </dt>
+          <dd>
+            <EventIds items={list} onOpenEvent={onOpenEvent} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
 const ids = (list: number[]) => list.map((id) => ({ id }));
 const skipped = (list: SkippedEvent[]) => list.map((s) => ({ id: s.event_id, code: s.code, message: s.message }));
 
-/** What a run of the batch came to: its status, and every event by what happened to it. */
-export function BatchSummaryView({ summary, onOpenEvent }: { summary: BatchSummary; onOpenEvent: (eventId: number) => void }) {
+/**
+ * What a run of the batch came to: its status, and every event by what happened to it. Just
+ * after a run in this window (`justRan`), its heading takes the focus, which brings it into view.
+ */
+export function BatchSummaryView({
+  summary,
+  justRan,
+  onOpenEvent,
+}: {
+  summary: BatchSummary;
+  justRan: boolean;
+  onOpenEvent: (eventId: number) => void;
+}) {
   const s = summary;
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (justRan) heading.current?.focus();
+  }, [justRan]);
   const meta = batchStatusMeta(s.status);
   const written = s.updated.length + s.created.length;
   const groups: { key: string; title: string; note?: string; items: { id: number; code?: string; message?: string }[]; tone: string }[] = [
@@ -100,7 +134,7 @@ export function BatchSummaryView({ summary, onOpenEvent }: { summary: BatchSumma
           <span className="dot" aria-hidden="true" />
           {meta.label}
         </span>
-        <h3>
+        <h3 ref={heading} tabIndex={-1}>
           {formatCount(written)} written ({formatCount(s.updated.length)} updated, {formatCount(s.created.length)} created) of{' '}
           {formatCount(s.total)}
         </h3>
@@ -124,7 +158,11 @@ export function BatchSummaryView({ summary, onOpenEvent }: { summary: BatchSumma
               {g.title} <span className="num">({formatCount(g.items.length)})</span>
             </h4>
             {g.note && <p className="muted">{g.note}</p>}
-            <EventIds items={g.items} onOpenEvent={onOpenEvent} />
+            {g.items.some((it) => it.code !== undefined) ? (
+              <EventIdsByCode items={g.items} onOpenEvent={onOpenEvent} />
+            ) : (
+              <EventIds items={g.items} onOpenEvent={onOpenEvent} />
+            )}
           </div>
         ))}
     </section>

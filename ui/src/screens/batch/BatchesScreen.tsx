@@ -5,6 +5,21 @@ import { formatCount, formatTime } from '../../lib/format';
 import { batchStatusMeta } from './batchFormat';
 import './batch.css';
 
+/** The history's columns, and what the counts count. */
+const COLUMNS: [string, string?][] = [
+  ['Batch'],
+  ['Lane'],
+  ['Planned (UTC)'],
+  ['Operator'],
+  ['Status'],
+  ['Events', 'Events in the batch'],
+  ['Written', 'Written (attempts applied), over every run'],
+  ['Blocked', 'Blocked by the batch preflight: never written'],
+  ['Changed', 'Changed since the preflight (412): not written'],
+  ['Rejected', 'Rejected by Salesforce'],
+  ['Unknown', 'Sent without an answer: needs Verify'],
+];
+
 function Count({ n, tone }: { n: number; tone: string }) {
   return n === 0 ? <span className="muted num">0</span> : <span className={`num batch-count tone-${tone}`}>{formatCount(n)}</span>;
 }
@@ -81,29 +96,11 @@ export function BatchesScreen({ onOpen }: { onOpen: (batchId: number) => void })
             <table className="plain batch-list" aria-label="Batches">
               <thead>
                 <tr>
-                  <th scope="col">Batch</th>
-                  <th scope="col">Lane</th>
-                  <th scope="col">Planned (UTC)</th>
-                  <th scope="col">Operator</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" title="Events in the batch">
-                    Events
-                  </th>
-                  <th scope="col" title="Written (attempts applied), over every run">
-                    Written
-                  </th>
-                  <th scope="col" title="Blocked by the batch preflight: never written">
-                    Blocked
-                  </th>
-                  <th scope="col" title="Changed since the preflight (412): not written">
-                    Changed
-                  </th>
-                  <th scope="col" title="Rejected by Salesforce">
-                    Rejected
-                  </th>
-                  <th scope="col" title="Sent without an answer: needs Verify">
-                    Unknown
-                  </th>
+                  {COLUMNS.map(([label, title]) => (
+                    <th key={label} scope="col" title={title}>
+                      {label}
+                    </th>
+                  ))}
                 </tr>
               </thead>
               <tbody>
