@@ -19,7 +19,7 @@ fn rt() -> tokio::runtime::Runtime {
 
 /// The batch (1 to 3) of every fourth entry that `fill` appends; none for the others.
 fn batch_of(i: usize) -> Option<i64> {
-    (i % 4 == 0).then_some(i as i64 % 3 + 1)
+    i.is_multiple_of(4).then_some(i as i64 % 3 + 1)
 }
 
 /// Appends `n` varied entries in one transaction (as fast as the store allows), then writes the
