@@ -49,7 +49,13 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
   // The batch open under "Batches" (one from the history, or one started from the queue) and
   // where its back button leads. It stays mounted while the operator looks at one of its events
   // or at another screen, so a run in progress keeps its screen.
-  const [batch, setBatch] = useState<{ target: BatchTarget; from: 'queue' | 'batches' } | null>(null);
+  // `opened` counts openings: a batch opened again starts afresh (no error of an earlier attempt).
+  const [batch, setBatch] = useState<{ target: BatchTarget; from: 'queue' | 'batches'; opened: number } | null>(null);
+  const [openings, setOpenings] = useState(0);
+  const openBatch = (target: BatchTarget, from: 'queue' | 'batches') => {
+    setOpenings((n) => n + 1);
+    setBatch({ target, from, opened: openings + 1 });
+  };
   const closeBatch = () => {
     if (batch !== null) setScreen(batch.from);
     setBatch(null);
@@ -75,14 +81,14 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
                 onFilterChange={setFilter}
                 onOpenEvent={setOpenEvent}
                 onBatchReplay={(target) => {
-                  setBatch({ target, from: 'queue' });
+                  openBatch(target, 'queue');
                   setScreen('batches');
                 }}
               />
             ) : screen === 'audit' ? (
               <AuditScreen filter={auditFilter} onFilterChange={setAuditFilter} />
             ) : screen === 'batches' ? (
-              <BatchesScreen onOpen={(batchId) => setBatch({ target: { kind: 'saved', batchId }, from: 'batches' })} />
+              <BatchesScreen onOpen={(batchId) => openBatch({ kind: 'saved', batchId }, 'batches')} />
             ) : (
               <LanesScreen
                 onShowEvents={(laneId) => {
@@ -95,6 +101,7 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
           {batch !== null && (
             <div className="screen-slot" hidden={openEvent !== null || screen !== 'batches'}>
               <BatchScreen
+                key={batch.opened}
                 target={batch.target}
                 backLabel={batch.from === 'queue' ? 'Queue' : 'Batches'}
                 onBack={closeBatch}

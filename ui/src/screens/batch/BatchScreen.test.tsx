@@ -277,6 +277,25 @@ describe('batch replay from the queue', () => {
     expect(await screen.findByRole('button', { name: 'Batch replay…' }), 'back lands on the queue, its filter kept').toBeVisible();
   });
 
+  it('says why a batch preflight failed, as a sentence by kind, and a new opening starts afresh', async () => {
+    const calls = mockBackend({
+      lanes: [lane],
+      counts: [{ lane_id: LANE, status: 'failed', count: 28 }],
+      fail: { batch_preflight: { kind: 'keychain_unavailable', message: 'no keychain: the Secret Service is not running' } },
+    });
+    const { user } = await queueOn(LANE, () => calls);
+    await user.click(screen.getByRole('button', { name: 'Batch replay…' }));
+    await user.click(await screen.findByRole('button', { name: 'Run batch preflight' }));
+    expect(await screen.findByRole('alert'), 'the error is titled by its kind and keeps the backend’s message').toHaveTextContent(
+      'Batch preflight: The keychain is not availableno keychain: the Secret Service is not running',
+    );
+    // Through the sidebar, not the back button: the batch screen stays mounted meanwhile.
+    await user.click(within(screen.getByRole('navigation', { name: 'Main' })).getByRole('button', { name: /^Queue/ }));
+    await user.click(await screen.findByRole('button', { name: 'Batch replay…' }));
+    await screen.findByRole('button', { name: 'Run batch preflight' });
+    expect(screen.queryByRole('alert'), 'the earlier failure is not shown on a new opening').toBeNull();
+  });
+
   it('says clearly that a text search is not part of the batch', async () => {
     const calls = mockBackend({
       lanes: [lane],
