@@ -442,3 +442,193 @@ fn a_blocked_event_keeps_the_replay_button_disabled_and_says_why() {
     app.screenshot("blocked");
     assert_eq!(d.org.writes().len(), 0, "nothing was written");
 }
+
+#[test]
+fn an_operator_replays_a_lanes_failed_events_as_a_batch_in_the_window() {
+    let d = demo_org();
+    let app = Desktop::launch(&d.env.db);
+    app.wait_text("400 events in 2 lanes");
+
+    // The queue's filter is the batch's selection: the lane's failed events with one reason code.
+    app.click("[aria-label='account_sync_north_america: Failed, 260']");
+    app.wait_text("260 matching");
+    app.type_into("input[aria-label='Failure reason code']", "SERVER_UNAVAILABLE");
+    app.click_text("form.field button", "Apply");
+    app.wait("[aria-label='Events'] td[title='billing-100005']");
+    app.screenshot("batch-queue");
+    app.click_text(".screen-actions button", "Batch replay");
+    let start = app.text("[aria-label='Batch preflight']");
+    assert!(
+        start.contains("account_sync_north_america")
+            && start.contains("failed")
+            && start.contains("SERVER_UNAVAILABLE"),
+        "the batch takes the queue's lane, status and reason code: {start}"
+    );
+    app.click_text("button", "Run batch preflight");
+
+    app.wait_long("[aria-label='What the batch would do']", 60);
+    // The history's screen is mounted too (hidden, so its heading's text is empty).
+    let heading = app.rt.block_on(async {
+        let mut shown = String::new();
+        for h in app
+            .client
+            .find_all(Locator::Css(".batch-screen h1"))
+            .await
+            .unwrap_or_default()
+        {
+            let t = h.text().await.unwrap_or_default();
+            if t.starts_with("Batch ") {
+                shown = t;
+            }
+        }
+        shown
+    });
+    let batch_id: i64 = heading
+        .trim()
+        .strip_prefix("Batch ")
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the batch screen names its batch: {heading}"));
+    let shown = d.env.json(&["replay", "batch", "show", &batch_id.to_string()]);
+    let aggregate = app.text("[aria-label='What the batch would do']");
+    let agg = &shown["aggregate"];
+    let tiles: Vec<String> = app.rt.block_on(async {
+        let mut out = Vec::new();
+        for t in app
+            .client
+            .find_all(Locator::Css(".batch-tile"))
+            .await
+            .unwrap_or_default()
+        {
+            out.push(t.text().await.unwrap_or_default());
+        }
+        out
+    });
+    for (label, key) in [
+        ("Would update", "would_update"),
+        ("Would create", "would_create"),
+        ("Blocked", "blocked"),
+        ("Change owner", "change_owner"),
+        ("Touch protected fields", "touch_protected"),
+    ] {
+        let tile = tiles
+            .iter()
+            .find(|t| t.contains(label))
+            .unwrap_or_else(|| panic!("a tile for `{label}`: {tiles:?}"));
+        let count: String = tile
+            .replacen(label, "", 1)
+            .trim()
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == ',')
+            .filter(char::is_ascii_digit)
+            .collect();
+        assert_eq!(count, agg[key].to_string(), "`{label}` shows the stored count: {tile}");
+    }
+    assert!(
+        aggregate.contains(&format!("{} events", agg["total"])),
+        "the window says how many events the batch has ({agg}): {aggregate}"
+    );
+    assert!(
+        agg["blocked_by"]
+            .as_object()
+            .is_some_and(|m| !m.is_empty() && m.keys().all(|code| aggregate.contains(code.as_str()))),
+        "each blocking finding is named with its count: {aggregate}"
+    );
+    let events = shown["events"].as_array().cloned().unwrap_or_default();
+    let rows = app.rt.block_on(async {
+        app.client
+            .find_all(Locator::Css("table[aria-label='Batch events'] tbody tr"))
+            .await
+            .map(|r| r.len())
+            .unwrap_or(0)
+    });
+    assert_eq!(rows, events.len(), "one row per event of the batch");
+    assert!(
+        app.attr("button.btn-batch-run", "disabled").is_some(),
+        "nothing filled in: the run waits"
+    );
+    // The operator's name may be remembered from an earlier test's window (same profile): the
+    // first thing missing is then the reason.
+    let why = app.text(".batch-form .gate-reason");
+    assert!(
+        why.contains("operator") || why.contains("reason"),
+        "and says why: {why}"
+    );
+    app.screenshot("batch-preflight");
+
+    app.fill(".batch-form input[placeholder^='Your name']", "Dana Ops");
+    app.type_into(
+        ".batch-form textarea",
+        "INC-4711: Salesforce maintenance window, 20 Nov",
+    );
+    let ticked = app.click_all(".batch-form input[type='checkbox'][data-code]");
+    assert!(ticked >= 4, "one acknowledgment per kind of side effect ({ticked})");
+    assert!(
+        app.attr("button.btn-batch-run", "disabled").is_none(),
+        "operator, reason and every acknowledgment: enabled ({})",
+        app.text(".batch-form .gate-reason")
+    );
+    let writes_before = d.org.writes().len();
+    app.click("button.btn-batch-run");
+    app.wait_long("[aria-label='Batch summary']", 180);
+    let summary = app.text("[aria-label='Batch summary']");
+    assert!(summary.contains("Done"), "the batch ran to its end: {summary}");
+    app.screenshot("batch-summary");
+
+    // The org's write log: exactly one write per written event, none for the others.
+    let shown = d.env.json(&["replay", "batch", "show", &batch_id.to_string()]);
+    let events = shown["events"].as_array().cloned().unwrap_or_default();
+    let applied: Vec<&serde_json::Value> = events.iter().filter(|e| e["outcome"] == "applied").collect();
+    let sent = events
+        .iter()
+        .filter(|e| e["outcome"] == "applied" || e["outcome"] == "unknown_outcome")
+        .count();
+    assert!(!applied.is_empty(), "the batch wrote events: {shown}");
+    let writes = d.org.writes();
+    let new_writes = &writes[writes_before..];
+    assert_eq!(
+        new_writes.len(),
+        sent,
+        "one write per written (or unanswered) event, no retry of a write that landed"
+    );
+    let mut per_record = std::collections::BTreeMap::new();
+    for w in new_writes {
+        *per_record.entry(w.record_id.clone()).or_insert(0) += 1;
+    }
+    assert!(
+        per_record.values().all(|n| *n == 1),
+        "no record is written twice: {per_record:?}"
+    );
+    assert!(
+        summary.contains(&format!(
+            "Updated ({})",
+            shown["summary"]["updated"].as_array().map_or(0, Vec::len)
+        )),
+        "the summary lists the updated events as the batch stored them: {summary}"
+    );
+    for e in &applied {
+        let id = e["event_id"].as_i64().expect("event id");
+        assert_eq!(
+            d.env.json(&["events", "show", &id.to_string()])["status"],
+            "replayed",
+            "event {id} is replayed in the database too"
+        );
+    }
+
+    // The reviewer: the audit screen, filtered by the batch, shows its entries.
+    app.click_text("button", "Audit entries of this batch");
+    app.wait("table[aria-label='Audit entries']");
+    assert_eq!(
+        app.prop(".audit-filters label:nth-of-type(6) input", "value")
+            .as_deref(),
+        Some(batch_id.to_string().as_str()),
+        "the batch filter is applied"
+    );
+    app.wait_text("Batch finished");
+    app.wait_text("Batch planned");
+    let listed = d
+        .env
+        .json(&["audit", "list", "--batch", &batch_id.to_string(), "--limit", "1000"]);
+    let n = listed.as_array().map_or(0, Vec::len);
+    app.wait_text(&format!("{n} loaded"));
+    app.screenshot("batch-audit");
+}

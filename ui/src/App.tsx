@@ -8,8 +8,10 @@ import { QueueScreen } from './screens/QueueScreen';
 import { AuditIcon } from './screens/audit/AuditIcon';
 import { AuditScreen } from './screens/audit/AuditScreen';
 import { OpenAuditProvider } from './screens/audit/openAudit';
+import { BatchScreen, type BatchTarget } from './screens/batch/BatchScreen';
+import { BatchesScreen } from './screens/batch/BatchesScreen';
 
-export type Screen = 'queue' | 'lanes' | 'audit';
+export type Screen = 'queue' | 'lanes' | 'audit' | 'batches';
 
 export function App({
   client,
@@ -40,8 +42,23 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
   // The audit screen's filter, kept here so an event's "Audit trail" lands on a filtered log.
   const [auditFilter, setAuditFilter] = useState<AuditFilter>({});
   const openAudit = (f: AuditFilter) => {
+    setOpenEvent(null);
     setAuditFilter(f);
     setScreen('audit');
+  };
+  // The batch open under "Batches" (one from the history, or one started from the queue) and
+  // where its back button leads. It stays mounted while the operator looks at one of its events
+  // or at another screen, so a run in progress keeps its screen.
+  // `opened` counts openings: a batch opened again starts afresh (no error of an earlier attempt).
+  const [batch, setBatch] = useState<{ target: BatchTarget; from: 'queue' | 'batches'; opened: number } | null>(null);
+  const [openings, setOpenings] = useState(0);
+  const openBatch = (target: BatchTarget, from: 'queue' | 'batches') => {
+    setOpenings((n) => n + 1);
+    setBatch({ target, from, opened: openings + 1 });
+  };
+  const closeBatch = () => {
+    if (batch !== null) setScreen(batch.from);
+    setBatch(null);
   };
 
   return (
@@ -50,27 +67,58 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
         screen={screen}
         onNavigate={(s) => {
           setOpenEvent(null);
+          // "Batches" again, from an open batch: back to the list.
+          if (s === 'batches' && screen === 'batches') setBatch(null);
           setScreen(s);
         }}
       />
       <main className="main">
-        {screen === 'queue' ? (
-          <>
-            <div className="screen-slot" hidden={openEvent !== null}>
-              <QueueScreen filter={filter} onFilterChange={setFilter} onOpenEvent={setOpenEvent} />
+        <OpenAuditProvider open={openAudit}>
+          <div className="screen-slot" hidden={openEvent !== null || (screen === 'batches' && batch !== null)}>
+            {screen === 'queue' ? (
+              <QueueScreen
+                filter={filter}
+                onFilterChange={setFilter}
+                onOpenEvent={setOpenEvent}
+                onBatchReplay={(target) => {
+                  openBatch(target, 'queue');
+                  setScreen('batches');
+                }}
+              />
+            ) : screen === 'audit' ? (
+              <AuditScreen filter={auditFilter} onFilterChange={setAuditFilter} />
+            ) : screen === 'batches' ? (
+              <BatchesScreen onOpen={(batchId) => openBatch({ kind: 'saved', batchId }, 'batches')} />
+            ) : (
+              <LanesScreen
+                onShowEvents={(laneId) => {
+                  setFilter({ laneId, status: null });
+                  setScreen('queue');
+                }}
+              />
+            )}
+          </div>
+          {batch !== null && (
+            <div className="screen-slot" hidden={openEvent !== null || screen !== 'batches'}>
+              <BatchScreen
+                key={batch.opened}
+                target={batch.target}
+                backLabel={batch.from === 'queue' ? 'Queue' : 'Batches'}
+                onBack={closeBatch}
+                onTarget={(target) => setBatch({ ...batch, target })}
+                onOpenEvent={setOpenEvent}
+              />
             </div>
-            {openEvent !== null && <OpenAuditProvider open={openAudit}><EventScreen key={openEvent} id={openEvent} onBack={() => setOpenEvent(null)} /></OpenAuditProvider>}
-          </>
-        ) : screen === 'audit' ? (
-          <AuditScreen filter={auditFilter} onFilterChange={setAuditFilter} />
-        ) : (
-          <LanesScreen
-            onShowEvents={(laneId) => {
-              setFilter({ laneId, status: null });
-              setScreen('queue');
-            }}
-          />
-        )}
+          )}
+          {openEvent !== null && (
+            <EventScreen
+              key={openEvent}
+              id={openEvent}
+              backLabel={screen === 'batches' && batch !== null ? 'Batch' : 'Queue'}
+              onBack={() => setOpenEvent(null)}
+            />
+          )}
+        </OpenAuditProvider>
       </main>
     </div>
   );
@@ -83,6 +131,7 @@ function Sidebar({ screen, onNavigate }: { screen: Screen; onNavigate: (s: Scree
   const items: { id: Screen; label: string; count: number | undefined; icon: ReactNode }[] = [
     { id: 'queue', label: 'Queue', count: totalEvents, icon: <QueueIcon /> },
     { id: 'lanes', label: 'Lanes', count: lanes.data?.length, icon: <LanesIcon /> },
+    { id: 'batches', label: 'Batches', count: undefined, icon: <BatchesIcon /> },
     { id: 'audit', label: 'Audit', count: undefined, icon: <AuditIcon /> },
   ];
   return (
@@ -138,6 +187,15 @@ function LanesIcon() {
     <svg className="nav-icon" width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5" aria-hidden="true">
       <path d="M2 5h9.5M2 11h9.5" strokeLinecap="round" />
       <path d="M10 3l2.5 2-2.5 2M10 9l2.5 2-2.5 2" strokeLinecap="round" strokeLinejoin="round" />
+    </svg>
+  );
+}
+
+function BatchesIcon() {
+  return (
+    <svg className="nav-icon" width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5" aria-hidden="true">
+      <rect x="2.5" y="2.5" width="8" height="8" rx="1.2" />
+      <path d="M5.5 13.5h6.8a1.2 1.2 0 0 0 1.2-1.2V5.5" strokeLinecap="round" />
     </svg>
   );
 }

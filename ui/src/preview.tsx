@@ -10,6 +10,8 @@
 //   &submit          then press Replay; &outcome=rejected: what the replay answers (default applied)
 //   &override=Name   with &fill, ask for an override approved by Name (re-runs the preflight)
 //   &discard         open the discard dialog            &focus: focus the replay button once enabled
+//   ?screen=batches&batch=1   open batch 1 of the history (planned, fresh); &fill: fill its form,
+//                    &submit: run it, &cancel: cancel the run shortly after
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
@@ -22,6 +24,7 @@ import './styles.css';
 import './preview/opsPreview';
 import { previewAudit } from './preview/auditDataset';
 import './preview/auditPreview';
+import { previewBatches } from './preview/batchDataset';
 
 const params = new URLSearchParams(window.location.search);
 const total = params.has('empty') ? 0 : Number(params.get('n') ?? 400);
@@ -36,7 +39,8 @@ const withAudit = {
   ...backend,
   ...previewAudit(params.has('empty') ? 0 : Number(params.get('audit') ?? 2400), params.has('tamper') ? Number(params.get('tamper')) : null, 'taskCancel' in backend ? backend.taskCancel : undefined),
 };
-mockBackend(fail ? { ...withAudit, fail: { [fail]: { kind: 'internal', message: 'database is locked (SQLITE_BUSY); another replay-console process holds a write lock' } } } : withAudit);
+const withBatches = { ...withAudit, ...previewBatches('taskCancel' in withAudit ? withAudit.taskCancel : undefined) };
+mockBackend(fail ? { ...withBatches, fail: { [fail]: { kind: 'internal', message: 'database is locked (SQLITE_BUSY); another replay-console process holds a write lock' } } } : withBatches);
 
 const root = document.getElementById('root');
 if (root) {
@@ -44,7 +48,7 @@ if (root) {
     <StrictMode>
       <App
         client={createQueryClient()}
-        initialScreen={params.get('screen') === 'lanes' ? 'lanes' : params.get('screen') === 'audit' ? 'audit' : 'queue'}
+        initialScreen={(['lanes', 'audit', 'batches'] as const).find((s) => s === params.get('screen')) ?? 'queue'}
         initialEvent={initialEvent}
       />
     </StrictMode>,
@@ -142,6 +146,30 @@ if (initialEvent !== null && params.has('run')) {
           if (params.has('submit')) when(() => buttonNamed(/^Replay as /), (r) => r.click());
           // &focus: keyboard focus on the replay button, to see the focus ring.
           if (params.has('focus')) when(() => buttonNamed(/^Replay as /), (r) => r.focus());
+        },
+      );
+    },
+  );
+}
+
+// ?screen=batches&batch=N[&fill][&submit][&cancel]: walk the batch form, for screenshots.
+const batchParam = params.get('batch');
+if (batchParam !== null) {
+  when(
+    () => document.querySelector<HTMLElement>(`tr[aria-label="Batch ${batchParam}"]`),
+    (row) => {
+      row.click();
+      if (!params.has('fill')) return;
+      when(
+        () => document.querySelector<HTMLFormElement>('form.batch-form'),
+        (form) => {
+          const operator = form.querySelector<HTMLInputElement>('input[type="text"]');
+          if (operator) setValue(operator, 'l.fischer');
+          const reason = form.querySelector('textarea');
+          if (reason) setValue(reason, 'INC-4471: billing sync outage of 20 Nov; record locks are released');
+          setTimeout(() => form.querySelectorAll<HTMLInputElement>('.acks input[type="checkbox"]').forEach((c) => c.click()), 50);
+          if (params.has('submit')) when(() => buttonNamed(/^Run batch/), (b) => b.click());
+          if (params.has('cancel')) setTimeout(() => when(() => buttonNamed(/^Cancel$/), (b) => b.click()), 1500);
         },
       );
     },

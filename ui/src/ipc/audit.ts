@@ -1,8 +1,7 @@
 // The audit log's commands and hooks: list and show for reviewers, verify and export as long
 // tasks that report progress (`task-progress` events) and can be cancelled (`task_cancel`).
 import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
-import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
-import { listen } from '@tauri-apps/api/event';
+import { call } from './call';
 import { homeDir } from '@tauri-apps/api/path';
 import { useCallback, useRef, useState } from 'react';
 import type { AuditEntryDetail } from './bindings/AuditEntryDetail';
@@ -12,8 +11,8 @@ import type { AuditFilter } from './bindings/AuditFilter';
 import type { AuditPage } from './bindings/AuditPage';
 import type { AuditQuery } from './bindings/AuditQuery';
 import type { AuditVerifyReport } from './bindings/AuditVerifyReport';
-import { toIpcError } from './errors';
-import { TASK_PROGRESS_EVENT, type TaskProgress } from './ops';
+import { type TaskProgress } from './ops';
+import { newTaskId, onTaskProgress } from './tasks';
 
 export type { AuditCheckpoint } from './bindings/AuditCheckpoint';
 export type { AuditCheckpointCheck } from './bindings/AuditCheckpointCheck';
@@ -26,14 +25,6 @@ export type { AuditProblem } from './bindings/AuditProblem';
 export type { AuditProblemKind } from './bindings/AuditProblemKind';
 export type { AuditEntryDetail, AuditExportOutcome, AuditExportRequest, AuditFilter, AuditPage, AuditQuery, AuditVerifyReport };
 
-async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
-  try {
-    return await invoke<T>(command, args);
-  } catch (cause) {
-    throw toIpcError(cause);
-  }
-}
-
 // Argument names are the Rust parameter names in camelCase, as Tauri expects them.
 export const auditCommands = {
   auditList: (query: AuditQuery) => call<AuditPage>('audit_list', { query }),
@@ -45,34 +36,6 @@ export const auditCommands = {
   /** Sets the cancel flag of a running task; a task that already ended is not an error. */
   taskCancel: (taskId: string) => call<null>('task_cancel', { taskId }),
 };
-
-let taskCounter = 0;
-function newTaskId(kind: string): string {
-  taskCounter += 1;
-  const random = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
-  return `${kind}-${taskCounter}-${random}`;
-}
-
-/**
- * Calls `onProgress` for this task's `task-progress` events until the returned function is
- * called. Progress is a nicety: if listening fails, the task still runs, without a bar.
- */
-async function onTaskProgress(taskId: string, onProgress: (p: TaskProgress) => void): Promise<() => void> {
-  try {
-    const unlisten = await listen<TaskProgress>(TASK_PROGRESS_EVENT, (e) => {
-      if (e.payload.task_id === taskId) onProgress(e.payload);
-    });
-    return () => {
-      try {
-        unlisten();
-      } catch {
-        // The window (or, in tests, the mock) is already gone.
-      }
-    };
-  } catch {
-    return () => undefined;
-  }
-}
 
 /** Rows per `audit_list` call. */
 export const AUDIT_PAGE_SIZE = 200;

@@ -1,4 +1,4 @@
-import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { call } from './call';
 import type { EventDetail } from './bindings/EventDetail';
 import type { EventPage } from './bindings/EventPage';
 import type { EventQuery } from './bindings/EventQuery';
@@ -10,15 +10,6 @@ import type { ReplayRequest } from './bindings/ReplayRequest';
 import type { ReplayResult } from './bindings/ReplayResult';
 import type { StatusCount } from './bindings/StatusCount';
 import type { VerifyResult } from './bindings/VerifyResult';
-import { toIpcError } from './errors';
-
-async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
-  try {
-    return await invoke<T>(command, args);
-  } catch (cause) {
-    throw toIpcError(cause);
-  }
-}
 
 // Argument names are the Rust parameter names in camelCase, as Tauri expects them.
 export const commands = {

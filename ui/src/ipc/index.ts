@@ -22,6 +22,7 @@ export {
 export { EVENT_STATUSES } from './statuses';
 export * from './ops';
 export * from './audit';
+export * from './batch';
 
 export type { AttemptFacts } from './bindings/AttemptFacts';
 export type { AttemptRow } from './bindings/AttemptRow';

@@ -15,6 +15,7 @@ import type { StatusCount } from './bindings/StatusCount';
 import type { VerifyResult } from './bindings/VerifyResult';
 import { answerOps, type OpsMockBackend } from './opsMock';
 import { answerAudit, type AuditMockBackend } from './auditMock';
+import { answerBatch, type BatchMockBackend } from './batchMock';
 
 export { clearMocks };
 
@@ -26,7 +27,7 @@ export interface Call {
 
 type Answer<T> = T | Promise<T>;
 
-export interface MockBackend extends OpsMockBackend, AuditMockBackend {
+export interface MockBackend extends OpsMockBackend, AuditMockBackend, BatchMockBackend {
   lanes?: () => Answer<LaneSummary[]>;
   counts?: () => Answer<StatusCount[]>;
   /** Answers `events_list`; the default is one empty last page. */
@@ -90,6 +91,8 @@ export function mockBackend(backend: MockBackend): Call[] {
         if (ops !== undefined) return ops;
         const audit = answerAudit(backend, cmd, args);
         if (audit !== undefined) return audit;
+        const batch = answerBatch(backend, cmd, args);
+        if (batch !== undefined) return batch;
         return Promise.reject({ kind: 'internal', message: `command ${cmd} not found` });
       }
     }

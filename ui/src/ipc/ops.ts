@@ -1,7 +1,7 @@
 // Operations beyond the queue: importing event files (long, with progress and cancel), the
 // lanes' integration-user credentials, and the contract's critical alerts.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { call } from './call';
 import { listen } from '@tauri-apps/api/event';
 import { useCallback, useRef, useState } from 'react';
 import type { AlertsView } from './bindings/AlertsView';
@@ -10,7 +10,6 @@ import type { CredentialSet } from './bindings/CredentialSet';
 import type { CredentialStatus } from './bindings/CredentialStatus';
 import type { Format } from './bindings/Format';
 import type { ImportOutcome } from './bindings/ImportOutcome';
-import { toIpcError } from './errors';
 import { queryKeys } from './hooks';
 
 export type { Alert } from './bindings/Alert';
@@ -19,14 +18,6 @@ export type { Bucket } from './bindings/Bucket';
 export type { CredentialSet } from './bindings/CredentialSet';
 export type { Format } from './bindings/Format';
 export type { ImportOutcome } from './bindings/ImportOutcome';
-
-async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
-  try {
-    return await invoke<T>(command, args);
-  } catch (cause) {
-    throw toIpcError(cause);
-  }
-}
 
 /** What the backend emits while long work runs (`task-progress`); `done`/`total` in bytes for an import. */
 export interface TaskProgress {

@@ -10,7 +10,7 @@ import { VerifyAction } from './event/VerifyAction';
 import { AuditTrailLink } from './audit/openAudit';
 
 /** One event in full: what is stored about it, its attempts, and the way to a replay. */
-export function EventScreen({ id, onBack }: { id: number; onBack: () => void }) {
+export function EventScreen({ id, onBack, backLabel = 'Queue' }: { id: number; onBack: () => void; backLabel?: string }) {
   const event = useEvent(id);
   const [discarding, setDiscarding] = useState(false);
   const e = event.data;
@@ -21,7 +21,7 @@ export function EventScreen({ id, onBack }: { id: number; onBack: () => void }) 
       <header className="screen-header">
         <div>
           <button type="button" className="btn btn-ghost btn-back" onClick={onBack}>
-            <span aria-hidden="true">←</span> Queue
+            <span aria-hidden="true">←</span> {backLabel}
           </button>
           <div className="event-title">
             <h1>Event {id}</h1>

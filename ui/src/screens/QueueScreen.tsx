@@ -10,16 +10,26 @@ import { EventDetailPanel } from './queue/EventDetailPanel';
 import { EventTable } from './queue/EventTable';
 import { ImportDialog } from './queue/ImportDialog';
 import { AlertsPanel } from './alerts/AlertsPanel';
+import type { BatchTarget } from './batch/BatchScreen';
+
+/** A batch replays failed or blocked events: the queue's status filter is one of those, or none. */
+function batchStatus(status: EventStatus | null): string | null | undefined {
+  if (status === null) return null;
+  return status === 'failed' || status === 'blocked' ? status : undefined;
+}
 
 export function QueueScreen({
   filter,
   onFilterChange,
   onOpenEvent,
+  onBatchReplay,
 }: {
   filter: EventFilter;
   onFilterChange: (f: EventFilter) => void;
   /** Opens the event in full: preflight and replay. */
   onOpenEvent: (id: number) => void;
+  /** Opens the batch screen on the queue's current filter (lane, status, reason code). */
+  onBatchReplay: (target: BatchTarget) => void;
 }) {
   const counts = useEventCounts();
   const lanes = useLanes();
@@ -55,6 +65,24 @@ export function QueueScreen({
   };
 
   const nothingImported = counts.isSuccess && lanes.isSuccess && totalEvents === 0;
+  const status = batchStatus(filter.status);
+  // Said beside the button when the queue's filter is not exactly what a batch would take.
+  const batchNote =
+    status === undefined
+      ? `A batch replays failed or blocked events, not ${statusMeta(filter.status ?? '').label.toLowerCase()} ones: pick Failed, Blocked or all statuses.`
+      : filter.search
+        ? `The batch takes the lane, status and reason code; the search “${filter.search}” is left out.`
+        : null;
+  const startBatch = () => {
+    if (filter.laneId === null || status === undefined) return;
+    onBatchReplay({
+      kind: 'new',
+      selection: { lane_id: filter.laneId, status, reason_code: filter.reasonCode ?? null, ids: null },
+      ...(filter.search ? { ignoredSearch: filter.search } : {}),
+      // Without a reason code or a search, the kept counts know how many events match.
+      ...(matching !== undefined && !narrowed && status !== null ? { expected: matching } : {}),
+    });
+  };
 
   return (
     <div className="screen">
@@ -68,6 +96,14 @@ export function QueueScreen({
           </p>
         </div>
         <div className="screen-actions">
+          {filter.laneId !== null && !nothingImported && (
+            <div className="batch-action">
+              <button type="button" className="btn btn-primary" onClick={startBatch} disabled={status === undefined}>
+                Batch replay…
+              </button>
+              {batchNote && <p className="batch-action-note">{batchNote}</p>}
+            </div>
+          )}
           <button type="button" className="btn" onClick={() => setImporting(true)}>
             Import events…
           </button>

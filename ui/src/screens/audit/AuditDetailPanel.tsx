@@ -272,11 +272,14 @@ export function AuditDetailPanel({
   seq,
   onClose,
   onShowEvent,
+  onShowBatch,
 }: {
   seq: number;
   onClose: () => void;
   /** Filters the list to this entry's event. */
   onShowEvent: (eventId: number) => void;
+  /** Filters the list to this entry's batch. */
+  onShowBatch: (batchId: number) => void;
 }) {
   const q = useAuditEntry(seq);
   const ref = useRef<HTMLElement>(null);
@@ -303,6 +306,11 @@ export function AuditDetailPanel({
           {entry?.event_id !== null && entry?.event_id !== undefined && (
             <button type="button" className="btn btn-small" onClick={() => onShowEvent(entry.event_id ?? 0)}>
               Event {entry.event_id} trail
+            </button>
+          )}
+          {entry?.batch_id !== null && entry?.batch_id !== undefined && (
+            <button type="button" className="btn btn-small" onClick={() => onShowBatch(entry.batch_id ?? 0)}>
+              Batch {entry.batch_id} entries
             </button>
           )}
           <button type="button" className="btn btn-icon" aria-label="Close entry details" title="Close (Esc)" onClick={onClose}>

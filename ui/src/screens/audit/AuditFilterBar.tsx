@@ -8,6 +8,7 @@ interface Draft {
   action: string;
   outcome: string;
   event: string;
+  batch: string;
   externalId: string;
   since: string;
   until: string;
@@ -20,6 +21,7 @@ function draftOf(f: AuditFilter): Draft {
     action: f.action ?? '',
     outcome: f.outcome ?? '',
     event: f.event_id === null || f.event_id === undefined ? '' : String(f.event_id),
+    batch: f.batch_id === null || f.batch_id === undefined ? '' : String(f.batch_id),
     externalId: f.external_id ?? '',
     since: f.since ?? '',
     until: f.until ?? '',
@@ -41,6 +43,11 @@ function filterOf(d: Draft): { filter: AuditFilter; errors: string[] } {
     if (/^\d+$/.test(ev)) f.event_id = Number(ev);
     else errors.push(`Event: “${ev}” is not an event id (a whole number).`);
   }
+  const batch = d.batch.trim();
+  if (batch !== '') {
+    if (/^\d+$/.test(batch)) f.batch_id = Number(batch);
+    else errors.push(`Batch: “${batch}” is not a batch id (a whole number).`);
+  }
   for (const [key, label] of [
     ['since', 'Since'],
     ['until', 'Until'],
@@ -55,7 +62,7 @@ function filterOf(d: Draft): { filter: AuditFilter; errors: string[] } {
   return { filter: compactFilter(f), errors };
 }
 
-/** Lane, operator, action, outcome, event, external ID and a time range; Enter applies. */
+/** Lane, operator, action, outcome, event, batch, external ID and a time range; Enter applies. */
 export function AuditFilterBar({ filter, laneIds, onChange }: { filter: AuditFilter; laneIds: string[]; onChange: (f: AuditFilter) => void }) {
   const id = useId();
   const [draft, setDraft] = useState<Draft>(() => draftOf(filter));
@@ -128,6 +135,10 @@ export function AuditFilterBar({ filter, laneIds, onChange }: { filter: AuditFil
       <label className="audit-filter narrow">
         <span>Event</span>
         <input type="text" inputMode="numeric" value={draft.event} placeholder="id" onChange={(e) => set('event', e.target.value)} />
+      </label>
+      <label className="audit-filter narrow">
+        <span>Batch</span>
+        <input type="text" inputMode="numeric" value={draft.batch} placeholder="id" onChange={(e) => set('batch', e.target.value)} />
       </label>
       <label className="audit-filter">
         <span>External ID</span>

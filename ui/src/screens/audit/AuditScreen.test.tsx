@@ -141,6 +141,33 @@ describe('audit list', () => {
   });
 });
 
+describe('audit entries of a batch', () => {
+  it('filters by batch id, shows the batch in the row and the detail, and refuses an id that is not one', async () => {
+    const user = userEvent.setup();
+    const entry = auditEntry({ seq: 12, action: 'batch_finished', batch_id: 3, event_id: null, outcome: 'cancelled' });
+    const calls = mockBackend({ auditList: () => ({ entries: [entry], next_after: null }), auditShow: () => auditDetail(entry) });
+    renderApp('audit');
+    const bar = screen.getByRole('search', { name: 'Filter audit entries' });
+    await user.type(within(bar).getByLabelText('Batch'), 'three{Enter}');
+    expect(within(bar).getByRole('alert'), 'a batch id that is not a number is refused with a sentence').toHaveTextContent(
+      'Batch: “three” is not a batch id (a whole number).',
+    );
+    await user.clear(within(bar).getByLabelText('Batch'));
+    await user.type(within(bar).getByLabelText('Batch'), '3{Enter}');
+    await waitFor(() => expect(auditQueries(calls).at(-1)?.filter, 'the batch filter reaches the backend').toEqual({ batch_id: 3 }));
+
+    const [row] = await auditRows();
+    expect(within(row!).getByText('Batch finished'), 'a batch action has its own label').toBeVisible();
+    expect(within(row!).getByText('Cancelled'), 'and how the run ended').toBeVisible();
+    expect(within(row!).getAllByRole('cell').map((c) => c.textContent)[6], 'the Batch column shows the id').toBe('3');
+
+    await user.click(row!);
+    const panel = await screen.findByRole('complementary', { name: 'Audit entry 12' });
+    expect(within(panel).getByText('Batch', { selector: 'dt' }).nextElementSibling, 'the detail lists the batch id').toHaveTextContent('3');
+    expect(within(panel).getByRole('button', { name: 'Batch 3 entries' }), 'the detail offers the batch’s other entries').toBeVisible();
+  });
+});
+
 describe('verify chain', () => {
   it('names the first bad entry and its kind, and what was not proven', async () => {
     const user = userEvent.setup();

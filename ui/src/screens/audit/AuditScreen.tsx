@@ -75,7 +75,12 @@ export function AuditScreen({ filter, onFilterChange }: { filter: AuditFilter; o
           onClearFilters={filtered ? () => setFilter({}) : undefined}
         />
         {selectedSeq !== null && (
-          <AuditDetailPanel seq={selectedSeq} onClose={() => setSelectedSeq(null)} onShowEvent={(eventId) => setFilter({ event_id: eventId })} />
+          <AuditDetailPanel
+            seq={selectedSeq}
+            onClose={() => setSelectedSeq(null)}
+            onShowEvent={(eventId) => setFilter({ event_id: eventId })}
+            onShowBatch={(batchId) => setFilter({ batch_id: batchId })}
+          />
         )}
       </div>
 

@@ -10,7 +10,7 @@ const HEADER_HEIGHT = 32;
 /** Ask for the next page while this many loaded rows are still ahead of the viewport. */
 const PREFETCH_ROWS = 80;
 const OVERSCAN = 10;
-const COLUMNS = 10;
+const COLUMNS = 11;
 
 /** Index into the loaded pages without flattening them (as the queue does). */
 function usePagedRows(pages: AuditPage[] | undefined) {
@@ -170,6 +170,7 @@ export function AuditTable({
               <th scope="col">Actor</th>
               <th scope="col">Lane</th>
               <th scope="col">Event</th>
+              <th scope="col">Batch</th>
               <th scope="col">External ID</th>
               <th scope="col">Outcome</th>
               <th scope="col">Reason</th>
@@ -229,6 +230,7 @@ export function AuditTable({
                     {entry.lane_id ?? <span className="muted">—</span>}
                   </td>
                   <td className="num">{entry.event_id ?? <span className="muted">—</span>}</td>
+                  <td className="num">{entry.batch_id ?? <span className="muted">—</span>}</td>
                   <td className="mono ellipsis" title={entry.external_id ?? undefined}>
                     {entry.external_id ?? <span className="muted">—</span>}
                   </td>

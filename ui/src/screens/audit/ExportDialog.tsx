@@ -14,6 +14,7 @@ const FILTER_LABELS: Record<keyof AuditFilter, string> = {
   action: 'action',
   outcome: 'outcome',
   event_id: 'event',
+  batch_id: 'batch',
   external_id: 'external ID',
   since: 'since',
   until: 'until',

@@ -18,6 +18,11 @@ const ACTIONS: Record<string, { label: string; tone: Tone }> = {
   credential_deleted: { label: 'Credential deleted', tone: 'warning' },
   audit_exported: { label: 'Audit exported', tone: 'neutral' },
   audit_triggers_restored: { label: 'Triggers restored', tone: 'danger' },
+  batch_planned: { label: 'Batch planned', tone: 'info' },
+  batch_started: { label: 'Batch started', tone: 'info' },
+  batch_skipped: { label: 'Skipped in batch', tone: 'warning' },
+  batch_finished: { label: 'Batch finished', tone: 'success' },
+  batch_refused: { label: 'Batch refused', tone: 'warning' },
 };
 
 /** The actions the backend writes, for the filter's suggestions. */
@@ -34,6 +39,14 @@ const OUTCOMES: Record<string, { label: string; tone: Tone }> = {
   mismatch: { label: 'Mismatch', tone: 'danger' },
   ready: { label: 'Ready', tone: 'success' },
   blocked: { label: 'Blocked', tone: 'warning' },
+  // A batch's own entries: planned, started (running), skipped events, and how a run ended.
+  planned: { label: 'Planned', tone: 'info' },
+  running: { label: 'Running', tone: 'info' },
+  skipped: { label: 'Skipped', tone: 'warning' },
+  done: { label: 'Done', tone: 'success' },
+  paused: { label: 'Paused', tone: 'attention' },
+  stopped: { label: 'Stopped', tone: 'danger' },
+  cancelled: { label: 'Cancelled', tone: 'neutral' },
 };
 
 export const KNOWN_OUTCOMES = ['applied', 'rejected', 'precondition_failed', 'unknown_outcome', 'not_applied', 'in_flight', ...Object.keys(OUTCOMES)];
@@ -95,6 +108,7 @@ export function compactFilter(f: AuditFilter): AuditFilter {
   if (f.action) out.action = f.action;
   if (f.outcome) out.outcome = f.outcome;
   if (f.event_id !== null && f.event_id !== undefined) out.event_id = f.event_id;
+  if (f.batch_id !== null && f.batch_id !== undefined) out.batch_id = f.batch_id;
   if (f.external_id) out.external_id = f.external_id;
   if (f.since) out.since = f.since;
   if (f.until) out.until = f.until;

@@ -10,19 +10,23 @@ export function OpenAuditProvider({ open, children }: { open: OpenAudit; childre
   return <OpenAuditContext.Provider value={open}>{children}</OpenAuditContext.Provider>;
 }
 
-/** `openAuditForEvent(eventId)`: the audit trail of one event; `null` outside the app shell. */
-export function useOpenAuditForEvent(): ((eventId: number) => void) | null {
+/** A button to the audit screen with this filter; renders nothing where the shell gives no way there. */
+function AuditLink({ filter, label, className }: { filter: AuditFilter; label: string; className: string }) {
   const open = useContext(OpenAuditContext);
-  return open === null ? null : (eventId: number) => open({ event_id: eventId });
-}
-
-/** A button to the event's audit trail; renders nothing where the shell gives no way there. */
-export function AuditTrailLink({ eventId, className = 'btn' }: { eventId: number; className?: string }) {
-  const openAuditForEvent = useOpenAuditForEvent();
-  if (openAuditForEvent === null) return null;
+  if (open === null) return null;
   return (
-    <button type="button" className={className} onClick={() => openAuditForEvent(eventId)}>
-      Audit trail
+    <button type="button" className={className} onClick={() => open(filter)}>
+      {label}
     </button>
   );
+}
+
+/** A button to the event's audit trail. */
+export function AuditTrailLink({ eventId, className = 'btn' }: { eventId: number; className?: string }) {
+  return <AuditLink filter={{ event_id: eventId }} label="Audit trail" className={className} />;
+}
+
+/** A button to the audit entries of a batch: its preflights, every event's attempt, its runs. */
+export function AuditBatchLink({ batchId, className = 'btn' }: { batchId: number; className?: string }) {
+  return <AuditLink filter={{ batch_id: batchId }} label="Audit entries of this batch" className={className} />;
 }

@@ -1,8 +1,10 @@
 import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
+import { OperatorField } from '../../components/OperatorField';
 import type { OverrideRequest, PreflightView, ReplayRequest } from '../../ipc';
 import { rememberOperator, rememberedOperator } from '../../lib/operator';
 import { freshFor, replayGate, replayRequest, type ReplayFormState } from '../../lib/replayGate';
+import { useAcknowledgments } from '../../lib/useAcknowledgments';
 
 /**
  * The operator's statement: who, why, every side effect acknowledged, and, when asked for, an
@@ -34,8 +36,7 @@ export function ReplayForm({
   const [operator, setOperator] = useState(rememberedOperator);
   const [reason, setReason] = useState('');
   // Ticks belong to one preflight: a new token (new side effects, maybe) starts unticked.
-  const [acks, setAcks] = useState<{ token: string; ticked: ReadonlySet<number> }>({ token: p.ack_token, ticked: new Set() });
-  const acknowledged = acks.token === p.ack_token ? acks.ticked : new Set<number>();
+  const [acknowledged, toggle] = useAcknowledgments<number>(p.ack_token);
   const [again, setAgain] = useState('');
   const [overrideOn, setOverrideOn] = useState(p.override_request !== null);
   const [overrideReason, setOverrideReason] = useState(p.override_request?.reassignment_reason ?? '');
@@ -64,13 +65,6 @@ export function ReplayForm({
     onSubmit(replayRequest(view, form));
   };
 
-  const toggle = (i: number) => {
-    const next = new Set(acknowledged);
-    if (next.has(i)) next.delete(i);
-    else next.add(i);
-    setAcks({ token: p.ack_token, ticked: next });
-  };
-
   const onReasonKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit(e as unknown as FormEvent);
   };
@@ -78,18 +72,7 @@ export function ReplayForm({
   return (
     <form className="replay-form" aria-label="Replay" onSubmit={submit} noValidate>
       <div className="form-row">
-        <label className="form-field" htmlFor={`${id}-operator`}>
-          <span className="form-label">Operator</span>
-          <input
-            id={`${id}-operator`}
-            type="text"
-            autoComplete="name"
-            value={operator}
-            onChange={(e) => setOperator(e.target.value)}
-            onBlur={() => rememberOperator(operator)}
-            placeholder="Your name, as the audit log shows it"
-          />
-        </label>
+        <OperatorField id={`${id}-operator`} value={operator} onChange={setOperator} />
       </div>
       <label className="form-field" htmlFor={`${id}-reason`}>
         <span className="form-label">Reason</span>
