@@ -45,7 +45,7 @@ describe('batch gate', () => {
   });
 
   it('a resumable batch (paused, stopped, cancelled, interrupted) passes the same gate', () => {
-    for (const status of ['paused', 'stopped', 'cancelled', 'running']) {
+    for (const status of ['paused', 'stopped', 'cancelled', 'interrupted', 'running']) {
       expect(batchGate({ ...fresh, status }, filled, NOW, false), `${status} can be resumed`).toEqual({ ok: true });
     }
   });

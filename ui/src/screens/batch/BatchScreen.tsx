@@ -245,7 +245,9 @@ function SavedBatch({
                     <h2 id={`batch-${batchId}-run`}>{b.status === 'planned' ? 'Run the batch' : 'Resume the batch'}</h2>
                     <p className="muted">
                       {b.status === 'running' && !run.isPending
-                        ? 'Marked running: the CLI may be running it, or the app stopped mid-run. Resuming skips every event already attempted.'
+                        ? 'Another process (the command line, or a second window) is running it now. A resume beside it skips every event already attempted.'
+                        : b.status === 'interrupted'
+                        ? 'The process running it ended mid-run. Any write it left without an answer is marked unknown outcome and needs Verify; resuming skips every event already attempted.'
                         : 'Each event is written as a single replay would be: intent recorded first, conditional update or upsert, outcome, audit entry.'}
                     </p>
                   </div>

@@ -4,10 +4,15 @@ import type { Tone } from '../../lib/status';
 
 const STATUSES: Record<string, { label: string; tone: Tone; meaning: string }> = {
   planned: { label: 'Planned', tone: 'info', meaning: 'Preflight taken; not run yet.' },
-  running: { label: 'Running', tone: 'info', meaning: 'Writing events now, or interrupted mid-run (a resume finishes it).' },
+  running: { label: 'Running', tone: 'info', meaning: 'Writing events now (in this window or from the command line).' },
   paused: { label: 'Paused', tone: 'attention', meaning: "Paused on the org's API usage; resume it later." },
   stopped: { label: 'Stopped', tone: 'danger', meaning: 'Stopped after consecutive failures; look at them, then resume.' },
   cancelled: { label: 'Cancelled', tone: 'neutral', meaning: 'Cancelled by the operator; resume it to write the rest.' },
+  interrupted: {
+    label: 'Interrupted',
+    tone: 'attention',
+    meaning: 'The process running it ended mid-run; a resume skips every event already attempted.',
+  },
   done: { label: 'Done', tone: 'success', meaning: 'Every event was attempted or skipped.' },
 };
 
@@ -17,7 +22,9 @@ export function batchStatusMeta(status: string): { label: string; tone: Tone; me
 
 /** A run that ended early can be run again with the same token: it skips what was attempted. */
 export function isResumable(status: string): boolean {
-  return status === 'paused' || status === 'stopped' || status === 'cancelled' || status === 'running';
+  return (
+    status === 'paused' || status === 'stopped' || status === 'cancelled' || status === 'interrupted' || status === 'running'
+  );
 }
 
 const FINDINGS: Record<string, string> = {
