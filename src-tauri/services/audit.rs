@@ -97,6 +97,11 @@ pub fn host() -> String {
 /// Appends an entry inside the caller's write transaction. After the commit, call
 /// [`checkpoint`].
 pub async fn record(conn: &mut SqliteConnection, draft: &AuditDraft) -> Result<AuditEntry> {
+    debug_assert!(
+        crate::domain::audit::ACTIONS.contains(&draft.action.as_str()),
+        "audit action `{}` is not in domain::audit::ACTIONS (the UI labels every listed action)",
+        draft.action
+    );
     Ok(store::audit::append(conn, draft, &store::now_text(), &os_user(), &host()).await?)
 }
 

@@ -1,8 +1,11 @@
 // Words and colours for the audit screen, and the checks its forms make before any call.
 import type { AuditCheckpointState, AuditExportFormat, AuditFilter, AuditProblemKind } from '../../ipc';
+import { AUDIT_ACTIONS, type AuditAction } from '../../ipc/bindings/auditActions';
 import { attemptMeta, type Tone } from '../../lib/status';
 
-const ACTIONS: Record<string, { label: string; tone: Tone }> = {
+// Keyed by the backend's own list (generated from domain::audit::ACTIONS): an action added there
+// without a label here is a type error.
+const ACTIONS: Record<AuditAction, { label: string; tone: Tone }> = {
   lane_imported: { label: 'Lane imported', tone: 'neutral' },
   events_imported: { label: 'Events imported', tone: 'neutral' },
   preflight: { label: 'Preflight', tone: 'info' },
@@ -23,13 +26,15 @@ const ACTIONS: Record<string, { label: string; tone: Tone }> = {
   batch_skipped: { label: 'Skipped in batch', tone: 'warning' },
   batch_finished: { label: 'Batch finished', tone: 'success' },
   batch_refused: { label: 'Batch refused', tone: 'warning' },
+  batch_interrupted: { label: 'Batch interrupted', tone: 'attention' },
 };
 
 /** The actions the backend writes, for the filter's suggestions. */
-export const KNOWN_ACTIONS = Object.keys(ACTIONS);
+export const KNOWN_ACTIONS: readonly string[] = AUDIT_ACTIONS;
 
 export function actionMeta(action: string): { label: string; tone: Tone } {
-  return ACTIONS[action] ?? { label: action, tone: 'neutral' };
+  // An action from a newer backend than this build shows as it is written.
+  return (ACTIONS as Record<string, { label: string; tone: Tone }>)[action] ?? { label: action, tone: 'neutral' };
 }
 
 const OUTCOMES: Record<string, { label: string; tone: Tone }> = {
@@ -47,6 +52,7 @@ const OUTCOMES: Record<string, { label: string; tone: Tone }> = {
   paused: { label: 'Paused', tone: 'attention' },
   stopped: { label: 'Stopped', tone: 'danger' },
   cancelled: { label: 'Cancelled', tone: 'neutral' },
+  interrupted: { label: 'Interrupted', tone: 'attention' },
 };
 
 export const KNOWN_OUTCOMES = ['applied', 'rejected', 'precondition_failed', 'unknown_outcome', 'not_applied', 'in_flight', ...Object.keys(OUTCOMES)];
