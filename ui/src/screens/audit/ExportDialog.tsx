@@ -5,6 +5,7 @@ import { formatCount, formatTime } from '../../lib/format';
 import { compactFilter, defaultExportPath, isAbsolutePath, isFiltered, parseTimeBound, withExtension } from './auditFormat';
 import { ProgressBar } from './VerifyChain';
 import './audit.css';
+import { useFocusTrap } from '../../lib/useFocusTrap';
 
 type Scope = 'filter' | 'window';
 
@@ -128,6 +129,8 @@ export function ExportDialog({ filter, onClose }: { filter: AuditFilter; onClose
   const [errors, setErrors] = useState<string[]>([]);
   const pathRef = useRef<HTMLInputElement>(null);
   const firstRef = useRef<HTMLInputElement>(null);
+  const dialogRef = useRef<HTMLDivElement>(null);
+  useFocusTrap(dialogRef);
 
   // The home folder arrives after the first render: the suggestion follows, until edited.
   const homePath = home.data ?? null;
@@ -192,6 +195,7 @@ export function ExportDialog({ filter, onClose }: { filter: AuditFilter; onClose
   return (
     <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && !running && close()}>
       <div
+        ref={dialogRef}
         className="dialog card audit-export-dialog"
         role="dialog"
         aria-modal="true"

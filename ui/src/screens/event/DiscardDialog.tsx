@@ -2,10 +2,13 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { useDiscard } from '../../ipc';
 import { rememberOperator, rememberedOperator } from '../../lib/operator';
+import { useFocusTrap } from '../../lib/useFocusTrap';
 
 /** Closes an event without replay: who and why, for the audit log. */
 export function DiscardDialog({ eventId, onClose }: { eventId: number; onClose: () => void }) {
   const id = useId();
+  const dialogRef = useRef<HTMLDivElement>(null);
+  useFocusTrap(dialogRef);
   const discard = useDiscard(eventId);
   const [operator, setOperator] = useState(rememberedOperator);
   const [reason, setReason] = useState('');
@@ -28,6 +31,7 @@ export function DiscardDialog({ eventId, onClose }: { eventId: number; onClose: 
   return (
     <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div
+        ref={dialogRef}
         className="dialog card"
         role="dialog"
         aria-modal="true"

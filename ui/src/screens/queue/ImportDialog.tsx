@@ -4,6 +4,7 @@ import { toIpcError, useEventsImport, type Format, type ImportOutcome, type Task
 import { formatCount } from '../../lib/format';
 import { importRejection, type ImportRejection } from './importRejection';
 import './ImportDialog.css';
+import { useFocusTrap } from '../../lib/useFocusTrap';
 
 const FORMATS: { value: Format | ''; label: string }[] = [
   { value: '', label: 'Auto (from the extension)' },
@@ -41,16 +42,16 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
   const pathRef = useRef<HTMLInputElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
   const resultRef = useRef<HTMLHeadingElement>(null);
+  const dialogRef = useRef<HTMLDivElement>(null);
+  useFocusTrap(dialogRef);
   const trimmed = path.trim();
   const pathOk = isAbsolutePath(trimmed);
   const running = importer.isPending;
   const finished = importer.outcome !== undefined || importer.error !== null;
 
   useEffect(() => {
-    // Focus the path on opening; give it back to what opened the dialog on closing.
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    // Focus the path on opening (the focus trap gives focus back to the opener on closing).
     pathRef.current?.focus();
-    return () => opener?.focus();
   }, []);
   // Keyboard focus follows the dialog's stage: Cancel while running, the result's heading after.
   useEffect(() => {
@@ -72,6 +73,7 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
   return (
     <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && !running && onClose()}>
       <div
+        ref={dialogRef}
         className="dialog card import-dialog"
         role="dialog"
         aria-modal="true"
