@@ -7,6 +7,10 @@ import { findingLabel } from './batchFormat';
 
 type Show = 'all' | 'writable' | 'blocked' | 'warnings';
 
+/** Rows rendered at first, and added per "Show more": a batch of a whole lane can hold tens of
+ * thousands of events, more than a table should put in the page at once. */
+export const ROWS_PER_PAGE = 500;
+
 const KIND: Record<string, string> = { update: 'Update', create: 'Create', none: '—' };
 
 function Codes({ codes, tone }: { codes: string[]; tone: string }) {
@@ -48,6 +52,7 @@ export function BatchEventsTable({
   onOpenEvent: (eventId: number) => void;
 }) {
   const [show, setShow] = useState<Show>('all');
+  const [limit, setLimit] = useState(ROWS_PER_PAGE);
   const counts: Record<Show, number> = {
     all: events.length,
     writable: events.filter(isWritable).length,
@@ -73,7 +78,10 @@ export function BatchEventsTable({
       </header>
       <div className="batch-events-filter" role="group" aria-label="Show events">
         {chips.map(([id, label, tone]) => (
-          <button key={id} type="button" className={`chip tone-${tone}`} aria-pressed={show === id} onClick={() => setShow(id)}>
+          <button key={id} type="button" className={`chip tone-${tone}`} aria-pressed={show === id} onClick={() => {
+              setShow(id);
+              setLimit(ROWS_PER_PAGE);
+            }}>
             {label} <span className="chip-count">{formatCount(counts[id])}</span>
           </button>
         ))}
@@ -90,7 +98,7 @@ export function BatchEventsTable({
             </tr>
           </thead>
           <tbody>
-            {shown.map((e) => (
+            {shown.slice(0, limit).map((e) => (
               <tr key={e.event_id} className={isWritable(e) ? undefined : 'is-blocked'} onClick={() => onOpenEvent(e.event_id)}>
                 <td className="num">
                   <button
@@ -129,6 +137,14 @@ export function BatchEventsTable({
           </tbody>
         </table>
         {shown.length === 0 && <p className="table-note">No event of this batch is in this group.</p>}
+        {shown.length > limit && (
+          <p className="table-note">
+            Showing {formatCount(limit)} of {formatCount(shown.length)} events.{' '}
+            <button type="button" className="link-button" onClick={() => setLimit((l) => l + ROWS_PER_PAGE)}>
+              Show {formatCount(Math.min(ROWS_PER_PAGE, shown.length - limit))} more
+            </button>
+          </p>
+        )}
       </div>
     </section>
   );

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { AuditQuery, BatchDetail, BatchRunRequest, BatchSummary, LaneSummary, Selection } from '../../ipc';
 import { emitTaskProgress } from '../../ipc/opsMock';
-import { batchDetail, batchListItem, batchPlan, batchSummary, LANE } from '../../test/batch';
+import { batchDetail, batchEvent, batchListItem, batchPlan, batchSummary, LANE } from '../../test/batch';
 import { eventDetail, mockBackend, renderApp, summary as eventSummary, type Call } from '../../test/ipc';
 
 /** A run the test finishes by hand, to look at the screen while it runs. */
@@ -48,6 +48,23 @@ async function fillForm(user: ReturnType<typeof userEvent.setup>) {
 const runButton = (form: HTMLElement) => within(form).getByRole('button', { name: /Run batch|Resume batch|Running/ });
 
 describe('batch screen', () => {
+  it('a batch of a whole lane renders its events 500 at a time, with a way to show more', async () => {
+    const events = Array.from({ length: 620 }, (_, i) =>
+      batchEvent({ event_id: i + 1, external_id: `BA-${i + 1}`, blocking: i % 100 === 0 ? ['external_id_missing'] : [] }),
+    );
+    const { user } = await openBatch({ detail: batchDetail({ events }) });
+    const table = screen.getByRole('table', { name: 'Batch events' });
+    const rows = () => within(table).getAllByRole('row').length - 1;
+    expect(rows(), 'the first 500 rows only').toBe(500);
+    expect(screen.getByText(/Showing 500 of 620 events/), 'the page says how many are not shown').toBeVisible();
+    await user.click(screen.getByRole('button', { name: 'Show 120 more' }));
+    expect(rows(), 'then the rest').toBe(620);
+    expect(screen.queryByText(/Showing .* of/), 'nothing left to show').toBeNull();
+    await user.click(screen.getByRole('button', { name: /^Blocked/ }));
+    expect(rows(), 'a filter shows its own events (7 blocked), from its first page').toBe(7);
+  }, 30_000);
+
+
   it('shows the aggregate: would update, create, blocked by finding, owner, protected fields, warnings', async () => {
     await openBatch({ detail: batchDetail() });
     const agg = screen.getByRole('region', { name: 'What the batch would do' });
