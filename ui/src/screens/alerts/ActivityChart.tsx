@@ -21,15 +21,49 @@ function niceMax(n: number): number {
   return 10 * p;
 }
 
+const HOUR_MS = 3_600_000;
+/** Beyond this span the quiet hours are not drawn (the bars would be slivers): active hours only. */
+const MAX_FILLED_HOURS = 24 * 7;
+
+function hourStart(hour: string): number | null {
+  const t = Date.parse(`${hour}:00Z`);
+  return Number.isNaN(t) ? null : t;
+}
+
+function hourKey(t: number): string {
+  return new Date(t).toISOString().slice(0, 16);
+}
+
 /**
- * Failures and replays of each active hour, side by side: a plain SVG bar chart (no chart
- * library). Hours without activity are not buckets, so the x axis is by bucket, labelled with
- * its hour; a table with the same numbers is there for screen readers.
+ * The backend sends active hours only; the chart's x axis is time, so the quiet hours between the
+ * first and the last are filled in with zeros (unless the span is too long to draw them).
  */
-export function ActivityChart({ series }: { series: Bucket[] }) {
-  if (series.length === 0) {
+export function fillHours(series: Bucket[]): Bucket[] {
+  const first = series[0];
+  const last = series[series.length - 1];
+  const from = first ? hourStart(first.hour) : null;
+  const to = last ? hourStart(last.hour) : null;
+  if (from === null || to === null || to < from || (to - from) / HOUR_MS + 1 > MAX_FILLED_HOURS) return series;
+  const byHour = new Map(series.map((b) => [b.hour, b]));
+  const out: Bucket[] = [];
+  for (let t = from; t <= to; t += HOUR_MS) {
+    const key = hourKey(t);
+    out.push(byHour.get(key) ?? { hour: key, failures: 0, replays: 0 });
+  }
+  // Hours the backend sent in another shape than this one's keys are never dropped.
+  return out.length >= series.length ? out : series;
+}
+
+/**
+ * Failures and replays per hour, side by side: a plain SVG bar chart (no chart library). The
+ * x axis runs hour by hour from the first active hour to the last (quiet hours drawn empty); a
+ * table with the same numbers is there for screen readers.
+ */
+export function ActivityChart({ series: active }: { series: Bucket[] }) {
+  if (active.length === 0) {
     return <p className="muted">No failures or replays recorded in the last 48 hours.</p>;
   }
+  const series = fillHours(active);
   const max = niceMax(Math.max(...series.map((b) => Math.max(b.failures, b.replays))));
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
@@ -51,7 +85,7 @@ export function ActivityChart({ series }: { series: Bucket[] }) {
         viewBox={`0 0 ${W} ${H}`}
         className="chart-svg"
         role="img"
-        aria-label={`Failures and replays per hour over ${series.length} active ${series.length === 1 ? 'hour' : 'hours'}: ${formatCount(failures)} failures, ${formatCount(replays)} replays`}
+        aria-label={`Failures and replays per hour over ${series.length} ${series.length === 1 ? 'hour' : 'hours'} (${active.length} active): ${formatCount(failures)} failures, ${formatCount(replays)} replays`}
       >
         {[0, max / 2, max].map((v) => (
           <g key={v} className="chart-grid">
@@ -87,7 +121,7 @@ export function ActivityChart({ series }: { series: Bucket[] }) {
           </tr>
         </thead>
         <tbody>
-          {series.map((b) => (
+          {active.map((b) => (
             <tr key={b.hour}>
               <th scope="row">{hourLabel(b.hour)}</th>
               <td>{b.failures}</td>

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlertsView } from '../../ipc';
 import { mockBackend, renderApp, renderWithClient } from '../../test/ipc';
 import { AlertsPanel } from './AlertsPanel';
+import { fillHours } from './ActivityChart';
 
 const view: AlertsView = {
   window_hours: 24,
@@ -58,28 +59,32 @@ describe('alerts panel', () => {
     expect(within(second).getByText('Tell').nextElementSibling, 'each alert has its own lane owner').toHaveTextContent('crm_oncall');
   });
 
-  it('draws one bar pair per hourly bucket, scaled to the busiest hour', async () => {
+  it('draws one bar pair per hour from the first active hour to the last, quiet hours empty, scaled to the busiest', async () => {
     const user = userEvent.setup();
     mockBackend({ alerts: () => view });
     const { container } = renderWithClient(<AlertsPanel />);
     await user.click(await screen.findByRole('button', { name: 'Show alerts and activity' }));
 
-    const chart = screen.getByRole('img', { name: /Failures and replays per hour over 3 active hours: 65 failures, 40 replays/ });
+    const chart = screen.getByRole('img', { name: /Failures and replays per hour over 5 hours \(3 active\): 65 failures, 40 replays/ });
     const buckets = chart.querySelectorAll('.chart-bucket');
-    expect(buckets, 'one bar group per bucket of the series, no more, no fewer').toHaveLength(view.series.length);
+    expect(
+      [...buckets].map((b) => b.getAttribute('data-hour')),
+      'the axis is time: 09:00 to 13:00 hour by hour, the quiet 11:00 and 12:00 included',
+    ).toEqual(['2026-11-20T09:00', '2026-11-20T10:00', '2026-11-20T11:00', '2026-11-20T12:00', '2026-11-20T13:00']);
     const height = (b: Element, cls: string) => Number(b.querySelector(`rect.${cls}`)?.getAttribute('height'));
     for (const [i, b] of [...buckets].entries()) {
       expect(b.querySelectorAll('rect.bar-failures'), `bucket ${i} has exactly one failures bar`).toHaveLength(1);
       expect(b.querySelectorAll('rect.bar-replays'), `bucket ${i} has exactly one replays bar`).toHaveLength(1);
     }
-    const [first, second, third] = [...buckets] as [Element, Element, Element];
+    const [first, second, quiet, , third] = [...buckets] as [Element, Element, Element, Element, Element];
+    expect(height(quiet, 'bar-failures') + height(quiet, 'bar-replays'), 'a quiet hour draws no bars').toBe(0);
     expect(height(first, 'bar-failures') / height(second, 'bar-failures'), '40 failures draw twice as tall as 20').toBeCloseTo(2);
     expect(height(third, 'bar-replays') / height(second, 'bar-replays'), '30 replays draw three times as tall as 10').toBeCloseTo(3);
     expect(height(first, 'bar-replays'), 'an hour without replays has a flat replays bar').toBe(0);
     expect(first.querySelector('title')?.textContent, 'hovering a bucket names its hour and both numbers').toBe('20 Nov 09:00 UTC: 40 failures, 0 replays');
     expect(
       container.querySelectorAll('table.visually-hidden tbody tr'),
-      'the same numbers are in a table for screen readers, one row per bucket',
+      'the same numbers are in a table for screen readers, one row per active hour',
     ).toHaveLength(view.series.length);
   });
 
@@ -99,5 +104,26 @@ describe('alerts panel', () => {
     expect(await screen.findByRole('heading', { name: 'No active alerts in the last 24 hours' }), 'a quiet state is stated, not left blank').toBeVisible();
     await user.click(screen.getByRole('button', { name: 'Show alerts and activity' }));
     expect(screen.getByText('No failures or replays recorded in the last 48 hours.'), 'an empty chart explains itself').toBeVisible();
+  });
+});
+
+describe('fillHours', () => {
+  it('fills the quiet hours across midnight, and leaves a span too long to draw as it is', () => {
+    const filled = fillHours([
+      { hour: '2026-11-20T22:00', failures: 3, replays: 0 },
+      { hour: '2026-11-21T01:00', failures: 0, replays: 2 },
+    ]);
+    expect(filled.map((b) => b.hour), 'hour by hour over the day boundary').toEqual([
+      '2026-11-20T22:00',
+      '2026-11-20T23:00',
+      '2026-11-21T00:00',
+      '2026-11-21T01:00',
+    ]);
+    expect(filled[1], 'a filled hour is zero, not invented').toEqual({ hour: '2026-11-20T23:00', failures: 0, replays: 0 });
+    const long = [
+      { hour: '2026-10-01T00:00', failures: 1, replays: 0 },
+      { hour: '2026-11-20T00:00', failures: 1, replays: 0 },
+    ];
+    expect(fillHours(long), 'seven weeks are not drawn hour by hour').toBe(long);
   });
 });
