@@ -553,6 +553,20 @@ async fn batch(app: &App, args: BatchArgs, json: bool) -> Result<()> {
         max_consecutive_failures: args.max_consecutive_failures,
         pause_above_percent: args.pause_above_percent,
     };
+    // `replay batch [selection] --ack TOKEN`: a selection given must be the token's.
+    let ids = match &args.ids {
+        Some(p) => Some(read_ids(p)?),
+        None => None,
+    };
+    b::check_selection(
+        app,
+        &req,
+        args.lane.as_deref(),
+        args.status.as_deref(),
+        args.reason_code.as_deref(),
+        ids.as_deref(),
+    )
+    .await?;
     let progress = Arc::new(CtrlCProgress {
         inner: TermProgress::new(!json && std::io::stderr().is_terminal()),
         stop: Arc::new(std::sync::atomic::AtomicBool::new(false)),

@@ -631,6 +631,63 @@ async fn refuse(app: &App, batch_id: Option<i64>, req: &ExecuteRequest, code: &s
     replay_service::audited_refusal(app, &entry, code, message).await
 }
 
+/// `replay batch [selection] --ack TOKEN`: a selection given with the token must be the one its
+/// batch preflight was taken over (each part that is given); otherwise the run is refused and
+/// audited, so a token copied from another batch never writes a different selection.
+pub async fn check_selection(
+    app: &App,
+    req: &ExecuteRequest,
+    lane_id: Option<&str>,
+    status: Option<&str>,
+    reason_code: Option<&str>,
+    ids: Option<&[i64]>,
+) -> Result<()> {
+    let Some(row) = store::batches::by_token(&app.pool, req.ack_token.trim()).await? else {
+        return Ok(()); // `execute` refuses an unknown token
+    };
+    let stored: Selection = serde_json::from_str(&row.selection)
+        .map_err(|e| Error::Io(format!("batch {}: stored selection does not parse: {e}", row.id)))?;
+    let mut differs = Vec::new();
+    if lane_id.is_some_and(|l| l != stored.lane_id) {
+        differs.push(format!("lane {}", stored.lane_id));
+    }
+    if status.is_some() && status != stored.status.as_deref() {
+        differs.push(format!(
+            "status {}",
+            stored.status.as_deref().unwrap_or("failed or blocked")
+        ));
+    }
+    if reason_code.is_some() && reason_code != stored.reason_code.as_deref() {
+        differs.push(format!(
+            "reason code {}",
+            stored.reason_code.as_deref().unwrap_or("(any)")
+        ));
+    }
+    if let Some(ids) = ids {
+        if stored.ids.as_deref() != Some(ids) {
+            differs.push(match &stored.ids {
+                Some(s) => format!("{} listed event ids", s.len()),
+                None => "no list of event ids".into(),
+            });
+        }
+    }
+    if differs.is_empty() {
+        return Ok(());
+    }
+    Err(refuse(
+        app,
+        Some(row.id),
+        req,
+        "selection_mismatch",
+        format!(
+            "this token is batch {}'s, whose preflight was taken over {}; the selection given differs. Nothing was sent",
+            row.id,
+            differs.join(", ")
+        ),
+    )
+    .await)
+}
+
 /// What happened to one event of the execution.
 enum EventResult {
     Sent {

@@ -631,3 +631,33 @@ fn ctrl_c_cancels_lets_in_flight_writes_settle_and_the_same_token_resumes() {
         assert_eq!(o.status(*id), "replayed");
     }
 }
+
+#[test]
+fn a_selection_given_with_the_token_must_be_the_batchs_own() {
+    let (o, event_ids, token, batch_id) = updates("bsel", 3, |i| json!({"Name": format!("Sel {i}")}), |_| {});
+    let before = o.org.writes().len();
+    // Another reason code than the batch preflight's: refused, audited, nothing sent.
+    let (r, _) = execute_with(&o, &token, &["--lane", &o.lane, "--reason-code", "SERVER_UNAVAILABLE"]);
+    assert_eq!(
+        r.code, 3,
+        "a token with another selection is refused: {} {}",
+        r.stdout, r.stderr
+    );
+    assert!(
+        r.stdout.contains("selection_mismatch") || r.stderr.contains("selection given differs"),
+        "the refusal says why: {} {}",
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(o.org.writes().len(), before, "nothing was sent");
+    assert!(
+        audit_entries(&o)
+            .iter()
+            .any(|e| e["action"] == "batch_refused" && e["batch_id"].as_i64() == Some(batch_id)),
+        "the refusal is audited against the batch"
+    );
+    // DESIGN's form, `replay batch [selection] ... --ack TOKEN`, with the batch's own selection.
+    let (r, sum) = execute_with(&o, &token, &["--lane", &o.lane]);
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    assert_eq!(ids(&sum["updated"]).len(), event_ids.len(), "{sum}");
+}
