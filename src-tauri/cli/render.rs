@@ -839,11 +839,24 @@ pub fn batch_summary(s: &crate::services::batch::BatchSummary) -> String {
             let _ = writeln!(out, "  {label} ({}): {}", ids.len(), ids_line(ids));
         }
     };
+    // Grouped by code, in order of size: what an operator acts on is the cause, then the events.
     let skipped = |out: &mut String, label: &str, v: &[crate::services::batch::SkippedEvent]| {
-        if !v.is_empty() {
-            let _ = writeln!(out, "  {label} ({}):", v.len());
-            for e in v.iter().take(50) {
-                let _ = writeln!(out, "    event {}: {}", e.event_id, e.code);
+        if v.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "  {label} ({}):", v.len());
+        let mut by_code: Vec<(&str, Vec<i64>, &str)> = Vec::new();
+        for e in v {
+            match by_code.iter_mut().find(|(c, _, _)| *c == e.code) {
+                Some((_, ids, _)) => ids.push(e.event_id),
+                None => by_code.push((&e.code, vec![e.event_id], &e.message)),
+            }
+        }
+        by_code.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+        for (code, ids, message) in by_code {
+            let _ = writeln!(out, "    {code} ({}): {}", ids.len(), ids_line(&ids));
+            if !message.is_empty() {
+                let _ = writeln!(out, "      e.g. {}", one_line(message, 160));
             }
         }
     };
@@ -863,6 +876,7 @@ pub fn batch_summary(s: &crate::services::batch::BatchSummary) -> String {
     if let Some(n) = s.api_calls {
         let _ = writeln!(out, "  Salesforce calls: {n}");
     }
+    let _ = writeln!(out, "  every event and its outcome: replay batch show {}", s.batch_id);
     out
 }
 
