@@ -156,7 +156,7 @@ impl BatchRunRequest {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export, export_to = "bindings/")]
 pub struct SkippedEvent {
     pub event_id: i64,
@@ -165,8 +165,9 @@ pub struct SkippedEvent {
 }
 
 /// What an execution of a batch came to.
-#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export, export_to = "bindings/")]
+#[serde(default)]
 pub struct BatchSummary {
     pub batch_id: i64,
     /// done, paused, stopped or cancelled.
@@ -227,9 +228,12 @@ pub struct BatchDetail {
     pub digest: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
-    pub selection: Value,
-    pub aggregate: Value,
-    pub summary: Option<Value>,
+    /// What the batch preflight was taken over. `None` only if the stored JSON no longer reads
+    /// (a database edited by hand); likewise the aggregate and the summary.
+    pub selection: Option<Selection>,
+    pub aggregate: Option<BatchAggregate>,
+    /// The last run's summary; `None` before the first run.
+    pub summary: Option<BatchSummary>,
     pub events: Vec<BatchEventDetail>,
 }
 
@@ -1311,7 +1315,7 @@ pub async fn show(app: &App, batch_id: i64) -> Result<BatchDetail> {
         .into_iter()
         .map(|a| (a.0, a))
         .collect();
-    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
+
     Ok(BatchDetail {
         batch_id: row.id,
         lane_id: row.lane_id.clone(),
@@ -1325,9 +1329,9 @@ pub async fn show(app: &App, batch_id: i64) -> Result<BatchDetail> {
         digest: row.digest.clone(),
         started_at: row.started_at.clone(),
         finished_at: row.finished_at.clone(),
-        selection: parse(&row.selection),
-        aggregate: parse(&row.aggregate),
-        summary: row.summary.as_deref().map(parse),
+        selection: serde_json::from_str(&row.selection).ok(),
+        aggregate: serde_json::from_str(&row.aggregate).ok(),
+        summary: row.summary.as_deref().and_then(|s| serde_json::from_str(s).ok()),
         events: events
             .iter()
             .map(|(pid, p)| {

@@ -1,7 +1,7 @@
 // The preview's answers for batch replay: a batch preflight builds a batch of 28 events over the
 // selection, a run writes them slowly with progress (and honours a cancel), and the history lists
 // what was planned in this session after a few older batches.
-import type { BatchDetail, BatchEventDetail, BatchSummary, JsonValue } from '../ipc';
+import type { BatchDetail, BatchEventDetail, BatchSummary } from '../ipc';
 import type { BatchMockBackend } from '../ipc/batchMock';
 import { emitTaskProgress } from '../ipc/opsMock';
 import { aggregateOf, batchDetail, batchEvent, batchListItem, batchPlan } from '../test/batch';
@@ -39,7 +39,7 @@ export function previewBatches(taskCancel: ((taskId: string) => unknown) | undef
     batchPreflight: async (selection, plannedBy) => {
       const id = nextId++;
       const events = incident(5 + id);
-      const d = batchDetail({ batch_id: id, ack_token: tokenOf(id), events, selection: selection as unknown as JsonValue, planned_by: plannedBy ?? 'lfischer' });
+      const d = batchDetail({ batch_id: id, ack_token: tokenOf(id), events, selection, planned_by: plannedBy ?? 'lfischer' });
       batches.set(id, d);
       return delay(900, batchPlan(d));
     },
@@ -130,7 +130,7 @@ export function previewBatches(taskCancel: ((taskId: string) => unknown) | undef
         reason: d.reason ?? request.reason,
         started_at: d.started_at ?? now,
         finished_at: now,
-        summary: summary as unknown as JsonValue,
+        summary,
       });
       return summary;
     },

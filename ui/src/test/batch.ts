@@ -1,6 +1,6 @@
 // Batches shaped as the Rust side returns them (batch_preflight, batch_show, batch_execute,
 // batch_list), for the tests and the preview.
-import type { BatchAggregate, BatchDetail, BatchEventDetail, BatchListItem, BatchPlan, BatchSummary, JsonValue, Selection } from '../ipc';
+import type { BatchAggregate, BatchDetail, BatchEventDetail, BatchListItem, BatchPlan, BatchSummary, Selection } from '../ipc';
 
 export const LANE = 'account_sync_north_america';
 
@@ -87,8 +87,8 @@ export function batchDetail(over: Partial<BatchDetail> = {}, now = Date.now(), a
     digest: 'edb685e13dae4c1f9a0b7d2e5f60718293a4b5c6d7e8f90112233445566778899',
     started_at: null,
     finished_at: null,
-    selection: SELECTION as unknown as JsonValue,
-    aggregate: aggregateOf(events) as unknown as JsonValue,
+    selection: SELECTION,
+    aggregate: aggregateOf(events),
     summary: null,
     ...over,
     events,
@@ -103,7 +103,7 @@ export function batchPlan(detail: BatchDetail): BatchPlan {
     expires_at: detail.expires_at,
     digest: detail.digest,
     ack_token: detail.ack_token,
-    aggregate: detail.aggregate as unknown as BatchAggregate,
+    aggregate: detail.aggregate ?? aggregateOf(detail.events),
     events: detail.events.map((e) => ({
       event_id: e.event_id,
       preflight_id: e.preflight_id,

@@ -10,7 +10,7 @@ import { AggregateView } from './AggregateView';
 import { BatchEventsTable } from './BatchEventsTable';
 import { BatchRunForm } from './BatchRunForm';
 import { BatchRunProgress, BatchSummaryView } from './BatchSummaryView';
-import { batchStatusMeta, describeSelection, isResumable, readAggregate, readSelection, readSummary } from './batchFormat';
+import { batchStatusMeta, describeSelection, isResumable } from './batchFormat';
 import './batch.css';
 
 /** What the batch screen shows: a selection still to preflight, or a stored batch. */
@@ -182,10 +182,10 @@ function SavedBatch({
   const run = useBatchRun(batchId);
   const now = useNow();
   const b = q.data;
-  const aggregate = b ? readAggregate(b.aggregate) : null;
-  const selection = b ? readSelection(b.selection) : null;
+  const aggregate = b?.aggregate ?? null;
+  const selection = b?.selection ?? null;
   // This window's run first (it is newer), else what the batch stored of its last run.
-  const summary = run.summary ?? (b ? readSummary(b.summary) : null);
+  const summary = run.summary ?? b?.summary ?? null;
   const meta = b ? batchStatusMeta(run.isPending ? 'running' : b.status) : null;
   const stale = b !== undefined && batchFreshFor(b, now) <= 0;
   const runnable = b !== undefined && (b.status === 'planned' || isResumable(b.status));

@@ -1,5 +1,5 @@
-// Words and colours for batch replay, and the reading of what batch_show stores as JSON.
-import type { BatchAggregate, BatchSummary, JsonValue, Selection } from '../../ipc';
+// Words and colours for batch replay.
+import type { Selection } from '../../ipc';
 import type { Tone } from '../../lib/status';
 
 const STATUSES: Record<string, { label: string; tone: Tone; meaning: string }> = {
@@ -45,45 +45,6 @@ const FINDINGS: Record<string, string> = {
 /** A finding code in words, when this build knows it. */
 export function findingLabel(code: string): string | null {
   return FINDINGS[code] ?? null;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-const isNumber = (v: unknown): v is number => typeof v === 'number';
-const isCountMap = (v: unknown) => isObject(v) && Object.values(v).every(isNumber);
-const isIdList = (v: unknown) => Array.isArray(v) && v.every(isNumber);
-const isSkippedList = (v: unknown) =>
-  Array.isArray(v) && v.every((s) => isObject(s) && isNumber(s.event_id) && typeof s.code === 'string');
-
-/** The stored aggregate of batch_show, or null when it is not one (a database edited by hand). */
-export function readAggregate(v: JsonValue | undefined): BatchAggregate | null {
-  if (!isObject(v)) return null;
-  const numbers = ['total', 'would_update', 'would_create', 'blocked', 'change_owner', 'touch_protected'] as const;
-  if (!numbers.every((k) => isNumber(v[k])) || !isCountMap(v.blocked_by) || !isCountMap(v.warnings_by)) return null;
-  return v as unknown as BatchAggregate;
-}
-
-/** The stored summary of the batch's last run, or null. */
-export function readSummary(v: JsonValue | null | undefined): BatchSummary | null {
-  if (!isObject(v) || typeof v.status !== 'string' || typeof v.message !== 'string') return null;
-  const lists = ['updated', 'created', 'changed_since_preflight', 'unknown_outcome', 'already_attempted', 'not_started', 'post_verify_mismatches'];
-  const skipped = ['blocked', 'rejected', 'skipped'];
-  if (!lists.every((k) => isIdList(v[k])) || !skipped.every((k) => isSkippedList(v[k]))) return null;
-  return v as unknown as BatchSummary;
-}
-
-/** The stored selection, or null. */
-export function readSelection(v: JsonValue | undefined): Selection | null {
-  if (!isObject(v) || typeof v.lane_id !== 'string') return null;
-  const text = (x: unknown) => (typeof x === 'string' ? x : null);
-  return {
-    lane_id: v.lane_id,
-    status: text(v.status),
-    reason_code: text(v.reason_code),
-    ids: isIdList(v.ids) ? (v.ids as number[]) : null,
-  };
 }
 
 /** `lane account_sync · failed · reason code UNABLE_TO_LOCK_ROW` */
