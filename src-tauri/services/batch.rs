@@ -826,27 +826,19 @@ async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<Event
     );
     let mut tx = run.app.pool.begin_with("BEGIN IMMEDIATE").await?;
     settled.store(&mut tx, attempt_id, event_id).await?;
-    let Settled {
-        outcome,
-        http_status,
-        code,
-        message,
-        record_id,
-        response,
-        ..
-    } = settled;
     let mut e = draft(&p, run.batch_id, &run.integration_user, "replay_outcome", &run.operator);
     e.attempt_id = Some(attempt_id);
     e.reason = Some(run.reason.clone());
-    e.outcome = Some(outcome.as_str().into());
-    e.detail = serde_json::json!({
-        "http_status": http_status,
-        "error_code": code,
-        "message": message,
-        "record_id": record_id,
-        "response": response,
-        "retried_after": retried,
-    });
+    e.outcome = Some(settled.outcome.as_str().into());
+    e.detail = settled.detail();
+    e.detail["retried_after"] = serde_json::json!(retried);
+    let Settled {
+        outcome,
+        code,
+        message,
+        record_id,
+        ..
+    } = settled;
     audit::record(&mut tx, &e).await?;
     tx.commit().await?;
 

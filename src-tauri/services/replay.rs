@@ -241,26 +241,19 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
     );
     let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
     settled.store(&mut tx, attempt_id, event_id).await?;
+    let mut outcome_entry = draft(&p, &integration_user, "replay_outcome", &operator);
+    outcome_entry.attempt_id = Some(attempt_id);
+    outcome_entry.reason = Some(req.reason.trim().into());
+    outcome_entry.outcome = Some(settled.outcome.as_str().into());
+    outcome_entry.detail = settled.detail();
     let Settled {
         outcome,
         http_status,
         code,
         message,
         record_id,
-        response,
         ..
     } = settled;
-    let mut outcome_entry = draft(&p, &integration_user, "replay_outcome", &operator);
-    outcome_entry.attempt_id = Some(attempt_id);
-    outcome_entry.reason = Some(req.reason.trim().into());
-    outcome_entry.outcome = Some(outcome.as_str().into());
-    outcome_entry.detail = serde_json::json!({
-        "http_status": http_status,
-        "error_code": code,
-        "message": message,
-        "record_id": record_id,
-        "response": response,
-    });
     audit::record(&mut tx, &outcome_entry).await?;
     tx.commit().await?;
 
@@ -375,6 +368,17 @@ impl Settled {
                 response: serde_json::Value::Null,
             },
         }
+    }
+
+    /// The `replay_outcome` audit entry's detail.
+    pub(crate) fn detail(&self) -> serde_json::Value {
+        serde_json::json!({
+            "http_status": self.http_status,
+            "error_code": self.code,
+            "message": self.message,
+            "record_id": self.record_id,
+            "response": self.response,
+        })
     }
 
     /// Records the outcome on the attempt and the event (inside the caller's transaction).

@@ -250,6 +250,33 @@ fn batch_of_500_skips_blocked_and_changed_retries_faults_and_writes_every_other_
     assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
 }
 
+/// Starts `replay batch --ack TOKEN --json` (concurrency 2) as its own process and returns once
+/// the org has logged `writes` writes since `log_start` (or after 20 s): mid-batch.
+fn spawn_batch_once_writing(o: &Org, token: &str, log_start: usize, writes: usize) -> std::process::Child {
+    let child = Command::new(BIN)
+        .args(["--db", &o.env.db.display().to_string(), "replay", "batch", "--json"])
+        .args([
+            "--operator",
+            "Dana Ops",
+            "--reason",
+            "INC-4711",
+            "--ack",
+            token,
+            "--concurrency",
+            "2",
+        ])
+        .env_remove("REPLAY_CONSOLE_DB")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while o.org.writes().len() - log_start < writes && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
 #[test]
 fn killed_mid_batch_resumes_without_a_second_write() {
     let (mut s, u) = base_seed();
@@ -267,27 +294,7 @@ fn killed_mid_batch_resumes_without_a_second_write() {
     let log_start = o.org.writes().len();
     // Slow enough to kill the process while writes are committed and in flight.
     o.org.set_latency(Duration::from_millis(150));
-    let mut child = Command::new(BIN)
-        .args(["--db", &o.env.db.display().to_string(), "replay", "batch"])
-        .args([
-            "--operator",
-            "Dana Ops",
-            "--reason",
-            "INC-4711",
-            "--ack",
-            &token,
-            "--concurrency",
-            "2",
-        ])
-        .env_remove("REPLAY_CONSOLE_DB")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while o.org.writes().len() - log_start < 8 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = spawn_batch_once_writing(&o, &token, log_start, 8);
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     let at_kill = o.org.writes().len() - log_start;
@@ -552,27 +559,7 @@ fn ctrl_c_cancels_lets_in_flight_writes_settle_and_the_same_token_resumes() {
     let (o, event_ids, token, batch_id) = updates("bcancel", 40, |i| json!({"Name": format!("Cancel {i}")}), |_| {});
     let log_start = o.org.writes().len();
     o.org.set_latency(Duration::from_millis(150));
-    let child = Command::new(BIN)
-        .args(["--db", &o.env.db.display().to_string(), "replay", "batch", "--json"])
-        .args([
-            "--operator",
-            "Dana Ops",
-            "--reason",
-            "INC-4711",
-            "--ack",
-            &token,
-            "--concurrency",
-            "2",
-        ])
-        .env_remove("REPLAY_CONSOLE_DB")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while o.org.writes().len() - log_start < 6 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let child = spawn_batch_once_writing(&o, &token, log_start, 6);
     // SIGINT, as Ctrl-C in a terminal sends it.
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
