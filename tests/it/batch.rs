@@ -19,17 +19,7 @@ fn plan(o: &Org) -> Value {
 }
 
 fn execute(o: &Org, token: &str) -> crate::common::Run {
-    o.env.run(&[
-        "replay",
-        "batch",
-        "--operator",
-        "Dana Ops",
-        "--reason",
-        "INC-4711 lock storm",
-        "--ack",
-        token,
-        "--json",
-    ])
+    execute_with(o, token, &[]).0
 }
 
 /// Every audit entry, paged.
