@@ -782,10 +782,8 @@ fn ids_line(ids: &[i64]) -> String {
     s
 }
 
-pub fn batch_plan(p: &crate::services::batch::BatchPlan) -> String {
-    let a = &p.aggregate;
-    let mut out = String::new();
-    let _ = writeln!(out, "batch {} (lane {}): {} events", p.batch_id, p.lane_id, a.total);
+/// What a batch preflight found, counted.
+fn batch_aggregate(out: &mut String, a: &crate::domain::batch::BatchAggregate) {
     let _ = writeln!(out, "  would update:          {}", a.would_update);
     let _ = writeln!(out, "  would create:          {}", a.would_create);
     let _ = writeln!(out, "  blocked (skipped):     {}", a.blocked);
@@ -797,6 +795,13 @@ pub fn batch_plan(p: &crate::services::batch::BatchPlan) -> String {
     for (code, n) in &a.warnings_by {
         let _ = writeln!(out, "  warning {code}: {n}");
     }
+}
+
+pub fn batch_plan(p: &crate::services::batch::BatchPlan) -> String {
+    let a = &p.aggregate;
+    let mut out = String::new();
+    let _ = writeln!(out, "batch {} (lane {}): {} events", p.batch_id, p.lane_id, a.total);
+    batch_aggregate(&mut out, a);
     let blocked: Vec<i64> = p
         .events
         .iter()
@@ -887,16 +892,55 @@ pub fn batch_detail(d: &crate::services::batch::BatchDetail) -> String {
         "batch {} (lane {}): {}, planned {} by {}, token {}",
         d.batch_id, d.lane_id, d.status, d.created_at, d.planned_by, d.ack_token
     );
+    if let Some(sel) = &d.selection {
+        let mut parts = vec![format!("lane {}", sel.lane_id)];
+        parts.push(format!(
+            "status {}",
+            sel.status.as_deref().unwrap_or("failed or blocked")
+        ));
+        if let Some(c) = &sel.reason_code {
+            parts.push(format!("reason code {c}"));
+        }
+        if let Some(ids) = &sel.ids {
+            parts.push(format!("{} listed event ids", ids.len()));
+        }
+        let _ = writeln!(out, "  selection: {}", parts.join(", "));
+    }
     if let (Some(o), Some(r)) = (&d.operator, &d.reason) {
         let _ = writeln!(out, "  executed by {o}: {r}");
+    }
+    if let (Some(started), Some(finished)) = (&d.started_at, &d.finished_at) {
+        let _ = writeln!(out, "  first run started {started}, last run ended {finished}");
+    }
+    if let Some(a) = &d.aggregate {
+        batch_aggregate(&mut out, a);
+    }
+    // Outcomes over every run of the batch, from each event's attempt under it.
+    let mut outcomes: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for e in &d.events {
+        let key = match (&e.outcome, e.blocking.is_empty()) {
+            (Some(o), _) => o.as_str(),
+            (None, false) => "skipped (blocked)",
+            (None, true) => "not attempted",
+        };
+        *outcomes.entry(key).or_default() += 1;
+    }
+    let counted: Vec<String> = outcomes.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let _ = writeln!(out, "  outcomes over every run: {}", counted.join(", "));
+    if let Some(s) = &d.summary {
+        let _ = writeln!(out, "  last run: {}: {}", s.status, s.message);
     }
     for e in &d.events {
         let _ = writeln!(
             out,
-            "  event {} {} {:?}{}{}",
+            "  event {} {} {}{}{}",
             e.event_id,
             e.external_id.as_deref().unwrap_or("-"),
-            e.kind,
+            match e.kind {
+                crate::domain::preflight::WriteKind::Update => "update",
+                crate::domain::preflight::WriteKind::Create => "create",
+                crate::domain::preflight::WriteKind::None => "no write",
+            },
             if e.blocking.is_empty() {
                 String::new()
             } else {
