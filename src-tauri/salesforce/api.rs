@@ -583,6 +583,58 @@ impl SalesforceClient {
             .records)
     }
 
+    /// Records matching any of several business keys (batch preflight): `(a = 'x' AND b = 'y')
+    /// OR (...)`, in as many queries as the URL length requires. Returns the records and the
+    /// number of queries made. SOQL compares text case-insensitively; the caller matches rows back
+    /// to its keys the same way.
+    pub async fn find_by_any_key(
+        &self,
+        object: &str,
+        select: &[&str],
+        keys: &[Vec<(&str, &str)>],
+    ) -> Result<(Vec<Map<String, Value>>, usize), SalesforceError> {
+        api_name("object", object)?;
+        let cols = select_list(select)?;
+        let mut out = Vec::new();
+        let mut queries = 0;
+        let mut batch: Vec<String> = Vec::new();
+        let mut used = 0;
+        for key in keys {
+            if key.is_empty() {
+                return Err(SalesforceError::InvalidInput(
+                    "a business-key search needs at least one field".into(),
+                ));
+            }
+            let mut conds = Vec::with_capacity(key.len());
+            for (f, v) in key {
+                api_name("field", f)?;
+                conds.push(format!("{f} = {}", soql_literal(v)));
+            }
+            let term = format!("({})", conds.join(" AND "));
+            if !batch.is_empty() && used + term.len() > IN_LIST_BUDGET {
+                out.extend(
+                    self.query(&format!("SELECT {cols} FROM {object} WHERE {}", batch.join(" OR ")))
+                        .await?
+                        .records,
+                );
+                queries += 1;
+                batch.clear();
+                used = 0;
+            }
+            used += term.len() + 4;
+            batch.push(term);
+        }
+        if !batch.is_empty() {
+            out.extend(
+                self.query(&format!("SELECT {cols} FROM {object} WHERE {}", batch.join(" OR ")))
+                    .await?
+                    .records,
+            );
+            queries += 1;
+        }
+        Ok((out, queries))
+    }
+
     /// Records whose external-ID field holds any of `values` (batch preflight), in as many
     /// queries as the URL length requires.
     pub async fn find_by_external_ids(

@@ -5,8 +5,9 @@
 //! after consecutive failures and a cancel that lets in-flight writes settle.
 //!
 //! Round trips of the batch preflight (cached token): one SOQL per 200 external IDs (records,
-//! with every payload field), one per 200 owners/modifiers (users and queues at once), and one
-//! business-key search per not-found event when the lane says `search_before_write`.
+//! with every payload field), one per 200 owners/modifiers (users and queues at once), and, when
+//! the lane says `search_before_write`, the business keys of every not-found event OR-ed
+//! together, as few queries as the URL length allows (about 4,000 characters of conditions each).
 //! Execution: one write per event (plus retries), one SOQL per 200 written records (post-verify).
 //!
 //! Resuming: a batch is executed by its token; running the same `--ack` again (after a crash,
@@ -424,28 +425,102 @@ async fn observe_all(
             latest_attempt: None,
             target,
         };
-        match &observed.target {
-            Target::Found { record } => {
-                observed.owner = find(record.owner_id.as_deref());
-                observed.last_modified_by = find(record.last_modified_by_id.as_deref());
-            }
-            Target::NotFound if contract.identity_policy.search_before_write => {
-                let key_fields = &contract.replay_console.business_key_fields;
-                let keys: Vec<(String, Value)> = key_fields
-                    .iter()
-                    .filter_map(|k| f.payload.get(k.as_str()).map(|v| (k.as_str().to_string(), v.clone())))
-                    .collect();
-                // Only a complete business key identifies a duplicate (as in a single preflight).
-                if !key_fields.is_empty() && keys.len() == key_fields.len() {
-                    calls.fetch_add(1, Ordering::Relaxed);
-                    observed.key_matches = session.search_business_key(object, &keys).await?;
-                }
-            }
-            _ => {}
+        if let Target::Found { record } = &observed.target {
+            observed.owner = find(record.owner_id.as_deref());
+            observed.last_modified_by = find(record.last_modified_by_id.as_deref());
         }
         out.push(observed);
     }
+    if contract.identity_policy.search_before_write {
+        search_business_keys(session, contract, facts, &mut out, calls).await?;
+    }
     Ok(out)
+}
+
+/// The complete business key of an event whose values are all text (as a single preflight
+/// searches only such keys).
+fn business_key<'a>(contract: &LaneContract, f: &'a EventFacts) -> Option<Vec<(String, &'a str)>> {
+    let fields = &contract.replay_console.business_key_fields;
+    if fields.is_empty() {
+        return None;
+    }
+    fields
+        .iter()
+        .map(|k| match f.payload.get(k.as_str()) {
+            Some(Value::String(v)) => Some((k.as_str().to_string(), v.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The business-key search of every not-found event, in OR-ed queries (see
+/// `find_by_any_key`), each match handed back to the events whose key it has (compared as SOQL
+/// does: text case-insensitively).
+async fn search_business_keys(
+    session: &Session,
+    contract: &LaneContract,
+    facts: &[EventFacts],
+    observed: &mut [Observed],
+    calls: &AtomicU64,
+) -> Result<()> {
+    let object = contract.identity_policy.object.as_str();
+    let mut wanted: Vec<(usize, Vec<(String, &str)>)> = Vec::new();
+    for (i, (f, o)) in facts.iter().zip(observed.iter()).enumerate() {
+        if matches!(o.target, Target::NotFound) {
+            if let Some(key) = business_key(contract, f) {
+                wanted.push((i, key));
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    // One search per distinct key.
+    let mut distinct: Vec<Vec<(&str, &str)>> = Vec::new();
+    for (_, key) in &wanted {
+        let k: Vec<(&str, &str)> = key.iter().map(|(f, v)| (f.as_str(), *v)).collect();
+        if !distinct.iter().any(|d| same_key(d, &k)) {
+            distinct.push(k);
+        }
+    }
+    let select: Vec<&str> = contract
+        .replay_console
+        .business_key_fields
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    let (rows, queries) = session.client().find_by_any_key(object, &select, &distinct).await?;
+    calls.fetch_add(queries as u64, Ordering::Relaxed);
+    for (i, key) in &wanted {
+        let matches: Vec<crate::domain::preflight::KeyMatch> = rows
+            .iter()
+            .filter(|row| {
+                key.iter().all(|(f, v)| {
+                    row.get(f.as_str())
+                        .and_then(Value::as_str)
+                        .is_some_and(|x| x.to_lowercase() == v.to_lowercase())
+                })
+            })
+            .filter_map(|row| {
+                let id = row.get("Id").and_then(Value::as_str)?.to_string();
+                Some(crate::domain::preflight::KeyMatch {
+                    id,
+                    fields: row.clone(),
+                })
+            })
+            .collect();
+        if let Some(o) = observed.get_mut(*i) {
+            o.key_matches = matches;
+        }
+    }
+    Ok(())
+}
+
+fn same_key(a: &[(&str, &str)], b: &[(&str, &str)]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|((fa, va), (fb, vb))| fa == fb && va.to_lowercase() == vb.to_lowercase())
 }
 
 fn expires_at(taken_at: &str, max_minutes: u32) -> String {

@@ -638,3 +638,121 @@ fn a_selection_given_with_the_token_must_be_the_batchs_own() {
     assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
     assert_eq!(ids(&sum["updated"]).len(), event_ids.len(), "{sum}");
 }
+
+#[test]
+fn the_batch_preflight_finds_what_single_preflights_find_in_far_fewer_calls() {
+    let (mut s, u) = base_seed();
+    account(&mut s, "CLEAN", "Clean Co (old)", &u.rita, BEFORE, "Gold");
+    account(&mut s, "DUP", "Dup One", &u.rita, BEFORE, "Gold");
+    account(&mut s, "DUP", "Dup Two", &u.rita, BEFORE, "Gold");
+    account(&mut s, "TIER", "Tier Co", &u.rita, BEFORE, "Gold");
+    account(
+        &mut s,
+        "INACTIVE",
+        "Inactive Co (old)",
+        &u.omar_inactive,
+        BEFORE,
+        "Gold",
+    );
+    account(
+        &mut s,
+        "FALLBACK",
+        "Fallback Co (old)",
+        &u.fallback_queue,
+        BEFORE,
+        "Gold",
+    );
+    account(
+        &mut s,
+        "NEWER",
+        "Newer Co (old)",
+        &u.rita,
+        "2026-11-21T09:00:00.000+0000",
+        "Gold",
+    );
+    // No external ID, but names creates would duplicate (one in another letter case).
+    for name in ["Twin Co", "Other Twin", r"O'Brien \ Sons (Ltd) OR 1=1"] {
+        s.record(
+            "Account",
+            json!({"Name": name, "OwnerId": u.rita, "LastModifiedDate": BEFORE}),
+        );
+    }
+    let o = Org::start("bparity", s);
+    let mut events: Vec<(Option<String>, Value)> = vec![
+        (Some("CLEAN".into()), json!({"Name": "Clean Co"})),
+        (Some("DUP".into()), json!({"Name": "Dup"})),
+        (Some("TIER".into()), json!({"Name": "Tier Co", "Tier__c": "Silver"})),
+        (Some("INACTIVE".into()), json!({"Name": "Inactive Co"})),
+        (Some("FALLBACK".into()), json!({"Name": "Fallback Co"})),
+        (Some("NEWER".into()), json!({"Name": "Newer Co"})),
+        (Some("TWIN".into()), json!({"Name": "Twin Co"})),
+        (Some("TWIN2".into()), json!({"Name": "OTHER TWIN"})),
+        // Quotes, a backslash and SOQL words in a key value: escaped, not injected.
+        (Some("TWIN3".into()), json!({"Name": r"O'Brien \ Sons (Ltd) OR 1=1"})),
+        (None, json!({"Name": "No Key Co"})),
+    ];
+    // 30 creates with keys of their own: one OR-ed search for all, not 30.
+    for i in 0..30 {
+        events.push((Some(format!("ABSENT{i}")), json!({"Name": format!("Brand New Co {i}")})));
+    }
+    let refs: Vec<(Option<&str>, Value)> = events.iter().map(|(e, p)| (e.as_deref(), p.clone())).collect();
+    let ids = o.events(&refs);
+    let p = plan(&o);
+    assert!(
+        p["api_calls"].as_u64().is_some_and(|n| n <= 5),
+        "records, owners and all business keys in a handful of queries: {}",
+        p["api_calls"]
+    );
+    let codes = |v: &Value| -> BTreeSet<String> {
+        v.as_array()
+            .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    let mut differ = Vec::new();
+    for (k, id) in ids.iter().enumerate() {
+        let batch_event = p["events"]
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["event_id"].as_i64() == Some(*id)))
+            .expect("every event is in the plan");
+        let in_batch: BTreeSet<String> = codes(&batch_event["blocking"])
+            .union(&codes(&batch_event["warnings"]))
+            .cloned()
+            .collect();
+        let single = o.preflight(*id);
+        let alone: BTreeSet<String> = single["preflight"]["findings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f["code"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let kind = single["preflight"]["request"]["kind"].clone();
+        if in_batch != alone || batch_event["kind"] != kind {
+            differ.push(format!(
+                "event {k}: batch {in_batch:?} {}, single {alone:?} {kind}",
+                batch_event["kind"]
+            ));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "the batch preflight must find what a single one finds:\n{}",
+        differ.join("\n")
+    );
+    let twin = |k: usize| {
+        p["events"]
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["event_id"].as_i64() == Some(ids[k])))
+            .map(|e| codes(&e["blocking"]))
+            .unwrap_or_default()
+    };
+    assert!(
+        twin(6).contains("duplicate_conflict_detected"),
+        "Twin Co would be duplicated"
+    );
+    assert!(
+        twin(7).contains("duplicate_conflict_detected"),
+        "OTHER TWIN matches Other Twin, as SOQL compares text"
+    );
+}
