@@ -756,3 +756,35 @@ fn the_batch_preflight_finds_what_single_preflights_find_in_far_fewer_calls() {
         "OTHER TWIN matches Other Twin, as SOQL compares text"
     );
 }
+
+#[test]
+fn a_selection_over_the_batch_limit_is_refused_before_any_call() {
+    let (s, _) = base_seed();
+    let o = Org::start("bcap", s);
+    let n = replay_console::services::batch::MAX_BATCH_EVENTS + 1;
+    let mut file = String::with_capacity(n * 300);
+    for i in 0..n {
+        let e = json!({"lane_id": o.lane, "event_key": format!("cap-{i}"), "source_system": "billing",
+            "object": "Account", "external_id": format!("CAP-{i}"), "operation": "upsert",
+            "payload": {"Name": format!("Cap {i}")}, "status": "failed",
+            "failure": {"code": "UNABLE_TO_LOCK_ROW", "message": "lock", "http_status": 400},
+            "occurred_at": "2026-11-20T10:00:00Z"});
+        file.push_str(&e.to_string());
+        file.push('\n');
+    }
+    let path = o.env.write("cap.ndjson", file);
+    assert_eq!(o.env.run(&["events", "import", &path]).code, 0, "the events import");
+    let usage = o.org.api_usage().0;
+    let r = o
+        .env
+        .run(&["replay", "batch", "--lane", &o.lane, "--operator", "Dana Ops", "--json"]);
+    assert_eq!(r.code, 1, "refused as invalid input: {} {}", r.stdout, r.stderr);
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        said.contains(&format!("holds {n} events")) && said.contains("--reason-code"),
+        "the refusal says how big the selection is and how to narrow it: {said}"
+    );
+    assert_eq!(o.org.api_usage().0, usage, "no call was made");
+    let listed = o.env.json(&["audit", "list", "--action", "batch_planned"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "no batch was recorded");
+}
