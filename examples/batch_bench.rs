@@ -104,6 +104,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             concurrency,
             max_consecutive_failures: 10,
             pause_above_percent: 100,
+            acknowledged: None,
         },
         Arc::new(NoProgress),
     )

@@ -463,6 +463,8 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
                 ack_token: ack.ok_or_else(missing)?,
                 again,
                 override_request: over.request(),
+                // `--ack TOKEN` acknowledges every side effect the preflight listed.
+                acknowledged: None,
             };
             let r = services::replay::replay(app, id, req).await?;
             if json {
@@ -552,6 +554,8 @@ async fn batch(app: &App, args: BatchArgs, json: bool) -> Result<()> {
         concurrency: usize::from(args.concurrency),
         max_consecutive_failures: args.max_consecutive_failures,
         pause_above_percent: args.pause_above_percent,
+        // The batch token acknowledges every side effect the batch preflight listed.
+        acknowledged: None,
     };
     // `replay batch [selection] --ack TOKEN`: a selection given must be the token's.
     let ids = match &args.ids {

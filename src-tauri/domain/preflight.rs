@@ -748,6 +748,24 @@ pub struct ReplayRequest {
     /// Replay an already replayed event again: the reason why.
     pub again: Option<String>,
     pub override_request: Option<OverrideRequest>,
+    /// The side effects the operator ticked one by one, by code (the window sends them). When
+    /// given, every side effect of the preflight must be among them. Without it, the token alone
+    /// acknowledges the whole list (`--ack TOKEN`: the token is the digest of the preflight, its
+    /// side effects included).
+    #[serde(default)]
+    #[ts(optional)]
+    pub acknowledged: Option<Vec<String>>,
+}
+
+/// The side effects of `listed` that `acknowledged` leaves out, in the listed order, once each.
+pub fn unacknowledged<'a>(listed: impl IntoIterator<Item = &'a str>, acknowledged: &[String]) -> Vec<&'a str> {
+    let mut missing: Vec<&str> = Vec::new();
+    for code in listed {
+        if !acknowledged.iter().any(|a| a == code) && !missing.contains(&code) {
+            missing.push(code);
+        }
+    }
+    missing
 }
 
 /// The gate. `None` preflight means none was taken.
@@ -793,6 +811,18 @@ pub fn gate(
             "ack_mismatch",
             "the acknowledgment token does not match the latest preflight; review the side effects shown by the latest preflight and use its token".into(),
         );
+    }
+    if let Some(ack) = &req.acknowledged {
+        let missing = unacknowledged(p.side_effects.iter().map(|s| s.code.as_str()), ack);
+        if !missing.is_empty() {
+            return refuse(
+                "side_effects_unacknowledged",
+                format!(
+                    "not every side effect was acknowledged (missing: {}); tick each one shown by the preflight",
+                    missing.join(", ")
+                ),
+            );
+        }
     }
     if let Some(o) = &req.override_request {
         if o.reassignment_reason.trim().is_empty() || o.approved_by.trim().is_empty() {
@@ -1085,6 +1115,43 @@ mod tests {
         assert_eq!(
             code(gate(Some(&p), &self_approved, 15, now())).as_deref(),
             Some("override_self_approved")
+        );
+    }
+
+    #[test]
+    fn gate_checks_each_ticked_side_effect_when_they_are_sent() {
+        let obs = found(json!({"Name": "Old"}), "2026-11-19T08:00:00.000Z");
+        let p = evaluate(&contract(), &event(json!({"Name": "New"})), &obs, None, now());
+        let all: Vec<String> = p.side_effects.iter().map(|s| s.code.clone()).collect();
+        assert!(all.len() >= 2, "an update lists several side effects: {all:?}");
+        let req = |acknowledged: Option<Vec<String>>| ReplayRequest {
+            operator: "dana".into(),
+            reason: "incident 42".into(),
+            ack_token: p.ack_token.clone(),
+            acknowledged,
+            ..Default::default()
+        };
+        assert_eq!(
+            gate(Some(&p), &req(None), 15, now()),
+            Ok(()),
+            "the token alone acknowledges all"
+        );
+        assert_eq!(
+            gate(Some(&p), &req(Some(all.clone())), 15, now()),
+            Ok(()),
+            "every one ticked"
+        );
+        let refusal = gate(Some(&p), &req(Some(all[1..].to_vec())), 15, now()).expect_err("one left out");
+        assert_eq!(refusal.code, "side_effects_unacknowledged");
+        assert!(
+            refusal.message.contains(&all[0]),
+            "the refusal names what is missing: {}",
+            refusal.message
+        );
+        assert_eq!(
+            unacknowledged(["a", "b", "a", "c"], &["b".to_string()]),
+            vec!["a", "c"],
+            "each missing code once, in the listed order"
         );
     }
 

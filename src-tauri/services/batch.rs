@@ -108,6 +108,10 @@ pub struct ExecuteRequest {
     pub concurrency: usize,
     pub max_consecutive_failures: u32,
     pub pause_above_percent: u8,
+    /// The kinds of side effect the operator ticked one by one (the window sends them): every
+    /// kind among the events the batch would write must be there. `None`: the token alone
+    /// acknowledges them all (`--ack TOKEN`).
+    pub acknowledged: Option<Vec<String>>,
 }
 
 /// What the window (or any caller over IPC) asks for to execute or resume a batch; what it leaves
@@ -130,6 +134,10 @@ pub struct BatchRunRequest {
     #[serde(default)]
     #[ts(optional)]
     pub pause_above_percent: Option<u8>,
+    /// The kinds of side effect the operator ticked; see `ExecuteRequest::acknowledged`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub acknowledged: Option<Vec<String>>,
 }
 
 impl BatchRunRequest {
@@ -156,6 +164,7 @@ impl BatchRunRequest {
                 .max_consecutive_failures
                 .unwrap_or(DEFAULT_MAX_CONSECUTIVE_FAILURES),
             pause_above_percent,
+            acknowledged: self.acknowledged,
         })
     }
 }
@@ -1146,6 +1155,8 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
             ack_token: p.ack_token.clone(),
             again: None,
             override_request: None,
+            // Checked once for the batch, by kind, below.
+            acknowledged: None,
         };
         match preflight::gate(Some(&p), &per_event, max_age, now) {
             Ok(()) => writable.push((pid, p)),
@@ -1160,6 +1171,21 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
         }
     }
 
+    if let Some(ack) = &req.acknowledged {
+        let missing = preflight::unacknowledged(
+            writable
+                .iter()
+                .flat_map(|(_, p): &(i64, Preflight)| p.side_effects.iter().map(|s| s.code.as_str())),
+            ack,
+        );
+        if !missing.is_empty() {
+            let message = format!(
+                "not every kind of side effect was acknowledged (missing: {}); tick each one the batch lists",
+                missing.join(", ")
+            );
+            return Err(refuse(app, Some(row.id), &req, "side_effects_unacknowledged", message).await);
+        }
+    }
     let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
     store::batches::start(&mut tx, row.id, &operator, &reason, &store::now_text(), &holder::me()).await?;
     audit::record(
@@ -1180,6 +1206,10 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
                 "concurrency": req.concurrency,
                 "max_consecutive_failures": req.max_consecutive_failures,
                 "pause_above_percent": req.pause_above_percent,
+                "side_effects_acknowledged": req.acknowledged.as_ref().map_or(
+                    serde_json::json!("all, by the batch token"),
+                    |a| serde_json::json!(a),
+                ),
             }),
             ..AuditDraft::default()
         },
@@ -1512,6 +1542,7 @@ mod tests {
             concurrency: None,
             max_consecutive_failures: None,
             pause_above_percent: None,
+            acknowledged: None,
         }
     }
 

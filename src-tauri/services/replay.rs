@@ -221,6 +221,8 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         "request": p.request,
         "before": p.target,
         "side_effects_acknowledged": p.side_effects,
+        // The window sends each ticked side effect; the CLI's token acknowledges the list whole.
+        "acknowledged_by": if req.acknowledged.is_some() { "each ticked" } else { "the token" },
         "again": req.again,
         "override": req.override_request.as_ref().map(|o| serde_json::json!({
             "reassignment_reason": o.reassignment_reason,

@@ -788,3 +788,83 @@ fn a_selection_over_the_batch_limit_is_refused_before_any_call() {
     let listed = o.env.json(&["audit", "list", "--action", "batch_planned"]);
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "no batch was recorded");
 }
+
+#[test]
+fn the_window_must_tick_every_kind_of_side_effect_the_batch_lists() {
+    use replay_console::services::batch::{self as b, BatchRunRequest};
+    use replay_console::services::NoProgress;
+    let (o, event_ids, token, batch_id) = updates("backs", 4, |i| json!({"Name": format!("Ack {i}")}), |_| {});
+    let p = plan(&o);
+    let kinds: BTreeSet<String> = p["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|e| e["side_effects"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c.as_str().map(str::to_string))
+        .collect();
+    assert!(kinds.len() >= 2, "updates list several kinds: {kinds:?}");
+    // `plan` ran a second batch preflight; run the first batch, whose token the test holds.
+    let request = |acknowledged: Vec<String>| BatchRunRequest {
+        ack_token: token.clone(),
+        operator: "Dana Ops".into(),
+        reason: "INC-4711 from the window".into(),
+        concurrency: None,
+        max_consecutive_failures: None,
+        pause_above_percent: None,
+        acknowledged: Some(acknowledged),
+    };
+    let before = o.org.writes().len();
+    let missing_one: Vec<String> = kinds.iter().skip(1).cloned().collect();
+    let (refused, done) = o.rt.block_on(async {
+        let app = replay_console::App::open(&o.env.db).await.expect("open");
+        let refused = b::execute(
+            &app,
+            request(missing_one).into_request().expect("valid"),
+            std::sync::Arc::new(NoProgress),
+        )
+        .await;
+        let done = b::execute(
+            &app,
+            request(kinds.iter().cloned().collect()).into_request().expect("valid"),
+            std::sync::Arc::new(NoProgress),
+        )
+        .await;
+        app.close().await;
+        (refused, done)
+    });
+    let e = refused.expect_err("a kind left out is refused");
+    let first = kinds.iter().next().expect("a kind");
+    assert!(
+        e.to_string().contains("side_effects_unacknowledged") && e.to_string().contains(first.as_str()),
+        "the refusal names the kind left out: {e}"
+    );
+    let entries = audit_entries(&o);
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "batch_refused" && e["batch_id"].as_i64() == Some(batch_id)),
+        "the refusal is audited"
+    );
+    let summary = done.expect("every kind ticked: the batch runs");
+    assert_eq!(summary.updated.len(), event_ids.len(), "{}", summary.message);
+    assert_eq!(
+        o.org.writes().len() - before,
+        event_ids.len(),
+        "written once each, after the refusal wrote nothing"
+    );
+    let started = entries_after(&o, "batch_started", batch_id);
+    assert_eq!(
+        started["detail"]["side_effects_acknowledged"],
+        json!(kinds.iter().collect::<Vec<_>>()),
+        "the audit log keeps what was ticked"
+    );
+}
+
+fn entries_after(o: &Org, action: &str, batch_id: i64) -> Value {
+    let e = audit_entries(o)
+        .into_iter()
+        .rev()
+        .find(|e| e["action"] == action && e["batch_id"].as_i64() == Some(batch_id))
+        .expect("the entry");
+    o.env.json(&["audit", "show", &e["seq"].to_string()])
+}

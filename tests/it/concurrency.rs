@@ -131,6 +131,7 @@ fn cli_and_app_import_replay_and_export_at_once_without_lock_errors_or_lost_upda
                         concurrency: 4,
                         max_consecutive_failures: 10,
                         pause_above_percent: 90,
+                        acknowledged: None,
                     },
                     Arc::new(NoProgress),
                 )

@@ -74,6 +74,7 @@ describe('batch run request', () => {
       operator: 'Dana Ops',
       reason: 'INC-4711',
       concurrency: 8,
+      acknowledged: [...allKinds].sort(),
     });
   });
 });

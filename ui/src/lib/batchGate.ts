@@ -116,12 +116,17 @@ export function batchGate(
   return { ok: true };
 }
 
-/** The request the form sends: the batch's own token; limits the form does not show keep the backend's defaults. */
+/**
+ * The request the form sends: the batch's own token and the kinds of side effect ticked (the
+ * backend refuses the run if one is missing); limits the form does not show keep the backend's
+ * defaults.
+ */
 export function batchRunRequest(batch: Pick<BatchDetail, 'ack_token'>, form: BatchFormState): BatchRunRequest {
   return {
     ack_token: batch.ack_token,
     operator: form.operator.trim(),
     reason: form.reason.trim(),
     concurrency: concurrencyOf(form.concurrency) ?? DEFAULT_CONCURRENCY,
+    acknowledged: [...form.acknowledged].sort(),
   };
 }

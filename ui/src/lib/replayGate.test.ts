@@ -111,13 +111,20 @@ describe('replayGate', () => {
   it("builds the request from the form, with the preflight's own token and override", () => {
     const override = { reassignment_reason: 'moved to enterprise', approved_by: 'm.rossi' };
     const view = preflightFor(eventDetail(), 'protected', { now: T0, override });
-    expect(replayRequest(view, filled(0, { operator: ' l.fischer ', reason: ' INC-1 ', again: '  ', override })), 'trimmed, blank again is null').toEqual({
+    const all = view.preflight.side_effects.length;
+    expect(all, 'the protected-field preflight lists side effects to tick').toBeGreaterThan(1);
+    expect(replayRequest(view, filled(all, { operator: ' l.fischer ', reason: ' INC-1 ', again: '  ', override })), 'trimmed, blank again is null').toEqual({
       operator: 'l.fischer',
       reason: 'INC-1',
       ack_token: view.preflight.ack_token,
       again: null,
       override_request: override,
+      acknowledged: [...new Set(view.preflight.side_effects.map((s) => s.code))],
     });
+    expect(
+      replayRequest(view, filled(1)).acknowledged,
+      'only what was ticked is sent: the backend refuses a replay with a side effect left out',
+    ).toEqual([view.preflight.side_effects[0]?.code]);
   });
 
   it('formats the time left as a countdown', () => {

@@ -112,14 +112,19 @@ export function replayGate(
   return { ok: true };
 }
 
-/** The request the form sends: the token and the override are the preflight's own, as bound. */
+/**
+ * The request the form sends: the token and the override are the preflight's own, as bound, and
+ * the side effects ticked, by code (the backend refuses the replay if one is missing).
+ */
 export function replayRequest(view: PreflightView, form: ReplayFormState): ReplayRequest {
   const again = form.again.trim();
+  const ticked = view.preflight.side_effects.filter((_, i) => form.acknowledged.has(i)).map((s) => s.code);
   return {
     operator: form.operator.trim(),
     reason: form.reason.trim(),
     ack_token: view.preflight.ack_token,
     again: again === '' ? null : again,
     override_request: view.preflight.override_request,
+    acknowledged: [...new Set(ticked)],
   };
 }

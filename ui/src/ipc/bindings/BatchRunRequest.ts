@@ -16,4 +16,8 @@ max_consecutive_failures?: number,
 /**
  * Pause when the org's daily API usage is above this percentage (1 to 100; default 90).
  */
-pause_above_percent?: number, };
+pause_above_percent?: number, 
+/**
+ * The kinds of side effect the operator ticked; see `ExecuteRequest::acknowledged`.
+ */
+acknowledged?: Array<string>, };

@@ -8,4 +8,11 @@ export type ReplayRequest = { operator: string, reason: string, ack_token: strin
 /**
  * Replay an already replayed event again: the reason why.
  */
-again: string | null, override_request: OverrideRequest | null, };
+again: string | null, override_request: OverrideRequest | null, 
+/**
+ * The side effects the operator ticked one by one, by code (the window sends them). When
+ * given, every side effect of the preflight must be among them. Without it, the token alone
+ * acknowledges the whole list (`--ack TOKEN`: the token is the digest of the preflight, its
+ * side effects included).
+ */
+acknowledged?: Array<string>, };

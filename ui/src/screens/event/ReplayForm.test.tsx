@@ -127,6 +127,7 @@ describe('replay form', () => {
       ack_token: views[0]!.preflight.ack_token,
       again: null,
       override_request: null,
+      acknowledged: [...new Set(views[0]!.preflight.side_effects.map((s) => s.code))],
     });
     expect(calls.find((c) => c.cmd === 'replay_run')?.args.eventId, 'for this event').toBe(7);
     expect(await screen.findByRole('heading', { name: 'Applied' }), 'the result replaces the form').toHaveFocus();
@@ -167,6 +168,7 @@ describe('replay form', () => {
       ack_token: views[1]!.preflight.ack_token,
       again: null,
       override_request: override,
+      acknowledged: [...new Set(views[1]!.preflight.side_effects.map((s) => s.code))],
     });
   });
 
