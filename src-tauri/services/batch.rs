@@ -1113,30 +1113,24 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
         .await);
     }
     let events = load_preflights(app, &row).await?;
-    let all_preflights: HashMap<i64, Preflight> = events.iter().map(|(_, p)| (p.event.event_id, p.clone())).collect();
     let session = app.session(&contract).await?;
-    let expected = contract
-        .connection
-        .as_ref()
-        .map(|c| c.username.0.clone())
-        .unwrap_or_default();
-    if !session.acts_as().eq_ignore_ascii_case(&expected) {
-        return Err(refuse(
-            app,
-            Some(row.id),
-            &req,
-            "integration_user_mismatch",
-            format!(
-                "the lane's credential acts as `{}`, not `{expected}`; nothing was sent",
-                session.acts_as()
-            ),
-        )
-        .await);
+    if let Some(message) = replay_service::identity_mismatch(&session, &contract) {
+        return Err(refuse(app, Some(row.id), &req, "integration_user_mismatch", message).await);
     }
     let operator = req.operator.trim().to_string();
     let reason = req.reason.trim().to_string();
     let integration_user = contract.salesforce_lane.integration_user.0.clone();
     let first_run = row.status == "planned";
+    // A resumed batch also reads back what a dead process wrote but never verified (fetched now,
+    // before this run adds attempts of its own).
+    let mut orphans: Vec<(i64, String, Preflight)> = Vec::new();
+    if !first_run {
+        for (attempt_id, event_id, record_id) in store::batches::unverified_writes(&app.pool, row.id).await? {
+            if let Some((_, p)) = events.iter().find(|(_, p)| p.event.event_id == event_id) {
+                orphans.push((attempt_id, record_id, p.clone()));
+            }
+        }
+    }
     let usage_before = session.client().api_usage();
 
     // The per-event gate (blocking findings, freshness) decides what is skipped up front.
@@ -1335,17 +1329,7 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
             }
         }
     }
-    // A resumed batch also reads back what a dead process wrote but never verified.
-    if !first_run {
-        for (attempt_id, event_id, record_id) in store::batches::unverified_writes(&app.pool, row.id).await? {
-            if written.iter().any(|(a, _, _)| *a == attempt_id) {
-                continue;
-            }
-            if let Some(p) = all_preflights.get(&event_id) {
-                written.push((attempt_id, record_id, p.clone()));
-            }
-        }
-    }
+    written.extend(orphans);
     written.sort_by_key(|(a, _, _)| *a);
     summary.post_verify_mismatches = post_verify_all(&run, &written).await?;
     for v in [

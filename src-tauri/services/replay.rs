@@ -36,6 +36,22 @@ pub(crate) fn draft(p: &Preflight, integration_user: &str, action: &str, actor: 
     }
 }
 
+/// Why the session may not write for the lane: its token acts as another user than the
+/// contract's `connection.username`. `None` when it is the lane's own integration user.
+pub(crate) fn identity_mismatch(session: &Session, contract: &crate::domain::contract::LaneContract) -> Option<String> {
+    let expected = contract
+        .connection
+        .as_ref()
+        .map(|c| c.username.0.clone())
+        .unwrap_or_default();
+    (!session.acts_as().eq_ignore_ascii_case(&expected)).then(|| {
+        format!(
+            "the lane's credential acts as `{}`, not `{expected}`; nothing was sent",
+            session.acts_as()
+        )
+    })
+}
+
 /// Records a refusal in the audit log, then returns it as the error.
 async fn refuse(app: &App, event_id: i64, req: &ReplayRequest, code: &str, message: String) -> Error {
     let entry = AuditDraft {
@@ -136,23 +152,8 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
 
     // Token and identity: the write must act as the lane's own integration user.
     let session = app.session(&contract).await?;
-    let expected = contract
-        .connection
-        .as_ref()
-        .map(|c| c.username.0.clone())
-        .unwrap_or_default();
-    if !session.acts_as().eq_ignore_ascii_case(&expected) {
-        return Err(refuse(
-            app,
-            event_id,
-            &req,
-            "integration_user_mismatch",
-            format!(
-                "the lane's credential acts as `{}`, not `{expected}`; nothing was sent",
-                session.acts_as()
-            ),
-        )
-        .await);
+    if let Some(message) = identity_mismatch(&session, &contract) {
+        return Err(refuse(app, event_id, &req, "integration_user_mismatch", message).await);
     }
 
     // Durable intent: committed before anything is sent.
