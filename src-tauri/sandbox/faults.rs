@@ -20,6 +20,10 @@ pub enum FaultKind {
     DropBeforeWrite,
     /// `latency_ms` more before the answer.
     Latency,
+    /// Before the next create (`POST /sobjects/{Object}/`) is handled, someone else (the org's
+    /// admin) creates a record with the same external-ID values: the race between a replay's
+    /// re-read and its create. The create itself then goes on as Salesforce would answer it.
+    RecordAppears,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +35,8 @@ pub enum Applies {
     Writes,
     /// The OAuth token endpoint.
     Token,
+    /// SOQL queries only (`/query`): e.g. the owner lookup of a preflight, not its record read.
+    Queries,
 }
 
 /// What `POST /__sandbox/faults` takes (one object or an array of them).
@@ -76,7 +82,9 @@ impl Fault {
     pub fn target(&self) -> Applies {
         match (self.applies_to, self.kind) {
             (Some(a), _) => a,
-            (None, FaultKind::DropAfterWrite | FaultKind::DropBeforeWrite) => Applies::Writes,
+            (None, FaultKind::DropAfterWrite | FaultKind::DropBeforeWrite | FaultKind::RecordAppears) => {
+                Applies::Writes
+            }
             (None, _) => Applies::Any,
         }
     }
@@ -88,6 +96,8 @@ pub type FaultState = Fault;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestClass {
     Read,
+    /// A read that is a SOQL query.
+    Query,
     Write,
     Token,
 }
@@ -95,8 +105,11 @@ pub enum RequestClass {
 fn hits(f: &Fault, class: RequestClass) -> bool {
     matches!(
         (f.target(), class),
-        (Applies::Any, RequestClass::Read | RequestClass::Write)
-            | (Applies::Reads, RequestClass::Read)
+        (
+            Applies::Any,
+            RequestClass::Read | RequestClass::Query | RequestClass::Write
+        ) | (Applies::Reads, RequestClass::Read | RequestClass::Query)
+            | (Applies::Queries, RequestClass::Query)
             | (Applies::Writes, RequestClass::Write)
             | (Applies::Token, RequestClass::Token)
     )

@@ -226,6 +226,32 @@ pub struct WriteRecord {
     pub response_dropped: bool,
 }
 
+impl WriteRecord {
+    /// A record created by someone other than the client (the `record_appears` fault): logged
+    /// so a test sees it, with operation `made_by_someone_else`.
+    pub fn by_someone_else(
+        object: &str,
+        record_id: &str,
+        body: &Map<String, Value>,
+        now: DateTime<Utc>,
+    ) -> WriteRecord {
+        WriteRecord {
+            seq: 0,
+            at: sf_datetime(now),
+            method: "POST".into(),
+            path: String::new(),
+            object: object.into(),
+            record_id: record_id.into(),
+            operation: "made_by_someone_else".into(),
+            status: 201,
+            headers: BTreeMap::new(),
+            body: Value::Object(body.clone()),
+            user_id: String::new(),
+            response_dropped: false,
+        }
+    }
+}
+
 /// A query's remaining rows, served through `nextRecordsUrl`.
 pub struct Cursor {
     pub rows: Vec<Out>,
@@ -810,6 +836,44 @@ impl Org {
             .to_string();
         self.tables[t].rows.push(new_row);
         Ok(id)
+    }
+
+    /// A record created by the org's admin, as someone other than the client would between a
+    /// preflight and a replay: no unique check (the data is simply there), logged as
+    /// `made_by_someone_else`.
+    pub fn insert_as_admin(
+        &mut self,
+        t: usize,
+        fields: &Map<String, Value>,
+        now: DateTime<Utc>,
+    ) -> Result<String, ApiError> {
+        let admin = self.admin_id.clone();
+        let ctx = WriteCtx {
+            user_id: &admin,
+            version: super::seed::LATEST_API_VERSION,
+            auto_assign: false,
+            allow_save: true,
+            include_details: false,
+            now,
+        };
+        let id = self.create_unchecked(t, fields, &ctx)?;
+        let name = self.tables[t].name.clone();
+        self.log_write(WriteRecord::by_someone_else(&name, &id, fields, now));
+        Ok(id)
+    }
+
+    /// A create that skips the unique external-ID check: data that is simply there (the
+    /// `record_appears` fault), not a request Salesforce would judge.
+    pub fn create_unchecked(
+        &mut self,
+        t: usize,
+        body: &Map<String, Value>,
+        ctx: &WriteCtx,
+    ) -> Result<String, ApiError> {
+        let unique = std::mem::replace(&mut self.tables[t].unique_external_ids, false);
+        let r = self.create(t, body, ctx);
+        self.tables[t].unique_external_ids = unique;
+        r
     }
 
     /// 300 Multiple Choices: an array of the matching records' URLs.

@@ -311,7 +311,7 @@ fn fault_answer(kind: FaultKind, record_id: Option<&str>) -> Option<Outcome> {
             ApiError::new(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", None).into()
         }
         FaultKind::DropBeforeWrite => return Some(Outcome::Drop),
-        FaultKind::DropAfterWrite | FaultKind::Latency => return None,
+        FaultKind::DropAfterWrite | FaultKind::Latency | FaultKind::RecordAppears => return None,
     };
     Some(Outcome::Reply(reply))
 }
@@ -379,10 +379,11 @@ async fn data_api(
     body: &[u8],
 ) -> Outcome {
     let is_read = method == Method::GET || method == Method::HEAD;
-    let class = if is_read {
-        RequestClass::Read
-    } else {
-        RequestClass::Write
+    let is_query = rest.split('/').nth(1).is_some_and(|seg| seg == "query");
+    let class = match (is_read, is_query) {
+        (true, true) => RequestClass::Query,
+        (true, false) => RequestClass::Read,
+        _ => RequestClass::Write,
     };
     let fault = pre_request(shared, class).await;
     let segments: Vec<String> = rest.split('/').map(decode_segment).collect();
@@ -393,7 +394,9 @@ async fn data_api(
     let now = now();
     let mut org = shared.org();
     let mut drop_after_write = false;
+    let mut record_appears = false;
     if let Some(kind) = fault {
+        record_appears = kind == FaultKind::RecordAppears;
         let record_id = segments.get(3).cloned();
         match fault_answer(kind, record_id.as_deref()) {
             Some(Outcome::Reply(r)) => return Outcome::Reply(r.header("sforce-limit-info", &org.limit_info())),
@@ -428,6 +431,17 @@ async fn data_api(
         user_id: &user_id,
         now,
     };
+    if record_appears {
+        if let (Method::POST, ["sobjects", object] | ["sobjects", object, ""]) = (
+            method.clone(),
+            segments[1..].iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+        ) {
+            appear_before_create(&mut org, object, body, now);
+        } else {
+            // Not a create: the fault waits for the next one.
+            org.faults.insert(0, Fault::new(FaultKind::RecordAppears, 1));
+        }
+    }
     let result = dispatch(&mut org, &req);
     let limit = org.limit_info();
     match result {
@@ -496,11 +510,19 @@ fn dispatch(org: &mut Org, r: &DataRequest) -> Dispatched {
             }
             next_batch(org, r.version, locator).map(|reply| (reply, None))
         }
-        ["sobjects", object] => {
+        // Salesforce documents the create as `POST /sobjects/{SObject}/`; both forms are served.
+        ["sobjects", object] | ["sobjects", object, ""] => {
             let t = table(org, object)?;
             match *r.method {
                 Method::POST => create(org, t, r),
                 _ => Err(method_not_allowed(r.method, "GET,POST,HEAD")),
+            }
+        }
+        ["sobjects", object, "describe"] => {
+            let t = table(org, object)?;
+            match *r.method {
+                Method::GET | Method::HEAD => Ok((Reply::json(200, Out::Val(describe(&org.tables[t]))), None)),
+                _ => Err(method_not_allowed(r.method, "GET,HEAD")),
             }
         }
         ["sobjects", object, key] => {
@@ -773,6 +795,70 @@ fn create(org: &mut Org, t: usize, r: &DataRequest) -> Dispatched {
     Ok((reply, Some(w)))
 }
 
+/// `GET /sobjects/{SObject}/describe`, the part of it the console reads: each field's name,
+/// type, and whether it is `unique`, `externalId` and `idLookup`.
+fn describe(t: &super::org::Table) -> Value {
+    use super::FieldType;
+    let fields: Vec<Value> = t
+        .fields
+        .iter()
+        .map(|f| {
+            let is_id = f.name == "Id";
+            let ty = match f.ty {
+                _ if is_id => "id",
+                FieldType::Text => "string",
+                FieldType::LongText => "textarea",
+                FieldType::Number => "double",
+                FieldType::Boolean => "boolean",
+                FieldType::Reference => "reference",
+                FieldType::Datetime => "datetime",
+            };
+            let unique = is_id || (f.external_id && t.unique_external_ids);
+            json!({
+                "name": f.name,
+                "type": ty,
+                "unique": unique,
+                "externalId": f.external_id,
+                "idLookup": is_id || f.external_id,
+                "caseSensitive": f.external_id && t.case_sensitive_external_ids,
+                "nillable": !f.required && !is_id,
+                "createable": f.writable,
+                "updateable": f.writable,
+            })
+        })
+        .collect();
+    json!({
+        "name": t.name,
+        "keyPrefix": t.key_prefix,
+        "createable": t.writable,
+        "updateable": t.writable,
+        "fields": fields,
+    })
+}
+
+/// The `record_appears` fault: the org's admin creates a record carrying the create's
+/// external-ID values just before the create is handled (logged as a write by someone else).
+fn appear_before_create(org: &mut Org, object: &str, body: &[u8], now: DateTime<Utc>) {
+    let Some(t) = org.table_index(object) else {
+        return;
+    };
+    let Ok(Value::Object(sent)) = serde_json::from_slice::<Value>(body) else {
+        return;
+    };
+    let mut row = Map::new();
+    for def in org.tables[t].fields.iter().filter(|d| d.external_id) {
+        if let Some(v) = sent.get(&def.name) {
+            row.insert(def.name.clone(), v.clone());
+        }
+    }
+    if row.is_empty() {
+        return;
+    }
+    row.insert("Name".into(), json!("Made by someone else"));
+    // Inserted as the data would be (no unique check: the admin's record is there first).
+    let _ = org.insert_as_admin(t, &row, now);
+}
+
 fn run_query(org: &mut Org, r: &DataRequest, q: &str) -> Result<Reply, ApiError> {
     let parsed = soql::parse(q)?;
     let t = org.table_index(&parsed.object).ok_or_else(|| {
@@ -873,7 +959,7 @@ fn control(shared: &Shared, method: &Method, rest: &str, body: &[u8]) -> Reply {
                     org.faults.extend(list.into_iter().filter(|f| f.count > 0));
                     ok(json!({"queued": n}))
                 }
-                Err(e) => bad(format!("not a fault (kind: unable_to_lock_row | server_unavailable | request_limit_exceeded | invalid_session | drop_after_write | drop_before_write | latency; count; latency_ms; applies_to: any | reads | writes | token): {e}")),
+                Err(e) => bad(format!("not a fault (kind: unable_to_lock_row | server_unavailable | request_limit_exceeded | invalid_session | drop_after_write | drop_before_write | latency; count; latency_ms; applies_to: any | reads | writes | token | queries): {e}")),
             }
         }
         (Method::POST, "tokens/expire") => {
@@ -902,6 +988,20 @@ fn control(shared: &Shared, method: &Method, rest: &str, body: &[u8]) -> Reply {
             }
             None => bad("expected {\"api_usage\": N}".into()),
         },
+        (Method::POST, r) if r.starts_with("records/") => {
+            let object = decode_segment(&r["records/".len()..]);
+            let Some(t) = org.table_index(&object) else {
+                return Reply::json(404, Out::Val(json!({"error": format!("no object {object}")})));
+            };
+            let fields = match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Object(m)) => m,
+                _ => return bad("expected a JSON object of the record's fields".into()),
+            };
+            match org.insert_as_admin(t, &fields, now()) {
+                Ok(id) => ok(json!({"id": id, "made_by": org.admin_id})),
+                Err(e) => Reply::from(e),
+            }
+        }
         (Method::GET, r) if r.starts_with("records/") => {
             let object = decode_segment(&r["records/".len()..]);
             match org.table_index(&object) {
@@ -920,7 +1020,7 @@ fn control(shared: &Shared, method: &Method, rest: &str, body: &[u8]) -> Reply {
         _ => Reply::json(
             404,
             Out::Val(
-                json!({"error": "unknown control endpoint", "endpoints": ["GET health", "GET|DELETE writes", "GET|POST|DELETE faults", "POST tokens/expire", "POST latency", "GET|POST usage", "GET records/{Object}"]}),
+                json!({"error": "unknown control endpoint", "endpoints": ["GET health", "GET|DELETE writes", "GET|POST|DELETE faults", "POST tokens/expire", "POST latency", "GET|POST usage", "GET records/{Object}", "POST records/{Object} (made by someone else)"]}),
             ),
         ),
     }

@@ -1417,3 +1417,96 @@ async fn seed_file_drives_the_cli_sandbox_which_prints_its_url_first() {
         "the error names where in the seed: {stderr}"
     );
 }
+
+#[tokio::test]
+async fn describe_marks_unique_external_ids_and_a_plain_create_refuses_a_duplicate_value() {
+    // Account's external ID field made Unique (and no seeded duplicates of it).
+    let o = org_with(|s| {
+        if let Some(rows) = s.records.get_mut("Account") {
+            rows.retain(|r| r["billing_account_id__c"] != "ba-dup");
+        }
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert(
+            "billing_account_id__c".to_string(),
+            replay_console::sandbox::FieldType::Text,
+        );
+        fields.insert("Tier__c".to_string(), replay_console::sandbox::FieldType::Text);
+        s.objects.insert(
+            "Account".into(),
+            replay_console::sandbox::ObjectSpec {
+                key_prefix: Some("001".into()),
+                fields,
+                external_id_fields: vec!["billing_account_id__c".into()],
+                unique_external_ids: true,
+                case_sensitive_external_ids: false,
+                required: vec!["Name".into()],
+            },
+        );
+    })
+    .await;
+    let base = o.sb.base_url();
+    let token = cc_token(base).await;
+    let d = send(raw().get(data(base, "sobjects/Account/describe")).bearer_auth(&token)).await;
+    assert_eq!(d.status, 200, "{}", d.text);
+    let fields = d.json()["fields"].as_array().cloned().expect("fields");
+    let ext = fields
+        .iter()
+        .find(|f| f["name"] == "billing_account_id__c")
+        .expect("the external ID field is described");
+    assert_eq!(ext["unique"], true, "Unique as seeded");
+    assert_eq!(ext["externalId"], true);
+    assert_eq!(ext["type"], "string");
+    let id = fields.iter().find(|f| f["name"] == "Id").expect("Id");
+    assert_eq!((id["type"].as_str(), id["unique"].as_bool()), (Some("id"), Some(true)));
+
+    // `POST /sobjects/Account/` (trailing slash, as documented) with the external ID in the body.
+    let created = send(
+        raw()
+            .post(data(base, "sobjects/Account/"))
+            .bearer_auth(&token)
+            .json(&json!({"Name": "Fresh Co", "billing_account_id__c": "BA-NEW"})),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert!(
+        created.json().get("created").is_none(),
+        "a create's answer has no `created`"
+    );
+    let again = send(
+        raw()
+            .post(data(base, "sobjects/Account"))
+            .bearer_auth(&token)
+            .json(&json!({"Name": "Fresh Co again", "billing_account_id__c": "ba-new"})),
+    )
+    .await;
+    assert_eq!(
+        again.status, 400,
+        "a Unique field refuses a second record: {}",
+        again.text
+    );
+    assert_eq!(again.error_code(), "DUPLICATE_VALUE");
+    let new_id = created.json()["id"].as_str().expect("id").to_string();
+    assert!(
+        again.json()[0]["message"].as_str().unwrap_or("").ends_with(&new_id),
+        "the message names the record that has the value: {}",
+        again.text
+    );
+
+    // The record_appears fault: someone else's record lands just before the next create.
+    o.sb.inject(Fault::new(FaultKind::RecordAppears, 1));
+    let raced = send(
+        raw()
+            .post(data(base, "sobjects/Account/"))
+            .bearer_auth(&token)
+            .json(&json!({"Name": "Raced Co", "billing_account_id__c": "BA-RACE"})),
+    )
+    .await;
+    assert_eq!(raced.error_code(), "DUPLICATE_VALUE", "{}", raced.text);
+    let writes = o.sb.writes();
+    let theirs: Vec<_> = writes
+        .iter()
+        .filter(|w| w.operation == "made_by_someone_else")
+        .collect();
+    assert_eq!(theirs.len(), 1, "the other record is logged as someone else's");
+    assert_eq!(theirs[0].body["billing_account_id__c"], "BA-RACE");
+}
