@@ -55,12 +55,16 @@ pub enum Command {
         batch: Option<ReplayCmd>,
         #[arg(required = true)]
         id: Option<i64>,
-        #[arg(long, required = true)]
+        /// Who replays. Required where the lane's contract lists `operator_name` in
+        /// `manual_replay_requires` (otherwise the OS user stands for it).
+        #[arg(long)]
         operator: Option<String>,
-        #[arg(long, required = true)]
+        /// Why. Required where the contract lists `replay_reason`.
+        #[arg(long)]
         reason: Option<String>,
-        /// The preflight's acknowledgment token: you reviewed its side effects.
-        #[arg(long, required = true)]
+        /// The preflight's acknowledgment token: you reviewed its side effects. Required where the
+        /// contract lists `expected_side_effect_review`.
+        #[arg(long)]
         ack: Option<String>,
         /// Replay an already replayed event again, and why.
         #[arg(long, value_name = "REASON")]
@@ -101,24 +105,25 @@ pub enum Command {
     },
 }
 
-/// Writing protected fields (the owner among them) despite the contract: both are required, and
-/// the approver must be someone other than the operator.
+/// Writing protected fields (the owner among them) despite the contract. Which of the two is
+/// required is the contract's `owner_override_allowed_only_when` (`explicit_reassignment_reason`,
+/// `downstream_owner_change_is_approved`: then the approver is someone other than the operator).
 #[derive(clap::Args, Debug, Default)]
 pub struct OverrideArgs {
-    #[arg(long, requires = "approved_by")]
+    #[arg(long)]
     pub reassignment_reason: Option<String>,
-    #[arg(long, requires = "reassignment_reason")]
+    #[arg(long)]
     pub approved_by: Option<String>,
 }
 
 impl OverrideArgs {
     fn request(self) -> Option<crate::domain::preflight::OverrideRequest> {
         match (self.reassignment_reason, self.approved_by) {
-            (Some(r), Some(a)) => Some(crate::domain::preflight::OverrideRequest {
-                reassignment_reason: r,
-                approved_by: a,
+            (None, None) => None,
+            (r, a) => Some(crate::domain::preflight::OverrideRequest {
+                reassignment_reason: r.unwrap_or_default(),
+                approved_by: a.unwrap_or_default(),
             }),
-            _ => None,
         }
     }
 }
@@ -155,6 +160,10 @@ pub struct BatchArgs {
     /// The batch preflight's acknowledgment token: execute (or resume) that batch.
     #[arg(long)]
     pub ack: Option<String>,
+    /// An approved override for the events whose preflight finds a protected-field conflict
+    /// (given with the batch preflight; the token binds it).
+    #[command(flatten)]
+    pub over: OverrideArgs,
     /// Writes in flight at once.
     #[arg(long, default_value_t = services::batch::DEFAULT_CONCURRENCY,
           value_parser = clap::value_parser!(u16).range(1..=i64::from(services::batch::MAX_CONCURRENCY)))]
@@ -454,13 +463,13 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
             again,
             over,
         } => {
-            // clap requires these without a subcommand.
-            let missing = || Error::InvalidInput("replay ID needs --operator, --reason and --ack".into());
-            let id = id.ok_or_else(missing)?;
+            // clap requires the id without a subcommand; what else is required is the lane
+            // contract's `manual_replay_requires`, which the gate enforces (refused, exit 3).
+            let id = id.ok_or_else(|| Error::InvalidInput("replay needs an event id".into()))?;
             let req = crate::domain::preflight::ReplayRequest {
-                operator: operator.ok_or_else(missing)?,
-                reason: reason.ok_or_else(missing)?,
-                ack_token: ack.ok_or_else(missing)?,
+                operator: operator.unwrap_or_default(),
+                reason: reason.unwrap_or_default(),
+                ack_token: ack.unwrap_or_default(),
                 again,
                 override_request: over.request(),
                 // `--ack TOKEN` acknowledges every side effect the preflight listed.
@@ -477,6 +486,8 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
                 crate::domain::replay::ReplayOutcome::Rejected
                 | crate::domain::replay::ReplayOutcome::PreconditionFailed => 4,
                 crate::domain::replay::ReplayOutcome::UnknownOutcome => 5,
+                // Refused at the write: nothing was written.
+                crate::domain::replay::ReplayOutcome::RecordAppeared => 3,
             }));
         }
         Command::Verify { id } => {
@@ -539,6 +550,7 @@ async fn batch(app: &App, args: BatchArgs, json: bool) -> Result<()> {
             status: args.status,
             reason_code: args.reason_code,
             ids,
+            override_request: args.over.request(),
         };
         let plan = b::preflight(app, &sel, args.operator.as_deref()).await?;
         if json {

@@ -588,7 +588,25 @@ pub fn preflight(v: &PreflightView) -> String {
         "  writes as    {} (integration user {})",
         p.acts_as, p.integration_user
     );
+    let lp = &p.lane_policy;
+    if !lp.business_owner.is_empty() {
+        let _ = writeln!(
+            out,
+            "  policy of    {} (business owner), {} (technical owner); alerts to {}; system of record {}; lane writes by {}",
+            lp.business_owner, lp.technical_owner, lp.alert_owner, lp.system_of_record, lp.write_operation
+        );
+    }
+    if e.operation != "upsert" {
+        let _ = writeln!(out, "  operation    the event's own: {}", e.operation);
+    }
     match &p.target {
+        Target::NotFound if p.request.kind != crate::domain::preflight::WriteKind::Create => {
+            let _ = writeln!(
+                out,
+                "  target       no {} with this external ID, and this replay may not create one",
+                e.object
+            );
+        }
         Target::Found { record } => {
             let _ = writeln!(
                 out,

@@ -48,6 +48,7 @@ pub const ACTIONS: &[&str] = &[
     "batch_finished",
     "batch_refused",
     "batch_interrupted",
+    "create_overwrote_record",
 ];
 
 /// What a service asks to record. Time, OS user, host, sequence and hashes are filled in by the

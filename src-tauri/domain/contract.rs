@@ -113,8 +113,11 @@ pub enum WriteOperation {
     Update,
 }
 
-/// Findings a contract may declare blocking. The first three are the seed's; the last two let a
-/// contract escalate what is otherwise a warning.
+/// Findings a contract may declare blocking. The first three are the seed's; the others let a
+/// contract escalate what is otherwise a warning. A finding a contract does not list is a warning
+/// the operator acknowledges as a side effect, except where a floor keeps it blocking whatever the
+/// contract says (see docs/CONTRACT.md): `external_id_missing` (no key to write by) and
+/// `duplicate_conflict_detected` from several records sharing the external ID (HTTP 300).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockCondition {
@@ -123,14 +126,42 @@ pub enum BlockCondition {
     ProtectedFieldConflict,
     OwnerInactive,
     RecordModifiedAfterEvent,
+    FallbackOwner,
+    BusinessKeyIncomplete,
+}
+
+impl BlockCondition {
+    /// The finding code it names.
+    pub fn code(self) -> &'static str {
+        match self {
+            BlockCondition::ExternalIdMissing => "external_id_missing",
+            BlockCondition::DuplicateConflictDetected => "duplicate_conflict_detected",
+            BlockCondition::ProtectedFieldConflict => "protected_field_conflict",
+            BlockCondition::OwnerInactive => "owner_inactive",
+            BlockCondition::RecordModifiedAfterEvent => "record_modified_after_event",
+            BlockCondition::FallbackOwner => "fallback_owner",
+            BlockCondition::BusinessKeyIncomplete => "business_key_incomplete",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayPolicy {
-    pub event_key: NonEmpty,
+    pub event_key: EventKeyPolicy,
     pub verify_before_replay: Vec<VerifyItem>,
     pub manual_replay_requires: Vec<ReplayRequirement>,
+}
+
+/// Where an event's key comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKeyPolicy {
+    /// Every event carries its source's `event_key`; one without is refused at import.
+    SourceEventId,
+    /// An event without `event_key` gets one derived from its composite business key (object,
+    /// external ID, the lane's business-key fields, occurred_at), so a re-import deduplicates.
+    SourceEventIdOrCompositeBusinessKey,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -481,6 +512,17 @@ impl LaneContract {
                 return Err(err("write_policy.protected_fields", format!("`{f}` is listed twice")));
             }
         }
+        if !self.identity_policy.search_before_write
+            && self
+                .identity_policy
+                .create_new_record_only_when
+                .contains(&CreateCondition::NoExistingApprovedBusinessKeyMatch)
+        {
+            return Err(err(
+                "identity_policy.create_new_record_only_when",
+                "`no_existing_approved_business_key_match` needs `search_before_write: true`: without the search the console cannot know whether a business-key match exists".into(),
+            ));
+        }
         if self.replay_console.business_key_fields.is_empty() {
             return Err(err(
                 "replay_console.business_key_fields",
@@ -492,6 +534,45 @@ impl LaneContract {
 
     pub fn lane_id(&self) -> &str {
         self.salesforce_lane.lane_id.as_str()
+    }
+
+    /// Whether `block_write_if` lists the condition.
+    pub fn blocks(&self, c: BlockCondition) -> bool {
+        self.write_policy.block_write_if.contains(&c)
+    }
+
+    /// Whether `create_new_record_only_when` lists the condition.
+    pub fn create_requires(&self, c: CreateCondition) -> bool {
+        self.identity_policy.create_new_record_only_when.contains(&c)
+    }
+
+    /// Whether `verify_before_replay` lists the check.
+    pub fn verifies(&self, v: VerifyItem) -> bool {
+        self.replay_policy.verify_before_replay.contains(&v)
+    }
+
+    /// Whether `manual_replay_requires` lists the item.
+    pub fn requires(&self, r: ReplayRequirement) -> bool {
+        self.replay_policy.manual_replay_requires.contains(&r)
+    }
+
+    /// Whether `owner_override_allowed_only_when` lists the condition.
+    pub fn override_requires(&self, c: OwnerOverrideCondition) -> bool {
+        self.ownership_policy.owner_override_allowed_only_when.contains(&c)
+    }
+
+    /// Whether `observability.log_dimensions` lists the dimension.
+    pub fn logs(&self, d: LogDimension) -> bool {
+        self.observability.log_dimensions.contains(&d)
+    }
+
+    /// The event operations this lane accepts: an `update` lane never creates, so it takes only
+    /// `update` events; an `upsert` lane takes all three.
+    pub fn allows_operation(&self, op: &str) -> bool {
+        match self.write_policy.operation {
+            WriteOperation::Upsert => matches!(op, "upsert" | "update" | "insert"),
+            WriteOperation::Update => op == "update",
+        }
     }
 
     /// The contract as canonical JSON (struct order, no whitespace): what is stored, hashed and

@@ -124,6 +124,64 @@ fn fe(field: &str, message: impl Into<String>) -> FieldError {
     }
 }
 
+/// Domain tag of a derived event key: a change of derivation changes every derived key.
+pub const DERIVED_KEY_TAG: &str = "replay-console/event-key/v1";
+
+/// `replay_policy.event_key: source_event_id_or_composite_business_key`: an event record without
+/// `event_key` gets `bk-` and 32 hex characters of SHA-256 over its composite business key: the
+/// lane, the object, the external ID, the lane's business-key fields with their values, and
+/// `occurred_at` (normalised to UTC). The same event imported again derives the same key, so it
+/// deduplicates; another write to the same record at another time does not collide.
+///
+/// `None`: nothing to do (the record has a key, or the contract wants the source's key only, so
+/// `validate` reports it missing). `Some(Err)`: no key and no complete business key to derive
+/// one from.
+pub fn derive_missing_key(
+    contract: &crate::domain::contract::LaneContract,
+    value: &mut Value,
+) -> Option<Result<(), String>> {
+    use crate::domain::contract::EventKeyPolicy;
+    if contract.replay_policy.event_key != EventKeyPolicy::SourceEventIdOrCompositeBusinessKey {
+        return None;
+    }
+    let obj = value.as_object_mut()?;
+    match obj.get("event_key") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if s.trim().is_empty() => {}
+        Some(_) => return None,
+    }
+    let empty = Map::new();
+    let payload = obj.get("payload").and_then(Value::as_object).unwrap_or(&empty);
+    let key = match crate::domain::preflight::business_key(contract, payload) {
+        Ok(k) => k,
+        Err(missing) => {
+            return Some(Err(format!(
+                "no event_key, and the composite business key it would be derived from is incomplete ({} missing or not text in payload)",
+                missing.join(", ")
+            )))
+        }
+    };
+    let text = |k: &str| match obj.get(k) {
+        Some(Value::String(s)) => Value::String(s.clone()),
+        Some(Value::Number(n)) => Value::String(n.to_string()),
+        _ => Value::Null,
+    };
+    let occurred = match obj.get("occurred_at").and_then(Value::as_str) {
+        Some(t) => DateTime::parse_from_rfc3339(t)
+            .map(|d| format_time(d.with_timezone(&Utc)))
+            .unwrap_or_else(|_| t.to_string()),
+        None => String::new(),
+    };
+    let canonical = serde_json::json!([text("lane_id"), text("object"), text("external_id"), key, occurred,]);
+    let mut h = sha2::Sha256::new();
+    sha2::Digest::update(&mut h, DERIVED_KEY_TAG.as_bytes());
+    sha2::Digest::update(&mut h, [0u8]);
+    sha2::Digest::update(&mut h, canonical.to_string().as_bytes());
+    let digest = hex::encode(sha2::Digest::finalize(h));
+    obj.insert("event_key".into(), Value::String(format!("bk-{}", &digest[..32])));
+    Some(Ok(()))
+}
+
 /// Validates one record (a JSON object). Every problem is returned.
 pub fn validate(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
     let obj = match value {

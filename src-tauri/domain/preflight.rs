@@ -4,7 +4,10 @@
 //!
 //! Pure: the fetched state and the current time come in as arguments.
 
-use crate::domain::contract::{BlockCondition, CreateCondition, LaneContract};
+use crate::domain::contract::OwnerOverrideCondition;
+use crate::domain::contract::{
+    BlockCondition, CreateCondition, LaneContract, ReplayRequirement, VerifyItem, WriteOperation,
+};
 use crate::domain::replay::same_value;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -31,6 +34,14 @@ pub struct EventFacts {
     pub failure_code: Option<String>,
     pub failure_message: Option<String>,
     pub payload: Map<String, Value>,
+    /// The event's own `operation`: `upsert`, `update` (never creates) or `insert` (never
+    /// updates). Preflights stored before it was recorded read as `upsert`.
+    #[serde(default = "default_operation")]
+    pub operation: String,
+}
+
+fn default_operation() -> String {
+    "upsert".into()
 }
 
 /// The target record as Salesforce returned it.
@@ -114,6 +125,70 @@ pub struct Observed {
     /// The username the lane's token acts as (identity check).
     pub acts_as: String,
     pub latest_attempt: Option<AttemptFacts>,
+    /// Checks of the contract's `verify_before_replay` that could not be completed, and why.
+    #[serde(default)]
+    pub failed_checks: Vec<FailedCheck>,
+    /// What the org's describe says of the external-ID field (`unique` and `externalId`), when
+    /// the contract states `external_id_must_be_unique` and the check was made.
+    #[serde(default)]
+    pub external_id_unique_in_org: Option<bool>,
+}
+
+/// One check of the preflight that could not be completed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct FailedCheck {
+    /// `target_record_id`, `last_write_result` or `owner_state`, as the contract names them.
+    pub check: String,
+    pub message: String,
+}
+
+/// Whose policy the lane's contract is: shown in the preflight and kept in the audit entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct LanePolicy {
+    pub system_of_record: String,
+    pub business_owner: String,
+    pub technical_owner: String,
+    pub alert_owner: String,
+    /// `write_policy.operation`: `upsert` or `update`.
+    pub write_operation: String,
+}
+
+impl LanePolicy {
+    pub fn of(contract: &LaneContract) -> LanePolicy {
+        LanePolicy {
+            system_of_record: contract.salesforce_lane.system_of_record.0.clone(),
+            business_owner: contract.salesforce_lane.business_owner.0.clone(),
+            technical_owner: contract.salesforce_lane.technical_owner.0.clone(),
+            alert_owner: contract.observability.alert_owner.0.clone(),
+            write_operation: match contract.write_policy.operation {
+                WriteOperation::Upsert => "upsert".into(),
+                WriteOperation::Update => "update".into(),
+            },
+        }
+    }
+}
+
+/// The event's business key (the lane's `business_key_fields`, as text), or the fields that
+/// are missing or not text.
+pub fn business_key(
+    contract: &LaneContract,
+    payload: &Map<String, Value>,
+) -> Result<Vec<(String, String)>, Vec<String>> {
+    let mut key = Vec::new();
+    let mut incomplete = Vec::new();
+    for f in &contract.replay_console.business_key_fields {
+        match payload.get(f.as_str()) {
+            Some(Value::String(v)) if !v.trim().is_empty() => key.push((f.as_str().to_string(), v.clone())),
+            _ => incomplete.push(f.as_str().to_string()),
+        }
+    }
+    if incomplete.is_empty() {
+        Ok(key)
+    } else {
+        Err(incomplete)
+    }
 }
 
 /// The operator's intent to write protected fields (owner included) despite the contract.
@@ -168,7 +243,8 @@ pub struct FieldChange {
 pub enum WriteKind {
     /// Conditional update by Id (`If-Unmodified-Since`).
     Update,
-    /// Upsert by external ID: the record did not exist.
+    /// A plain create (`POST /sobjects/{Object}/`, the external ID in the body), never an
+    /// upsert: the record did not exist at preflight.
     Create,
     /// Nothing can be sent (several matches, no external ID).
     None,
@@ -184,6 +260,18 @@ pub struct PlannedRequest {
     pub path: Vec<String>,
     pub headers: Vec<(String, String)>,
     pub body: Map<String, Value>,
+    /// For a create: re-read by this external ID just before the write, and write nothing if a
+    /// record is there now (`create_new_record_only_when: no_existing_external_id_match`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub recheck_external_id: Option<ExternalIdRecheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct ExternalIdRecheck {
+    pub field: String,
+    pub value: String,
 }
 
 /// The whole preflight, as stored and shown.
@@ -202,6 +290,12 @@ pub struct Preflight {
     pub modified_after_event: bool,
     pub key_matches: Vec<KeyMatch>,
     pub latest_attempt: Option<AttemptFacts>,
+    /// Whose policy this is (the contract's owners), for the operator and the reviewer.
+    #[serde(default)]
+    pub lane_policy: LanePolicy,
+    /// Checks that could not be completed (each also a finding).
+    #[serde(default)]
+    pub failed_checks: Vec<FailedCheck>,
     pub changes: Vec<FieldChange>,
     pub request: PlannedRequest,
     pub override_request: Option<OverrideRequest>,
@@ -226,7 +320,11 @@ pub fn parse_sf_time(s: &str) -> Option<DateTime<Utc>> {
 }
 
 fn block_if(contract: &LaneContract, c: BlockCondition) -> Severity {
-    if contract.write_policy.block_write_if.contains(&c) {
+    severity(contract.blocks(c))
+}
+
+fn severity(blocking: bool) -> Severity {
+    if blocking {
         Severity::Blocking
     } else {
         Severity::Warning
@@ -316,18 +414,25 @@ pub fn evaluate(
         _ => {}
     }
 
+    // What the event and the lane allow: an `update` lane or an `update` event never creates;
+    // an `insert` event never updates.
+    let update_only = contract.write_policy.operation == WriteOperation::Update || event.operation == "update";
+    let insert_only = event.operation == "insert";
+
     // Target.
     let record = match &observed.target {
         Target::Found { record } => Some(record),
         _ => None,
     };
+    let mut creating = false;
     match &observed.target {
+        // Floor: without an external ID there is no key to write by, whatever block_write_if says.
         Target::NoExternalId => add(
             "external_id_missing",
-            // Without an external ID there is nothing to upsert by: always blocking.
             Severity::Blocking,
             format!("the event has no `{ext_field}`; the target cannot be identified"),
         ),
+        // Floor: several records share the key (HTTP 300); a replay cannot choose.
         Target::Several { ids } => add(
             "duplicate_conflict_detected",
             Severity::Blocking,
@@ -338,28 +443,129 @@ pub fn evaluate(
                 ids.join(", ")
             ),
         ),
+        Target::Found { record } if insert_only => add(
+            "update_not_allowed",
+            Severity::Blocking,
+            format!(
+                "the event's operation is insert, but {object} {} already has {ext_field} = `{}`; an insert never updates",
+                record.id,
+                event.external_id.as_deref().unwrap_or("")
+            ),
+        ),
+        Target::Found { .. } => {}
+        Target::NotFound if update_only => add(
+            "create_not_allowed",
+            Severity::Blocking,
+            format!(
+                "no {object} has {ext_field} = `{}`, and {} never creates",
+                event.external_id.as_deref().unwrap_or(""),
+                if contract.write_policy.operation == WriteOperation::Update {
+                    "this lane's write_policy.operation is update: it".to_string()
+                } else {
+                    "the event's operation is update: it".to_string()
+                }
+            ),
+        ),
         Target::NotFound => {
-            if !observed.key_matches.is_empty() {
-                let ids: Vec<&str> = observed.key_matches.iter().map(|m| m.id.as_str()).collect();
-                let policy_blocks = contract
-                    .identity_policy
-                    .create_new_record_only_when
-                    .contains(&CreateCondition::NoExistingApprovedBusinessKeyMatch);
+            creating = true;
+            let bk_required = contract.create_requires(CreateCondition::NoExistingApprovedBusinessKeyMatch);
+            if contract.identity_policy.search_before_write {
+                match business_key(contract, &event.payload) {
+                    Err(missing) => add(
+                        "business_key_incomplete",
+                        severity(bk_required || contract.blocks(BlockCondition::BusinessKeyIncomplete)),
+                        format!(
+                            "the event's business key is incomplete ({} missing or not text), so the search for a record a create would duplicate cannot run",
+                            missing.join(", ")
+                        ),
+                    ),
+                    Ok(_) if !observed.key_matches.is_empty() => {
+                        let ids: Vec<&str> = observed.key_matches.iter().map(|m| m.id.as_str()).collect();
+                        add(
+                            "duplicate_conflict_detected",
+                            severity(bk_required || contract.blocks(BlockCondition::DuplicateConflictDetected)),
+                            format!(
+                                "no {object} has {ext_field} = `{}`, but {} match{} the business key ({}): a create would duplicate {}",
+                                event.external_id.as_deref().unwrap_or(""),
+                                ids.join(", "),
+                                if ids.len() == 1 { "es" } else { "" },
+                                key_fields(contract).join(", "),
+                                if ids.len() == 1 { "it" } else { "them" }
+                            ),
+                        );
+                    }
+                    Ok(_) => {}
+                }
+            }
+            if !contract.create_requires(CreateCondition::NoExistingExternalIdMatch) {
                 add(
-                    "duplicate_conflict_detected",
-                    if policy_blocks { Severity::Blocking } else { Severity::Warning },
+                    "external_id_not_rechecked",
+                    Severity::Warning,
                     format!(
-                        "no {object} has {ext_field} = `{}`, but {} match{} the business key ({}): a create would duplicate {}",
-                        event.external_id.as_deref().unwrap_or(""),
-                        ids.join(", "),
-                        if ids.len() == 1 { "es" } else { "" },
-                        key_fields(contract).join(", "),
-                        if ids.len() == 1 { "it" } else { "them" }
+                        "create_new_record_only_when does not list no_existing_external_id_match: {ext_field} is not re-read before the create, so a record that appears meanwhile does not stop it"
                     ),
                 );
             }
+            if !contract.write_policy.external_id_must_be_unique {
+                add(
+                    "external_id_not_declared_unique",
+                    Severity::Warning,
+                    format!(
+                        "the contract does not declare {ext_field} unique: if the org does not refuse a second record with the same value, a record that appears between the re-read and the create is duplicated"
+                    ),
+                );
+            }
+            if !contract.identity_policy.duplicate_rule_reviewed {
+                add(
+                    "duplicate_rules_not_reviewed",
+                    Severity::Warning,
+                    "the org's duplicate rules were not reviewed for this lane".into(),
+                );
+            }
+            if !contract.identity_policy.matching_rule_reviewed {
+                add(
+                    "matching_rules_not_reviewed",
+                    Severity::Warning,
+                    "the org's matching rules were not reviewed for this lane".into(),
+                );
+            }
         }
-        Target::Found { .. } => {}
+    }
+    // The org's describe matters where the uniqueness is relied on: a create.
+    if creating && contract.write_policy.external_id_must_be_unique && observed.external_id_unique_in_org == Some(false)
+    {
+        add(
+            "external_id_not_unique_in_org",
+            Severity::Warning,
+            format!(
+                "the contract says {ext_field} must be unique, but the org's describe does not mark it unique and external: Salesforce will not refuse a second record with the same value"
+            ),
+        );
+    }
+
+    // Checks of verify_before_replay that could not be completed: blocking when the contract
+    // lists the check, a warning to acknowledge otherwise.
+    for c in &observed.failed_checks {
+        let listed = match c.check.as_str() {
+            "owner_state" => contract.verifies(VerifyItem::OwnerState),
+            "last_write_result" => contract.verifies(VerifyItem::LastWriteResult),
+            // Floor: without the target there is nothing to write to.
+            _ => true,
+        };
+        add(
+            "verification_incomplete",
+            severity(listed),
+            format!(
+                "{} could not be verified{}: {}",
+                c.check,
+                if listed {
+                    " (the contract's verify_before_replay lists it)"
+                } else {
+                    ""
+                },
+                c.message
+            ),
+        );
     }
 
     // Planned change.
@@ -388,6 +594,12 @@ pub fn evaluate(
             protected: is_protected,
             sent,
         });
+    }
+    if creating {
+        // A plain create carries the external ID in its body (the URL no longer does).
+        if let Some(ext) = &event.external_id {
+            body.insert(ext_field.to_string(), Value::String(ext.clone()));
+        }
     }
     let conflicts: Vec<&FieldChange> = changes
         .iter()
@@ -439,7 +651,7 @@ pub fn evaluate(
         if owner_is_fallback {
             add(
                 "fallback_owner",
-                Severity::Warning,
+                block_if(contract, BlockCondition::FallbackOwner),
                 format!("the record is owned by the fallback owner `{fallback}`: its real owner was never assigned"),
             );
         }
@@ -493,11 +705,12 @@ pub fn evaluate(
                 ("Sforce-Call-Options".into(), "client=replay-console".into()),
             ],
             body: body.clone(),
+            recheck_external_id: None,
         },
-        (Target::NotFound, Some(ext)) => PlannedRequest {
+        (Target::NotFound, Some(ext)) if creating => PlannedRequest {
             kind: WriteKind::Create,
-            method: "PATCH".into(),
-            path: vec![object.into(), ext_field.into(), ext.clone()],
+            method: "POST".into(),
+            path: vec![object.into()],
             // A new record's first owner comes from the assignment rules (the contract's
             // first_owner_source), so they run on create.
             headers: vec![
@@ -505,6 +718,12 @@ pub fn evaluate(
                 ("Sforce-Call-Options".into(), "client=replay-console".into()),
             ],
             body: body.clone(),
+            recheck_external_id: contract
+                .create_requires(CreateCondition::NoExistingExternalIdMatch)
+                .then(|| ExternalIdRecheck {
+                    field: ext_field.into(),
+                    value: ext.clone(),
+                }),
         },
         _ => PlannedRequest {
             kind: WriteKind::None,
@@ -512,9 +731,15 @@ pub fn evaluate(
             path: Vec::new(),
             headers: Vec::new(),
             body: Map::new(),
+            recheck_external_id: None,
         },
     };
-    if request.kind != WriteKind::None && request.body.is_empty() {
+    let written_fields = request
+        .body
+        .keys()
+        .filter(|k| !(creating && k.as_str() == ext_field))
+        .count();
+    if request.kind != WriteKind::None && written_fields == 0 {
         add(
             "nothing_to_write",
             Severity::Blocking,
@@ -535,6 +760,15 @@ pub fn evaluate(
         .filter(|c| c.sent && c.changes)
         .map(|c| c.field.as_str())
         .collect();
+    // Every warning is acknowledged like a side effect: the operator goes ahead despite it.
+    if request.kind != WriteKind::None {
+        for f in findings.iter().filter(|f| f.severity == Severity::Warning) {
+            effect(
+                &format!("warning_{}", f.code),
+                format!("goes ahead despite a warning: {}", f.message),
+            );
+        }
+    }
     match request.kind {
         WriteKind::Update => {
             let rec = record.map(|r| r.id.as_str()).unwrap_or("");
@@ -583,6 +817,15 @@ pub fn evaluate(
             }
         }
         WriteKind::Create => {
+            if let Some(r) = &request.recheck_external_id {
+                effect(
+                    "create_rechecked",
+                    format!(
+                        "{} is re-read just before the create; if a record has it by then, nothing is written",
+                        r.field
+                    ),
+                );
+            }
             effect(
                 "creates_record",
                 format!(
@@ -662,6 +905,8 @@ pub fn evaluate(
         modified_after_event,
         key_matches: observed.key_matches.clone(),
         latest_attempt: observed.latest_attempt.clone(),
+        lane_policy: LanePolicy::of(contract),
+        failed_checks: observed.failed_checks.clone(),
         changes,
         request,
         override_request: override_request.cloned(),
@@ -768,23 +1013,102 @@ pub fn unacknowledged<'a>(listed: impl IntoIterator<Item = &'a str>, acknowledge
     missing
 }
 
-/// The gate. `None` preflight means none was taken.
+/// What the lane's contract makes the gate require (`manual_replay_requires`,
+/// `owner_override_allowed_only_when`, `preflight_max_age_minutes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatePolicy {
+    pub max_age_minutes: u32,
+    pub operator_name: bool,
+    pub replay_reason: bool,
+    pub side_effect_review: bool,
+    pub override_reason: bool,
+    pub override_approval: bool,
+}
+
+impl GatePolicy {
+    pub fn of(contract: &LaneContract) -> GatePolicy {
+        GatePolicy {
+            max_age_minutes: contract.replay_console.preflight_max_age_minutes.0,
+            operator_name: contract.requires(ReplayRequirement::OperatorName),
+            replay_reason: contract.requires(ReplayRequirement::ReplayReason),
+            side_effect_review: contract.requires(ReplayRequirement::ExpectedSideEffectReview),
+            override_reason: contract.override_requires(OwnerOverrideCondition::ExplicitReassignmentReason),
+            override_approval: contract.override_requires(OwnerOverrideCondition::DownstreamOwnerChangeIsApproved),
+        }
+    }
+
+    /// What the reference contract requires: everything.
+    #[cfg(test)]
+    pub fn strict(max_age_minutes: u32) -> GatePolicy {
+        GatePolicy {
+            max_age_minutes,
+            operator_name: true,
+            replay_reason: true,
+            side_effect_review: true,
+            override_reason: true,
+            override_approval: true,
+        }
+    }
+}
+
+/// Checks an override against the contract's `owner_override_allowed_only_when`: exactly the
+/// listed conditions are required. `operator` is who replays (the approver must be someone else
+/// when approval is required).
+pub fn check_override(o: &OverrideRequest, operator: &str, policy: &GatePolicy) -> Result<(), Refusal> {
+    let refuse = |code: &str, message: &str| {
+        Err(Refusal {
+            code: code.into(),
+            message: message.into(),
+        })
+    };
+    if policy.override_reason && o.reassignment_reason.trim().is_empty() {
+        return refuse(
+            "override_incomplete",
+            "the contract's owner_override_allowed_only_when requires an explicit reassignment reason (--reassignment-reason)",
+        );
+    }
+    if policy.override_approval {
+        if o.approved_by.trim().is_empty() {
+            return refuse(
+                "override_incomplete",
+                "the contract's owner_override_allowed_only_when requires the change to be approved (--approved-by)",
+            );
+        }
+        if o.approved_by.trim().eq_ignore_ascii_case(operator.trim()) {
+            return refuse(
+                "override_self_approved",
+                "the approver of an override must be someone other than the operator",
+            );
+        }
+    }
+    if o.reassignment_reason.trim().is_empty() && o.approved_by.trim().is_empty() {
+        return refuse(
+            "override_incomplete",
+            "an override names a reassignment reason or an approver",
+        );
+    }
+    Ok(())
+}
+
+/// The gate. `None` preflight means none was taken. What it requires beyond the floors (a fresh
+/// preflight, the same override, no blocking finding) comes from the contract (`policy`).
 pub fn gate(
     p: Option<&Preflight>,
     req: &ReplayRequest,
-    max_age_minutes: u32,
+    policy: &GatePolicy,
     now: DateTime<Utc>,
 ) -> Result<(), Refusal> {
+    let max_age_minutes = policy.max_age_minutes;
     let refuse = |code: &str, message: String| {
         Err(Refusal {
             code: code.into(),
             message,
         })
     };
-    if req.operator.trim().is_empty() {
+    if policy.operator_name && req.operator.trim().is_empty() {
         return refuse("operator_missing", "the operator's name is required".into());
     }
-    if req.reason.trim().is_empty() {
+    if policy.replay_reason && req.reason.trim().is_empty() {
         return refuse("reason_missing", "a replay reason is required".into());
     }
     let Some(p) = p else {
@@ -806,10 +1130,17 @@ pub fn gate(
             ),
         );
     }
-    if req.ack_token.trim() != p.ack_token {
+    // The token is required when the contract requires the side effects to be reviewed; a token
+    // given anyway must still be the latest preflight's.
+    let token = req.ack_token.trim();
+    if (policy.side_effect_review || !token.is_empty()) && token != p.ack_token {
         return refuse(
             "ack_mismatch",
-            "the acknowledgment token does not match the latest preflight; review the side effects shown by the latest preflight and use its token".into(),
+            if token.is_empty() {
+                "the contract requires the side effects to be reviewed: pass the latest preflight's acknowledgment token (--ack)".into()
+            } else {
+                "the acknowledgment token does not match the latest preflight; review the side effects shown by the latest preflight and use its token".into()
+            },
         );
     }
     if let Some(ack) = &req.acknowledged {
@@ -825,18 +1156,7 @@ pub fn gate(
         }
     }
     if let Some(o) = &req.override_request {
-        if o.reassignment_reason.trim().is_empty() || o.approved_by.trim().is_empty() {
-            return refuse(
-                "override_incomplete",
-                "an override needs both a reassignment reason and an approver".into(),
-            );
-        }
-        if o.approved_by.trim().eq_ignore_ascii_case(req.operator.trim()) {
-            return refuse(
-                "override_self_approved",
-                "the approver of an override must be someone other than the operator".into(),
-            );
-        }
+        check_override(o, &req.operator, policy)?;
     }
     if req.override_request != p.override_request {
         return refuse(
@@ -879,6 +1199,7 @@ mod tests {
             failure_code: Some("UNABLE_TO_LOCK_ROW".into()),
             failure_message: None,
             payload: payload.as_object().cloned().unwrap_or_default(),
+            operation: "upsert".into(),
         }
     }
 
@@ -904,6 +1225,8 @@ mod tests {
             key_matches: vec![],
             acts_as: "sf_account_sync_app@acme.example".into(),
             latest_attempt: None,
+            failed_checks: Vec::new(),
+            external_id_unique_in_org: None,
         }
     }
 
@@ -1024,7 +1347,21 @@ mod tests {
         let p = evaluate(&contract(), &event(json!({"Name": "Acme"})), &obs, None, now());
         assert!(p.findings.is_empty());
         assert_eq!(p.request.kind, WriteKind::Create);
-        assert_eq!(p.request.path, vec!["Account", "billing_account_id__c", "BA-1"]);
+        assert_eq!(p.request.method, "POST", "a create is a plain POST, never an upsert");
+        assert_eq!(p.request.path, vec!["Account"]);
+        assert_eq!(
+            p.request.body.get("billing_account_id__c"),
+            Some(&json!("BA-1")),
+            "the external ID travels in the body"
+        );
+        assert_eq!(
+            p.request.recheck_external_id,
+            Some(ExternalIdRecheck {
+                field: "billing_account_id__c".into(),
+                value: "BA-1".into()
+            }),
+            "the contract lists no_existing_external_id_match: re-read before the write"
+        );
         obs.key_matches = vec![KeyMatch {
             id: "001C".into(),
             fields: Map::new(),
@@ -1059,11 +1396,20 @@ mod tests {
             ack_token: p.ack_token.clone(),
             ..Default::default()
         };
-        assert_eq!(gate(Some(&p), &ok, 15, now()), Ok(()));
+        assert_eq!(gate(Some(&p), &ok, &GatePolicy::strict(15), now()), Ok(()));
         let code = |r: Result<(), Refusal>| r.err().map(|e| e.code);
-        assert_eq!(code(gate(None, &ok, 15, now())).as_deref(), Some("no_preflight"));
         assert_eq!(
-            code(gate(Some(&p), &ok, 15, now() + chrono::Duration::minutes(16))).as_deref(),
+            code(gate(None, &ok, &GatePolicy::strict(15), now())).as_deref(),
+            Some("no_preflight")
+        );
+        assert_eq!(
+            code(gate(
+                Some(&p),
+                &ok,
+                &GatePolicy::strict(15),
+                now() + chrono::Duration::minutes(16)
+            ))
+            .as_deref(),
             Some("preflight_stale")
         );
         assert_eq!(
@@ -1073,7 +1419,7 @@ mod tests {
                     ack_token: "000000000000".into(),
                     ..ok.clone()
                 },
-                15,
+                &GatePolicy::strict(15),
                 now()
             ))
             .as_deref(),
@@ -1086,7 +1432,7 @@ mod tests {
                     operator: " ".into(),
                     ..ok.clone()
                 },
-                15,
+                &GatePolicy::strict(15),
                 now()
             ))
             .as_deref(),
@@ -1099,7 +1445,7 @@ mod tests {
                     reason: String::new(),
                     ..ok.clone()
                 },
-                15,
+                &GatePolicy::strict(15),
                 now()
             ))
             .as_deref(),
@@ -1113,7 +1459,7 @@ mod tests {
             ..ok.clone()
         };
         assert_eq!(
-            code(gate(Some(&p), &self_approved, 15, now())).as_deref(),
+            code(gate(Some(&p), &self_approved, &GatePolicy::strict(15), now())).as_deref(),
             Some("override_self_approved")
         );
     }
@@ -1132,16 +1478,17 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            gate(Some(&p), &req(None), 15, now()),
+            gate(Some(&p), &req(None), &GatePolicy::strict(15), now()),
             Ok(()),
             "the token alone acknowledges all"
         );
         assert_eq!(
-            gate(Some(&p), &req(Some(all.clone())), 15, now()),
+            gate(Some(&p), &req(Some(all.clone())), &GatePolicy::strict(15), now()),
             Ok(()),
             "every one ticked"
         );
-        let refusal = gate(Some(&p), &req(Some(all[1..].to_vec())), 15, now()).expect_err("one left out");
+        let refusal =
+            gate(Some(&p), &req(Some(all[1..].to_vec())), &GatePolicy::strict(15), now()).expect_err("one left out");
         assert_eq!(refusal.code, "side_effects_unacknowledged");
         assert!(
             refusal.message.contains(&all[0]),

@@ -15,6 +15,9 @@ pub enum ReplayOutcome {
     PreconditionFailed,
     /// Sent, no answer: replay is refused until `verify` settles it.
     UnknownOutcome,
+    /// A planned create found a record with its external ID at the write (re-read or
+    /// `DUPLICATE_VALUE`): refused, nothing was written.
+    RecordAppeared,
 }
 
 impl ReplayOutcome {
@@ -24,6 +27,7 @@ impl ReplayOutcome {
             ReplayOutcome::Rejected => "rejected",
             ReplayOutcome::PreconditionFailed => "precondition_failed",
             ReplayOutcome::UnknownOutcome => "unknown_outcome",
+            ReplayOutcome::RecordAppeared => "record_appeared",
         }
     }
 }

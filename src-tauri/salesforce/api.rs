@@ -150,6 +150,23 @@ pub struct UpsertOptions {
     pub duplicate_rule_header: Option<String>,
 }
 
+/// What a plain create answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreateResult {
+    pub status: u16,
+    pub id: Option<String>,
+    /// Salesforce's create answer has no `created`; when an answer carries `created: false`, an
+    /// existing record was changed, which a create must never do.
+    pub created: Option<bool>,
+}
+
+/// One field of an object's describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FieldDescribe {
+    pub unique: bool,
+    pub external_id: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UpsertResult {
     /// `None` only for a 204 (the pre-v46 "updated" answer).
@@ -433,6 +450,76 @@ impl SalesforceClient {
                 .and_then(Value::as_bool)
                 .unwrap_or(a.status.as_u16() == 201),
         })
+    }
+
+    /// `POST /sobjects/{object}/`: a plain create, never an update. The external-ID field (if
+    /// any) goes in the body. On a field marked Unique, a value already used is refused by
+    /// Salesforce with 400 `DUPLICATE_VALUE` (SALESFORCE.md §8a), and nothing is written.
+    pub async fn create(
+        &self,
+        object: &str,
+        fields: &Map<String, Value>,
+        opts: &UpsertOptions,
+    ) -> Result<CreateResult, SalesforceError> {
+        api_name("object", object)?;
+        let body = write_body(fields, &[])?;
+        let headers = write_headers(&opts.auto_assign, opts.duplicate_rule_header.as_deref())?;
+        let call = Call {
+            method: Method::POST,
+            path: self.data_path(&format!("sobjects/{object}/")),
+            headers,
+            body: Some(body),
+        };
+        let a = self.success(self.send(&call).await?)?;
+        let j = a.json().ok_or_else(|| {
+            SalesforceError::NoAnswer(format!(
+                "the create answer ({}) is not JSON; the record may have been created",
+                a.status.as_u16()
+            ))
+        })?;
+        if j.get("success").and_then(Value::as_bool) == Some(false) {
+            return Err(SalesforceError::RecordErrors {
+                errors: parse_record_errors(j.get("errors")),
+            });
+        }
+        Ok(CreateResult {
+            status: a.status.as_u16(),
+            id: j.get("id").and_then(Value::as_str).map(str::to_string),
+            created: j.get("created").and_then(Value::as_bool),
+        })
+    }
+
+    /// `GET /sobjects/{object}/describe`: whether `field` is marked `unique` and `externalId`.
+    /// `None` when the object has no such field.
+    pub async fn describe_field(&self, object: &str, field: &str) -> Result<Option<FieldDescribe>, SalesforceError> {
+        api_name("object", object)?;
+        api_name("field", field)?;
+        let a = self.success(
+            self.send(&self.get_call(self.data_path(&format!("sobjects/{object}/describe"))))
+                .await?,
+        )?;
+        let j = a.json().ok_or_else(|| SalesforceError::Unexpected {
+            status: a.status.as_u16(),
+            snippet: "describe is not JSON".into(),
+        })?;
+        let fields = j
+            .get("fields")
+            .and_then(Value::as_array)
+            .ok_or_else(|| SalesforceError::Unexpected {
+                status: a.status.as_u16(),
+                snippet: "describe has no fields".into(),
+            })?;
+        Ok(fields
+            .iter()
+            .find(|f| {
+                f.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(field))
+            })
+            .map(|f| FieldDescribe {
+                unique: f.get("unique").and_then(Value::as_bool).unwrap_or(false),
+                external_id: f.get("externalId").and_then(Value::as_bool).unwrap_or(false),
+            }))
     }
 
     /// Runs a SOQL query and follows `nextRecordsUrl` until `done`.

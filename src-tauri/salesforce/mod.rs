@@ -13,7 +13,8 @@ mod secret;
 mod transport;
 
 pub use api::{
-    AutoAssign, ExternalIdLookup, Identity, Owner, QueryResult, SfRecord, UpdateOptions, UpsertOptions, UpsertResult,
+    AutoAssign, CreateResult, ExternalIdLookup, FieldDescribe, Identity, Owner, QueryResult, SfRecord, UpdateOptions,
+    UpsertOptions, UpsertResult,
 };
 pub use auth::Credential;
 pub use error::{ApiErrorItem, ApiUsage, Delivery, DuplicateInfo, RecordError, SalesforceError};

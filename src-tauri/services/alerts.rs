@@ -74,6 +74,25 @@ pub async fn alerts(app: &App) -> Result<AlertsView> {
         .bind(&since)
         .fetch_one(&app.pool)
         .await?;
+        // A floor, whatever critical_alerts lists: a replay planned as a create that changed an
+        // existing record (never ages out of the window: it must be reviewed).
+        let overwrote: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM audit_log WHERE lane_id = ? AND action = 'create_overwrote_record'",
+        )
+        .bind(&lane.lane_id)
+        .fetch_one(&app.pool)
+        .await?;
+        if overwrote > 0 {
+            alerts.push(Alert {
+                code: "create_overwrote_record".into(),
+                lane_id: lane.lane_id.clone(),
+                alert_owner: owner.clone(),
+                count: overwrote,
+                message: format!(
+                    "{overwrote} replay(s) planned as a create changed an existing record: review them in the audit log (action create_overwrote_record)"
+                ),
+            });
+        }
         for alert in &contract.observability.critical_alerts {
             let (code, count, message) = match alert {
                 CriticalAlert::DuplicateConflictDetected => (

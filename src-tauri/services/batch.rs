@@ -25,7 +25,8 @@ use crate::domain::batch::{self, BatchAggregate};
 use crate::domain::contract::LaneContract;
 use crate::domain::event::format_time;
 use crate::domain::preflight::{
-    self, parse_sf_time, EventFacts, Observed, Preflight, RecordState, ReplayRequest, Target, WriteKind,
+    self, parse_sf_time, EventFacts, FailedCheck, GatePolicy, Observed, OverrideRequest, Preflight, RecordState,
+    ReplayRequest, Target, WriteKind,
 };
 use crate::domain::replay::{self as replay_domain, PostVerify, ReplayOutcome};
 use crate::error::{Error, Result};
@@ -68,6 +69,12 @@ pub struct Selection {
     pub reason_code: Option<String>,
     /// Explicit event ids (e.g. from `--ids FILE`), in this order.
     pub ids: Option<Vec<i64>>,
+    /// An approved override of protected fields (owner included), applied to the events whose
+    /// preflight finds a protected-field conflict and recorded on each of them; what it must
+    /// carry is the contract's `owner_override_allowed_only_when`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub override_request: Option<OverrideRequest>,
 }
 
 /// One event of a batch preflight, in short: the full preflight is stored under `preflight_id`.
@@ -409,12 +416,32 @@ async fn observe_all(
             }
         }
     }
+    // A failed lookup is not the end of the batch preflight: each found event records the
+    // checks it leaves open, for the contract's verify_before_replay to decide.
+    let mut lookup_failed: Option<String> = None;
     let resolved = if people.is_empty() {
         Vec::new()
     } else {
         // Users and queues: one query each per 200 ids, run at once.
         calls.fetch_add(2 * people.len().div_ceil(IN_LIST_MAX) as u64, Ordering::Relaxed);
-        session.resolve_owners(&people).await?
+        match session.resolve_owners(&people).await {
+            Ok(r) => r,
+            Err(e) => {
+                lookup_failed = Some(format!("the owner and last-modifier lookup failed: {e}"));
+                Vec::new()
+            }
+        }
+    };
+    let any_create = facts.iter().any(|f| {
+        f.external_id
+            .as_deref()
+            .is_some_and(|v| !by_ext.contains_key(&v.to_lowercase()))
+    });
+    let external_id_unique_in_org = if contract.write_policy.external_id_must_be_unique && any_create {
+        calls.fetch_add(1, Ordering::Relaxed);
+        Some(session.external_id_is_unique(object, ext_field).await?)
+    } else {
+        None
     };
     let find = |id: Option<&str>| id.and_then(|i| resolved.iter().find(|o| o.id == i).cloned());
     let mut out = Vec::with_capacity(facts.len());
@@ -436,10 +463,26 @@ async fn observe_all(
             acts_as: session.acts_as().to_string(),
             latest_attempt: None,
             target,
+            failed_checks: Vec::new(),
+            external_id_unique_in_org,
         };
         if let Target::Found { record } = &observed.target {
             observed.owner = find(record.owner_id.as_deref());
             observed.last_modified_by = find(record.last_modified_by_id.as_deref());
+            observed.failed_checks = match &lookup_failed {
+                Some(m) => ["owner_state", "last_write_result"]
+                    .iter()
+                    .map(|c| FailedCheck {
+                        check: (*c).into(),
+                        message: m.clone(),
+                    })
+                    .collect(),
+                None => crate::services::preflight::unresolved_checks(
+                    record,
+                    observed.owner.as_ref(),
+                    observed.last_modified_by.as_ref(),
+                ),
+            };
         }
         out.push(observed);
     }
@@ -450,19 +493,9 @@ async fn observe_all(
 }
 
 /// The complete business key of an event whose values are all text (as a single preflight
-/// searches only such keys).
-fn business_key<'a>(contract: &LaneContract, f: &'a EventFacts) -> Option<Vec<(String, &'a str)>> {
-    let fields = &contract.replay_console.business_key_fields;
-    if fields.is_empty() {
-        return None;
-    }
-    fields
-        .iter()
-        .map(|k| match f.payload.get(k.as_str()) {
-            Some(Value::String(v)) => Some((k.as_str().to_string(), v.as_str())),
-            _ => None,
-        })
-        .collect()
+/// searches only such keys; an incomplete one is the preflight's `business_key_incomplete`).
+fn business_key(contract: &LaneContract, f: &EventFacts) -> Option<Vec<(String, String)>> {
+    preflight::business_key(contract, &f.payload).ok()
 }
 
 /// The business-key search of every not-found event, in OR-ed queries (see
@@ -476,7 +509,7 @@ async fn search_business_keys(
     calls: &AtomicU64,
 ) -> Result<()> {
     let object = contract.identity_policy.object.as_str();
-    let mut wanted: Vec<(usize, Vec<(String, &str)>)> = Vec::new();
+    let mut wanted: Vec<(usize, Vec<(String, String)>)> = Vec::new();
     for (i, (f, o)) in facts.iter().zip(observed.iter()).enumerate() {
         if matches!(o.target, Target::NotFound) {
             if let Some(key) = business_key(contract, f) {
@@ -490,7 +523,7 @@ async fn search_business_keys(
     // One search per distinct key.
     let mut distinct: Vec<Vec<(&str, &str)>> = Vec::new();
     for (_, key) in &wanted {
-        let k: Vec<(&str, &str)> = key.iter().map(|(f, v)| (f.as_str(), *v)).collect();
+        let k: Vec<(&str, &str)> = key.iter().map(|(f, v)| (f.as_str(), v.as_str())).collect();
         if !distinct.iter().any(|d| same_key(d, &k)) {
             distinct.push(k);
         }
@@ -563,10 +596,10 @@ fn event_plan(preflight_id: i64, p: &Preflight) -> BatchEventPlan {
 }
 
 /// The audit draft of one event of a batch: a single replay's, linked to the batch.
-fn draft(p: &Preflight, batch_id: i64, integration_user: &str, action: &str, actor: &str) -> AuditDraft {
+fn draft(p: &Preflight, batch_id: i64, contract: &LaneContract, action: &str, actor: &str) -> AuditDraft {
     AuditDraft {
         batch_id: Some(batch_id),
-        ..replay_service::draft(p, integration_user, action, actor)
+        ..replay_service::draft(p, contract, action, actor)
     }
 }
 
@@ -599,7 +632,13 @@ pub async fn preflight(app: &App, sel: &Selection, planned_by: Option<&str>) -> 
     let mut preflights = Vec::with_capacity(facts.len());
     for (f, o) in facts.iter().zip(observed.iter_mut()) {
         o.latest_attempt = store::replay::latest_attempt(&app.pool, f.event_id).await?;
-        preflights.push(preflight::evaluate(&contract, f, o, None, now));
+        let mut p = preflight::evaluate(&contract, f, o, None, now);
+        if let Some(ov) = &sel.override_request {
+            if p.findings.iter().any(|x| x.code == "protected_field_conflict") {
+                p = preflight::evaluate(&contract, f, o, Some(ov), now);
+            }
+        }
+        preflights.push(p);
     }
     let aggregate = batch::aggregate(&preflights);
     let digest = batch::digest(preflights.iter().map(|p| p.digest.as_str()));
@@ -628,25 +667,10 @@ pub async fn preflight(app: &App, sel: &Selection, planned_by: Option<&str>) -> 
     for p in &preflights {
         let id = store::replay::insert_preflight(&mut tx, p).await?;
         preflight_ids.push(id);
-        let mut e = draft(p, batch_id, &integration_user, "preflight", &who);
+        let mut e = draft(p, batch_id, &contract, "preflight", &who);
         e.lane_version = Some(version);
-        e.outcome = Some(
-            if p.blocking().next().is_some() {
-                "blocked"
-            } else {
-                "ready"
-            }
-            .into(),
-        );
-        e.detail = serde_json::json!({
-            "preflight_id": id,
-            "digest": p.digest,
-            "findings": p.findings,
-            "side_effects": p.side_effects,
-            "before": p.target,
-            "owner": p.owner,
-            "request": p.request,
-        });
+        e.outcome = Some(crate::services::preflight::outcome_of(p).into());
+        e.detail = crate::services::preflight::audit_detail(id, p);
         audit::record(&mut tx, &e).await?;
     }
     store::batches::finish_plan(
@@ -810,7 +834,7 @@ struct Run {
     batch_id: i64,
     operator: String,
     reason: String,
-    integration_user: String,
+    contract: LaneContract,
     max_consecutive_failures: u32,
     streak: AtomicU32,
     stop: Mutex<Option<(String, String)>>,
@@ -858,8 +882,8 @@ async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<Event
             reason: &run.reason,
             ack_token: &p.ack_token,
             again_reason: None,
-            override_reason: None,
-            approved_by: None,
+            override_reason: p.override_request.as_ref().map(|o| o.reassignment_reason.as_str()),
+            approved_by: p.override_request.as_ref().map(|o| o.approved_by.as_str()),
             request: &request_json,
             holder_pid: me.pid,
             holder_started: &me.started,
@@ -886,7 +910,7 @@ async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<Event
             }))
         }
     };
-    let mut e = draft(&p, run.batch_id, &run.integration_user, "replay_intent", &run.operator);
+    let mut e = draft(&p, run.batch_id, &run.contract, "replay_intent", &run.operator);
     e.attempt_id = Some(attempt_id);
     e.reason = Some(run.reason.clone());
     e.outcome = Some("in_flight".into());
@@ -895,6 +919,11 @@ async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<Event
         "request": p.request,
         "before": p.target,
         "side_effects_acknowledged": p.side_effects,
+        "lane_policy": p.lane_policy,
+        "override": p.override_request.as_ref().map(|o| serde_json::json!({
+            "reassignment_reason": o.reassignment_reason,
+            "approved_by": o.approved_by,
+        })),
     });
     audit::record(&mut tx, &e).await?;
     tx.commit().await?;
@@ -921,7 +950,7 @@ async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<Event
     );
     let mut tx = run.app.pool.begin_with("BEGIN IMMEDIATE").await?;
     settled.store(&mut tx, attempt_id, event_id).await?;
-    let mut e = draft(&p, run.batch_id, &run.integration_user, "replay_outcome", &run.operator);
+    let mut e = draft(&p, run.batch_id, &run.contract, "replay_outcome", &run.operator);
     e.attempt_id = Some(attempt_id);
     e.reason = Some(run.reason.clone());
     e.outcome = Some(settled.outcome.as_str().into());
@@ -949,7 +978,7 @@ async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<Event
                 );
             }
         }
-        ReplayOutcome::PreconditionFailed => {}
+        ReplayOutcome::PreconditionFailed | ReplayOutcome::RecordAppeared => {}
     }
     Ok(EventResult::Sent {
         event_id,
@@ -1039,7 +1068,7 @@ async fn post_verify_all(run: &Run, written: &[(i64, String, Preflight)]) -> Res
                 mismatches.push(p.event.event_id);
             }
             store::replay::set_post_verify(&mut tx, *attempt_id, &json_text(&pv)?).await?;
-            let mut e = draft(p, run.batch_id, &run.integration_user, "post_verify", &run.operator);
+            let mut e = draft(p, run.batch_id, &run.contract, "post_verify", &run.operator);
             e.attempt_id = Some(*attempt_id);
             e.outcome = Some(if pv.matches { "verified" } else { "mismatch" }.into());
             let after: Map<String, Value> = pv
@@ -1057,19 +1086,8 @@ async fn post_verify_all(run: &Run, written: &[(i64, String, Preflight)]) -> Res
 
 /// Executes (or resumes) the batch whose preflight has `req.ack_token`.
 pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>) -> Result<BatchSummary> {
-    if req.operator.trim().is_empty() {
-        return Err(refuse(
-            app,
-            None,
-            &req,
-            "operator_missing",
-            "the operator's name is required".into(),
-        )
-        .await);
-    }
-    if req.reason.trim().is_empty() {
-        return Err(refuse(app, None, &req, "reason_missing", "a replay reason is required".into()).await);
-    }
+    // The batch's token is what names the batch, so it is always required (whatever the
+    // contract's manual_replay_requires); the rest of the gate follows the lane's contract.
     let Some(row) = store::batches::by_token(&app.pool, req.ack_token.trim()).await? else {
         return Err(refuse(
             app,
@@ -1081,7 +1099,39 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
         .await);
     };
     let (_, contract) = lanes::contract(app, &row.lane_id).await?;
-    let max_age = contract.replay_console.preflight_max_age_minutes.0;
+    let policy = GatePolicy::of(&contract);
+    let max_age = policy.max_age_minutes;
+    let mut req = req;
+    if req.operator.trim().is_empty() {
+        if policy.operator_name {
+            return Err(refuse(
+                app,
+                Some(row.id),
+                &req,
+                "operator_missing",
+                "the operator's name is required".into(),
+            )
+            .await);
+        }
+        req.operator = audit::os_user();
+    }
+    if policy.replay_reason && req.reason.trim().is_empty() {
+        return Err(refuse(
+            app,
+            Some(row.id),
+            &req,
+            "reason_missing",
+            "a replay reason is required".into(),
+        )
+        .await);
+    }
+    let selection: Selection = serde_json::from_str(&row.selection)
+        .map_err(|e| Error::Io(format!("batch {}: stored selection does not parse: {e}", row.id)))?;
+    if let Some(o) = &selection.override_request {
+        if let Err(r) = preflight::check_override(o, &req.operator, &policy) {
+            return Err(refuse(app, Some(row.id), &req, &r.code, r.message).await);
+        }
+    }
     let taken = DateTime::parse_from_rfc3339(&row.created_at)
         .map(|t| t.with_timezone(&Utc))
         .ok();
@@ -1148,11 +1198,12 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
             reason: reason.clone(),
             ack_token: p.ack_token.clone(),
             again: None,
-            override_request: None,
+            // The batch's override, where its preflight applied it (checked above).
+            override_request: p.override_request.clone(),
             // Checked once for the batch, by kind, below.
             acknowledged: None,
         };
-        match preflight::gate(Some(&p), &per_event, max_age, now) {
+        match preflight::gate(Some(&p), &per_event, &policy, now) {
             Ok(()) => writable.push((pid, p)),
             Err(r) => {
                 summary.blocked.push(SkippedEvent {
@@ -1212,7 +1263,7 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
     // Each blocked event gets its entry linked to the batch, once (not again on a resume).
     if first_run {
         for (p, r) in &skipped_entries {
-            let mut e = draft(p, row.id, &integration_user, "batch_skipped", &operator);
+            let mut e = draft(p, row.id, &contract, "batch_skipped", &operator);
             e.reason = Some(reason.clone());
             e.outcome = Some("skipped".into());
             e.detail = serde_json::json!({"code": r.code, "message": r.message});
@@ -1227,7 +1278,7 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
         batch_id: row.id,
         operator: operator.clone(),
         reason: reason.clone(),
-        integration_user: integration_user.clone(),
+        contract: contract.clone(),
         max_consecutive_failures: req.max_consecutive_failures,
         streak: AtomicU32::new(0),
         stop: Mutex::new(None),
@@ -1325,6 +1376,12 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
                         message,
                     }),
                     ReplayOutcome::UnknownOutcome => summary.unknown_outcome.push(event_id),
+                    // Refused at the write, as a single replay is: nothing was written.
+                    ReplayOutcome::RecordAppeared => summary.skipped.push(SkippedEvent {
+                        event_id,
+                        code: code.unwrap_or_default(),
+                        message,
+                    }),
                 }
             }
         }

@@ -146,6 +146,7 @@ impl Issues {
 struct LaneInfo {
     version: i64,
     object: String,
+    contract: crate::domain::contract::LaneContract,
 }
 
 /// The transaction and tallies of one import.
@@ -170,6 +171,24 @@ impl Sink<'_> {
     async fn record(&mut self, line: u64, value: Value, columns: Option<&HashMap<String, u64>>) -> Result<()> {
         self.records += 1;
         let col = |field: &str| columns.and_then(|c| c.get(field.split('.').next().unwrap_or(field)).copied());
+        // replay_policy.event_key: an event without a key of its own gets one derived from its
+        // composite business key, where the lane's contract says so.
+        let mut value = value;
+        if let Some(lane) = value
+            .get("lane_id")
+            .and_then(Value::as_str)
+            .and_then(|l| self.lanes.get(l))
+        {
+            if let Some(Err(message)) = event::derive_missing_key(&lane.contract, &mut value) {
+                self.issues.push(ImportIssue {
+                    line,
+                    column: col("event_key"),
+                    field: "event_key".into(),
+                    message,
+                });
+                return Ok(());
+            }
+        }
         let e = match event::validate(&value) {
             Ok(e) => e,
             Err(errs) => {
@@ -202,6 +221,19 @@ impl Sink<'_> {
                 column: col("object"),
                 field: "object".into(),
                 message: format!("`{}`, but lane `{}` writes {}", e.object, e.lane_id, lane.object),
+            });
+            return Ok(());
+        }
+        if !lane.contract.allows_operation(e.operation.as_str()) {
+            self.issues.push(ImportIssue {
+                line,
+                column: col("operation"),
+                field: "operation".into(),
+                message: format!(
+                    "`{}`, but lane `{}` allows only update events (its write_policy.operation is update: it never creates)",
+                    e.operation.as_str(),
+                    e.lane_id
+                ),
             });
             return Ok(());
         }
@@ -318,11 +350,24 @@ async fn import_on<R: Read + Send>(
     format: Format,
     progress: Arc<dyn Progress>,
 ) -> Result<ImportOutcome> {
-    let lanes = store::lanes::current_objects(&app.pool)
-        .await?
-        .into_iter()
-        .map(|(id, version, object)| (id, LaneInfo { version, object }))
-        .collect();
+    let mut lanes = HashMap::new();
+    for row in store::lanes::list_current(&app.pool).await? {
+        let contract: crate::domain::contract::LaneContract =
+            serde_json::from_str(&row.contract_json).map_err(|e| {
+                Error::Io(format!(
+                    "the stored contract of lane {} no longer parses: {e}",
+                    row.lane_id
+                ))
+            })?;
+        lanes.insert(
+            row.lane_id,
+            LaneInfo {
+                version: row.version,
+                object: contract.identity_policy.object.0.clone(),
+                contract,
+            },
+        );
+    }
     let now = store::now_text();
     // IMMEDIATE: take the write lock now, so a concurrent writer waits instead of failing at
     // the first insert.

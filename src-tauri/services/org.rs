@@ -18,6 +18,8 @@ pub struct Session {
     client: SalesforceClient,
     acts_as: String,
     user_id: String,
+    /// Describe answers by (object, field): checked once per lane and process.
+    unique_checked: tokio::sync::Mutex<std::collections::HashMap<(String, String), bool>>,
 }
 
 /// What a write came to.
@@ -39,6 +41,14 @@ pub enum SendOutcome {
     },
     /// Sent, no answer: it may have been applied.
     NoAnswer { detail: String },
+    /// A planned create found a record with its external ID at the write (the re-read just
+    /// before it, or Salesforce's `DUPLICATE_VALUE` on a Unique field): nothing was written.
+    RecordAppeared {
+        status: u16,
+        record_ids: Vec<String>,
+        message: String,
+        body: Value,
+    },
 }
 
 pub(crate) fn settings_of(contract: &LaneContract) -> Result<ConnectionSettings> {
@@ -77,6 +87,7 @@ impl Session {
             client,
             acts_as: identity.username,
             user_id: identity.user_id,
+            unique_checked: tokio::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -157,6 +168,20 @@ impl Session {
             .collect())
     }
 
+    /// Whether the org marks `field` of `object` both `unique` and `externalId` (describe), asked
+    /// once per process; `Ok(false)` also when the object has no such field.
+    pub async fn external_id_is_unique(&self, object: &str, field: &str) -> Result<bool> {
+        let key = (object.to_ascii_lowercase(), field.to_ascii_lowercase());
+        let mut cache = self.unique_checked.lock().await;
+        if let Some(v) = cache.get(&key) {
+            return Ok(*v);
+        }
+        let d = self.client.describe_field(object, field).await?;
+        let unique = d.is_some_and(|d| d.unique && d.external_id);
+        cache.insert(key, unique);
+        Ok(unique)
+    }
+
     pub async fn read_by_id(&self, object: &str, id: &str) -> Result<Option<RecordState>> {
         Ok(self.client.get_by_id(object, id, &[]).await?.map(record_state))
     }
@@ -175,24 +200,16 @@ impl Session {
                     .await
                     .map(|()| (204, Some(id.clone()), Value::Null))
             }
-            (WriteKind::Create, [object, field, value]) => {
-                let opts = UpsertOptions {
-                    update_only: false,
-                    auto_assign: if header(req, "Sforce-Auto-Assign") == Some("FALSE") {
-                        AutoAssign::False
-                    } else {
-                        AutoAssign::True
-                    },
-                    duplicate_rule_header: None,
-                };
-                self.client
-                    .upsert_by_external_id(object, field, value, &req.body, &opts)
-                    .await
-                    .map(|r| {
-                        let status = if r.created { 201 } else { 200 };
-                        let body = serde_json::json!({"id": r.id, "created": r.created});
-                        (status, r.id, body)
-                    })
+            (WriteKind::Create, [object]) => return self.create(object, req).await,
+            // A create planned before creates became plain POSTs carries the upsert's path: never
+            // sent, since an upsert can overwrite a record that appeared after the preflight.
+            (WriteKind::Create, _) => {
+                return SendOutcome::Rejected {
+                    status: 0,
+                    code: "NOT_SENT".into(),
+                    message: "this preflight planned the create as an upsert (an older version of the console); run the preflight again".into(),
+                    body: Value::Null,
+                }
             }
             _ => {
                 return SendOutcome::Rejected {
@@ -212,6 +229,96 @@ impl Session {
             Err(e) => outcome_of_error(e),
         }
     }
+}
+
+impl Session {
+    /// A planned create: re-read by external ID (when the plan says so), then a plain
+    /// `POST /sobjects/{Object}/`. Never an upsert, so never an update of a record nobody
+    /// reviewed.
+    async fn create(&self, object: &str, req: &PlannedRequest) -> SendOutcome {
+        if let Some(r) = &req.recheck_external_id {
+            match self.client.get_by_external_id(object, &r.field, &r.value).await {
+                Ok(ExternalIdLookup::NotFound) => {}
+                Ok(ExternalIdLookup::Found { record }) => {
+                    return SendOutcome::RecordAppeared {
+                        status: 200,
+                        message: format!(
+                            "{object} {} has {} = `{}` now; it appeared after the preflight. Nothing was written; run the preflight again to review it",
+                            record.id, r.field, r.value
+                        ),
+                        record_ids: vec![record.id],
+                        body: Value::Null,
+                    }
+                }
+                Ok(ExternalIdLookup::Multiple { ids }) => {
+                    return SendOutcome::RecordAppeared {
+                        status: 300,
+                        message: format!(
+                            "{} {object} records have {} = `{}` now ({}); they appeared after the preflight. Nothing was written",
+                            ids.len(),
+                            r.field,
+                            r.value,
+                            ids.join(", ")
+                        ),
+                        record_ids: ids,
+                        body: Value::Null,
+                    }
+                }
+                // The re-read never wrote anything: whatever went wrong, nothing was sent yet.
+                Err(e) => {
+                    return SendOutcome::Rejected {
+                        status: status_of(&e),
+                        code: "NOT_SENT".into(),
+                        message: format!("the re-read by external ID before the create failed, so nothing was sent: {e}"),
+                        body: Value::Null,
+                    }
+                }
+            }
+        }
+        let opts = UpsertOptions {
+            update_only: false,
+            auto_assign: if header(req, "Sforce-Auto-Assign") == Some("FALSE") {
+                AutoAssign::False
+            } else {
+                AutoAssign::True
+            },
+            duplicate_rule_header: None,
+        };
+        match self.client.create(object, &req.body, &opts).await {
+            Ok(r) => SendOutcome::Applied {
+                status: r.status,
+                record_id: r.id.clone(),
+                body: serde_json::json!({"id": r.id, "created": r.created}),
+            },
+            Err(e) if e.error_code() == Some("DUPLICATE_VALUE") => {
+                let ids = duplicate_value_ids(&e.to_string());
+                SendOutcome::RecordAppeared {
+                    status: status_of(&e),
+                    message: format!(
+                        "Salesforce refused the create with DUPLICATE_VALUE: a record with this external ID exists now{}. Nothing was written; run the preflight again to review it",
+                        if ids.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", ids.join(", "))
+                        }
+                    ),
+                    record_ids: ids,
+                    body: serde_json::json!({"error_code": "DUPLICATE_VALUE", "message": e.to_string()}),
+                }
+            }
+            Err(e) => outcome_of_error(e),
+        }
+    }
+}
+
+/// The record Ids a `DUPLICATE_VALUE` message names (`... duplicates value on record with id:
+/// 001...`).
+fn duplicate_value_ids(message: &str) -> Vec<String> {
+    message
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| (w.len() == 15 || w.len() == 18) && w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .map(str::to_string)
+        .collect()
 }
 
 fn header<'a>(req: &'a PlannedRequest, name: &str) -> Option<&'a str> {

@@ -11,9 +11,8 @@
 //! check (both needed once per process and lane).
 
 use crate::app::App;
-use crate::domain::audit::AuditDraft;
 use crate::domain::contract::LaneContract;
-use crate::domain::preflight::{self, EventFacts, Observed, OverrideRequest, Preflight, Target};
+use crate::domain::preflight::{self, EventFacts, FailedCheck, Observed, OverrideRequest, Preflight, Target};
 use crate::error::{Error, Result};
 use crate::services::org::Session;
 use crate::services::{audit, lanes};
@@ -71,10 +70,15 @@ pub(crate) async fn event_facts(app: &App, event_id: i64) -> Result<EventFacts> 
         failure_code: ev.failure_code,
         failure_message: ev.failure_message,
         payload,
+        operation: ev.operation,
     })
 }
 
-/// Fetches what the preflight needs: two sequential round trips (see the module comment).
+/// Fetches what the preflight needs: two sequential round trips (see the module comment). A
+/// check of the contract's `verify_before_replay` that cannot be completed (the owner or last
+/// modifier lookup fails, or finds nobody) is recorded in `failed_checks`, for `evaluate` to
+/// block on or warn about as the contract says; the lookup of the target itself is a floor and
+/// fails the preflight.
 pub(crate) async fn observe(session: &Session, contract: &LaneContract, facts: &EventFacts) -> Result<Observed> {
     let object = contract.identity_policy.object.as_str();
     let ext_field = contract.identity_policy.external_id_field.as_str();
@@ -85,6 +89,7 @@ pub(crate) async fn observe(session: &Session, contract: &LaneContract, facts: &
     let mut owner = None;
     let mut last_modified_by = None;
     let mut key_matches = Vec::new();
+    let mut failed_checks = Vec::new();
     match &target {
         Target::Found { record } => {
             let mut ids: Vec<&str> = Vec::new();
@@ -96,35 +101,53 @@ pub(crate) async fn observe(session: &Session, contract: &LaneContract, facts: &
                     ids.push(m);
                 }
             }
-            let resolved = session.resolve_owners(&ids).await?;
-            owner = record
-                .owner_id
-                .as_deref()
-                .and_then(|o| resolved.iter().find(|r| r.id == o).cloned());
-            last_modified_by = record
-                .last_modified_by_id
-                .as_deref()
-                .and_then(|m| resolved.iter().find(|r| r.id == m).cloned());
+            match session.resolve_owners(&ids).await {
+                Ok(resolved) => {
+                    owner = record
+                        .owner_id
+                        .as_deref()
+                        .and_then(|o| resolved.iter().find(|r| r.id == o).cloned());
+                    last_modified_by = record
+                        .last_modified_by_id
+                        .as_deref()
+                        .and_then(|m| resolved.iter().find(|r| r.id == m).cloned());
+                    failed_checks = unresolved_checks(record, owner.as_ref(), last_modified_by.as_ref());
+                }
+                Err(e) => {
+                    let message = format!("the owner and last-modifier lookup failed: {e}");
+                    failed_checks = vec![
+                        FailedCheck {
+                            check: "owner_state".into(),
+                            message: message.clone(),
+                        },
+                        FailedCheck {
+                            check: "last_write_result".into(),
+                            message,
+                        },
+                    ];
+                }
+            }
         }
         Target::NotFound if contract.identity_policy.search_before_write => {
-            let keys: Vec<(String, serde_json::Value)> = contract
-                .replay_console
-                .business_key_fields
-                .iter()
-                .filter_map(|f| {
-                    facts
-                        .payload
-                        .get(f.as_str())
-                        .map(|v| (f.as_str().to_string(), v.clone()))
-                })
-                .collect();
-            // Only a complete business key identifies a duplicate; a partial one would match too much.
-            if keys.len() == contract.replay_console.business_key_fields.len() {
+            // Only a complete business key identifies a duplicate; an incomplete one is a
+            // finding of its own (`business_key_incomplete`), never a silently skipped search.
+            if let Ok(keys) = preflight::business_key(contract, &facts.payload) {
+                let keys: Vec<(String, serde_json::Value)> = keys
+                    .into_iter()
+                    .map(|(f, v)| (f, serde_json::Value::String(v)))
+                    .collect();
                 key_matches = session.search_business_key(object, &keys).await?;
             }
         }
         _ => {}
     }
+    // Asked once per process and lane, and only where a create relies on it.
+    let external_id_unique_in_org =
+        if contract.write_policy.external_id_must_be_unique && matches!(target, Target::NotFound) {
+            Some(session.external_id_is_unique(object, ext_field).await?)
+        } else {
+            None
+        };
     Ok(Observed {
         target,
         owner,
@@ -132,7 +155,49 @@ pub(crate) async fn observe(session: &Session, contract: &LaneContract, facts: &
         key_matches,
         acts_as: session.acts_as().to_string(),
         latest_attempt: None,
+        failed_checks,
+        external_id_unique_in_org,
     })
+}
+
+/// The checks a completed lookup still leaves open: an owner or last modifier that the org does
+/// not know (a deleted user, an Id of another kind).
+pub(crate) fn unresolved_checks(
+    record: &crate::domain::preflight::RecordState,
+    owner: Option<&crate::domain::preflight::OwnerState>,
+    last_modified_by: Option<&crate::domain::preflight::OwnerState>,
+) -> Vec<FailedCheck> {
+    use crate::domain::preflight::OwnerKind;
+    let mut out = Vec::new();
+    match (record.owner_id.as_deref(), owner) {
+        (None, _) => out.push(FailedCheck {
+            check: "owner_state".into(),
+            message: "the record has no OwnerId".into(),
+        }),
+        (Some(id), None) => out.push(FailedCheck {
+            check: "owner_state".into(),
+            message: format!("the owner {id} is neither a user nor a queue the org knows"),
+        }),
+        (Some(id), Some(o)) if o.kind == OwnerKind::Unknown => out.push(FailedCheck {
+            check: "owner_state".into(),
+            message: format!("the owner {id} is neither a user nor a queue the org knows"),
+        }),
+        _ => {}
+    }
+    if record.last_modified_date.is_empty() {
+        out.push(FailedCheck {
+            check: "last_write_result".into(),
+            message: "the record has no LastModifiedDate".into(),
+        });
+    } else if let Some(id) = record.last_modified_by_id.as_deref() {
+        if last_modified_by.is_none_or(|u| u.kind == OwnerKind::Unknown) {
+            out.push(FailedCheck {
+                check: "last_write_result".into(),
+                message: format!("the last modifier {id} is not a user the org knows"),
+            });
+        }
+    }
+    out
 }
 
 pub async fn run(app: &App, event_id: i64, override_request: Option<OverrideRequest>) -> Result<PreflightView> {
@@ -145,43 +210,38 @@ pub async fn run(app: &App, event_id: i64, override_request: Option<OverrideRequ
     // The preflight and its audit entry: one transaction, one sync to disk.
     let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
     let id = store::replay::insert_preflight(&mut tx, &p).await?;
-    audit::record(
-        &mut tx,
-        &AuditDraft {
-            action: "preflight".into(),
-            actor: audit::os_user(),
-            lane_id: Some(facts.lane_id.clone()),
-            lane_version: Some(version),
-            event_id: Some(event_id),
-            integration_user: Some(contract.salesforce_lane.integration_user.0.clone()),
-            external_id: facts.external_id.clone(),
-            record_type: Some(facts.object.clone()),
-            operation_type: Some(format!("{:?}", p.request.kind).to_lowercase()),
-            ack_token: Some(p.ack_token.clone()),
-            outcome: Some(
-                if p.blocking().next().is_some() {
-                    "blocked"
-                } else {
-                    "ready"
-                }
-                .into(),
-            ),
-            detail: serde_json::json!({
-                "preflight_id": id,
-                "digest": p.digest,
-                "findings": p.findings,
-                "side_effects": p.side_effects,
-                "before": p.target,
-                "owner": p.owner,
-                "request": p.request,
-            }),
-            ..AuditDraft::default()
-        },
-    )
-    .await?;
+    let mut entry = crate::services::replay::draft(&p, &contract, "preflight", &audit::os_user());
+    entry.lane_version = Some(version);
+    entry.outcome = Some(outcome_of(&p).into());
+    entry.detail = audit_detail(id, &p);
+    audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     app.checkpoint_soon();
     Ok(view(id, p, &contract))
+}
+
+/// A preflight's audit outcome: `blocked` or `ready`.
+pub(crate) fn outcome_of(p: &Preflight) -> &'static str {
+    if p.blocking().next().is_some() {
+        "blocked"
+    } else {
+        "ready"
+    }
+}
+
+/// A preflight's audit detail: whose policy, what was found and what would be sent.
+pub(crate) fn audit_detail(preflight_id: i64, p: &Preflight) -> serde_json::Value {
+    serde_json::json!({
+        "preflight_id": preflight_id,
+        "lane_policy": p.lane_policy,
+        "failed_checks": p.failed_checks,
+        "digest": p.digest,
+        "findings": p.findings,
+        "side_effects": p.side_effects,
+        "before": p.target,
+        "owner": p.owner,
+        "request": p.request,
+    })
 }
 
 pub async fn latest(app: &App, event_id: i64) -> Result<Option<PreflightView>> {

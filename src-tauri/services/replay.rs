@@ -4,7 +4,8 @@
 
 use crate::app::App;
 use crate::domain::audit::AuditDraft;
-use crate::domain::preflight::{self, Preflight, ReplayRequest, WriteKind};
+use crate::domain::contract::LaneContract;
+use crate::domain::preflight::{self, GatePolicy, Preflight, ReplayRequest, WriteKind};
 use crate::domain::replay::{self, PostVerify, ReplayOutcome, ReplayResult};
 use crate::error::{Error, Result};
 use crate::services::org::{SendOutcome, Session};
@@ -12,28 +13,52 @@ use crate::services::{audit, holder, lanes};
 use crate::store;
 use chrono::Utc;
 
-/// The audit draft every entry of a replay starts from: the contract's log dimensions.
-pub(crate) fn draft(p: &Preflight, integration_user: &str, action: &str, actor: &str) -> AuditDraft {
-    AuditDraft {
-        action: action.into(),
-        actor: actor.into(),
-        lane_id: Some(p.event.lane_id.clone()),
-        lane_version: Some(p.event.lane_version),
-        event_id: Some(p.event.event_id),
-        integration_user: Some(integration_user.into()),
-        external_id: p.event.external_id.clone(),
-        record_type: Some(p.event.object.clone()),
-        operation_type: Some(
-            match p.request.kind {
-                WriteKind::Update => "update",
-                WriteKind::Create => "create",
-                WriteKind::None => "none",
-            }
-            .into(),
-        ),
-        ack_token: Some(p.ack_token.clone()),
-        ..AuditDraft::default()
+/// Keeps the log dimensions the lane's contract lists (`observability.log_dimensions`) and
+/// clears the others: a lane owner who leaves `external_id` out (it can be personal data) finds
+/// no external ID in the audit entries, the reviewer views or the exports of that lane.
+pub(crate) fn dimensions(contract: &LaneContract, mut d: AuditDraft) -> AuditDraft {
+    use crate::domain::contract::LogDimension;
+    if !contract.logs(LogDimension::IntegrationUser) {
+        d.integration_user = None;
     }
+    if !contract.logs(LogDimension::ExternalId) {
+        d.external_id = None;
+    }
+    if !contract.logs(LogDimension::RecordType) {
+        d.record_type = None;
+    }
+    if !contract.logs(LogDimension::OperationType) {
+        d.operation_type = None;
+    }
+    d
+}
+
+/// The audit draft every entry of a replay starts from: the contract's log dimensions.
+pub(crate) fn draft(p: &Preflight, contract: &LaneContract, action: &str, actor: &str) -> AuditDraft {
+    let integration_user = contract.salesforce_lane.integration_user.as_str();
+    dimensions(
+        contract,
+        AuditDraft {
+            action: action.into(),
+            actor: actor.into(),
+            lane_id: Some(p.event.lane_id.clone()),
+            lane_version: Some(p.event.lane_version),
+            event_id: Some(p.event.event_id),
+            integration_user: Some(integration_user.into()),
+            external_id: p.event.external_id.clone(),
+            record_type: Some(p.event.object.clone()),
+            operation_type: Some(
+                match p.request.kind {
+                    WriteKind::Update => "update",
+                    WriteKind::Create => "create",
+                    WriteKind::None => "none",
+                }
+                .into(),
+            ),
+            ack_token: Some(p.ack_token.clone()),
+            ..AuditDraft::default()
+        },
+    )
 }
 
 /// Why the session may not write for the lane: its token acts as another user than the
@@ -119,8 +144,14 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         .await?
         .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
     let (_, contract) = lanes::contract(app, &ev.lane_id).await?;
-    let max_age = contract.replay_console.preflight_max_age_minutes.0;
-    if let Err(r) = preflight::gate(latest.as_ref().map(|(_, p)| p), &req, max_age, Utc::now()) {
+    let policy = GatePolicy::of(&contract);
+    // Where the contract does not require the operator's name, the OS user stands for it (the
+    // audit entry always names someone).
+    let mut req = req;
+    if req.operator.trim().is_empty() && !policy.operator_name {
+        req.operator = audit::os_user();
+    }
+    if let Err(r) = preflight::gate(latest.as_ref().map(|(_, p)| p), &req, &policy, Utc::now()) {
         return Err(refuse(app, event_id, &req, &r.code, r.message).await);
     }
     let Some((preflight_id, p)) = latest else {
@@ -148,8 +179,6 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         )
         .await);
     }
-    let integration_user = contract.salesforce_lane.integration_user.0.clone();
-
     // Token and identity: the write must act as the lane's own integration user.
     let session = app.session(&contract).await?;
     if let Some(message) = identity_mismatch(&session, &contract) {
@@ -213,7 +242,7 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
             .await);
         }
     };
-    let mut intent_entry = draft(&p, &integration_user, "replay_intent", &operator);
+    let mut intent_entry = draft(&p, &contract, "replay_intent", &operator);
     intent_entry.attempt_id = Some(attempt_id);
     intent_entry.reason = Some(req.reason.trim().into());
     intent_entry.outcome = Some("in_flight".into());
@@ -222,6 +251,7 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         "request": p.request,
         "before": p.target,
         "side_effects_acknowledged": p.side_effects,
+        "lane_policy": p.lane_policy,
         // The window sends each ticked side effect; the CLI's token acknowledges the list whole.
         "acknowledged_by": if req.acknowledged.is_some() { "each ticked" } else { "the token" },
         "again": req.again,
@@ -244,7 +274,7 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
     );
     let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
     settled.store(&mut tx, attempt_id, event_id).await?;
-    let mut outcome_entry = draft(&p, &integration_user, "replay_outcome", &operator);
+    let mut outcome_entry = draft(&p, &contract, "replay_outcome", &operator);
     outcome_entry.attempt_id = Some(attempt_id);
     outcome_entry.reason = Some(req.reason.trim().into());
     outcome_entry.outcome = Some(settled.outcome.as_str().into());
@@ -258,6 +288,9 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         ..
     } = settled;
     audit::record(&mut tx, &outcome_entry).await?;
+    if let Some(critical) = overwrote_on_create(&p, &contract, &sent, &operator, attempt_id) {
+        audit::record(&mut tx, &critical).await?;
+    }
     tx.commit().await?;
 
     // Post-verify: read the record back and compare with what was sent.
@@ -266,7 +299,7 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         let pv_json = serde_json::to_string(&pv).unwrap_or_default();
         let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
         store::replay::set_post_verify(&mut tx, attempt_id, &pv_json).await?;
-        let mut e = draft(&p, &integration_user, "post_verify", &operator);
+        let mut e = draft(&p, &contract, "post_verify", &operator);
         e.attempt_id = Some(attempt_id);
         e.outcome = Some(if pv.matches { "verified" } else { "mismatch" }.into());
         // Before and after, field by field, for the reviewer's diff: what the preflight read and
@@ -305,6 +338,35 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         written_as: session.acts_as().to_string(),
         post_verify,
     })
+}
+
+/// A critical audit entry when the answer to a planned create shows that an existing record was
+/// changed (`created: false`): a create must never do that, and a reviewer must see it.
+pub(crate) fn overwrote_on_create(
+    p: &Preflight,
+    contract: &LaneContract,
+    sent: &SendOutcome,
+    actor: &str,
+    attempt_id: i64,
+) -> Option<AuditDraft> {
+    let SendOutcome::Applied { body, record_id, .. } = sent else {
+        return None;
+    };
+    if p.request.kind != WriteKind::Create || body.get("created").and_then(serde_json::Value::as_bool) != Some(false) {
+        return None;
+    }
+    let mut e = draft(p, contract, "create_overwrote_record", actor);
+    e.attempt_id = Some(attempt_id);
+    e.outcome = Some("critical".into());
+    e.detail = serde_json::json!({
+        "message": format!(
+            "a replay planned as a create changed an existing record {}; review it",
+            record_id.as_deref().unwrap_or("(no Id returned)")
+        ),
+        "record_id": record_id,
+        "answer": body,
+    });
+    Some(e)
 }
 
 /// What an answer (or its absence) means for the attempt and the event.
@@ -360,6 +422,20 @@ impl Settled {
                 message: format!("Salesforce rejected the write: {code}: {message}"),
                 record_id: None,
                 response: body.clone(),
+            },
+            SendOutcome::RecordAppeared {
+                status,
+                record_ids,
+                message,
+                body,
+            } => Settled {
+                outcome: ReplayOutcome::RecordAppeared,
+                event_status: prior_status.into(),
+                http_status: Some(*status),
+                code: Some("record_appeared_since_preflight".into()),
+                message: message.clone(),
+                record_id: record_ids.first().cloned(),
+                response: serde_json::json!({"record_ids": record_ids, "answer": body}),
             },
             SendOutcome::NoAnswer { detail } => Settled {
                 outcome: ReplayOutcome::UnknownOutcome,

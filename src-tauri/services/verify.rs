@@ -56,8 +56,18 @@ pub async fn verify(app: &App, event_id: i64, actor: Option<&str>) -> Result<Ver
             Some(id) => session.read_by_id(&ev.object, id).await?,
             None => None,
         },
-        _ => match (&ev.external_id, request.path.get(1)) {
-            (Some(ext), Some(field)) => match session.lookup(&ev.object, field, ext).await? {
+        // A create: the external-ID field is in the plan's re-read, or the path of a create
+        // planned as an upsert by an older version, or the lane's.
+        _ => match (
+            &ev.external_id,
+            request
+                .recheck_external_id
+                .as_ref()
+                .map(|r| r.field.clone())
+                .or_else(|| request.path.get(1).cloned())
+                .unwrap_or_else(|| contract.identity_policy.external_id_field.0.clone()),
+        ) {
+            (Some(ext), field) => match session.lookup(&ev.object, &field, ext).await? {
                 crate::domain::preflight::Target::Found { record } => Some(record),
                 _ => None,
             },

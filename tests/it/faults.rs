@@ -442,7 +442,7 @@ fn create_elsewhere(o: &Org, fields: Value) -> String {
 }
 
 #[test]
-fn a_300_at_the_replay_step_writes_nothing_and_names_the_records() {
+fn a_300_at_the_re_read_before_a_create_writes_nothing_and_names_the_records() {
     let (mut s, _) = base_seed();
     s.client_credentials("OTHER_INTEGRATION", "other-secret", "sf_account_sync_app@acme.example");
     let o = Org::start("multi300", s);
@@ -459,7 +459,10 @@ fn a_300_at_the_replay_step_writes_nothing_and_names_the_records() {
     let before = o.writes();
     let r = o.replay(ev, &token, &[]);
     let said = format!("{}{}", r.stdout, r.stderr);
-    assert_eq!(r.code, 4, "the upsert is refused with 300: {said}");
+    assert_eq!(
+        r.code, 3,
+        "the re-read before the create finds both (300): refused, exit 3: {said}"
+    );
     assert_eq!(o.writes(), before, "a 300 writes nothing");
     assert!(
         said.contains(&a[..15]) && said.contains(&b[..15]),
@@ -472,8 +475,8 @@ fn a_300_at_the_replay_step_writes_nothing_and_names_the_records() {
     );
     assert_eq!(
         last_audit(&o, ev)["outcome"],
-        "rejected",
-        "the 300 is audited as a rejection"
+        "record_appeared",
+        "the 300 is audited as records that appeared since the preflight"
     );
     // The next preflight sees the duplicates and blocks.
     let again = o.preflight(ev);

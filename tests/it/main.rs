@@ -5,6 +5,7 @@ mod batch;
 mod canary;
 mod common;
 mod concurrency;
+mod contract;
 mod crash;
 mod credentials;
 mod desktop;

@@ -189,7 +189,8 @@ impl Org {
     }
 }
 
-fn codes(preflight: &Value) -> Vec<(String, String)> {
+/// A preflight's findings as (code, severity).
+pub fn codes(preflight: &Value) -> Vec<(String, String)> {
     preflight["preflight"]["findings"]
         .as_array()
         .expect("findings")
@@ -203,7 +204,7 @@ fn codes(preflight: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn has(preflight: &Value, code: &str, severity: &str) -> bool {
+pub fn has(preflight: &Value, code: &str, severity: &str) -> bool {
     codes(preflight).iter().any(|(c, s)| c == code && s == severity)
 }
 
@@ -270,7 +271,12 @@ fn each_finding_arises_from_a_seeded_situation() {
         has(&p[5], "record_modified_after_event", "warning"),
         "changed after the event"
     );
-    assert!(codes(&p[6]).is_empty(), "nothing matches: a create, no finding");
+    assert_eq!(
+        codes(&p[6]),
+        vec![("external_id_not_unique_in_org".to_string(), "warning".to_string())],
+        "nothing matches: a create, whose only finding is that this org's external-ID field is not Unique \
+         although the contract says it must be"
+    );
     assert_eq!(p[6]["preflight"]["request"]["kind"], "create");
     assert!(
         has(&p[7], "duplicate_conflict_detected", "blocking"),

@@ -28,7 +28,7 @@ import { previewBatches } from './preview/batchDataset';
 
 const params = new URLSearchParams(window.location.search);
 const total = params.has('empty') ? 0 : Number(params.get('n') ?? 400);
-const OUTCOMES: ReplayOutcome[] = ['applied', 'rejected', 'precondition_failed', 'unknown_outcome'];
+const OUTCOMES: ReplayOutcome[] = ['applied', 'rejected', 'precondition_failed', 'unknown_outcome', 'record_appeared'];
 const outcome = OUTCOMES.find((o) => o === params.get('outcome')) ?? 'applied';
 const backend = params.has('empty') ? { lanes: () => [], counts: () => [] } : previewBackend(total, 40, outcome);
 const eventParam = params.get('event');

@@ -30,6 +30,11 @@ const ATTEMPT: Record<string, { label: string; tone: Tone; meaning: string }> = 
   rejected: { label: 'Rejected', tone: 'danger', meaning: 'Salesforce said no; nothing was written.' },
   precondition_failed: { label: 'Record changed', tone: 'warning', meaning: 'The record changed since the preflight (412); nothing was written.' },
   unknown_outcome: { label: 'Unknown outcome', tone: 'attention', meaning: 'Sent without an answer; verify before anything else.' },
+  record_appeared: {
+    label: 'Record appeared',
+    tone: 'warning',
+    meaning: 'A record with this external ID appeared after the preflight; the create was refused and nothing was written.',
+  },
   not_applied: { label: 'Not applied', tone: 'neutral', meaning: 'Sent without an answer; a verify found it was not applied.' },
 };
 

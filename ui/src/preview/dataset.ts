@@ -188,6 +188,7 @@ const EVENT_AFTER: Record<ReplayOutcome, EventStatus | null> = {
   rejected: 'failed',
   precondition_failed: null,
   unknown_outcome: 'unknown_outcome',
+  record_appeared: null,
 };
 
 export function previewBackend(total: number, latencyMs = 40, replayOutcome: ReplayOutcome = 'applied'): MockBackend {

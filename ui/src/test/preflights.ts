@@ -213,10 +213,14 @@ export function preflightFor(event: EventDetail, scenario: Scenario, opts: Prefl
   } else if (target.state === 'not_found' && ext !== null) {
     request = {
       kind: 'create',
-      method: 'PATCH',
-      path: [event.object, lane.externalIdField, ext],
-      headers: [['Sforce-Call-Options', 'client=replay-console']],
-      body,
+      method: 'POST',
+      path: [event.object],
+      headers: [
+        ['Sforce-Auto-Assign', 'TRUE'],
+        ['Sforce-Call-Options', 'client=replay-console'],
+      ],
+      body: { ...body, [lane.externalIdField]: ext },
+      recheck_external_id: { field: lane.externalIdField, value: ext },
     };
   } else {
     request = { kind: 'none', method: '', path: [], headers: [], body: {} };
@@ -236,6 +240,7 @@ export function preflightFor(event: EventDetail, scenario: Scenario, opts: Prefl
     effect('assignment_suppressed', 'assignment rules do not run (Sforce-Auto-Assign: FALSE)');
     effect('conditional_write', `written only if the record is unchanged since ${lastModified.replace(/\.\d+Z$/, '+00:00')} (If-Unmodified-Since)`);
   } else if (request.kind === 'create') {
+    effect('create_rechecked', `${lane.externalIdField} is re-read just before the create; if a record has it by then, nothing is written`);
     effect(
       'creates_record',
       `creates a new ${event.object} with ${lane.externalIdField} = ${ext ?? ''} and field${plural(sentChanged.length)} ${sentChanged.join(', ')}`,
@@ -273,6 +278,7 @@ export function preflightFor(event: EventDetail, scenario: Scenario, opts: Prefl
       failure_code: event.failure_code,
       failure_message: event.failure_message,
       payload,
+      operation: 'upsert',
     },
     taken_at: takenAt,
     integration_user: lane.integrationUser,
@@ -283,6 +289,14 @@ export function preflightFor(event: EventDetail, scenario: Scenario, opts: Prefl
     last_modified_by: lastModifiedBy,
     modified_after_event: modifiedAfterEvent,
     key_matches: [],
+    lane_policy: {
+      system_of_record: 'salesforce',
+      business_owner: 'revops_manager',
+      technical_owner: 'integration_operator',
+      alert_owner: 'revops_incidents',
+      write_operation: 'upsert',
+    },
+    failed_checks: [],
     latest_attempt:
       opts.latestAttempt !== undefined
         ? opts.latestAttempt
@@ -355,6 +369,15 @@ export function replayResultFor(view: PreflightView, outcome: ReplayResult['outc
         error_code: null,
         message: 'the record changed since the preflight; nothing was written. Run the preflight again.',
         record_id: null,
+        post_verify: null,
+      };
+    case 'record_appeared':
+      return {
+        ...base,
+        http_status: 200,
+        error_code: 'record_appeared_since_preflight',
+        message: `${p.event.object} 0015g00000ZnEwRXYZ has the external ID now; it appeared after the preflight. Nothing was written; run the preflight again to review it`,
+        record_id: '0015g00000ZnEwRXYZ',
         post_verify: null,
       };
     case 'unknown_outcome':

@@ -4,4 +4,9 @@ import type { JsonValue } from "../serde_json/JsonValue";
 /**
  * The event as the preflight needs it.
  */
-export type EventFacts = { event_id: number, lane_id: string, lane_version: number, event_key: string, object: string, external_id: string | null, status: string, occurred_at: string, failure_code: string | null, failure_message: string | null, payload: { [key in string]: JsonValue }, };
+export type EventFacts = { event_id: number, lane_id: string, lane_version: number, event_key: string, object: string, external_id: string | null, status: string, occurred_at: string, failure_code: string | null, failure_message: string | null, payload: { [key in string]: JsonValue }, 
+/**
+ * The event's own `operation`: `upsert`, `update` (never creates) or `insert` (never
+ * updates). Preflights stored before it was recorded read as `upsert`.
+ */
+operation: string, };

@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = [
   'batch_finished',
   'batch_refused',
   'batch_interrupted',
+  'create_overwrote_record',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

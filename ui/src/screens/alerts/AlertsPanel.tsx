@@ -10,6 +10,7 @@ const TITLES: Record<string, string> = {
   fallback_owner_spike: 'Fallback owner spike',
   replay_blocked: 'Replays blocked',
   protected_field_overwrite_attempt: 'Protected field overwrite attempts',
+  create_overwrote_record: 'A create changed an existing record (critical)',
 };
 
 export function alertTitle(code: string): string {

@@ -27,6 +27,7 @@ const ACTIONS: Record<AuditAction, { label: string; tone: Tone }> = {
   batch_finished: { label: 'Batch finished', tone: 'success' },
   batch_refused: { label: 'Batch refused', tone: 'warning' },
   batch_interrupted: { label: 'Batch interrupted', tone: 'attention' },
+  create_overwrote_record: { label: 'Create changed an existing record (critical)', tone: 'danger' },
 };
 
 /** The actions the backend writes, for the filter's suggestions. */
@@ -55,7 +56,16 @@ const OUTCOMES: Record<string, { label: string; tone: Tone }> = {
   interrupted: { label: 'Interrupted', tone: 'attention' },
 };
 
-export const KNOWN_OUTCOMES = ['applied', 'rejected', 'precondition_failed', 'unknown_outcome', 'not_applied', 'in_flight', ...Object.keys(OUTCOMES)];
+export const KNOWN_OUTCOMES = [
+  'applied',
+  'rejected',
+  'precondition_failed',
+  'unknown_outcome',
+  'record_appeared',
+  'not_applied',
+  'in_flight',
+  ...Object.keys(OUTCOMES),
+];
 
 export function outcomeMeta(outcome: string): { label: string; tone: Tone } {
   return OUTCOMES[outcome] ?? attemptMeta(outcome);

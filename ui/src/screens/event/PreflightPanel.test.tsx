@@ -46,7 +46,9 @@ describe('preflight panel', () => {
 
     expect(screen.getByRole('region', { name: 'Target record' }), 'not found means a create').toHaveTextContent('a replay would create it');
     expect(diffRow('Name'), 'with no record, every current value is none').toHaveTextContent('(none)');
-    expect(screen.getByText(/^PATCH \/sobjects\/Account\/billing_account_id__c\/BA-1007$/), 'an upsert by external ID').toBeInTheDocument();
+    expect(screen.getByText(/^POST \/sobjects\/Account\/$/), 'a plain create, never an upsert that could overwrite').toBeInTheDocument();
+    expect(screen.getByText(/is read\s+again: if a record has it by then, nothing is written/), 'the re-read before the create is stated').toBeInTheDocument();
+    expect(screen.getByRole('region', { name: 'Lane policy' }), 'whose policy it is').toHaveTextContent('revops_manager');
   });
 
   it('lists every id when several records share the external ID, and that nothing can be sent', () => {

@@ -26,6 +26,9 @@ export function PreflightPanel({ view, now, usedBy = null }: { view: PreflightVi
         <Fact title="Last write" wide>
           <LastWriteFacts p={p} />
         </Fact>
+        <Fact title="Lane policy" wide>
+          <PolicyFacts p={p} />
+        </Fact>
       </div>
       <section className="pf-section" aria-labelledby="pf-change">
         <h3 id="pf-change" className="block-title">
@@ -95,6 +98,34 @@ function Findings({ findings }: { findings: Finding[] }) {
   );
 }
 
+/** Whose policy the lane's contract is, and what it lets this event do. */
+function PolicyFacts({ p }: { p: Preflight }) {
+  const lp = p.lane_policy;
+  return (
+    <dl className="kv">
+      <Row label="Business owner">{lp.business_owner || none}</Row>
+      <Row label="Technical owner">{lp.technical_owner || none}</Row>
+      <Row label="Alerts go to">{lp.alert_owner || none}</Row>
+      <Row label="System of record">{lp.system_of_record || none}</Row>
+      <Row label="Lane writes by">
+        {lp.write_operation === 'update' ? 'update only: this lane never creates' : lp.write_operation || none}
+        {p.event.operation !== 'upsert' && <span className="muted"> (this event: {p.event.operation} only)</span>}
+      </Row>
+      {p.failed_checks.length > 0 && (
+        <Row label="Checks not completed">
+          <ul className="id-list">
+            {p.failed_checks.map((c) => (
+              <li key={c.check}>
+                <code>{c.check}</code> {c.message}
+              </li>
+            ))}
+          </ul>
+        </Row>
+      )}
+    </dl>
+  );
+}
+
 function Fact({ title, wide = false, children }: { title: string; wide?: boolean; children: ReactNode }) {
   return (
     <section className={`fact card${wide ? ' fact-wide' : ''}`} aria-label={title}>
@@ -138,7 +169,7 @@ function TargetFacts({ p }: { p: Preflight }) {
         <>
           <p>
             No <span className="mono">{p.event.object}</span> has external ID <span className="mono">{ext}</span>:{' '}
-            <strong>a replay would create it.</strong>
+            <strong>{p.request.kind === 'create' ? 'a replay would create it.' : 'this replay may not create it.'}</strong>
           </p>
           {p.key_matches.length > 0 && (
             <div className="key-matches">
@@ -319,7 +350,8 @@ function RequestView({ request }: { request: PlannedRequest }) {
   if (request.kind === 'none') {
     return <p className="muted pf-section">No request: nothing can be sent for this event as it stands.</p>;
   }
-  const path = `/sobjects/${request.path.map(encodeURIComponent).join('/')}`;
+  // A create is `POST /sobjects/{Object}/` (the documented form, with its trailing slash).
+  const path = `/sobjects/${request.path.map(encodeURIComponent).join('/')}${request.kind === 'create' ? '/' : ''}`;
   return (
     <details className="request pf-section">
       <summary>
@@ -329,6 +361,12 @@ function RequestView({ request }: { request: PlannedRequest }) {
         </code>
       </summary>
       <p className="muted request-note">Path relative to the lane's /services/data/vXX.X; sent as the integration user.</p>
+      {request.recheck_external_id && (
+        <p className="request-note">
+          Just before it, <code>{request.recheck_external_id.field}</code> = <code>{request.recheck_external_id.value}</code> is read
+          again: if a record has it by then, nothing is written and the replay is refused.
+        </p>
+      )}
       <table className="plain request-headers" aria-label="Request headers">
         <tbody>
           {request.headers.map(([k, v]) => (

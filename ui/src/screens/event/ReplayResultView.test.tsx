@@ -57,6 +57,23 @@ describe('replay result', () => {
     expect(onPreflightAgain, 'one click takes the preflight again').toHaveBeenCalledOnce();
   });
 
+  it('record appeared: a planned create found a record at the write; nothing written, the record named', async () => {
+    const user = userEvent.setup();
+    const onPreflightAgain = vi.fn();
+    const createView = preflightFor(eventDetail(), 'create', { now: T0 });
+    mockBackend({});
+    renderWithClient(<ReplayResultView result={replayResultFor(createView, 'record_appeared', T0)} onPreflightAgain={onPreflightAgain} />);
+
+    const card = screen.getByRole('region', { name: 'Replay result' });
+    expect(within(card).getByRole('heading'), 'refused, in the operator’s words').toHaveTextContent(
+      'A record appeared since the preflight: nothing was written',
+    );
+    expect(card, 'the record that appeared is named').toHaveTextContent('0015g00000ZnEwRXYZ');
+    expect(card, 'a create never updates a record nobody reviewed').toHaveTextContent('never updates a record nobody reviewed');
+    await user.click(within(card).getByRole('button', { name: 'Run the preflight again' }));
+    expect(onPreflightAgain, 'the next preflight shows that record').toHaveBeenCalledOnce();
+  });
+
   it('unknown outcome: says to verify first, and Verify settles it', async () => {
     const user = userEvent.setup();
     const calls = mockBackend({ verify: () => verifyResultFor(view, 'applied', T0) });

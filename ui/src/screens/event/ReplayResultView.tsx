@@ -9,6 +9,7 @@ const HEADLINE: Record<ReplayOutcome, { title: string; tone: Tone }> = {
   rejected: { title: 'Rejected by Salesforce: nothing was written', tone: 'danger' },
   precondition_failed: { title: 'Record changed since preflight: run the preflight again', tone: 'warning' },
   unknown_outcome: { title: 'Sent, no answer: verify before anything else', tone: 'attention' },
+  record_appeared: { title: 'A record appeared since the preflight: nothing was written', tone: 'warning' },
 };
 
 /** What the replay did, in the operator's words, and what the record holds now. */
@@ -49,6 +50,24 @@ export function ReplayResultView({ result, onPreflightAgain }: { result: ReplayR
           <p>
             Someone changed the record after the preflight read it (HTTP 412); nothing was written. The preflight must show the
             record as it is now before a replay.
+          </p>
+          <button type="button" className="btn btn-primary" onClick={onPreflightAgain}>
+            Run the preflight again
+          </button>
+        </>
+      );
+      break;
+    case 'record_appeared':
+      body = (
+        <>
+          <dl className="kv">
+            <dt>Found at the write</dt>
+            <dd>{result.message}</dd>
+          </dl>
+          <p>
+            The preflight planned a create, but a record with this external ID exists now{result.record_id ? ` (${result.record_id})` : ''}.
+            A create never updates a record nobody reviewed, so nothing was written. The next preflight shows that record, its
+            owner and its data before anything is written to it.
           </p>
           <button type="button" className="btn btn-primary" onClick={onPreflightAgain}>
             Run the preflight again
