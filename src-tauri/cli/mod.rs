@@ -440,6 +440,9 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
                 "lane {lane}: the secret works and acts as {} (the lane's integration user)",
                 r.acts_as.as_deref().unwrap_or("?")
             );
+            for w in &r.lane_warnings {
+                println!("  warning: {w}");
+            }
         }
         Command::Preflight { id, over } => {
             let v = services::preflight::run(app, id, over.request()).await?;

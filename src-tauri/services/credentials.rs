@@ -26,6 +26,10 @@ pub struct CheckResult {
     pub acts_as: Option<String>,
     pub message: Option<String>,
     pub at: String,
+    /// What the check found about the lane beyond the secret (a contract the org disagrees
+    /// with); only a check just run has them.
+    #[serde(default)]
+    pub lane_warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -181,6 +185,27 @@ async fn audit_credential(app: &App, contract: &LaneContract, action: &str, deta
 /// Gets a token with the lane's secret and asks Salesforce whom it acts as. Passes only when
 /// that is the contract's `connection.username`; the result (never the secret or the token) is
 /// recorded for `lanes list` and audited.
+/// What the org says against the lane's contract, asked once per lane and process: a contract
+/// that states `external_id_must_be_unique` for a field the org's describe does not mark
+/// unique and external. A describe that fails is said too: the check could not be made.
+async fn lane_warnings(
+    session: &crate::services::org::Session,
+    contract: &crate::domain::contract::LaneContract,
+) -> Vec<String> {
+    if !contract.write_policy.external_id_must_be_unique {
+        return Vec::new();
+    }
+    let object = contract.identity_policy.object.as_str();
+    let field = contract.identity_policy.external_id_field.as_str();
+    match session.external_id_is_unique(object, field).await {
+        Ok(true) => Vec::new(),
+        Ok(false) => vec![format!(
+            "the contract says {object}.{field} must be unique, but the org's describe does not mark it unique and external: Salesforce will not refuse a second record with the same value, so only the console's re-read guards a create"
+        )],
+        Err(e) => vec![format!("could not ask the org whether {object}.{field} is unique: {e}")],
+    }
+}
+
 pub async fn check(app: &App, lane_id: &str) -> Result<CheckResult> {
     let (_, contract) = lanes::contract(app, lane_id).await?;
     let expected = contract
@@ -229,12 +254,14 @@ pub async fn check(app: &App, lane_id: &str) -> Result<CheckResult> {
     )
     .await?;
     match (ok, attempt) {
-        (true, _) => Ok(CheckResult {
+        (true, Ok(session)) => Ok(CheckResult {
             ok,
             acts_as,
             message,
             at,
+            lane_warnings: lane_warnings(&session, &contract).await,
         }),
+        (true, Err(e)) => Err(e),
         (false, Err(e)) => Err(e),
         (false, Ok(_)) => Err(Error::Refused {
             code: "integration_user_mismatch".into(),
@@ -268,6 +295,7 @@ pub(crate) async fn status_of(app: &App, contract: &LaneContract) -> Result<Cred
         store::credentials::latest(&app.pool, lane_id, "check")
             .await?
             .map(|(ok, acts_as, message, at)| CheckResult {
+                lane_warnings: Vec::new(),
                 ok: ok.unwrap_or(false),
                 acts_as,
                 message,

@@ -759,6 +759,16 @@ fn external_id_must_be_unique_checks_the_orgs_describe() {
             "{tag}: {:?}",
             findings(&p)
         );
+        // The lane's own check says it too, once per lane, before any create.
+        let check = o.env.json(&["credentials", "check", &o.lane]);
+        let warnings = check["lane_warnings"].as_array().cloned().unwrap_or_default();
+        assert_eq!(
+            warnings
+                .iter()
+                .any(|w| w.as_str().unwrap_or("").contains("must be unique")),
+            declared,
+            "{tag}: a lane warning where the org disagrees: {check}"
+        );
     }
 }
 

@@ -226,9 +226,9 @@ export function previewBackend(total: number, latencyMs = 40, replayOutcome: Rep
         set_at: i !== 1 ? new Date(BASE_TIME - 3_600_000).toISOString() : null,
         last_check:
           i === 0
-            ? { ok: true, acts_as: c.connection.username, message: null, at: new Date(BASE_TIME - 1_800_000).toISOString() }
+            ? { ok: true, acts_as: c.connection.username, message: null, at: new Date(BASE_TIME - 1_800_000).toISOString(), lane_warnings: [] }
             : i === 2
-              ? { ok: false, acts_as: null, message: 'invalid_grant: user hasn\'t approved this consumer', at: new Date(BASE_TIME - 600_000).toISOString() }
+              ? { ok: false, acts_as: null, message: 'invalid_grant: user hasn\'t approved this consumer', at: new Date(BASE_TIME - 600_000).toISOString(), lane_warnings: [] }
               : null,
       },
     };

@@ -96,10 +96,10 @@ export function previewOps(lanes: LaneSummary[], latencyMs: number): OpsMockBack
       // The third lane's key was registered to another user: the mismatch case.
       if (laneId === 'opportunity_sync_apac') {
         const message = `integration_user_mismatch: the secret acts as \`ops_admin@acme.example\`, not the lane's \`${l.username ?? ''}\``;
-        update(laneId, { last_check: { ok: false, acts_as: 'ops_admin@acme.example', message, at } });
+        update(laneId, { last_check: { ok: false, acts_as: 'ops_admin@acme.example', message, at, lane_warnings: [] } });
         return refuse(700, { kind: 'refused', message: `refused (integration_user_mismatch): ${message}` });
       }
-      const result = { ok: true, acts_as: l.username, message: null, at };
+      const result = { ok: true, acts_as: l.username, message: null, at, lane_warnings: [] };
       update(laneId, { last_check: result });
       return delay(700, result);
     },

@@ -123,7 +123,13 @@ describe('lane credential', () => {
     const calls = mockBackend({
       lanes: [lane(credential())],
       lane: () => accountSyncLane,
-      credentialCheck: () => ({ ok: true, acts_as: USERNAME, message: null, at: '2026-11-21T09:30:00.000Z' }),
+      credentialCheck: () => ({
+        ok: true,
+        acts_as: USERNAME,
+        message: null,
+        at: '2026-11-21T09:30:00.000Z',
+        lane_warnings: ['the contract says Account.billing_account_id__c must be unique, but the org disagrees'],
+      }),
     });
     renderLanes();
     const section = await card();
@@ -134,6 +140,9 @@ describe('lane credential', () => {
       await within(section).findByText((_, el) => el?.classList.contains('credential-note') === true && /acts as/.test(el.textContent ?? '')),
       'the result names the Salesforce user the token acts as',
     ).toHaveTextContent(`Check passed: the secret acts as ${USERNAME} (2026-11-21 09:30:00 UTC).`);
+    expect(within(section).getByRole('list', { name: 'Lane warnings' }), 'what the org says against the contract').toHaveTextContent(
+      'must be unique, but the org disagrees',
+    );
     expect(calls.filter((c) => c.cmd === 'credentials_check').map((c) => c.args), 'the check is for this lane').toEqual([
       { laneId: 'account_sync_north_america' },
     ]);

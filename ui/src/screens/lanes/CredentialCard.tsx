@@ -197,9 +197,23 @@ function LastCheck({ check }: { check: CheckResult | null }) {
 
 function CheckPassed({ result }: { result: CheckResult }) {
   return (
-    <p className="credential-note tone-success-text">
-      Check passed: the secret acts as <span className="mono">{result.acts_as ?? '?'}</span> ({formatTime(result.at)} UTC).
-    </p>
+    <>
+      <p className="credential-note tone-success-text">
+        Check passed: the secret acts as <span className="mono">{result.acts_as ?? '?'}</span> ({formatTime(result.at)} UTC).
+      </p>
+      {result.lane_warnings.length > 0 && (
+        <ul className="findings" aria-label="Lane warnings">
+          {result.lane_warnings.map((w) => (
+            <li key={w} className="finding tone-warning">
+              <span className="finding-head">
+                <span className="finding-severity">Lane warning</span>
+              </span>
+              <span className="finding-message">{w}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }
 
