@@ -296,6 +296,30 @@ describe('batch replay from the queue', () => {
     expect(await screen.findByRole('button', { name: 'Batch replay…' }), 'back lands on the queue, its filter kept').toBeVisible();
   });
 
+  it('carries an approved override into the batch preflight when asked, and says where it applies', async () => {
+    const detail = batchDetail();
+    const calls = mockBackend({
+      lanes: [lane],
+      counts: [{ lane_id: LANE, status: 'failed', count: 28 }],
+      events: () => ({ events: [eventSummary({ id: 5 })], next_cursor: null }),
+      batchPreflight: () => batchPlan(detail),
+      batchShow: () => detail,
+    });
+    const { user } = await queueOn(LANE, () => calls);
+    await user.click(await screen.findByRole('button', { name: 'Batch replay…' }));
+    const start = await screen.findByRole('region', { name: 'Batch preflight' });
+    await user.click(within(start).getByRole('checkbox', { name: /approved override/ }));
+    expect(start, 'where the override applies, and whose rules decide').toHaveTextContent('owner_override_allowed_only_when');
+    await user.type(within(start).getByLabelText('Reassignment reason'), 'finance corrected tiers');
+    await user.type(within(start).getByLabelText('Approved by'), 'VP RevOps');
+    await user.click(within(start).getByRole('button', { name: 'Run batch preflight' }));
+    await screen.findByRole('heading', { name: 'Batch 3' });
+    expect(
+      calls.filter((c) => c.cmd === 'batch_preflight').map((c) => (c.args.selection as Selection).override_request),
+      'the override travels with the selection the token binds',
+    ).toEqual([{ reassignment_reason: 'finance corrected tiers', approved_by: 'VP RevOps' }]);
+  });
+
   it('says why a batch preflight failed, as a sentence by kind, and a new opening starts afresh', async () => {
     const calls = mockBackend({
       lanes: [lane],

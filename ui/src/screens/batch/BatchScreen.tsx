@@ -1,3 +1,4 @@
+import { useId, useState } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { useBatch, useBatchPreflight, useBatchRun, type BatchDetail, type Selection } from '../../ipc';
 import { batchFreshFor } from '../../lib/batchGate';
@@ -76,8 +77,21 @@ function NewBatch({
 }) {
   const preflight = useBatchPreflight();
   const s = target.selection;
+  const id = useId();
+  const [overrideOn, setOverrideOn] = useState(false);
+  const [overrideReason, setOverrideReason] = useState('');
+  const [approver, setApprover] = useState('');
+  // What an override needs is the lane contract's owner_override_allowed_only_when: the backend
+  // refuses one that lacks a listed condition, naming it.
+  const override =
+    overrideOn && (overrideReason.trim() !== '' || approver.trim() !== '')
+      ? { reassignment_reason: overrideReason.trim(), approved_by: approver.trim() }
+      : null;
   const run = () =>
-    preflight.mutate({ selection: s, plannedBy: rememberedOperator() || null }, { onSuccess: (plan) => onPlanned(plan.batch_id) });
+    preflight.mutate(
+      { selection: override ? { ...s, override_request: override } : s, plannedBy: rememberedOperator() || null },
+      { onSuccess: (plan) => onPlanned(plan.batch_id) },
+    );
   return (
     <div className="screen batch-screen">
       <header className="screen-header">
@@ -120,6 +134,38 @@ function NewBatch({
                 reason code only, so it covers every event that matches those.
               </p>
             )}
+            <fieldset className="override">
+              <legend className="visually-hidden">Override</legend>
+              <label className="check">
+                <input type="checkbox" checked={overrideOn} onChange={(e) => setOverrideOn(e.target.checked)} />
+                <span>Carry an approved override for events that would change protected fields</span>
+              </label>
+              {overrideOn && (
+                <div className="form-row">
+                  <label className="form-field grow" htmlFor={`${id}-override-reason`}>
+                    <span className="form-label">Reassignment reason</span>
+                    <input id={`${id}-override-reason`} type="text" value={overrideReason} onChange={(e) => setOverrideReason(e.target.value)} />
+                  </label>
+                  <label className="form-field" htmlFor={`${id}-approver`}>
+                    <span className="form-label">Approved by</span>
+                    <input
+                      id={`${id}-approver`}
+                      type="text"
+                      value={approver}
+                      onChange={(e) => setApprover(e.target.value)}
+                      placeholder="Someone other than the operator"
+                    />
+                  </label>
+                </div>
+              )}
+              {overrideOn && (
+                <p className="muted override-note">
+                  Applied only to the events whose preflight finds a protected-field conflict, and recorded on each of them. What
+                  it must carry (a reason, an approver other than the operator) is the lane contract's
+                  owner_override_allowed_only_when.
+                </p>
+              )}
+            </fieldset>
             <p className="batch-explain">
               The batch preflight reads the target record, owner and last change of every event from Salesforce (up to 200
               records per query), stores one preflight per event and shows what the batch would do. Nothing is written until
