@@ -720,9 +720,15 @@ pub fn preflight(v: &PreflightView) -> String {
     if p.request.kind != crate::domain::preflight::WriteKind::None {
         let _ = writeln!(
             out,
-            "\n  request      {} /sobjects/{}",
+            "\n  request      {} /sobjects/{}{}",
             p.request.method,
-            p.request.path.join("/")
+            p.request.path.join("/"),
+            // A create is `POST /sobjects/{Object}/`, as Salesforce documents it.
+            if p.request.kind == crate::domain::preflight::WriteKind::Create {
+                "/"
+            } else {
+                ""
+            }
         );
         for (k, val) in &p.request.headers {
             let _ = writeln!(out, "               {k}: {val}");
