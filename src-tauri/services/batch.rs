@@ -964,6 +964,11 @@ async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<Event
         ..
     } = settled;
     audit::record(&mut tx, &e).await?;
+    if let Some(mut critical) = replay_service::overwrote_on_create(&p, &run.contract, &sent, &run.operator, attempt_id)
+    {
+        critical.batch_id = Some(run.batch_id);
+        audit::record(&mut tx, &critical).await?;
+    }
     tx.commit().await?;
 
     // The failure streak: a written event ends it; a 412 is the record's state, not a failure.

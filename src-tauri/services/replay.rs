@@ -529,3 +529,89 @@ pub(crate) async fn post_verify(session: &Session, p: &Preflight, returned_id: O
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::contract::LaneContract;
+    use crate::domain::preflight::{evaluate, EventFacts, Observed, Target};
+
+    fn contract() -> LaneContract {
+        LaneContract::from_yaml(include_str!("../../tests/data/lane_account_sync.yaml")).expect("fixture")
+    }
+
+    fn create_preflight(c: &LaneContract) -> Preflight {
+        let event = EventFacts {
+            event_id: 7,
+            lane_id: "account_sync_north_america".into(),
+            lane_version: 1,
+            event_key: "evt-7".into(),
+            object: "Account".into(),
+            external_id: Some("BA-7".into()),
+            status: "failed".into(),
+            occurred_at: "2026-11-20T10:00:00.000Z".into(),
+            failure_code: None,
+            failure_message: None,
+            payload: serde_json::json!({"Name": "Seven"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            operation: "upsert".into(),
+        };
+        let observed = Observed {
+            target: Target::NotFound,
+            owner: None,
+            last_modified_by: None,
+            key_matches: Vec::new(),
+            acts_as: "sf_account_sync_app@acme.example".into(),
+            latest_attempt: None,
+            failed_checks: Vec::new(),
+            external_id_unique_in_org: Some(true),
+        };
+        evaluate(c, &event, &observed, None, chrono::Utc::now())
+    }
+
+    #[test]
+    fn an_answer_that_a_create_changed_an_existing_record_is_a_critical_entry() {
+        let c = contract();
+        let p = create_preflight(&c);
+        assert_eq!(p.request.kind, WriteKind::Create);
+        let overwrote = SendOutcome::Applied {
+            status: 200,
+            record_id: Some("001000000000007AAA".into()),
+            body: serde_json::json!({"id": "001000000000007AAA", "created": false}),
+        };
+        let e = overwrote_on_create(&p, &c, &overwrote, "Dana Ops", 3).expect("flagged");
+        assert_eq!(e.action, "create_overwrote_record");
+        assert_eq!(e.outcome.as_deref(), Some("critical"), "a reviewer must see it");
+        assert_eq!(e.attempt_id, Some(3));
+        assert!(
+            e.detail["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("001000000000007AAA"),
+            "it names the record: {}",
+            e.detail
+        );
+        let created = SendOutcome::Applied {
+            status: 201,
+            record_id: Some("001000000000008AAA".into()),
+            body: serde_json::json!({"id": "001000000000008AAA", "created": null}),
+        };
+        assert!(
+            overwrote_on_create(&p, &c, &created, "Dana Ops", 3).is_none(),
+            "a plain create's answer (no `created`) is not flagged"
+        );
+    }
+
+    #[test]
+    fn log_dimensions_left_out_are_cleared() {
+        let yaml = include_str!("../../tests/data/lane_account_sync.yaml").replace("    - external_id\n", "");
+        let c = LaneContract::from_yaml(&yaml).expect("a contract without external_id logged");
+        let p = create_preflight(&c);
+        let d = draft(&p, &c, "preflight", "dana");
+        assert_eq!(d.external_id, None, "not listed: not logged");
+        assert_eq!(d.record_type.as_deref(), Some("Account"), "listed: logged");
+        assert_eq!(d.integration_user.as_deref(), Some("sf_account_sync_app"));
+    }
+}
