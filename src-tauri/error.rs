@@ -2,9 +2,9 @@
 //! refused import adds `issues` and `total`); the UI and scripts branch on `kind`, never on the
 //! message text.
 
+use crate::domain::import::ImportRejected;
 use crate::keychain::KeychainError;
 use crate::salesforce::SalesforceError;
-use crate::services::import::ImportRejected;
 use crate::store::StoreError;
 use serde::Serialize;
 
@@ -69,7 +69,7 @@ pub struct ErrorReply {
     /// parse them back out of `message`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
-    pub issues: Option<Vec<crate::services::import::ImportIssue>>,
+    pub issues: Option<Vec<crate::domain::import::ImportIssue>>,
     /// A refused import: all its problems, listed or not.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]

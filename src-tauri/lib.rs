@@ -4,7 +4,6 @@
 //! and are the only callers of the store; `cli` and `desktop` are thin shells over services. Only
 //! `desktop` names Tauri, and it exists only with the `gui` feature.
 
-pub mod app;
 pub mod cli;
 pub mod domain;
 pub mod error;
@@ -17,5 +16,8 @@ pub mod store;
 #[cfg(feature = "gui")]
 pub mod desktop;
 
-pub use app::App;
+// The app context lives with the services it serves (it opens the store and runs recovery at
+// start); `crate::app` stays the short path the shells and tests use.
 pub use error::{Error, Result};
+pub use services::app;
+pub use services::app::App;

@@ -17,11 +17,22 @@ fn main() {
     let mut cli = Cli::parse();
     let code = match cli.command.take() {
         // The demo may open the window, which must own the main thread: not inside a runtime.
-        Some(Command::Demo { no_window, port }) => cli::demo(&cli, no_window, port),
+        Some(Command::Demo { no_window, port }) => cli::demo(&cli, no_window, port, window()),
         Some(command) => cli::run(cli, command),
         None => open_window(&cli),
     };
     std::process::exit(code);
+}
+
+/// The window's entry point, where the build has one (the CLI never names the desktop shell).
+#[cfg(feature = "gui")]
+fn window() -> Option<fn(std::path::PathBuf) -> i32> {
+    Some(replay_console::desktop::run)
+}
+
+#[cfg(not(feature = "gui"))]
+fn window() -> Option<fn(std::path::PathBuf) -> i32> {
+    None
 }
 
 #[cfg(feature = "gui")]

@@ -967,7 +967,8 @@ impl Progress for CtrlCProgress {
 
 /// `replay-console demo`: the simulated org, the demo database and secrets, then the window or,
 /// with `--no-window`, serving until interrupted. Returns the exit code.
-pub fn demo(cli: &Cli, no_window: bool, port: u16) -> i32 {
+/// `open_window`: how to open the window (main.rs's; `None` in a build without one).
+pub fn demo(cli: &Cli, no_window: bool, port: u16, open_window: Option<fn(PathBuf) -> i32>) -> i32 {
     use crate::sandbox::{self, SandboxConfig};
     use crate::services::demo;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -1024,23 +1025,28 @@ pub fn demo(cli: &Cli, no_window: bool, port: u16) -> i32 {
         runtime.block_on(org.shutdown());
         return 0;
     }
-    open_demo_window(db, runtime, org)
+    open_demo_window(db, runtime, org, open_window)
 }
 
-#[cfg(feature = "gui")]
-fn open_demo_window(db: PathBuf, runtime: tokio::runtime::Runtime, org: crate::sandbox::SandboxHandle) -> i32 {
-    // The org keeps serving on the runtime's worker threads while the window runs on this one.
-    let code = crate::desktop::run(db);
+/// With a window (`open_window`, which main.rs gives when the build has one) the org keeps
+/// serving on the runtime's worker threads while the window runs on this thread; without one, it
+/// serves until interrupted.
+fn open_demo_window(
+    db: PathBuf,
+    runtime: tokio::runtime::Runtime,
+    org: crate::sandbox::SandboxHandle,
+    open_window: Option<fn(PathBuf) -> i32>,
+) -> i32 {
+    let code = match open_window {
+        Some(open) => open(db),
+        None => {
+            eprintln!("this build has no window (no `gui` feature): serving the demo org until interrupted");
+            runtime.block_on(async {
+                let _ = tokio::signal::ctrl_c().await;
+            });
+            0
+        }
+    };
     runtime.block_on(org.shutdown());
     code
-}
-
-#[cfg(not(feature = "gui"))]
-fn open_demo_window(_db: PathBuf, runtime: tokio::runtime::Runtime, org: crate::sandbox::SandboxHandle) -> i32 {
-    eprintln!("this build has no window (no `gui` feature): serving the demo org until interrupted");
-    runtime.block_on(async {
-        let _ = tokio::signal::ctrl_c().await;
-    });
-    runtime.block_on(org.shutdown());
-    0
 }

@@ -5,5 +5,6 @@ pub mod audit;
 pub mod batch;
 pub mod contract;
 pub mod event;
+pub mod import;
 pub mod preflight;
 pub mod replay;

@@ -54,34 +54,16 @@ pub async fn alerts(app: &App) -> Result<AlertsView> {
         let owner = contract.observability.alert_owner.0.clone();
         // Preflights of the window: how many, how many found which finding, how many owned by
         // the fallback owner.
-        let (total, fallback, duplicate, protected): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT count(*),
-                    coalesce(sum(p.fallback_owner), 0),
-                    coalesce(sum(p.body LIKE '%\"code\":\"duplicate_conflict_detected\"%'), 0),
-                    coalesce(sum(p.body LIKE '%\"code\":\"protected_field_conflict\"%'), 0)
-               FROM preflights p JOIN events e ON e.id = p.event_id
-              WHERE e.lane_id = ? AND p.taken_at >= ?",
-        )
-        .bind(&lane.lane_id)
-        .bind(&since)
-        .fetch_one(&app.pool)
-        .await?;
-        let refused: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM audit_log a JOIN events e ON e.id = a.event_id
-              WHERE e.lane_id = ? AND a.action = 'replay_refused' AND a.at >= ?",
-        )
-        .bind(&lane.lane_id)
-        .bind(&since)
-        .fetch_one(&app.pool)
-        .await?;
+        let store::alerts::PreflightTally {
+            total,
+            fallback,
+            duplicate,
+            protected,
+        } = store::alerts::preflights_since(&app.pool, &lane.lane_id, &since).await?;
+        let refused = store::alerts::audited_since(&app.pool, &lane.lane_id, "replay_refused", &since).await?;
         // A floor, whatever critical_alerts lists: a replay planned as a create that changed an
         // existing record (never ages out of the window: it must be reviewed).
-        let overwrote: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM audit_log WHERE lane_id = ? AND action = 'create_overwrote_record'",
-        )
-        .bind(&lane.lane_id)
-        .fetch_one(&app.pool)
-        .await?;
+        let overwrote = store::alerts::audited_ever(&app.pool, &lane.lane_id, "create_overwrote_record").await?;
         if overwrote > 0 {
             alerts.push(Alert {
                 code: "create_overwrote_record".into(),
@@ -149,17 +131,7 @@ pub async fn alerts(app: &App) -> Result<AlertsView> {
     }
     // Failures by the hour they occurred, replays by the hour they were applied: the last 48
     // hours with activity, anchored at the newest failure so imported incidents show up too.
-    let series_rows: Vec<(String, i64, i64)> = sqlx::query_as(
-        "WITH f AS (SELECT substr(occurred_at, 1, 13) AS h, count(*) AS n FROM events
-                     WHERE occurred_at >= (SELECT strftime('%Y-%m-%dT%H:%M:%fZ', max(occurred_at), '-48 hours') FROM events) GROUP BY h),
-              r AS (SELECT substr(finished_at, 1, 13) AS h, count(*) AS n FROM attempts
-                     WHERE outcome = 'applied' AND finished_at IS NOT NULL GROUP BY h)
-         SELECT h, sum(fn), sum(rn) FROM (
-             SELECT h, n AS fn, 0 AS rn FROM f UNION ALL SELECT h, 0, n FROM r
-         ) GROUP BY h ORDER BY h DESC LIMIT 48",
-    )
-    .fetch_all(&app.pool)
-    .await?;
+    let series_rows = store::alerts::activity_by_hour(&app.pool).await?;
     let mut series: Vec<Bucket> = series_rows
         .into_iter()
         .map(|(h, failures, replays)| Bucket {

@@ -652,7 +652,7 @@ pub async fn preflight(app: &App, sel: &Selection, planned_by: Option<&str>) -> 
     let integration_user = contract.salesforce_lane.integration_user.0.clone();
 
     // The batch, its per-event preflights and their audit entries: one transaction.
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     let batch_id = store::batches::insert(
         &mut tx,
         &store::batches::NewBatch {
@@ -866,7 +866,7 @@ async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<Event
     let request_json = json_text(&p.request)?;
     let me = holder::me();
     let now = store::now_text();
-    let mut tx = run.app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&run.app.pool).await?;
     if store::batches::attempted(&mut tx, run.batch_id, event_id).await? {
         return Ok(EventResult::AlreadyAttempted(event_id));
     }
@@ -948,7 +948,7 @@ async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<Event
         &p.event.status,
         "the record changed since the batch preflight; nothing was written",
     );
-    let mut tx = run.app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&run.app.pool).await?;
     settled.store(&mut tx, attempt_id, event_id).await?;
     let mut e = draft(&p, run.batch_id, &run.contract, "replay_outcome", &run.operator);
     e.attempt_id = Some(attempt_id);
@@ -1037,7 +1037,7 @@ async fn post_verify_all(run: &Run, written: &[(i64, String, Preflight)]) -> Res
                 .collect(),
             Err(_) => HashMap::new(),
         };
-        let mut tx = run.app.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = store::write_tx(&run.app.pool).await?;
         for (attempt_id, id, p) in chunk {
             let key = crate::salesforce::encode::id18(id).unwrap_or_else(|| id.clone());
             let pv = match (&read, by_id.get(&key)) {
@@ -1236,7 +1236,7 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
             return Err(refuse(app, Some(row.id), &req, "side_effects_unacknowledged", message).await);
         }
     }
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     store::batches::start(&mut tx, row.id, &operator, &reason, &store::now_text(), &holder::me()).await?;
     audit::record(
         &mut tx,
@@ -1430,7 +1430,7 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
         _ => None,
     };
     let summary_json = json_text(&summary)?;
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     store::batches::finish(&mut tx, row.id, &status, &summary_json, &store::now_text()).await?;
     audit::record(
         &mut tx,

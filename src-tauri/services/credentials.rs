@@ -164,7 +164,7 @@ async fn note(app: &App, lane_id: &str, account: &str, action: &str) -> Result<(
 
 /// Credential changes are audited too (who set or removed a lane's secret, and when; never what).
 async fn audit_credential(app: &App, contract: &LaneContract, action: &str, detail: serde_json::Value) -> Result<()> {
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     crate::services::audit::record(
         &mut tx,
         &crate::domain::audit::AuditDraft {

@@ -16,14 +16,11 @@ pub async fn discard(app: &App, event_id: i64, operator: &str, reason: &str) -> 
     let event = store::events::get(&app.pool, event_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     let now = store::now_text();
     let changed = store::replay::set_event_status(&mut tx, event_id, &["failed", "blocked"], "discarded", &now).await?;
     if !changed {
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM events WHERE id = ?")
-            .bind(event_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let status = store::events::status(&mut tx, event_id).await?;
         return Err(Error::Refused {
             code: "not_discardable".into(),
             message: format!(

@@ -1,13 +1,7 @@
 //! Which process holds an in-flight attempt, so that at start-up an attempt left by a crashed
 //! process is told apart from one another running instance is still sending.
 
-/// This process: pid, a start stamp that survives pid reuse (boot id + start time in clock ticks
-/// on Linux), and the host.
-pub struct Holder {
-    pub pid: i64,
-    pub started: String,
-    pub host: String,
-}
+pub use crate::store::Holder;
 
 pub fn me() -> Holder {
     let pid = std::process::id();

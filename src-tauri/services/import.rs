@@ -53,64 +53,7 @@ impl Format {
     }
 }
 
-/// One problem in an import file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[ts(export, export_to = "bindings/")]
-pub struct ImportIssue {
-    /// 1-based line of the record (for CSV, the line the record starts on).
-    pub line: u64,
-    /// 1-based column: the character for JSON syntax errors, the cell for CSV.
-    pub column: Option<u64>,
-    /// The record's field, e.g. `payload` or `failure.http_status`; empty for the whole record.
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for ImportIssue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}", self.line)?;
-        if let Some(c) = self.column {
-            write!(f, ", column {c}")?;
-        }
-        if !self.field.is_empty() {
-            write!(f, ", field `{}`", self.field)?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-/// The whole file was refused; nothing was imported.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export, export_to = "bindings/")]
-pub struct ImportRejected {
-    pub source: String,
-    /// The first problems, in file order (at most 100).
-    pub issues: Vec<ImportIssue>,
-    /// All problems, listed or not.
-    pub total: u64,
-}
-
-impl std::error::Error for ImportRejected {}
-
-impl fmt::Display for ImportRejected {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{}: nothing imported; {} problem{} found:",
-            self.source,
-            self.total,
-            if self.total == 1 { "" } else { "s" }
-        )?;
-        for i in &self.issues {
-            writeln!(f, "  {}:{i}", self.source)?;
-        }
-        let more = self.total.saturating_sub(self.issues.len() as u64);
-        if more > 0 {
-            writeln!(f, "  ... and {more} more")?;
-        }
-        Ok(())
-    }
-}
+pub use crate::domain::import::{ImportIssue, ImportRejected};
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[ts(export, export_to = "bindings/")]
@@ -331,13 +274,9 @@ pub async fn import_reader<R: Read + Send>(
     // One connection for the whole import, with a big page cache (index pages of a million
     // rows) that is given back before the connection returns to the pool, whatever happened.
     let mut conn = app.pool.acquire().await?;
-    sqlx::query(&format!("PRAGMA cache_size = {}", store::IMPORT_CACHE))
-        .execute(&mut *conn)
-        .await?;
+    store::set_cache_size(&mut conn, store::IMPORT_CACHE).await?;
     let result = import_on(app, &mut conn, reader, total_bytes, source, format, progress).await;
-    let _ = sqlx::query(&format!("PRAGMA cache_size = {}", store::NORMAL_CACHE))
-        .execute(&mut *conn)
-        .await;
+    let _ = store::set_cache_size(&mut conn, store::NORMAL_CACHE).await;
     result
 }
 
@@ -371,7 +310,7 @@ async fn import_on<R: Read + Send>(
     let now = store::now_text();
     // IMMEDIATE: take the write lock now, so a concurrent writer waits instead of failing at
     // the first insert.
-    let mut tx = sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx_on(conn).await?;
     let import_id = store::imports::begin(&mut tx, source, format.as_str(), &now).await?;
     let mut sink = Sink {
         tx,

@@ -82,7 +82,7 @@ pub async fn import_text(app: &App, yaml: &str, source_name: &str) -> Result<Lan
     let sha = hex::encode(Sha256::digest(json.as_bytes()));
     let lane_id = contract.lane_id().to_string();
     let now = store::now_text();
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     let (version, change) =
         match store::lanes::upsert_version(&mut tx, &lane_id, &json, yaml, source_name, &sha, &now).await? {
             store::lanes::Upserted::Created(v) => (v, LaneChange::Created),

@@ -3,6 +3,7 @@
 //! below them.
 
 pub mod alerts;
+pub mod app;
 pub mod audit;
 pub mod batch;
 pub mod credentials;

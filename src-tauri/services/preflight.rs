@@ -208,7 +208,7 @@ pub async fn run(app: &App, event_id: i64, override_request: Option<OverrideRequ
     observed.latest_attempt = store::replay::latest_attempt(&app.pool, event_id).await?;
     let p = preflight::evaluate(&contract, &facts, &observed, override_request.as_ref(), Utc::now());
     // The preflight and its audit entry: one transaction, one sync to disk.
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     let id = store::replay::insert_preflight(&mut tx, &p).await?;
     let mut entry = crate::services::replay::draft(&p, &contract, "preflight", &audit::os_user());
     entry.lane_version = Some(version);

@@ -12,13 +12,10 @@ use crate::store;
 /// Returns the ids of the events that became `unknown_outcome`.
 pub async fn recover_orphans(app: &App) -> Result<Vec<i64>> {
     // Cheap check first: most starts find nothing, and need no write lock.
-    let any: Option<i64> = sqlx::query_scalar("SELECT id FROM attempts WHERE outcome = 'in_flight' LIMIT 1")
-        .fetch_optional(&app.pool)
-        .await?;
-    if any.is_none() {
+    if !store::replay::any_in_flight(&app.pool).await? {
         return Ok(Vec::new());
     }
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     let mut recovered = Vec::new();
     for (attempt_id, event_id, pid, started, host) in store::replay::in_flight(&mut tx).await? {
         if holder::is_alive(pid, started.as_deref(), host.as_deref()) {
@@ -67,13 +64,10 @@ pub async fn recover_orphans(app: &App) -> Result<Vec<i64>> {
 /// Marks batches whose running process is gone as `interrupted`, each with an audit entry.
 /// Returns their ids.
 pub async fn recover_batches(app: &App) -> Result<Vec<i64>> {
-    let any: Option<i64> = sqlx::query_scalar("SELECT id FROM batches WHERE status = 'running' LIMIT 1")
-        .fetch_optional(&app.pool)
-        .await?;
-    if any.is_none() {
+    if !store::batches::any_running(&app.pool).await? {
         return Ok(Vec::new());
     }
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     let mut interrupted = Vec::new();
     for (batch_id, lane_id, pid, started, host) in store::batches::running(&mut tx).await? {
         if holder::is_alive(pid, started.as_deref(), host.as_deref()) {

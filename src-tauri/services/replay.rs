@@ -122,7 +122,7 @@ pub(crate) fn refusal_draft(
 /// being recorded).
 pub(crate) async fn audited_refusal(app: &App, entry: &AuditDraft, code: &str, message: String) -> Error {
     let recorded = async {
-        let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = store::write_tx(&app.pool).await?;
         audit::record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok::<_, Error>(())
@@ -195,7 +195,7 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         &["failed", "blocked"]
     };
     let operator = req.operator.trim().to_string();
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     let intent = store::replay::begin_intent(
         &mut tx,
         &store::replay::Intent {
@@ -272,7 +272,7 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         &p.event.status,
         "the record changed since the preflight; nothing was written. Run the preflight again",
     );
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     settled.store(&mut tx, attempt_id, event_id).await?;
     let mut outcome_entry = draft(&p, &contract, "replay_outcome", &operator);
     outcome_entry.attempt_id = Some(attempt_id);
@@ -297,7 +297,7 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
     let post_verify = if outcome == ReplayOutcome::Applied {
         let pv = post_verify(&session, &p, record_id.as_deref()).await;
         let pv_json = serde_json::to_string(&pv).unwrap_or_default();
-        let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = store::write_tx(&app.pool).await?;
         store::replay::set_post_verify(&mut tx, attempt_id, &pv_json).await?;
         let mut e = draft(&p, &contract, "post_verify", &operator);
         e.attempt_id = Some(attempt_id);

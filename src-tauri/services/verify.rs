@@ -125,7 +125,7 @@ pub async fn verify(app: &App, event_id: i64, actor: Option<&str>) -> Result<Ver
     };
     let now = store::now_text();
     let actor = actor.map(str::to_string).unwrap_or_else(audit::os_user);
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     store::replay::settle(
         &mut tx,
         attempt_id,

@@ -128,7 +128,7 @@ pub async fn start(
     operator: &str,
     reason: &str,
     now: &str,
-    holder: &crate::services::holder::Holder,
+    holder: &super::Holder,
 ) -> Result<()> {
     sqlx::query(
         "UPDATE batches SET status = 'running', operator = COALESCE(operator, ?), reason = COALESCE(reason, ?),
@@ -268,4 +268,12 @@ pub async fn attempt_counts(pool: &SqlitePool, batch_ids: &[i64]) -> Result<Vec<
         out.extend(q.fetch_all(pool).await?);
     }
     Ok(out)
+}
+
+/// Whether any batch is marked running (a cheap check before recovery takes the write lock).
+pub async fn any_running(pool: &SqlitePool) -> Result<bool> {
+    let any: Option<i64> = sqlx::query_scalar("SELECT id FROM batches WHERE status = 'running' LIMIT 1")
+        .fetch_optional(pool)
+        .await?;
+    Ok(any.is_some())
 }

@@ -334,3 +334,11 @@ pub async fn add_counts(
     }
     Ok(())
 }
+
+/// An event's status, inside the caller's transaction; `None` when there is no such event.
+pub async fn status(conn: &mut SqliteConnection, id: i64) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT status FROM events WHERE id = ?")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}

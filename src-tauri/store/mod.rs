@@ -1,6 +1,7 @@
 //! The local SQLite store: WAL, `synchronous=FULL`, a busy timeout, foreign keys on, migrations
 //! embedded and applied at open. SQL lives here, one file per table group.
 
+pub mod alerts;
 pub mod audit;
 pub mod batches;
 pub mod credentials;
@@ -8,6 +9,7 @@ pub mod events;
 pub mod imports;
 pub mod lanes;
 pub mod replay;
+pub mod settings;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -39,6 +41,26 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// SQLite's unit: negative means KiB).
 pub const NORMAL_CACHE: &str = "-4096";
 pub const IMPORT_CACHE: &str = "-65536";
+
+/// Sets a connection's page cache (`NORMAL_CACHE` or `IMPORT_CACHE`).
+pub async fn set_cache_size(conn: &mut sqlx::SqliteConnection, size: &str) -> Result<()> {
+    sqlx::query(&format!("PRAGMA cache_size = {size}"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A write transaction that takes the write lock at once (`BEGIN IMMEDIATE`): a concurrent
+/// writer waits (busy timeout) instead of failing at its first write, and what the transaction
+/// read cannot change before it commits. Every durable write of the services goes through one.
+pub async fn write_tx(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+/// The same on a connection the caller holds (an import keeps one for its page cache).
+pub async fn write_tx_on(conn: &mut sqlx::SqliteConnection) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>> {
+    Ok(sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?)
+}
 
 pub async fn open(path: &Path) -> Result<SqlitePool> {
     if let Some(dir) = path.parent() {
@@ -76,4 +98,13 @@ pub async fn open(path: &Path) -> Result<SqlitePool> {
 /// Current UTC time in the store's fixed-width text form.
 pub fn now_text() -> String {
     crate::domain::event::format_time(chrono::Utc::now())
+}
+
+/// Which process holds an in-flight attempt or a running batch: its pid, a start stamp that
+/// survives pid reuse (boot id + start time in clock ticks on Linux), and the host. Plain values,
+/// filled in by `services::holder::me`.
+pub struct Holder {
+    pub pid: i64,
+    pub started: String,
+    pub host: String,
 }

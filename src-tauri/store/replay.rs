@@ -263,3 +263,11 @@ pub async fn attempts(pool: &SqlitePool, event_id: i64) -> Result<Vec<AttemptRow
     .fetch_all(pool)
     .await?)
 }
+
+/// Whether any attempt is in flight (a cheap check before recovery takes the write lock).
+pub async fn any_in_flight(pool: &SqlitePool) -> Result<bool> {
+    let any: Option<i64> = sqlx::query_scalar("SELECT id FROM attempts WHERE outcome = 'in_flight' LIMIT 1")
+        .fetch_optional(pool)
+        .await?;
+    Ok(any.is_some())
+}

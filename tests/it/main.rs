@@ -13,6 +13,7 @@ mod events_import;
 mod faults;
 mod fuzz;
 mod lanes;
+mod layering;
 mod queue_plans;
 mod replay;
 mod salesforce;

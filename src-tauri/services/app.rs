@@ -42,10 +42,7 @@ impl App {
     pub async fn open_unguarded(db_path: &Path) -> Result<App> {
         let pool = crate::store::open(db_path).await?;
         let http = crate::salesforce::build_http_client(&crate::salesforce::HttpSettings::default())?;
-        let keychain_prefix: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'keychain_prefix'")
-                .fetch_optional(&pool)
-                .await?;
+        let keychain_prefix = crate::store::settings::get(&pool, "keychain_prefix").await?;
         let app = App {
             pool,
             db_path: db_path.to_path_buf(),
@@ -77,9 +74,7 @@ impl App {
 
     /// Marks this database as the demo's: its lanes' secrets get their own keychain accounts.
     pub async fn mark_demo(&mut self) -> Result<()> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ('keychain_prefix', 'demo:') ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .execute(&self.pool)
-            .await?;
+        crate::store::settings::set(&self.pool, "keychain_prefix", "demo:").await?;
         self.keychain_prefix = "demo:".into();
         Ok(())
     }
