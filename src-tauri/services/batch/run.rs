@@ -1,0 +1,667 @@
+//! The execution of a batch: every writable event under the single-replay protocol, at bounded
+//! concurrency, with retries, a pause on API usage, a stop after failures in a row and a
+//! cancel; then post-verify in batched reads.
+
+use super::*;
+use crate::app::App;
+use crate::domain::audit::AuditDraft;
+use crate::domain::batch::{self};
+use crate::domain::contract::LaneContract;
+use crate::domain::preflight::{self, GatePolicy, Preflight, RecordState, ReplayRequest, Target, WriteKind};
+use crate::domain::replay::{self as replay_domain, PostVerify, ReplayOutcome};
+use crate::error::{Error, Result};
+use crate::services::org::{SendOutcome, Session};
+use crate::services::replay::{self as replay_service, Settled};
+use crate::services::{audit, holder, lanes, Progress};
+use crate::store;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What happened to one event of the execution.
+pub(super) enum EventResult {
+    Sent {
+        event_id: i64,
+        attempt_id: i64,
+        outcome: ReplayOutcome,
+        code: Option<String>,
+        message: String,
+        record_id: Option<String>,
+        kind: WriteKind,
+        retries: u32,
+    },
+    AlreadyAttempted(i64),
+    Skipped(SkippedEvent),
+}
+
+/// Shared by the execution's tasks: why the batch stops early, and the failure streak.
+pub(super) struct Run {
+    app: App,
+    session: Arc<Session>,
+    batch_id: i64,
+    operator: String,
+    reason: String,
+    contract: LaneContract,
+    max_consecutive_failures: u32,
+    streak: AtomicU32,
+    stop: Mutex<Option<(String, String)>>,
+    done: AtomicU64,
+    total: u64,
+    progress: Arc<dyn Progress>,
+}
+
+impl Run {
+    fn stop_with(&self, status: &str, message: String) {
+        if let Ok(mut s) = self.stop.lock() {
+            if s.is_none() {
+                *s = Some((status.into(), message));
+            }
+        }
+    }
+    fn stopped(&self) -> bool {
+        self.stop.lock().map(|s| s.is_some()).unwrap_or(true)
+    }
+    fn tick(&self) {
+        let d = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        self.progress.report(d, self.total);
+    }
+}
+
+/// One event under the single-replay protocol, with this batch's id on its attempt and audit.
+pub(super) async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<EventResult> {
+    let event_id = p.event.event_id;
+    let request_json = json_text(&p.request)?;
+    let me = holder::me();
+    let now = store::now_text();
+    let mut tx = store::write_tx(&run.app.pool).await?;
+    if store::batches::attempted(&mut tx, run.batch_id, event_id).await? {
+        return Ok(EventResult::AlreadyAttempted(event_id));
+    }
+    // The event must still be in the state the batch preflight saw (as for a single replay).
+    let allowed = [p.event.status.as_str()];
+    let intent = store::replay::begin_intent(
+        &mut tx,
+        &store::replay::Intent {
+            event_id,
+            preflight_id,
+            batch_id: Some(run.batch_id),
+            operator: &run.operator,
+            reason: &run.reason,
+            ack_token: &p.ack_token,
+            again_reason: None,
+            override_reason: p.override_request.as_ref().map(|o| o.reassignment_reason.as_str()),
+            approved_by: p.override_request.as_ref().map(|o| o.approved_by.as_str()),
+            request: &request_json,
+            holder_pid: me.pid,
+            holder_started: &me.started,
+            holder_host: &me.host,
+            now: &now,
+        },
+        &allowed,
+    )
+    .await?;
+    let attempt_id = match intent {
+        store::replay::IntentResult::Created(id) => id,
+        store::replay::IntentResult::Busy => {
+            return Ok(EventResult::Skipped(SkippedEvent {
+                event_id,
+                code: "attempt_in_flight".into(),
+                message: "another replay of this event is in flight or awaits verification".into(),
+            }))
+        }
+        store::replay::IntentResult::StateChanged(s) => {
+            return Ok(EventResult::Skipped(SkippedEvent {
+                event_id,
+                code: "state_changed".into(),
+                message: format!("the event is now {s}; the batch preflight saw {}", p.event.status),
+            }))
+        }
+    };
+    let mut e = draft(&p, run.batch_id, &run.contract, "replay_intent", &run.operator);
+    e.attempt_id = Some(attempt_id);
+    e.reason = Some(run.reason.clone());
+    e.outcome = Some("in_flight".into());
+    e.detail = serde_json::json!({
+        "preflight_id": preflight_id,
+        "request": p.request,
+        "before": p.target,
+        "side_effects_acknowledged": p.side_effects,
+        "lane_policy": p.lane_policy,
+        "override": p.override_request.as_ref().map(|o| serde_json::json!({
+            "reassignment_reason": o.reassignment_reason,
+            "approved_by": o.approved_by,
+        })),
+    });
+    audit::record(&mut tx, &e).await?;
+    tx.commit().await?;
+
+    // Send; again only after an answer that proves nothing was written.
+    let mut retried: Vec<String> = Vec::new();
+    let sent = loop {
+        let sent = run.session.send(&p.request).await;
+        match &sent {
+            SendOutcome::Rejected { status, code, .. }
+                if batch::is_retryable(*status, code) && (retried.len() as u32) < MAX_RETRIES =>
+            {
+                let n = retried.len() as u32;
+                retried.push(code.clone());
+                tokio::time::sleep(Duration::from_millis(BACKOFF_BASE_MS << (2 * n))).await;
+            }
+            _ => break sent,
+        }
+    };
+    let settled = Settled::of(
+        &sent,
+        &p.event.status,
+        "the record changed since the batch preflight; nothing was written",
+    );
+    let mut tx = store::write_tx(&run.app.pool).await?;
+    settled.store(&mut tx, attempt_id, event_id).await?;
+    let mut e = draft(&p, run.batch_id, &run.contract, "replay_outcome", &run.operator);
+    e.attempt_id = Some(attempt_id);
+    e.reason = Some(run.reason.clone());
+    e.outcome = Some(settled.outcome.as_str().into());
+    e.detail = settled.detail();
+    e.detail["retried_after"] = serde_json::json!(retried);
+    let Settled {
+        outcome,
+        code,
+        message,
+        record_id,
+        ..
+    } = settled;
+    audit::record(&mut tx, &e).await?;
+    if let Some(mut critical) = replay_service::overwrote_on_create(&p, &run.contract, &sent, &run.operator, attempt_id)
+    {
+        critical.batch_id = Some(run.batch_id);
+        audit::record(&mut tx, &critical).await?;
+    }
+    tx.commit().await?;
+
+    // The failure streak: a written event ends it; a 412 is the record's state, not a failure.
+    match outcome {
+        ReplayOutcome::Applied => run.streak.store(0, Ordering::Relaxed),
+        ReplayOutcome::Rejected | ReplayOutcome::UnknownOutcome => {
+            let n = run.streak.fetch_add(1, Ordering::Relaxed) + 1;
+            if run.max_consecutive_failures > 0 && n >= run.max_consecutive_failures {
+                run.stop_with(
+                    "stopped",
+                    format!("stopped after {n} consecutive failures (the last: {message})"),
+                );
+            }
+        }
+        ReplayOutcome::PreconditionFailed | ReplayOutcome::RecordAppeared => {}
+    }
+    Ok(EventResult::Sent {
+        event_id,
+        attempt_id,
+        outcome,
+        code,
+        message,
+        record_id: match (&p.target, record_id) {
+            (Target::Found { record }, _) => Some(record.id.clone()),
+            (_, r) => r,
+        },
+        kind: p.request.kind,
+        retries: retried.len() as u32,
+    })
+}
+
+/// Post-verify of the written records: one SOQL per 200, then each attempt's result and its
+/// audit entry (one transaction per chunk).
+pub(super) async fn post_verify_all(run: &Run, written: &[(i64, String, Preflight)]) -> Result<Vec<i64>> {
+    let mut mismatches = Vec::new();
+    for chunk in written.chunks(IN_LIST_MAX) {
+        let Some((_, _, first)) = chunk.first() else {
+            continue;
+        };
+        let object = first.event.object.as_str();
+        let mut select: Vec<String> = vec!["LastModifiedDate".into(), "LastModifiedById".into()];
+        for (_, _, p) in chunk {
+            for k in p.request.body.keys() {
+                if is_api_name(k) && !select.iter().any(|s| s.eq_ignore_ascii_case(k)) {
+                    select.push(k.clone());
+                }
+            }
+        }
+        let ids: Vec<&str> = chunk.iter().map(|(_, id, _)| id.as_str()).collect();
+        let cols: Vec<&str> = select.iter().map(String::as_str).collect();
+        let read = run
+            .session
+            .client()
+            .find_by_external_ids(object, "Id", &ids, &cols)
+            .await;
+        let by_id: HashMap<String, RecordState> = match &read {
+            Ok(rows) => rows
+                .iter()
+                .filter_map(record_from_row)
+                .map(|r| {
+                    (
+                        crate::salesforce::encode::id18(&r.id).unwrap_or_else(|| r.id.clone()),
+                        r,
+                    )
+                })
+                .collect(),
+            Err(_) => HashMap::new(),
+        };
+        let mut tx = store::write_tx(&run.app.pool).await?;
+        for (attempt_id, id, p) in chunk {
+            let key = crate::salesforce::encode::id18(id).unwrap_or_else(|| id.clone());
+            let pv = match (&read, by_id.get(&key)) {
+                (Ok(_), Some(rec)) => {
+                    let (matches, fields) = replay_domain::compare(&p.request.body, &rec.fields);
+                    PostVerify {
+                        matches,
+                        fields,
+                        record_id: Some(rec.id.clone()),
+                        last_modified_date: Some(rec.last_modified_date.clone()),
+                        last_modified_by_id: rec.last_modified_by_id.clone(),
+                        error: None,
+                    }
+                }
+                (Ok(_), None) => PostVerify {
+                    matches: false,
+                    fields: Vec::new(),
+                    record_id: Some(id.clone()),
+                    last_modified_date: None,
+                    last_modified_by_id: None,
+                    error: Some("the record is not there any more".into()),
+                },
+                (Err(e), _) => PostVerify {
+                    matches: false,
+                    fields: Vec::new(),
+                    record_id: Some(id.clone()),
+                    last_modified_date: None,
+                    last_modified_by_id: None,
+                    error: Some(format!("could not read the record back: {e}")),
+                },
+            };
+            if !pv.matches {
+                mismatches.push(p.event.event_id);
+            }
+            store::replay::set_post_verify(&mut tx, *attempt_id, &json_text(&pv)?).await?;
+            let mut e = draft(p, run.batch_id, &run.contract, "post_verify", &run.operator);
+            e.attempt_id = Some(*attempt_id);
+            e.outcome = Some(if pv.matches { "verified" } else { "mismatch" }.into());
+            let after: Map<String, Value> = pv
+                .fields
+                .iter()
+                .filter_map(|f| f.actual.clone().map(|v| (f.field.clone(), v)))
+                .collect();
+            e.detail = serde_json::json!({"after": after, "post_verify": pv});
+            audit::record(&mut tx, &e).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(mismatches)
+}
+
+/// Executes (or resumes) the batch whose preflight has `req.ack_token`.
+pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>) -> Result<BatchSummary> {
+    // The batch's token is what names the batch, so it is always required (whatever the
+    // contract's manual_replay_requires); the rest of the gate follows the lane's contract.
+    let Some(row) = store::batches::by_token(&app.pool, req.ack_token.trim()).await? else {
+        return Err(refuse(
+            app,
+            None,
+            &req,
+            "ack_mismatch",
+            "no batch preflight has this acknowledgment token; run the batch preflight and use its token".into(),
+        )
+        .await);
+    };
+    let (_, contract) = lanes::contract(app, &row.lane_id).await?;
+    let policy = GatePolicy::of(&contract);
+    let max_age = policy.max_age_minutes;
+    let mut req = req;
+    if req.operator.trim().is_empty() {
+        if policy.operator_name {
+            return Err(refuse(
+                app,
+                Some(row.id),
+                &req,
+                "operator_missing",
+                "the operator's name is required".into(),
+            )
+            .await);
+        }
+        req.operator = audit::os_user();
+    }
+    if policy.replay_reason && req.reason.trim().is_empty() {
+        return Err(refuse(
+            app,
+            Some(row.id),
+            &req,
+            "reason_missing",
+            "a replay reason is required".into(),
+        )
+        .await);
+    }
+    let selection: Selection = serde_json::from_str(&row.selection)
+        .map_err(|e| Error::Io(format!("batch {}: stored selection does not parse: {e}", row.id)))?;
+    if let Some(o) = &selection.override_request {
+        if let Err(r) = preflight::check_override(o, &req.operator, &policy) {
+            return Err(refuse(app, Some(row.id), &req, &r.code, r.message).await);
+        }
+    }
+    let taken = DateTime::parse_from_rfc3339(&row.created_at)
+        .map(|t| t.with_timezone(&Utc))
+        .ok();
+    let age = taken.map(|t| Utc::now() - t);
+    if age.is_none_or(|a| a > chrono::Duration::minutes(i64::from(max_age)) || a < chrono::Duration::zero()) {
+        return Err(refuse(
+            app,
+            Some(row.id),
+            &req,
+            "preflight_stale",
+            format!(
+                "the batch preflight from {} is older than {max_age} minutes; run it again (events already written are then blocked as already replayed)",
+                row.created_at
+            ),
+        )
+        .await);
+    }
+    if row.status == "done" {
+        return Err(refuse(
+            app,
+            Some(row.id),
+            &req,
+            "batch_done",
+            format!(
+                "batch {} is done; `replay batch show {}` lists its outcome",
+                row.id, row.id
+            ),
+        )
+        .await);
+    }
+    let events = load_preflights(app, &row).await?;
+    let session = app.session(&contract).await?;
+    if let Some(message) = replay_service::identity_mismatch(&session, &contract) {
+        return Err(refuse(app, Some(row.id), &req, "integration_user_mismatch", message).await);
+    }
+    let operator = req.operator.trim().to_string();
+    let reason = req.reason.trim().to_string();
+    let integration_user = contract.salesforce_lane.integration_user.0.clone();
+    let first_run = row.status == "planned";
+    // A resumed batch also reads back what a dead process wrote but never verified (fetched now,
+    // before this run adds attempts of its own).
+    let mut orphans: Vec<(i64, String, Preflight)> = Vec::new();
+    if !first_run {
+        for (attempt_id, event_id, record_id) in store::batches::unverified_writes(&app.pool, row.id).await? {
+            if let Some((_, p)) = events.iter().find(|(_, p)| p.event.event_id == event_id) {
+                orphans.push((attempt_id, record_id, p.clone()));
+            }
+        }
+    }
+    let usage_before = session.client().api_usage();
+
+    // The per-event gate (blocking findings, freshness) decides what is skipped up front.
+    let now = Utc::now();
+    let mut summary = BatchSummary {
+        batch_id: row.id,
+        total: events.len() as u64,
+        ..BatchSummary::default()
+    };
+    let mut writable = Vec::new();
+    let mut skipped_entries = Vec::new();
+    for (pid, p) in events {
+        let per_event = ReplayRequest {
+            operator: operator.clone(),
+            reason: reason.clone(),
+            ack_token: p.ack_token.clone(),
+            again: None,
+            // The batch's override, where its preflight applied it (checked above).
+            override_request: p.override_request.clone(),
+            // Checked once for the batch, by kind, below.
+            acknowledged: None,
+        };
+        match preflight::gate(Some(&p), &per_event, &policy, now) {
+            Ok(()) => writable.push((pid, p)),
+            Err(r) => {
+                summary.blocked.push(SkippedEvent {
+                    event_id: p.event.event_id,
+                    code: r.code.clone(),
+                    message: r.message.clone(),
+                });
+                skipped_entries.push((p, r));
+            }
+        }
+    }
+
+    if let Some(ack) = &req.acknowledged {
+        let missing = preflight::unacknowledged(
+            writable
+                .iter()
+                .flat_map(|(_, p): &(i64, Preflight)| p.side_effects.iter().map(|s| s.code.as_str())),
+            ack,
+        );
+        if !missing.is_empty() {
+            let message = format!(
+                "not every kind of side effect was acknowledged (missing: {}); tick each one the batch lists",
+                missing.join(", ")
+            );
+            return Err(refuse(app, Some(row.id), &req, "side_effects_unacknowledged", message).await);
+        }
+    }
+    let mut tx = store::write_tx(&app.pool).await?;
+    store::batches::start(&mut tx, row.id, &operator, &reason, &store::now_text(), &holder::me()).await?;
+    audit::record(
+        &mut tx,
+        &AuditDraft {
+            action: "batch_started".into(),
+            actor: operator.clone(),
+            lane_id: Some(row.lane_id.clone()),
+            batch_id: Some(row.id),
+            integration_user: Some(integration_user.clone()),
+            reason: Some(reason.clone()),
+            ack_token: Some(row.ack_token.clone()),
+            outcome: Some("running".into()),
+            detail: serde_json::json!({
+                "resumed": !first_run,
+                "writable": writable.len(),
+                "blocked": summary.blocked.len(),
+                "concurrency": req.concurrency,
+                "max_consecutive_failures": req.max_consecutive_failures,
+                "pause_above_percent": req.pause_above_percent,
+                "side_effects_acknowledged": req.acknowledged.as_ref().map_or(
+                    serde_json::json!("all, by the batch token"),
+                    |a| serde_json::json!(a),
+                ),
+            }),
+            ..AuditDraft::default()
+        },
+    )
+    .await?;
+    // Each blocked event gets its entry linked to the batch, once (not again on a resume).
+    if first_run {
+        for (p, r) in &skipped_entries {
+            let mut e = draft(p, row.id, &contract, "batch_skipped", &operator);
+            e.reason = Some(reason.clone());
+            e.outcome = Some("skipped".into());
+            e.detail = serde_json::json!({"code": r.code, "message": r.message});
+            audit::record(&mut tx, &e).await?;
+        }
+    }
+    tx.commit().await?;
+
+    let run = Arc::new(Run {
+        app: app.clone(),
+        session: session.clone(),
+        batch_id: row.id,
+        operator: operator.clone(),
+        reason: reason.clone(),
+        contract: contract.clone(),
+        max_consecutive_failures: req.max_consecutive_failures,
+        streak: AtomicU32::new(0),
+        stop: Mutex::new(None),
+        done: AtomicU64::new(summary.blocked.len() as u64),
+        total: summary.total,
+        progress: progress.clone(),
+    });
+    progress.report(summary.blocked.len() as u64, summary.total);
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(req.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut preflights: HashMap<i64, Preflight> = HashMap::new();
+    let mut queue = writable.into_iter();
+    for (pid, p) in queue.by_ref() {
+        // Wait for a free slot first: a stop, a cancel or the API usage seen meanwhile counts.
+        let Ok(permit) = semaphore.clone().acquire_owned().await else {
+            summary.not_started.push(p.event.event_id);
+            break;
+        };
+        if progress.cancelled() {
+            run.stop_with(
+                "cancelled",
+                "cancelled by the operator; in-flight writes were let settle".into(),
+            );
+        }
+        if let Some(u) = session.client().api_usage() {
+            if batch::usage_above(u.used, u.limit, req.pause_above_percent) {
+                run.stop_with(
+                    "paused",
+                    format!(
+                        "paused: the org's API usage is {}/{} (above {}% of the daily allowance); run the same command later to resume",
+                        u.used, u.limit, req.pause_above_percent
+                    ),
+                );
+            }
+        }
+        if run.stopped() {
+            summary.not_started.push(p.event.event_id);
+            break;
+        }
+        preflights.insert(p.event.event_id, p.clone());
+        let r = run.clone();
+        tasks.spawn(async move {
+            let out = run_one(r.clone(), pid, p).await;
+            r.tick();
+            drop(permit);
+            out
+        });
+    }
+    summary.not_started.extend(queue.map(|(_, p)| p.event.event_id));
+
+    // Every in-flight write settles (and is recorded) before the batch ends, cancelled or not.
+    let mut written: Vec<(i64, String, Preflight)> = Vec::new();
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        let result = match joined {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+                continue;
+            }
+            Err(e) => {
+                first_error.get_or_insert(Error::Io(format!("a batch task failed: {e}")));
+                continue;
+            }
+        };
+        match result {
+            EventResult::AlreadyAttempted(id) => summary.already_attempted.push(id),
+            EventResult::Skipped(s) => summary.skipped.push(s),
+            EventResult::Sent {
+                event_id,
+                attempt_id,
+                outcome,
+                code,
+                message,
+                record_id,
+                kind,
+                retries,
+            } => {
+                summary.retries += u64::from(retries);
+                match outcome {
+                    ReplayOutcome::Applied => {
+                        if kind == WriteKind::Create {
+                            summary.created.push(event_id);
+                        } else {
+                            summary.updated.push(event_id);
+                        }
+                        if let (Some(id), Some(p)) = (record_id, preflights.remove(&event_id)) {
+                            written.push((attempt_id, id, p));
+                        }
+                    }
+                    ReplayOutcome::PreconditionFailed => summary.changed_since_preflight.push(event_id),
+                    ReplayOutcome::Rejected => summary.rejected.push(SkippedEvent {
+                        event_id,
+                        code: code.unwrap_or_default(),
+                        message,
+                    }),
+                    ReplayOutcome::UnknownOutcome => summary.unknown_outcome.push(event_id),
+                    // Refused at the write, as a single replay is: nothing was written.
+                    ReplayOutcome::RecordAppeared => summary.skipped.push(SkippedEvent {
+                        event_id,
+                        code: code.unwrap_or_default(),
+                        message,
+                    }),
+                }
+            }
+        }
+    }
+    written.extend(orphans);
+    written.sort_by_key(|(a, _, _)| *a);
+    summary.post_verify_mismatches = post_verify_all(&run, &written).await?;
+    for v in [
+        &mut summary.updated,
+        &mut summary.created,
+        &mut summary.changed_since_preflight,
+        &mut summary.unknown_outcome,
+        &mut summary.already_attempted,
+        &mut summary.post_verify_mismatches,
+    ] {
+        v.sort_unstable();
+    }
+    summary.rejected.sort_by_key(|s| s.event_id);
+    summary.skipped.sort_by_key(|s| s.event_id);
+
+    let (status, message) = match run.stop.lock().ok().and_then(|s| s.clone()) {
+        Some(s) => s,
+        None => (
+            "done".to_string(),
+            format!(
+                "{} written ({} updated, {} created), {} blocked, {} changed since the preflight, {} rejected, {} unknown outcome",
+                summary.updated.len() + summary.created.len(),
+                summary.updated.len(),
+                summary.created.len(),
+                summary.blocked.len(),
+                summary.changed_since_preflight.len(),
+                summary.rejected.len(),
+                summary.unknown_outcome.len()
+            ),
+        ),
+    };
+    summary.status = status.clone();
+    summary.message = message;
+    summary.api_calls = match (usage_before, session.client().api_usage()) {
+        (Some(a), Some(b)) => Some(b.used.saturating_sub(a.used)),
+        _ => None,
+    };
+    let summary_json = json_text(&summary)?;
+    let mut tx = store::write_tx(&app.pool).await?;
+    store::batches::finish(&mut tx, row.id, &status, &summary_json, &store::now_text()).await?;
+    audit::record(
+        &mut tx,
+        &AuditDraft {
+            action: "batch_finished".into(),
+            actor: operator,
+            lane_id: Some(row.lane_id.clone()),
+            batch_id: Some(row.id),
+            integration_user: Some(integration_user),
+            reason: Some(reason),
+            ack_token: Some(row.ack_token.clone()),
+            outcome: Some(status),
+            detail: serde_json::to_value(&summary).unwrap_or(Value::Null),
+            ..AuditDraft::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    app.checkpoint_soon();
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    Ok(summary)
+}
