@@ -300,7 +300,20 @@ pub(super) async fn post_verify_all(run: &Run, written: &[(i64, String, Prefligh
 }
 
 /// Executes (or resumes) the batch whose preflight has `req.ack_token`.
-pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>) -> Result<BatchSummary> {
+/// A batch run admitted by the gate: its stored batch, the lane's contract and gate policy, the
+/// request with the operator filled in, and a session acting as the lane's integration user.
+struct Admitted {
+    row: store::batches::BatchRow,
+    contract: LaneContract,
+    policy: GatePolicy,
+    req: ExecuteRequest,
+    session: Arc<Session>,
+}
+
+/// The batch-wide gate: the token names a stored batch, the contract's requirements are met, the
+/// batch preflight is fresh and not done, and the token acts as the lane's integration user.
+/// Every refusal is audited.
+async fn admit(app: &App, req: ExecuteRequest) -> Result<Admitted> {
     // The batch's token is what names the batch, so it is always required (whatever the
     // contract's manual_replay_requires); the rest of the gate follows the lane's contract.
     let Some(row) = store::batches::by_token(&app.pool, req.ack_token.trim()).await? else {
@@ -377,11 +390,258 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
         )
         .await);
     }
-    let events = load_preflights(app, &row).await?;
     let session = app.session(&contract).await?;
     if let Some(message) = replay_service::identity_mismatch(&session, &contract) {
         return Err(refuse(app, Some(row.id), &req, "integration_user_mismatch", message).await);
     }
+    Ok(Admitted {
+        row,
+        contract,
+        policy,
+        req,
+        session,
+    })
+}
+
+/// An event the per-event gate kept from the run, with its refusal.
+type Gated = (Preflight, preflight::Refusal);
+
+/// The per-event gate (blocking findings, freshness, the override): the events to write, and
+/// those skipped up front with the refusal each got.
+fn gate_events(
+    events: Vec<(i64, Preflight)>,
+    policy: &GatePolicy,
+    operator: &str,
+    reason: &str,
+    summary: &mut BatchSummary,
+) -> (Vec<(i64, Preflight)>, Vec<Gated>) {
+    let now = Utc::now();
+    let mut writable = Vec::new();
+    let mut skipped_entries = Vec::new();
+    for (pid, p) in events {
+        let per_event = ReplayRequest {
+            operator: operator.to_string(),
+            reason: reason.to_string(),
+            ack_token: p.ack_token.clone(),
+            again: None,
+            // The batch's override, where its preflight applied it (checked above).
+            override_request: p.override_request.clone(),
+            // Checked once for the batch, by kind, below.
+            acknowledged: None,
+        };
+        match preflight::gate(Some(&p), &per_event, policy, now) {
+            Ok(()) => writable.push((pid, p)),
+            Err(r) => {
+                summary.blocked.push(SkippedEvent {
+                    event_id: p.event.event_id,
+                    code: r.code.clone(),
+                    message: r.message.clone(),
+                });
+                skipped_entries.push((p, r));
+            }
+        }
+    }
+
+    (writable, skipped_entries)
+}
+
+/// Launches every writable event at bounded concurrency until a stop, a cancel or the API usage
+/// says otherwise; the events not launched are listed as not started.
+async fn launch(
+    run: &Arc<Run>,
+    writable: Vec<(i64, Preflight)>,
+    req: &ExecuteRequest,
+    progress: &Arc<dyn Progress>,
+    summary: &mut BatchSummary,
+) -> (tokio::task::JoinSet<Result<EventResult>>, HashMap<i64, Preflight>) {
+    let session = run.session.clone();
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(req.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut preflights: HashMap<i64, Preflight> = HashMap::new();
+    let mut queue = writable.into_iter();
+    for (pid, p) in queue.by_ref() {
+        // Wait for a free slot first: a stop, a cancel or the API usage seen meanwhile counts.
+        let Ok(permit) = semaphore.clone().acquire_owned().await else {
+            summary.not_started.push(p.event.event_id);
+            break;
+        };
+        if progress.cancelled() {
+            run.stop_with(
+                "cancelled",
+                "cancelled by the operator; in-flight writes were let settle".into(),
+            );
+        }
+        if let Some(u) = session.client().api_usage() {
+            if batch::usage_above(u.used, u.limit, req.pause_above_percent) {
+                run.stop_with(
+                    "paused",
+                    format!(
+                        "paused: the org's API usage is {}/{} (above {}% of the daily allowance); run the same command later to resume",
+                        u.used, u.limit, req.pause_above_percent
+                    ),
+                );
+            }
+        }
+        if run.stopped() {
+            summary.not_started.push(p.event.event_id);
+            break;
+        }
+        preflights.insert(p.event.event_id, p.clone());
+        let r = run.clone();
+        tasks.spawn(async move {
+            let out = run_one(r.clone(), pid, p).await;
+            r.tick();
+            drop(permit);
+            out
+        });
+    }
+    summary.not_started.extend(queue.map(|(_, p)| p.event.event_id));
+    (tasks, preflights)
+}
+
+/// Lets every in-flight write settle (and be recorded) and tallies each outcome; returns the
+/// written records for post-verify and the first task error.
+async fn collect(
+    mut tasks: tokio::task::JoinSet<Result<EventResult>>,
+    mut preflights: HashMap<i64, Preflight>,
+    summary: &mut BatchSummary,
+) -> (Vec<(i64, String, Preflight)>, Option<Error>) {
+    let mut written: Vec<(i64, String, Preflight)> = Vec::new();
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        let result = match joined {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+                continue;
+            }
+            Err(e) => {
+                first_error.get_or_insert(Error::Io(format!("a batch task failed: {e}")));
+                continue;
+            }
+        };
+        match result {
+            EventResult::AlreadyAttempted(id) => summary.already_attempted.push(id),
+            EventResult::Skipped(s) => summary.skipped.push(s),
+            EventResult::Sent {
+                event_id,
+                attempt_id,
+                outcome,
+                code,
+                message,
+                record_id,
+                kind,
+                retries,
+            } => {
+                summary.retries += u64::from(retries);
+                match outcome {
+                    ReplayOutcome::Applied => {
+                        if kind == WriteKind::Create {
+                            summary.created.push(event_id);
+                        } else {
+                            summary.updated.push(event_id);
+                        }
+                        if let (Some(id), Some(p)) = (record_id, preflights.remove(&event_id)) {
+                            written.push((attempt_id, id, p));
+                        }
+                    }
+                    ReplayOutcome::PreconditionFailed => summary.changed_since_preflight.push(event_id),
+                    ReplayOutcome::Rejected => summary.rejected.push(SkippedEvent {
+                        event_id,
+                        code: code.unwrap_or_default(),
+                        message,
+                    }),
+                    ReplayOutcome::UnknownOutcome => summary.unknown_outcome.push(event_id),
+                    // Refused at the write, as a single replay is: nothing was written.
+                    ReplayOutcome::RecordAppeared => summary.skipped.push(SkippedEvent {
+                        event_id,
+                        code: code.unwrap_or_default(),
+                        message,
+                    }),
+                }
+            }
+        }
+    }
+    (written, first_error)
+}
+
+/// Orders the summary, decides how the run ended (done, or why it stopped), and records it on
+/// the batch with its `batch_finished` audit entry.
+async fn finish(
+    app: &App,
+    run: &Run,
+    row: &store::batches::BatchRow,
+    summary: &mut BatchSummary,
+    (usage_before, usage_after): (Option<crate::salesforce::ApiUsage>, Option<crate::salesforce::ApiUsage>),
+    integration_user: &str,
+) -> Result<()> {
+    for v in [
+        &mut summary.updated,
+        &mut summary.created,
+        &mut summary.changed_since_preflight,
+        &mut summary.unknown_outcome,
+        &mut summary.already_attempted,
+        &mut summary.post_verify_mismatches,
+    ] {
+        v.sort_unstable();
+    }
+    summary.rejected.sort_by_key(|s| s.event_id);
+    summary.skipped.sort_by_key(|s| s.event_id);
+
+    let (status, message) = match run.stop.lock().ok().and_then(|s| s.clone()) {
+        Some(s) => s,
+        None => (
+            "done".to_string(),
+            format!(
+                "{} written ({} updated, {} created), {} blocked, {} changed since the preflight, {} rejected, {} unknown outcome",
+                summary.updated.len() + summary.created.len(),
+                summary.updated.len(),
+                summary.created.len(),
+                summary.blocked.len(),
+                summary.changed_since_preflight.len(),
+                summary.rejected.len(),
+                summary.unknown_outcome.len()
+            ),
+        ),
+    };
+    summary.status = status.clone();
+    summary.message = message;
+    summary.api_calls = match (usage_before, usage_after) {
+        (Some(a), Some(b)) => Some(b.used.saturating_sub(a.used)),
+        _ => None,
+    };
+    let summary_json = json_text(&*summary)?;
+    let mut tx = store::write_tx(&app.pool).await?;
+    store::batches::finish(&mut tx, row.id, &status, &summary_json, &store::now_text()).await?;
+    audit::record(
+        &mut tx,
+        &AuditDraft {
+            action: "batch_finished".into(),
+            actor: run.operator.clone(),
+            lane_id: Some(row.lane_id.clone()),
+            batch_id: Some(row.id),
+            integration_user: Some(integration_user.to_string()),
+            reason: Some(run.reason.clone()),
+            ack_token: Some(row.ack_token.clone()),
+            outcome: Some(status),
+            detail: serde_json::to_value(&*summary).unwrap_or(Value::Null),
+            ..AuditDraft::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>) -> Result<BatchSummary> {
+    let Admitted {
+        row,
+        contract,
+        policy,
+        req,
+        session,
+    } = admit(app, req).await?;
+    let events = load_preflights(app, &row).await?;
     let operator = req.operator.trim().to_string();
     let reason = req.reason.trim().to_string();
     let integration_user = contract.salesforce_lane.integration_user.0.clone();
@@ -399,38 +659,12 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
     let usage_before = session.client().api_usage();
 
     // The per-event gate (blocking findings, freshness) decides what is skipped up front.
-    let now = Utc::now();
     let mut summary = BatchSummary {
         batch_id: row.id,
         total: events.len() as u64,
         ..BatchSummary::default()
     };
-    let mut writable = Vec::new();
-    let mut skipped_entries = Vec::new();
-    for (pid, p) in events {
-        let per_event = ReplayRequest {
-            operator: operator.clone(),
-            reason: reason.clone(),
-            ack_token: p.ack_token.clone(),
-            again: None,
-            // The batch's override, where its preflight applied it (checked above).
-            override_request: p.override_request.clone(),
-            // Checked once for the batch, by kind, below.
-            acknowledged: None,
-        };
-        match preflight::gate(Some(&p), &per_event, &policy, now) {
-            Ok(()) => writable.push((pid, p)),
-            Err(r) => {
-                summary.blocked.push(SkippedEvent {
-                    event_id: p.event.event_id,
-                    code: r.code.clone(),
-                    message: r.message.clone(),
-                });
-                skipped_entries.push((p, r));
-            }
-        }
-    }
-
+    let (writable, skipped_entries) = gate_events(events, &policy, &operator, &reason, &mut summary);
     if let Some(ack) = &req.acknowledged {
         let missing = preflight::unacknowledged(
             writable
@@ -502,163 +736,23 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
         progress: progress.clone(),
     });
     progress.report(summary.blocked.len() as u64, summary.total);
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(req.concurrency.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut preflights: HashMap<i64, Preflight> = HashMap::new();
-    let mut queue = writable.into_iter();
-    for (pid, p) in queue.by_ref() {
-        // Wait for a free slot first: a stop, a cancel or the API usage seen meanwhile counts.
-        let Ok(permit) = semaphore.clone().acquire_owned().await else {
-            summary.not_started.push(p.event.event_id);
-            break;
-        };
-        if progress.cancelled() {
-            run.stop_with(
-                "cancelled",
-                "cancelled by the operator; in-flight writes were let settle".into(),
-            );
-        }
-        if let Some(u) = session.client().api_usage() {
-            if batch::usage_above(u.used, u.limit, req.pause_above_percent) {
-                run.stop_with(
-                    "paused",
-                    format!(
-                        "paused: the org's API usage is {}/{} (above {}% of the daily allowance); run the same command later to resume",
-                        u.used, u.limit, req.pause_above_percent
-                    ),
-                );
-            }
-        }
-        if run.stopped() {
-            summary.not_started.push(p.event.event_id);
-            break;
-        }
-        preflights.insert(p.event.event_id, p.clone());
-        let r = run.clone();
-        tasks.spawn(async move {
-            let out = run_one(r.clone(), pid, p).await;
-            r.tick();
-            drop(permit);
-            out
-        });
-    }
-    summary.not_started.extend(queue.map(|(_, p)| p.event.event_id));
+    let (tasks, preflights) = launch(&run, writable, &req, &progress, &mut summary).await;
 
     // Every in-flight write settles (and is recorded) before the batch ends, cancelled or not.
-    let mut written: Vec<(i64, String, Preflight)> = Vec::new();
-    let mut first_error = None;
-    while let Some(joined) = tasks.join_next().await {
-        let result = match joined {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => {
-                first_error.get_or_insert(e);
-                continue;
-            }
-            Err(e) => {
-                first_error.get_or_insert(Error::Io(format!("a batch task failed: {e}")));
-                continue;
-            }
-        };
-        match result {
-            EventResult::AlreadyAttempted(id) => summary.already_attempted.push(id),
-            EventResult::Skipped(s) => summary.skipped.push(s),
-            EventResult::Sent {
-                event_id,
-                attempt_id,
-                outcome,
-                code,
-                message,
-                record_id,
-                kind,
-                retries,
-            } => {
-                summary.retries += u64::from(retries);
-                match outcome {
-                    ReplayOutcome::Applied => {
-                        if kind == WriteKind::Create {
-                            summary.created.push(event_id);
-                        } else {
-                            summary.updated.push(event_id);
-                        }
-                        if let (Some(id), Some(p)) = (record_id, preflights.remove(&event_id)) {
-                            written.push((attempt_id, id, p));
-                        }
-                    }
-                    ReplayOutcome::PreconditionFailed => summary.changed_since_preflight.push(event_id),
-                    ReplayOutcome::Rejected => summary.rejected.push(SkippedEvent {
-                        event_id,
-                        code: code.unwrap_or_default(),
-                        message,
-                    }),
-                    ReplayOutcome::UnknownOutcome => summary.unknown_outcome.push(event_id),
-                    // Refused at the write, as a single replay is: nothing was written.
-                    ReplayOutcome::RecordAppeared => summary.skipped.push(SkippedEvent {
-                        event_id,
-                        code: code.unwrap_or_default(),
-                        message,
-                    }),
-                }
-            }
-        }
-    }
+    let (mut written, first_error) = collect(tasks, preflights, &mut summary).await;
     written.extend(orphans);
     written.sort_by_key(|(a, _, _)| *a);
     summary.post_verify_mismatches = post_verify_all(&run, &written).await?;
-    for v in [
-        &mut summary.updated,
-        &mut summary.created,
-        &mut summary.changed_since_preflight,
-        &mut summary.unknown_outcome,
-        &mut summary.already_attempted,
-        &mut summary.post_verify_mismatches,
-    ] {
-        v.sort_unstable();
-    }
-    summary.rejected.sort_by_key(|s| s.event_id);
-    summary.skipped.sort_by_key(|s| s.event_id);
-
-    let (status, message) = match run.stop.lock().ok().and_then(|s| s.clone()) {
-        Some(s) => s,
-        None => (
-            "done".to_string(),
-            format!(
-                "{} written ({} updated, {} created), {} blocked, {} changed since the preflight, {} rejected, {} unknown outcome",
-                summary.updated.len() + summary.created.len(),
-                summary.updated.len(),
-                summary.created.len(),
-                summary.blocked.len(),
-                summary.changed_since_preflight.len(),
-                summary.rejected.len(),
-                summary.unknown_outcome.len()
-            ),
-        ),
-    };
-    summary.status = status.clone();
-    summary.message = message;
-    summary.api_calls = match (usage_before, session.client().api_usage()) {
-        (Some(a), Some(b)) => Some(b.used.saturating_sub(a.used)),
-        _ => None,
-    };
-    let summary_json = json_text(&summary)?;
-    let mut tx = store::write_tx(&app.pool).await?;
-    store::batches::finish(&mut tx, row.id, &status, &summary_json, &store::now_text()).await?;
-    audit::record(
-        &mut tx,
-        &AuditDraft {
-            action: "batch_finished".into(),
-            actor: operator,
-            lane_id: Some(row.lane_id.clone()),
-            batch_id: Some(row.id),
-            integration_user: Some(integration_user),
-            reason: Some(reason),
-            ack_token: Some(row.ack_token.clone()),
-            outcome: Some(status),
-            detail: serde_json::to_value(&summary).unwrap_or(Value::Null),
-            ..AuditDraft::default()
-        },
+    let usage_after = session.client().api_usage();
+    finish(
+        app,
+        &run,
+        &row,
+        &mut summary,
+        (usage_before, usage_after),
+        &integration_user,
     )
     .await?;
-    tx.commit().await?;
     app.checkpoint_soon();
     if let Some(e) = first_error {
         return Err(e);
