@@ -17,8 +17,10 @@ WORK="${BENCH_DIR:-$(mktemp -d)}"
 echo "work dir: $WORK"
 
 cargo build --release --no-default-features --bin replay-console --example audit_bench >&2
-BIN=target/release/replay-console
-GEN=target/release/examples/audit_bench
+# CARGO_TARGET_DIR is honoured (a shared machine may give each engineer their own).
+TARGET="${CARGO_TARGET_DIR:-target}"
+BIN="$TARGET/release/replay-console"
+GEN="$TARGET/release/examples/audit_bench"
 DB="$WORK/bench.db"
 
 if [ ! -f "$DB" ]; then
@@ -71,5 +73,5 @@ sqlite3 -csv floor      ${dump_floor} s   ($(stat -c %s "$WORK/dump.csv") bytes)
 audit export csv        ${export_csv} s   ratio $(ratio "$export_csv" "$dump_floor")  (target <= 2)  ($(stat -c %s "$WORK/export.csv") bytes)
 audit export ndjson     ${export_ndjson} s   ratio $(ratio "$export_ndjson" "$dump_floor")  ($(stat -c %s "$WORK/export.ndjson") bytes)
 audit verify-export csv ${verify_export} s
-verify report           $(grep -o '"ok": [a-z]*' "$WORK/verify.json" | head -1), checkpoint $(grep -A1 '"state"' "$WORK/verify.json" | head -1 | tr -d ' ,')
+verify report           $(grep -o '"ok": [a-z]*' "$WORK/verify.json" | head -1), checkpoint $(grep -A1 '"state"' "$WORK/verify.json" | head -1 | tr -d ' ,'), $(grep -o '"macs_checked": [0-9]*' "$WORK/verify.json" | head -1) (entry MACs checked by verify)
 EOF

@@ -23,6 +23,8 @@ export const AUDIT_ACTIONS = [
   'batch_finished',
   'batch_refused',
   'batch_interrupted',
+  'checkpoint_lost',
+  'checkpoint_loss_acknowledged',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
