@@ -57,8 +57,8 @@ verify=$(best "$BIN" --db "$DB" audit verify --json)
 dump_floor=$(best sh -c "sqlite3 -csv '$DB' 'SELECT * FROM audit_log' > '$WORK/dump.csv'")
 # The whole log, as an incident lead would export it. Each export also appends its own audit
 # entry (and advances the checkpoint, verifying the new entry); that is part of the time.
-export_csv=$(best "$BIN" --db "$DB" audit export --format csv --out "$WORK/export.csv")
-export_ndjson=$(best "$BIN" --db "$DB" audit export --format ndjson --out "$WORK/export.ndjson")
+export_csv=$(best "$BIN" --db "$DB" audit export --format csv --out "$WORK/export.csv" --force)
+export_ndjson=$(best "$BIN" --db "$DB" audit export --format ndjson --out "$WORK/export.ndjson" --force)
 verify_export=$(best "$BIN" audit verify-export "$WORK/export.csv")
 
 ratio() { echo "scale=2; $1 / $2" | bc; }

@@ -274,7 +274,11 @@ struct PathRecord {
 
 async fn read_path_log(db: &Path) -> std::result::Result<Option<String>, KeychainError> {
     match keychain::get(&path_account(db)).await {
-        Ok(s) => Ok(serde_json::from_str::<PathRecord>(s.expose()).ok().map(|r| r.log_id)),
+        // An empty log id: the path was deliberately reset (`forget_log_at`).
+        Ok(s) => Ok(serde_json::from_str::<PathRecord>(s.expose())
+            .ok()
+            .map(|r| r.log_id)
+            .filter(|l| !l.is_empty())),
         Err(KeychainError::NotFound(_)) => Ok(None),
         Err(e) => Err(e),
     }
@@ -293,6 +297,14 @@ async fn write_path_log(db: &Path, log_id: &str) -> std::result::Result<(), Keyc
         Secret::new(serde_json::to_string(&r).unwrap_or_default()),
     )
     .await
+}
+
+/// Forgets which log lives at `db`, for a caller that deliberately replaces the database with a
+/// new one (the demo, which starts fresh at each launch): the new log is then not reported as a
+/// replacement. Overwritten rather than deleted, so the record's history stays one entry.
+pub async fn forget_log_at(db: &Path) -> Result<()> {
+    write_path_log(db, "").await?;
+    Ok(())
 }
 
 /// Everything the keychain says about a log, read before the checkpoint file and the database
@@ -700,7 +712,10 @@ pub async fn write_checkpoint(app: &App) -> Result<AuditCheckpointWritten> {
             path,
         });
     }
-    let key = signing_key(&log_id, existing.is_none()).await?;
+    let key = match &kc.key {
+        Ok(Some(k)) => k.clone(),
+        _ => signing_key(&log_id, existing.is_none()).await?,
+    };
     if let Some(cp) = &existing {
         checkpoint::check(cp, &key.verifying_key()).map_err(|e| conflict(e.to_string()))?;
     }
@@ -1653,4 +1668,113 @@ pub async fn show(app: &App, seq: i64) -> Result<AuditEntryDetail> {
         detail,
         entry,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_is_never_written_through() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let target = dir.path().join("victim");
+        std::fs::write(&target, b"precious").expect("write the victim");
+        let link = dir.path().join("planted");
+        std::os::unix::fs::symlink(&target, &link).expect("plant a symlink");
+        let e = private_file_options()
+            .open(&link)
+            .expect_err("O_EXCL refuses any existing name, a symlink included");
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::AlreadyExists,
+            "the open fails instead of following"
+        );
+        assert_eq!(
+            std::fs::read(&target).expect("read"),
+            b"precious",
+            "the link's target is untouched"
+        );
+
+        let out = dir.path().join("export.csv");
+        let (f, tmp) = create_temp_beside(&out).expect("a temp file");
+        drop(f);
+        assert_eq!(tmp.parent(), out.parent(), "beside the target, so the rename is atomic");
+        let mode = std::fs::metadata(&tmp).expect("exists").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "temp files are readable by the user only");
+        let (_, other) = create_temp_beside(&out).expect("another temp file");
+        assert_ne!(tmp, other, "names are random: an attacker cannot plant the next one");
+    }
+
+    #[test]
+    fn a_loss_is_recognised_from_what_the_keychain_and_the_file_say() {
+        let log = "ab".repeat(32);
+        let head = |seq: i64| AuditKeychainHead {
+            log_id: log.clone(),
+            seq,
+            hash: "cd".repeat(32),
+            at: "2026-11-20T10:00:00.000Z".into(),
+            macs_from: Some(1),
+        };
+        let view = |h: Option<AuditKeychainHead>, path: Option<&str>| KeychainView {
+            key: Ok(Some(ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]))),
+            head: Ok(h),
+            path_log: Ok(path.map(str::to_string)),
+        };
+        let cp = |seq: i64| {
+            Ok(Some(checkpoint::sign(
+                &ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]),
+                &log,
+                seq,
+                &"cd".repeat(32),
+                "t",
+            )))
+        };
+        let why = |v: &KeychainView, c: &std::result::Result<Option<AuditCheckpoint>, AuditError>| {
+            detect_loss(&log, v, None, c).map(|l| l.why)
+        };
+        assert_eq!(
+            why(&view(Some(head(5)), Some(&log)), &Ok(None)),
+            Some("checkpoint_missing")
+        );
+        assert_eq!(
+            why(&view(Some(head(5)), Some(&log)), &cp(3)),
+            Some("checkpoint_older"),
+            "a rolled-back file"
+        );
+        assert_eq!(
+            why(&view(Some(head(5)), Some(&log)), &cp(5)),
+            None,
+            "the file the keychain recorded"
+        );
+        assert_eq!(
+            why(&view(Some(head(5)), Some(&log)), &cp(7)),
+            None,
+            "a newer file (the keychain write came after)"
+        );
+        assert_eq!(
+            why(&view(Some(head(0)), None), &Ok(None)),
+            None,
+            "a key but nothing signed yet"
+        );
+        assert_eq!(
+            why(&view(None, None), &Ok(None)),
+            Some("checkpoint_missing"),
+            "a key from before head records was made at a checkpoint"
+        );
+        assert_eq!(
+            why(&view(Some(head(5)), Some(&"ef".repeat(32))), &cp(5)),
+            Some("log_replaced"),
+            "another log at this path"
+        );
+        let unreadable = Err(AuditError::CheckpointUnreadable {
+            path: "x".into(),
+            why: "not JSON".into(),
+        });
+        assert_eq!(
+            why(&view(Some(head(5)), Some(&log)), &unreadable),
+            Some("checkpoint_unreadable")
+        );
+    }
 }
