@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Runs SQL with the `sqlite3` CLI, as an attacker with the file would; returns its output.
-fn sqlite(db: &Path, sql: &str) -> String {
+pub(crate) fn sqlite(db: &Path, sql: &str) -> String {
     let out = Command::new("sqlite3")
         .arg(db)
         .arg(sql)
@@ -27,7 +27,7 @@ fn sqlite(db: &Path, sql: &str) -> String {
 
 /// Drops the append-only triggers, runs `sql`, and puts the triggers back exactly as the
 /// migration made them (a careful attacker leaves the start-up check nothing to see).
-fn tamper(db: &Path, sql: &str) {
+pub(crate) fn tamper(db: &Path, sql: &str) {
     let triggers = sqlite(
         db,
         "SELECT sql || ';' FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log' ORDER BY name",
@@ -42,17 +42,17 @@ fn tamper(db: &Path, sql: &str) {
     );
 }
 
-fn checkpoint_file(env: &Env) -> PathBuf {
+pub(crate) fn checkpoint_file(env: &Env) -> PathBuf {
     PathBuf::from(format!("{}.checkpoint.json", env.db.display()))
 }
 
-fn head(db: &Path) -> i64 {
+pub(crate) fn head(db: &Path) -> i64 {
     sqlite(db, "SELECT max(seq) FROM audit_log").parse().expect("a head")
 }
 
 /// A log made by the app itself through its CLI: a lane import and `n` event imports, one
 /// entry each, every one with its MAC, checkpointed after each command.
-fn app_log(env: &Env, n: usize) {
+pub(crate) fn app_log(env: &Env, n: usize) {
     env.import_reference_lane();
     for i in 0..n {
         import_one(env, 100 + i);
@@ -60,7 +60,7 @@ fn app_log(env: &Env, n: usize) {
 }
 
 /// The ordinary next action: an import of one new event.
-fn import_one(env: &Env, i: usize) {
+pub(crate) fn import_one(env: &Env, i: usize) {
     let f = env.write(&format!("event-{i}.ndjson"), ndjson(i..i + 1));
     env.ok(&["events", "import", &f]);
 }
@@ -276,7 +276,7 @@ fn attacker_hash(prev_hex: &str, fields: &[Option<&str>]) -> String {
 }
 
 /// Appends an entry with a correct chain hash by plain SQL, with the given MAC column.
-fn forge_append(db: &Path, mac: &str) -> i64 {
+pub(crate) fn forge_append(db: &Path, mac: &str) -> i64 {
     let prev = sqlite(db, "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1");
     let seq = head(db) + 1;
     let seq_text = seq.to_string();

@@ -212,6 +212,16 @@ describe('a lost checkpoint and forged entries', () => {
     expect(alert, 'and why').toHaveTextContent('the checkpoint file was missing');
   });
 
+  it('keeps an unacknowledged loss in the navigation on every screen', async () => {
+    mockBackend({ auditLosses: () => [auditLoss(42)] });
+    renderApp('queue');
+    const nav = screen.getByRole('navigation', { name: 'Main' });
+    expect(
+      await within(nav).findByRole('status', { name: 'Audit checkpoint lost at entry 42: not acknowledged' }),
+      'the queue shows the loss too, next to "Audit"',
+    ).toBeVisible();
+  });
+
   it('records a reviewer’s acknowledgment with a reason, and then shows who acknowledged it', async () => {
     const user = userEvent.setup();
     let acknowledged = false;
