@@ -1641,6 +1641,26 @@ pub struct AuditEntryDetail {
     pub hash_ok: bool,
     /// Its `prev_hash` is the previous entry's hash; `None` when the previous entry is missing.
     pub link_ok: Option<bool>,
+    /// Whether it carries this log's MAC: what tells an entry the console wrote from one
+    /// inserted with SQL.
+    pub mac: AuditMacState,
+}
+
+/// An entry's MAC as `audit show` finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "bindings/")]
+pub enum AuditMacState {
+    /// Made by this log's key over this entry's hash.
+    Valid,
+    /// Present but not made by this log's key over this hash: forged or rewritten.
+    Invalid,
+    /// None, though entries from `macs_from` on must carry one: inserted outside the console.
+    Missing,
+    /// None, and none is required: written before entries carried MACs.
+    BeforeMacs,
+    /// Present, but the log's key is not in this keychain (or the keychain is unavailable).
+    Unchecked,
 }
 
 pub async fn show(app: &App, seq: i64) -> Result<AuditEntryDetail> {
@@ -1658,8 +1678,37 @@ pub async fn show(app: &App, seq: i64) -> Result<AuditEntryDetail> {
     })
     .await?;
     let entry = entry.ok_or(AuditError::NoEntry(seq))?;
+    let (mac, log_id) = {
+        let db = app.db_path.clone();
+        blocking(move || LogReader::open(&db)?.snapshot(|s| -> Result<_> { Ok((s.mac_at(seq)?, s.hash_at(1)?)) }))
+            .await?
+    };
+    let kc = match &log_id {
+        Some(id) => Some(KeychainView::read(&app.db_path, id).await),
+        None => None,
+    };
+    // From which entry a MAC is required: the keychain's record; without one (and only for an
+    // entry without a MAC, where it matters), the first entry that carries one.
+    let required_from = match (kc.as_ref().and_then(|k| k.macs_from()), &mac) {
+        (Some(f), _) => Some(f),
+        (None, Some(_)) => None,
+        (None, None) => {
+            let db = app.db_path.clone();
+            blocking(move || Ok(LogReader::open(&db)?.snapshot(|s| s.first_mac())?)).await?
+        }
+    };
+    let mac = match (mac, kc.as_ref().and_then(|k| k.mac_key())) {
+        (None, _) if required_from.is_some_and(|f| seq >= f) => AuditMacState::Missing,
+        (None, _) => AuditMacState::BeforeMacs,
+        (Some(m), Some(key)) => match crate::domain::audit::decode_hash(&entry.hash) {
+            Some(h) if key.check(&h, &m) => AuditMacState::Valid,
+            _ => AuditMacState::Invalid,
+        },
+        (Some(_), None) => AuditMacState::Unchecked,
+    };
     let detail: serde_json::Value = serde_json::from_str(&entry.detail).unwrap_or(serde_json::Value::Null);
     Ok(AuditEntryDetail {
+        mac,
         hash_ok: chain_hash(&entry.prev_hash, &entry).as_deref() == Some(entry.hash.as_str()),
         link_ok: prev.map(|p| p == entry.prev_hash),
         before: detail.get("before").cloned(),

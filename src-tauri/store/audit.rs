@@ -308,6 +308,26 @@ impl Snapshot<'_> {
             .or_else(none_if_no_rows)?)
     }
 
+    /// An entry's MAC column.
+    pub fn mac_at(&self, seq: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT mac FROM audit_log WHERE seq = ?")?
+            .query_row([seq], |r| r.get::<_, Option<String>>(0))
+            .or_else(none_if_no_rows)?)
+    }
+
+    /// The first entry that carries a MAC (a scan, stopped at the first hit: entries carry
+    /// MACs from some entry on, so in a log written since then this is entry 1).
+    pub fn first_mac(&self) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT seq FROM audit_log WHERE mac IS NOT NULL ORDER BY seq LIMIT 1")?
+            .query_row([], |r| r.get(0))
+            .map(Some)
+            .or_else(none_if_no_rows)?)
+    }
+
     pub fn count(&self) -> Result<i64> {
         Ok(self
             .conn

@@ -255,6 +255,28 @@ fn attack_delete_the_tail_and_the_checkpoint_then_write_stays_named_until_acknow
     );
 }
 
+#[test]
+fn a_checkpoint_made_unreadable_alone_is_recorded_as_lost_not_re_signed() {
+    let env = Env::new();
+    app_log(&env, 3);
+    std::fs::write(checkpoint_file(&env), b"{ not a checkpoint").expect("overwrite the checkpoint");
+    let r = verify_fails(&env);
+    assert!(
+        problem(&r, "checkpoint_lost").is_some(),
+        "an unreadable file where the keychain expects one: {r}"
+    );
+    import_one(&env, 900);
+    let r = verify_fails(&env);
+    assert_eq!(
+        r["losses"][0]["why"], "checkpoint_unreadable",
+        "the write recorded the loss: {r}"
+    );
+    assert_eq!(
+        r["checkpoint"]["state"], "valid",
+        "and then signed the head after the loss entry: {r}"
+    );
+}
+
 /// SHA-256 over the documented v1 layout (docs/AUDIT.md), written here independently of the
 /// app's encoder: what an attacker reading the docs would compute.
 fn attacker_hash(prev_hex: &str, fields: &[Option<&str>]) -> String {
@@ -320,6 +342,16 @@ fn attack_forged_append_with_a_right_hash_is_named_at_its_seq() {
         assert_eq!(
             check["hash_ok"], true,
             "the forged entry's chain hash is right: {check}"
+        );
+        let want = if mac == "NULL" { "missing" } else { "invalid" };
+        assert_eq!(
+            check["mac"], want,
+            "but `audit show` says its MAC is not the log's: {check}"
+        );
+        let genuine = env.json(&["audit", "show", "2"]);
+        assert_eq!(
+            genuine["mac"], "valid",
+            "an entry the console wrote carries the log's MAC: {genuine}"
         );
         import_one(&env, 900);
         let r = verify_fails(&env);

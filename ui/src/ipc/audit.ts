@@ -26,6 +26,7 @@ export type { AuditProblem } from './bindings/AuditProblem';
 export type { AuditProblemKind } from './bindings/AuditProblemKind';
 export type { AuditLoss } from './bindings/AuditLoss';
 export type { AuditLossAck } from './bindings/AuditLossAck';
+export type { AuditMacState } from './bindings/AuditMacState';
 export type { AuditEntryDetail, AuditExportOutcome, AuditExportRequest, AuditFilter, AuditPage, AuditQuery, AuditVerifyReport };
 
 // Argument names are the Rust parameter names in camelCase, as Tauri expects them.

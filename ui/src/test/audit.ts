@@ -79,6 +79,7 @@ export function auditDetail(entry: AuditEntry, over: Partial<AuditEntryDetail> =
     diff: isObject(before) && isObject(after) ? diffOf(before, after) : null,
     hash_ok: true,
     link_ok: true,
+    mac: 'valid',
     ...over,
   };
 }

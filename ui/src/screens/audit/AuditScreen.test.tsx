@@ -263,6 +263,24 @@ describe('a lost checkpoint and forged entries', () => {
     expect(within(result).getByRole('button', { name: 'Open entry 7' }), 'and can be opened').toBeVisible();
   });
 
+  it('says in an entry’s panel that it carries no MAC, so was inserted outside the console', async () => {
+    mockBackend({
+      auditList: () => ({ entries: [auditEntry({ seq: 7, action: 'discard' })], next_after: null }),
+      auditShow: (seq) => auditDetail(auditEntry({ seq, action: 'discard' }), { mac: 'missing' }),
+    });
+    renderApp('audit');
+    await screen.findByText('ack-7');
+    const [row] = await auditRows();
+    row!.focus();
+    await userEvent.setup().keyboard('{Enter}');
+    const panel = await screen.findByRole('complementary', { name: 'Audit entry 7' });
+    expect(within(panel).getByText('Matches its hash'), 'a forged entry can have a right hash').toBeVisible();
+    expect(
+      within(panel).getByText(/Carries no MAC, though every entry of this log must/),
+      'the panel names what gives it away',
+    ).toBeVisible();
+  });
+
   it('does not call a log with an acknowledged loss verified from entry 1', async () => {
     const user = userEvent.setup();
     const loss = auditLoss(42, { acknowledged: { seq: 50, at: '2026-11-21T09:00:00.000Z', reviewer: 'Rita', reason: 'restored backup' } });
