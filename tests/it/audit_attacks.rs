@@ -13,6 +13,8 @@ use std::process::Command;
 /// Runs SQL with the `sqlite3` CLI, as an attacker with the file would; returns its output.
 pub(crate) fn sqlite(db: &Path, sql: &str) -> String {
     let out = Command::new("sqlite3")
+        // Wait for a lock rather than fail, as a patient attacker would.
+        .args(["-cmd", ".timeout 10000"])
         .arg(db)
         .arg(sql)
         .output()
