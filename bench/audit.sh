@@ -17,8 +17,10 @@ WORK="${BENCH_DIR:-$(mktemp -d)}"
 echo "work dir: $WORK"
 
 cargo build --release --no-default-features --bin replay-console --example audit_bench >&2
-BIN=target/release/replay-console
-GEN=target/release/examples/audit_bench
+# CARGO_TARGET_DIR is honoured (a shared machine may give each engineer their own).
+TARGET="${CARGO_TARGET_DIR:-target}"
+BIN="$TARGET/release/replay-console"
+GEN="$TARGET/release/examples/audit_bench"
 DB="$WORK/bench.db"
 
 if [ ! -f "$DB" ]; then
@@ -55,8 +57,8 @@ verify=$(best "$BIN" --db "$DB" audit verify --json)
 dump_floor=$(best sh -c "sqlite3 -csv '$DB' 'SELECT * FROM audit_log' > '$WORK/dump.csv'")
 # The whole log, as an incident lead would export it. Each export also appends its own audit
 # entry (and advances the checkpoint, verifying the new entry); that is part of the time.
-export_csv=$(best "$BIN" --db "$DB" audit export --format csv --out "$WORK/export.csv")
-export_ndjson=$(best "$BIN" --db "$DB" audit export --format ndjson --out "$WORK/export.ndjson")
+export_csv=$(best "$BIN" --db "$DB" audit export --format csv --out "$WORK/export.csv" --force)
+export_ndjson=$(best "$BIN" --db "$DB" audit export --format ndjson --out "$WORK/export.ndjson" --force)
 verify_export=$(best "$BIN" audit verify-export "$WORK/export.csv")
 
 ratio() { echo "scale=2; $1 / $2" | bc; }
@@ -71,5 +73,5 @@ sqlite3 -csv floor      ${dump_floor} s   ($(stat -c %s "$WORK/dump.csv") bytes)
 audit export csv        ${export_csv} s   ratio $(ratio "$export_csv" "$dump_floor")  (target <= 2)  ($(stat -c %s "$WORK/export.csv") bytes)
 audit export ndjson     ${export_ndjson} s   ratio $(ratio "$export_ndjson" "$dump_floor")  ($(stat -c %s "$WORK/export.ndjson") bytes)
 audit verify-export csv ${verify_export} s
-verify report           $(grep -o '"ok": [a-z]*' "$WORK/verify.json" | head -1), checkpoint $(grep -A1 '"state"' "$WORK/verify.json" | head -1 | tr -d ' ,')
+verify report           $(grep -o '"ok": [a-z]*' "$WORK/verify.json" | head -1), checkpoint $(grep -A1 '"state"' "$WORK/verify.json" | head -1 | tr -d ' ,'), $(grep -o '"macs_checked": [0-9]*' "$WORK/verify.json" | head -1) (entry MACs checked by verify)
 EOF

@@ -94,15 +94,29 @@ fn make(db: &Path, n: i64) -> Result<(), String> {
             .prepare(
                 "INSERT INTO audit_log (seq, at, action, actor, os_user, host, lane_id, lane_version, event_id,
                  attempt_id, batch_id, integration_user, external_id, record_type, operation_type, reason,
-                 ack_token, outcome, detail, prev_hash, hash)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 ack_token, outcome, detail, prev_hash, hash, mac)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .map_err(|e| e.to_string())?;
         let mut prev = GENESIS.to_string();
+        let mut key = None;
         for i in 1..=n {
             let mut e = entry(i);
             e.prev_hash = prev;
             e.hash = chain_hash(&e.prev_hash, &e).ok_or("bad hash")?;
+            if i == 1 {
+                // The log's key, made as the app makes it with a log's first entry (needs the
+                // keychain: run under scripts/with-keyring); without one the entries carry no
+                // MACs and verify says so.
+                key = match rt.block_on(replay_console::services::audit::mac_key_for_new_log(&e.hash)) {
+                    Ok(k) => k,
+                    Err(err) => {
+                        eprintln!("no MAC key (entries will carry no MACs): {err}");
+                        None
+                    }
+                };
+            }
+            let mac = key.as_ref().and_then(|k| k.mac_hex(&e.hash));
             st.execute(rusqlite::params![
                 e.seq,
                 e.at,
@@ -124,7 +138,8 @@ fn make(db: &Path, n: i64) -> Result<(), String> {
                 e.outcome,
                 e.detail,
                 e.prev_hash,
-                e.hash
+                e.hash,
+                mac
             ])
             .map_err(|e| e.to_string())?;
             prev = e.hash;

@@ -28,6 +28,8 @@ fn desktop() {
         "audit_show",
         "audit_verify",
         "audit_export",
+        "audit_losses",
+        "audit_acknowledge",
         "task_cancel",
         "alerts",
         "batch_preflight",

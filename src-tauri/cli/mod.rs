@@ -732,9 +732,27 @@ pub enum AuditCmd {
         /// The incident window FROM..TO (RFC 3339 or dates; TO exclusive), instead of --since/--until.
         #[arg(long, value_name = "FROM..TO")]
         incident_window: Option<String>,
+        /// Replace FILE (and its manifest) if it exists; without it an export never overwrites.
+        #[arg(long)]
+        force: bool,
     },
     /// Check an export against its manifest and the hash chain, offline (no database needed).
-    VerifyExport { file: PathBuf },
+    /// With --extends EARLIER: also whether FILE, a later export of the same log, holds every
+    /// entry of EARLIER unchanged (nothing removed or rewritten since). Exit 1 if not.
+    VerifyExport {
+        file: PathBuf,
+        #[arg(long, value_name = "EARLIER")]
+        extends: Option<PathBuf>,
+    },
+    /// Acknowledge a recorded checkpoint loss (the `checkpoint_lost` entry SEQ) as a reviewer:
+    /// recorded in the log; `verify` then reports the unproven range without failing on it.
+    Acknowledge {
+        seq: i64,
+        #[arg(long)]
+        reviewer: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Sign the log's head into the checkpoint now (every write does this after its commit).
     Checkpoint,
     /// Re-create the append-only triggers, only if the log verifies; recorded in the log.
@@ -823,19 +841,38 @@ async fn sandbox(
 }
 
 async fn audit(db: &std::path::Path, cmd: AuditCmd, json: bool) -> Result<i32> {
-    if let AuditCmd::VerifyExport { file } = &cmd {
-        let c = services::audit::export::verify_export(file).await?;
-        if json {
-            print_json(&c)?;
-        } else {
-            print!("{}", render::audit_export_check(&c));
-        }
-        return Ok(if c.ok { 0 } else { 1 });
+    if let AuditCmd::VerifyExport { file, extends } = &cmd {
+        return verify_export(file, extends.as_deref(), json).await;
     }
     let app = App::open_unguarded(db).await?;
     let r = audit_with(&app, cmd, json).await;
     app.close().await;
     r
+}
+
+/// `audit verify-export FILE [--extends EARLIER]`: offline; exit 1 unless everything holds.
+async fn verify_export(file: &std::path::Path, extends: Option<&std::path::Path>, json: bool) -> Result<i32> {
+    let ok = match extends {
+        None => {
+            let c = services::audit::export::verify_export(file).await?;
+            if json {
+                print_json(&c)?;
+            } else {
+                print!("{}", render::audit_export_check(&c));
+            }
+            c.ok
+        }
+        Some(earlier) => {
+            let c = services::audit::export::verify_extension(file, earlier).await?;
+            if json {
+                print_json(&c)?;
+            } else {
+                print!("{}", render::audit_continuity(&c));
+            }
+            c.ok
+        }
+    };
+    Ok(if ok { 0 } else { 1 })
 }
 
 async fn audit_with(app: &App, cmd: AuditCmd, json: bool) -> Result<i32> {
@@ -887,6 +924,7 @@ async fn audit_with(app: &App, cmd: AuditCmd, json: bool) -> Result<i32> {
             out,
             filter,
             incident_window,
+            force,
         } => {
             let format = services::audit::export::AuditExportFormat::parse(&format)
                 .ok_or_else(|| Error::InvalidInput(format!("--format `{format}`: use csv or ndjson")))?;
@@ -895,6 +933,7 @@ async fn audit_with(app: &App, cmd: AuditCmd, json: bool) -> Result<i32> {
                 out: out.display().to_string(),
                 filter: filter.into_filter()?,
                 incident_window,
+                force,
             };
             let progress = Arc::new(CtrlCProgress {
                 inner: TermProgress::new(!json && std::io::stderr().is_terminal()),
@@ -916,14 +955,14 @@ async fn audit_with(app: &App, cmd: AuditCmd, json: bool) -> Result<i32> {
                 print!("{}", render::audit_exported(&o));
             }
         }
-        AuditCmd::VerifyExport { file } => {
-            let c = services::audit::export::verify_export(&file).await?;
+        AuditCmd::VerifyExport { file, extends } => return verify_export(&file, extends.as_deref(), json).await,
+        AuditCmd::Acknowledge { seq, reviewer, reason } => {
+            let l = services::audit::acknowledge(app, seq, &reviewer, &reason).await?;
             if json {
-                print_json(&c)?;
+                print_json(&l)?;
             } else {
-                print!("{}", render::audit_export_check(&c));
+                print!("{}", render::audit_loss_acknowledged(&l));
             }
-            return Ok(if c.ok { 0 } else { 1 });
         }
         AuditCmd::Checkpoint => {
             let w = services::audit::write_checkpoint(app).await?;

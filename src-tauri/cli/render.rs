@@ -457,7 +457,18 @@ pub fn audit_entry_detail(d: &crate::services::audit::AuditEntryDetail) -> Strin
 
 pub fn audit_verify(r: &crate::services::audit::AuditVerifyReport) -> String {
     let mut out = String::new();
+    // An acknowledged loss is not a failure, but the log is not "intact" either.
+    let unproven_upto = r.losses.iter().map(|l| l.unproven_last).max();
     match (r.ok, r.verified_first, r.verified_last) {
+        (true, Some(a), Some(b)) if unproven_upto.is_some() => {
+            let _ = writeln!(
+                out,
+                "audit log verified from entry {} to {b} ({} entries read); entries {a} to {} are NOT proven: an acknowledged checkpoint loss",
+                unproven_upto.unwrap_or(0) + 1,
+                r.entries,
+                unproven_upto.unwrap_or(0)
+            );
+        }
         (true, Some(a), Some(b)) => {
             let _ = writeln!(
                 out,
@@ -497,10 +508,84 @@ pub fn audit_verify(r: &crate::services::audit::AuditVerifyReport) -> String {
         r.checkpoint.seq.map(|s| format!(" (entry {s})")).unwrap_or_default(),
         r.checkpoint.message
     );
+    if let Some(f) = r.macs_from {
+        let _ = writeln!(
+            out,
+            "  MACs             entries carry MACs from entry {f}; {} checked against the log's key",
+            r.macs_checked
+        );
+    }
+    if let Some(h) = &r.keychain_head {
+        let _ = writeln!(
+            out,
+            "  keychain head    entry {} ({}) recorded {}",
+            h.seq,
+            &h.hash[..h.hash.len().min(16)],
+            h.at
+        );
+    }
+    for l in &r.losses {
+        let state = match &l.acknowledged {
+            Some(a) => format!("acknowledged by {} at entry {}: {}", a.reviewer, a.seq, a.reason),
+            None => "NOT acknowledged".into(),
+        };
+        let _ = writeln!(
+            out,
+            "  checkpoint lost  at entry {} ({}): entries 1 to {} unproven; {state}",
+            l.seq, l.why, l.unproven_last
+        );
+    }
     for n in &r.not_proven {
         let _ = writeln!(out, "  not proven       {n}");
     }
     let _ = writeln!(out, "  took             {} ms", r.elapsed_ms);
+    out
+}
+
+pub fn audit_loss_acknowledged(l: &crate::services::audit::AuditLoss) -> String {
+    let mut out = String::new();
+    if let Some(a) = &l.acknowledged {
+        let _ = writeln!(
+            out,
+            "acknowledged the checkpoint loss at entry {} as entry {} (by {}: {}); entries 1 to {} stay reported as unproven",
+            l.seq, a.seq, a.reviewer, a.reason, l.unproven_last
+        );
+    }
+    out
+}
+
+pub fn audit_continuity(c: &crate::services::audit::export::AuditContinuityCheck) -> String {
+    let mut out = String::new();
+    if c.extends {
+        let _ = writeln!(
+            out,
+            "{} extends {}: nothing of the earlier export was removed or rewritten",
+            c.later.file, c.earlier.file
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "NOT AN EXTENSION: {} does not extend {}",
+            c.later.file, c.earlier.file
+        );
+    }
+    let _ = writeln!(out, "  overlap          {} entries identical", c.overlap);
+    for p in &c.problems {
+        let at = p.seq.map(|s| format!(" at entry {s}")).unwrap_or_default();
+        let _ = writeln!(out, "  problem{at}: {}", p.message);
+    }
+    for (name, x) in [("earlier", &c.earlier), ("later", &c.later)] {
+        for p in &x.problems {
+            let at = p.seq.map(|s| format!(" at entry {s}")).unwrap_or_default();
+            let _ = writeln!(out, "  {name} export{at}: {}", p.message);
+        }
+    }
+    for p in &c.proven {
+        let _ = writeln!(out, "  proven           {p}");
+    }
+    for n in &c.not_proven {
+        let _ = writeln!(out, "  not proven       {n}");
+    }
     out
 }
 

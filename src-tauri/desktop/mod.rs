@@ -10,7 +10,7 @@ use crate::keychain::Secret;
 use crate::services;
 use crate::services::alerts::AlertsView;
 use crate::services::audit::export::{AuditExportOutcome, AuditExportRequest};
-use crate::services::audit::{AuditEntryDetail, AuditPage, AuditQuery, AuditVerifyReport};
+use crate::services::audit::{AuditEntryDetail, AuditLoss, AuditPage, AuditQuery, AuditVerifyReport};
 use crate::services::batch::{BatchDetail, BatchPage, BatchPlan, BatchRunRequest, BatchSummary, Selection};
 use crate::services::credentials::CredentialSet;
 use crate::services::credentials::{CheckResult, CredentialStatus};
@@ -60,6 +60,8 @@ pub fn run(db_path: PathBuf) -> i32 {
             audit_show,
             audit_verify,
             audit_export,
+            audit_losses,
+            audit_acknowledge,
             task_cancel,
             alerts,
             batch_preflight,
@@ -273,6 +275,19 @@ async fn audit_export(
     let r = services::audit::export::export(&app, &request, p).await;
     tasks.finish(&task_id);
     r.map_err(|e| e.reply())
+}
+
+/// The checkpoint losses the log records: the audit screen's standing alert.
+#[tauri::command]
+async fn audit_losses(app: State<'_, App>) -> Reply<Vec<AuditLoss>> {
+    services::audit::losses(&app).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+async fn audit_acknowledge(app: State<'_, App>, seq: i64, reviewer: String, reason: String) -> Reply<AuditLoss> {
+    services::audit::acknowledge(&app, seq, &reviewer, &reason)
+        .await
+        .map_err(|e| e.reply())
 }
 
 #[tauri::command]

@@ -11,6 +11,7 @@
 
 pub mod checkpoint;
 pub mod export;
+pub mod mac;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -49,6 +50,8 @@ pub const ACTIONS: &[&str] = &[
     "batch_refused",
     "batch_interrupted",
     "create_overwrote_record",
+    "checkpoint_lost",
+    "checkpoint_loss_acknowledged",
 ];
 
 /// What a service asks to record. Time, OS user, host, sequence and hashes are filled in by the
@@ -125,6 +128,9 @@ pub struct EntryRef<'a> {
     pub detail: &'a str,
     pub prev_hash: &'a str,
     pub hash: &'a str,
+    /// The entry's MAC (hex) as stored; not part of the hash (it is computed from it). `None`
+    /// for entries written before MACs, and for entries read from an export.
+    pub mac: Option<&'a str>,
 }
 
 impl AuditEntry {
@@ -151,6 +157,7 @@ impl AuditEntry {
             detail: &self.detail,
             prev_hash: &self.prev_hash,
             hash: &self.hash,
+            mac: None,
         }
     }
 }
@@ -323,6 +330,19 @@ pub enum AuditProblemKind {
     ManifestMismatch,
     /// An exported entry that the export's filters would not have selected.
     OutsideFilter,
+    /// An entry whose chain hash may be right but whose MAC is missing or was not made by this
+    /// log's key: it was not written by the console (inserted or rewritten with SQL).
+    Forged,
+    /// The signed checkpoint was lost (deleted, unreadable, or older than the keychain's record
+    /// of it): the entries before the loss are not proven. Stays until a reviewer acknowledges it.
+    CheckpointLost,
+    /// The log (and maybe its checkpoint) is behind the head the keychain recorded: entries were
+    /// removed, or an older copy was restored.
+    RolledBack,
+    /// The database at this path holds another log than the one the keychain recorded there.
+    LogReplaced,
+    /// A later export does not extend an earlier one of the same log (`verify-export --extends`).
+    NotExtended,
 }
 
 /// One problem, at one entry where that applies.
@@ -356,6 +376,13 @@ pub struct ChainVerifier {
     count: u64,
     links_checked: u64,
     relocate_upto: i64,
+    /// The log's MAC key, when known: every MAC present is checked with it.
+    mac_key: Option<mac::MacKey>,
+    /// From which entry a MAC is required (the keychain's record); without it, from the first
+    /// entry that carries one.
+    macs_from: Option<i64>,
+    first_mac: Option<i64>,
+    macs_checked: u64,
 }
 
 /// The verified part of a chain.
@@ -378,6 +405,59 @@ impl ChainVerifier {
             count: 0,
             links_checked: 0,
             relocate_upto: 0,
+            mac_key: None,
+            macs_from: None,
+            first_mac: None,
+            macs_checked: 0,
+        }
+    }
+
+    /// Checks entries' MACs: each MAC present against `key` (when known), and that every entry
+    /// from `required_from` on (when known; otherwise from the first entry that carries a MAC)
+    /// has one.
+    pub fn set_macs(&mut self, key: Option<mac::MacKey>, required_from: Option<i64>) {
+        self.mac_key = key;
+        self.macs_from = required_from;
+    }
+
+    /// The first entry accepted with a MAC.
+    pub fn first_mac(&self) -> Option<i64> {
+        self.first_mac
+    }
+
+    /// How many MACs were checked against the key.
+    pub fn macs_checked(&self) -> u64 {
+        self.macs_checked
+    }
+
+    /// The MAC rules for an entry whose chain hash holds.
+    fn check_mac(&mut self, e: &EntryRef<'_>, hash: &[u8; 32]) -> Result<(), AuditProblem> {
+        let forged = |message: String| AuditProblem {
+            kind: AuditProblemKind::Forged,
+            seq: Some(e.seq),
+            message,
+        };
+        let required_from = self.macs_from.or(self.first_mac);
+        match e.mac {
+            None if required_from.is_some_and(|f| e.seq >= f) => Err(forged(format!(
+                "entry {} carries no MAC, but every entry from {} must: it was inserted (or rewritten) outside the console",
+                e.seq,
+                required_from.unwrap_or(e.seq)
+            ))),
+            None => Ok(()),
+            Some(m) => {
+                if let Some(k) = &self.mac_key {
+                    if !k.check(hash, m) {
+                        return Err(forged(format!(
+                            "entry {}'s MAC was not made by this log's key: the entry was inserted or rewritten outside the console, even though its chain hash is right",
+                            e.seq
+                        )));
+                    }
+                    self.macs_checked += 1;
+                }
+                self.first_mac.get_or_insert(e.seq);
+                Ok(())
+            }
         }
     }
 
@@ -477,6 +557,7 @@ impl ChainVerifier {
         let content_ok = entry_hash(&prev, &self.buf) == stored;
         let link_ok = expected_prev.is_none_or(|p| p == prev);
         if content_ok && link_ok {
+            self.check_mac(e, &stored)?;
             if expected_prev.is_some() {
                 self.links_checked += 1;
             }
@@ -1034,5 +1115,58 @@ pub(crate) mod tests {
     fn canonical_json_sorts_keys() {
         let v: serde_json::Value = serde_json::from_str(r#"{"b":{"z":1,"a":2},"a":[{"y":1,"x":2}]}"#).expect("json");
         assert_eq!(canonical_json(&v), r#"{"a":[{"x":2,"y":1}],"b":{"a":2,"z":1}}"#);
+    }
+
+    #[test]
+    fn an_entry_without_the_keys_mac_is_forged_even_with_a_right_hash() {
+        let key = mac::MacKey::derive(&[3u8; 32]);
+        let c = chain(6, &["m".into()]);
+        let macs: Vec<String> = c.iter().map(|e| key.mac_hex(&e.hash).expect("hex")).collect();
+        let run = |macs: &[Option<&str>], key: Option<mac::MacKey>, from: Option<i64>| {
+            let mut v = ChainVerifier::new(ChainMode::Complete);
+            v.set_macs(key, from);
+            for (e, m) in c.iter().zip(macs) {
+                let mut r = e.as_entry_ref();
+                r.mac = *m;
+                v.push(&r)?;
+            }
+            Ok::<_, AuditProblem>(v.macs_checked())
+        };
+        let all: Vec<Option<&str>> = macs.iter().map(|m| Some(m.as_str())).collect();
+        assert_eq!(
+            run(&all, Some(key.clone()), Some(1)),
+            Ok(6),
+            "the console's own entries verify, every MAC checked"
+        );
+        let mut legacy = all.clone();
+        legacy[0] = None;
+        legacy[1] = None;
+        assert_eq!(
+            run(&legacy, Some(key.clone()), None),
+            Ok(4),
+            "entries before the first MAC (an old log) still verify"
+        );
+        let mut appended = all.clone();
+        appended[5] = None;
+        let p = run(&appended, Some(key.clone()), None).expect_err("a NULL MAC after the first MAC'd entry");
+        assert_eq!(
+            (p.kind, p.seq),
+            (AuditProblemKind::Forged, Some(6)),
+            "named at its seq: {}",
+            p.message
+        );
+        let p = run(&appended, None, None).expect_err("no key is needed to see a missing MAC");
+        assert_eq!((p.kind, p.seq), (AuditProblemKind::Forged, Some(6)));
+        let other = mac::MacKey::derive(&[4u8; 32]).mac_hex(&c[3].hash).expect("hex");
+        let mut wrong = all.clone();
+        wrong[3] = Some(other.as_str());
+        let p = run(&wrong, Some(key.clone()), Some(1)).expect_err("an attacker's own key");
+        assert_eq!((p.kind, p.seq), (AuditProblemKind::Forged, Some(4)), "{}", p.message);
+        let p = run(&legacy, Some(key), Some(1)).expect_err("MACs stripped below the keychain's recorded start");
+        assert_eq!(
+            (p.kind, p.seq),
+            (AuditProblemKind::Forged, Some(1)),
+            "the keychain's start wins over what the file shows"
+        );
     }
 }

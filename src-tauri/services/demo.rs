@@ -282,6 +282,11 @@ pub async fn reset_db(path: &Path) -> Result<()> {
             path.display()
         )));
     }
+    // The demo replaces its own log on purpose: the keychain's record of the log at this path
+    // must not turn the fresh one into a "replaced log" alert. No keychain: nothing to forget.
+    if let Err(e) = crate::services::audit::forget_log_at(path).await {
+        tracing::warn!("the demo could not reset the keychain's record of its log: {e}");
+    }
     let mut files = vec![path.to_path_buf()];
     for suffix in ["-wal", "-shm", ".checkpoint.json"] {
         let mut p = path.as_os_str().to_owned();

@@ -34,20 +34,42 @@ fn text(v: &Option<String>) -> Option<String> {
     v.as_ref().filter(|s| !s.is_empty()).cloned()
 }
 
-/// Appends one entry, chained to the last. The caller holds a write transaction (BEGIN
-/// IMMEDIATE), so no other writer can slip an entry in between reading the head and writing.
-pub async fn append(
-    conn: &mut SqliteConnection,
+/// The head of the log as an appender needs it: where the next entry goes, and which log it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendHead {
+    pub seq: i64,
+    pub hash: String,
+    /// Whether the head entry carries a MAC (the log is MAC'd from some entry on).
+    pub has_mac: bool,
+    /// The hash of entry 1: the log's id. `None` if entry 1 is missing (a tampered log).
+    pub log_id: Option<String>,
+}
+
+/// The head, read inside the caller's write transaction.
+pub async fn append_head(conn: &mut SqliteConnection) -> Result<Option<AppendHead>> {
+    let head: Option<(i64, String, bool, Option<String>)> = sqlx::query_as(
+        "SELECT seq, hash, mac IS NOT NULL, (SELECT hash FROM audit_log WHERE seq = 1) FROM audit_log ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(head.map(|(seq, hash, has_mac, log_id)| AppendHead {
+        seq,
+        hash,
+        has_mac,
+        log_id,
+    }))
+}
+
+/// The entry a draft becomes after `head`: sequence number, normalised text, link and hash.
+pub fn build_entry(
     d: &AuditDraft,
     at: &str,
     os_user: &str,
     host: &str,
+    head: Option<&AppendHead>,
 ) -> Result<AuditEntry> {
-    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
     let (seq, prev_hash) = match head {
-        Some((s, h)) => (s + 1, h),
+        Some(h) => (h.seq + 1, h.hash.clone()),
         None => (1, GENESIS.to_string()),
     };
     let mut e = AuditEntry {
@@ -79,11 +101,17 @@ pub async fn append(
             seq - 1
         )))
     })?;
+    Ok(e)
+}
+
+/// Inserts a built entry with its MAC. The caller holds a write transaction (BEGIN IMMEDIATE)
+/// and read the head inside it, so no other writer can slip an entry in between.
+pub async fn insert(conn: &mut SqliteConnection, e: &AuditEntry, mac: Option<&str>) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_log (seq, at, action, actor, os_user, host, lane_id, lane_version, event_id, attempt_id,
             batch_id, integration_user, external_id, record_type, operation_type, reason, ack_token, outcome,
-            detail, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            detail, prev_hash, hash, mac)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(e.seq)
     .bind(&e.at)
@@ -106,8 +134,25 @@ pub async fn append(
     .bind(&e.detail)
     .bind(&e.prev_hash)
     .bind(&e.hash)
+    .bind(mac)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Appends one entry without a MAC, chained to the last, as the console did before entries
+/// carried MACs: tests and benchmarks use it to make such an "old" log. The console itself
+/// appends through `services::audit::record`, which adds the MAC.
+pub async fn append(
+    conn: &mut SqliteConnection,
+    d: &AuditDraft,
+    at: &str,
+    os_user: &str,
+    host: &str,
+) -> Result<AuditEntry> {
+    let head = append_head(conn).await?;
+    let e = build_entry(d, at, os_user, host, head.as_ref())?;
+    insert(conn, &e, None).await?;
     Ok(e)
 }
 
@@ -186,7 +231,7 @@ pub fn filter_sql(f: &AuditFilter) -> (Vec<&'static str>, Vec<Param>) {
 
 const COLUMNS_SQL: &str =
     "seq, at, action, actor, os_user, host, lane_id, lane_version, event_id, attempt_id, batch_id,
-    integration_user, external_id, record_type, operation_type, reason, ack_token, outcome, detail, prev_hash, hash";
+    integration_user, external_id, record_type, operation_type, reason, ack_token, outcome, detail, prev_hash, hash, mac";
 
 /// A read-only connection for long reads. Each public method reads in one transaction, so what
 /// it sees is one consistent state of the log even while the app appends.
@@ -259,6 +304,26 @@ impl Snapshot<'_> {
             .conn
             .prepare_cached("SELECT hash FROM audit_log WHERE seq = ?")?
             .query_row([seq], |r| r.get(0))
+            .map(Some)
+            .or_else(none_if_no_rows)?)
+    }
+
+    /// An entry's MAC column.
+    pub fn mac_at(&self, seq: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT mac FROM audit_log WHERE seq = ?")?
+            .query_row([seq], |r| r.get::<_, Option<String>>(0))
+            .or_else(none_if_no_rows)?)
+    }
+
+    /// The first entry that carries a MAC (a scan, stopped at the first hit: entries carry
+    /// MACs from some entry on, so in a log written since then this is entry 1).
+    pub fn first_mac(&self) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT seq FROM audit_log WHERE mac IS NOT NULL ORDER BY seq LIMIT 1")?
+            .query_row([], |r| r.get(0))
             .map(Some)
             .or_else(none_if_no_rows)?)
     }
@@ -442,6 +507,7 @@ fn decode<'r>(row: &'r rusqlite::Row<'_>) -> std::result::Result<EntryRef<'r>, B
         detail: text(18, "detail")?,
         prev_hash: text(19, "prev_hash")?,
         hash: text(20, "hash")?,
+        mac: opt_text(21, "mac")?,
     })
 }
 

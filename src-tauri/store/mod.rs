@@ -71,6 +71,7 @@ pub async fn open(path: &Path) -> Result<SqlitePool> {
             })?;
         }
     }
+    private_database_files(path);
     let options = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
@@ -93,6 +94,36 @@ pub async fn open(path: &Path) -> Result<SqlitePool> {
         })?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
+}
+
+/// The database holds the audit log and who replayed what: readable by the user only. A new
+/// database file is created 0600 before SQLite opens it (SQLite gives its -wal and -shm files
+/// the database file's mode); an existing one, and its -wal and -shm, lose any group and other
+/// access. Best effort: a failure here is SQLite's to report when it opens the file.
+fn private_database_files(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let p = std::path::PathBuf::from(p);
+            // symlink_metadata: never change the mode of whatever a planted link points to.
+            if let Ok(m) = std::fs::symlink_metadata(&p) {
+                if m.file_type().is_file() && m.permissions().mode() & 0o077 != 0 {
+                    let _ =
+                        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(m.permissions().mode() & 0o700));
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// Current UTC time in the store's fixed-width text form.

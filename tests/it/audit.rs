@@ -31,6 +31,7 @@ fn fill(env: &Env, n: usize) {
             .await
             .expect("open the test database");
         let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await.expect("write lock");
+        let mut key = None;
         for i in 1..=n {
             let lane = if i % 2 == 0 { "lane_a" } else { "lane_b" };
             let d = AuditDraft {
@@ -58,7 +59,18 @@ fn fill(env: &Env, n: usize) {
             };
             // Spread entries over time so time filters have something to select.
             let at = format!("2026-11-20T{:02}:{:02}:00.000Z", 8 + i / 600, (i / 10) % 60);
-            replay_console::store::audit::append(&mut tx, &d, &at, "tester", "testhost")
+            // As `services::audit::record` appends (head, entry, MAC under the log's key), but
+            // with a chosen time.
+            let head = replay_console::store::audit::append_head(&mut tx).await.expect("head");
+            let e =
+                replay_console::store::audit::build_entry(&d, &at, "tester", "testhost", head.as_ref()).expect("entry");
+            if key.is_none() {
+                key = services::audit::mac_key_for_new_log(&e.hash)
+                    .await
+                    .expect("the MAC key needs the keychain: run through scripts/with-keyring");
+            }
+            let mac = key.as_ref().and_then(|k| k.mac_hex(&e.hash));
+            replay_console::store::audit::insert(&mut tx, &e, mac.as_deref())
                 .await
                 .expect("append");
         }
@@ -270,13 +282,20 @@ fn a_recomputed_chain_is_caught_by_the_checkpoint_signature() {
     restore_triggers(&c);
     let r = verify(&env, 1);
     assert_eq!(
-        r["verified_last"], 1000,
-        "the recomputed chain is consistent on its own"
-    );
-    assert_eq!(
         first_problem(&r),
-        ("checkpoint_mismatch", 1000),
-        "the signed head differs: {r}"
+        ("forged", 500),
+        "the recomputed chain is consistent on its own, but the edited entry's MAC was made over its old hash: {r}"
+    );
+    let problem = |r: &Value, kind: &str| -> Option<String> {
+        r["problems"]
+            .as_array()?
+            .iter()
+            .find(|p| p["kind"] == kind)
+            .and_then(|p| p["message"].as_str().map(str::to_string))
+    };
+    assert!(
+        problem(&r, "checkpoint_mismatch").is_some_and(|m| m.contains("entry 1000")),
+        "and the signed head differs: {r}"
     );
 
     // The attacker also rewrites the checkpoint's hash; the old signature no longer fits.
@@ -285,16 +304,9 @@ fn a_recomputed_chain_is_caught_by_the_checkpoint_signature() {
     cp["hash"] = json!(new_head);
     std::fs::write(&path, serde_json::to_vec(&cp).expect("json")).expect("write");
     let r = verify(&env, 1);
-    assert_eq!(
-        first_problem(&r).0,
-        "checkpoint_mismatch",
-        "a moved checkpoint with the old signature fails: {r}"
-    );
     assert!(
-        r["problems"][0]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("signature")),
-        "it is the signature that fails: {r}"
+        problem(&r, "checkpoint_mismatch").is_some_and(|m| m.contains("signature")),
+        "a moved checkpoint with the old signature fails, and it is the signature that fails: {r}"
     );
 
     // Or signs it with a key of their own: valid signature, but not this log's key.
@@ -309,16 +321,13 @@ fn a_recomputed_chain_is_caught_by_the_checkpoint_signature() {
     );
     std::fs::write(&path, serde_json::to_vec(&forged).expect("json")).expect("write");
     let r = verify(&env, 1);
-    assert_eq!(
-        first_problem(&r).0,
-        "checkpoint_mismatch",
-        "a checkpoint signed by another key fails: {r}"
+    assert!(
+        problem(&r, "checkpoint_mismatch").is_some_and(|m| m.contains("not by this log's key")),
+        "a checkpoint signed by another key fails, naming the wrong key: {r}"
     );
     assert!(
-        r["problems"][0]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("not by this log's key")),
-        "it names the wrong key: {r}"
+        problem(&r, "rolled_back").is_some(),
+        "and the keychain's head record still holds the original head's hash: {r}"
     );
 }
 
@@ -820,6 +829,7 @@ fn a_cancelled_export_leaves_no_file_under_the_name() {
                 out: out.display().to_string(),
                 filter: Default::default(),
                 incident_window: None,
+                force: false,
             },
             Arc::new(CancelNow),
         )

@@ -632,3 +632,31 @@ fn an_operator_replays_a_lanes_failed_events_as_a_batch_in_the_window() {
     app.wait_text(&format!("{n} loaded"));
     app.screenshot("batch-audit");
 }
+
+/// Issue 15 in the real window: a checkpoint lost (the tail and the checkpoint file deleted, then
+/// an ordinary write) stands in the navigation and on the audit screen with its seq, and a
+/// forged entry appended with SQL is named at its seq by "Verify chain".
+#[test]
+fn the_audit_screen_shows_a_lost_checkpoint_and_a_forged_entry_with_their_seqs() {
+    use crate::audit_attacks::{app_log, checkpoint_file, forge_append, head, import_one, tamper};
+    let env = Env::new();
+    app_log(&env, 8);
+    let cut = head(&env.db) - 4;
+    tamper(&env.db, &format!("DELETE FROM audit_log WHERE seq > {cut}"));
+    std::fs::remove_file(checkpoint_file(&env)).expect("remove the checkpoint file");
+    import_one(&env, 900);
+    let lost = cut + 2;
+    let forged = forge_append(&env.db, "NULL");
+
+    let app = Desktop::launch(&env.db);
+    app.wait(&format!(
+        "nav[aria-label='Main'] [aria-label='Audit checkpoint lost at entry {lost}: not acknowledged']"
+    ));
+    app.click_text("nav[aria-label='Main'] button", "Audit");
+    app.wait_text("Checkpoint lost: one loss is not acknowledged");
+    app.wait_text(&format!("Entries 1 to {} are not proven by a checkpoint", lost - 1));
+    app.click_text("button", "Verify chain");
+    app.wait_text(&format!("Entry {forged}: Forged entry (no valid MAC)"));
+    app.wait_text(&format!("Entry {lost}: Checkpoint lost"));
+    app.screenshot("audit-checkpoint-lost");
+}

@@ -1,6 +1,7 @@
 //! One integration-test binary (short link times): real SQLite files, the real CLI binary.
 
 mod audit;
+mod audit_attacks;
 mod batch;
 mod canary;
 mod common;

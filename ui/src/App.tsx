@@ -1,6 +1,6 @@
 import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
-import { useEventCounts, useLanes, type AuditFilter, type EventFilter } from './ipc';
+import { useAuditLosses, useEventCounts, useLanes, type AuditFilter, type EventFilter } from './ipc';
 import { formatCount } from './lib/format';
 import { LanesScreen } from './screens/LanesScreen';
 import { EventScreen } from './screens/EventScreen';
@@ -127,6 +127,9 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
 function Sidebar({ screen, onNavigate }: { screen: Screen; onNavigate: (s: Screen) => void }) {
   const counts = useEventCounts();
   const lanes = useLanes();
+  // A lost audit checkpoint stands in the navigation, on every screen, until acknowledged.
+  const losses = useAuditLosses();
+  const openLosses = (losses.data ?? []).filter((l) => l.acknowledged === null);
   const totalEvents = counts.data?.reduce((sum, c) => sum + c.count, 0);
   const items: { id: Screen; label: string; count: number | undefined; icon: ReactNode }[] = [
     { id: 'queue', label: 'Queue', count: totalEvents, icon: <QueueIcon /> },
@@ -155,6 +158,16 @@ function Sidebar({ screen, onNavigate }: { screen: Screen; onNavigate: (s: Scree
                 {item.icon}
                 <span className="nav-label">{item.label}</span>
                 {item.count !== undefined && <span className="nav-count">{formatCount(item.count)}</span>}
+                {item.id === 'audit' && openLosses.length > 0 && (
+                  <span
+                    className="nav-alert"
+                    role="status"
+                    aria-label={`Audit checkpoint lost at entry ${openLosses.map((l) => l.seq).join(', ')}: not acknowledged`}
+                    title={`Audit checkpoint lost at entry ${openLosses.map((l) => l.seq).join(', ')}: not acknowledged`}
+                  >
+                    !
+                  </span>
+                )}
               </button>
             </li>
           ))}

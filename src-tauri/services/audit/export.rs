@@ -5,7 +5,7 @@
 //! leaves a file under the name asked for, and a file whose manifest is missing or does not
 //! match is reported as such by `verify-export`.
 
-use super::{blocking, checkpoint_path, read_checkpoint, sync_dir, temp_beside, write_atomic};
+use super::{blocking, checkpoint_path, create_temp_beside, read_checkpoint, sync_dir, write_atomic};
 use crate::app::App;
 use crate::domain::audit::checkpoint::{self, AuditCheckpoint};
 use crate::domain::audit::export::{self as enc, CsvWriter, NdjsonEntry, COLUMNS, EXPORT_FORMAT};
@@ -54,6 +54,9 @@ pub struct AuditExportRequest {
     /// `FROM..TO` (TO exclusive): the incident window, instead of `since`/`until`.
     #[serde(default)]
     pub incident_window: Option<String>,
+    /// Replace an existing file (and its manifest). Without it an export never overwrites.
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// `FILE.manifest.json`: what the file holds and how to check it.
@@ -178,12 +181,24 @@ pub async fn export(app: &App, req: &AuditExportRequest, progress: Arc<dyn Progr
         .ok_or_else(|| Error::InvalidInput(format!("{} names no file", out.display())))?;
     // The checkpoint before the database, as in `verify`: it never names an entry the export's
     // snapshot cannot see.
+    let mpath = manifest_path(&out);
+    if !req.force {
+        for p in [&out, &mpath] {
+            if std::fs::symlink_metadata(p).is_ok() {
+                return Err(Error::InvalidInput(format!(
+                    "{} already exists; choose another name, or replace it with --force",
+                    p.display()
+                )));
+            }
+        }
+    }
     let cp = read_checkpoint(&checkpoint_path(&app.db_path)).ok().flatten();
-    let tmp = temp_beside(&out);
+    let (file, tmp) = create_temp_beside(&out)
+        .map_err(|e| Error::Io(format!("cannot create a temp file beside {}: {e}", out.display())))?;
     let db = app.db_path.clone();
     let (format, f2, tmp2) = (req.format, filter.clone(), tmp.clone());
     let written = blocking(move || {
-        let r = write_export(&db, &tmp2, format, &f2, &*progress);
+        let r = write_export(&db, file, &tmp2, format, &f2, &*progress);
         if r.is_err() {
             let _ = std::fs::remove_file(&tmp2);
         }
@@ -192,9 +207,8 @@ pub async fn export(app: &App, req: &AuditExportRequest, progress: Arc<dyn Progr
     .await?;
     // A manifest left from an earlier export of the same name must not vouch for the new file,
     // even for the moment between the two renames.
-    let mpath = manifest_path(&out);
     let _ = std::fs::remove_file(&mpath);
-    if let Err(e) = std::fs::rename(&tmp, &out) {
+    if let Err(e) = place(&tmp, &out, req.force) {
         let _ = std::fs::remove_file(&tmp);
         return Err(Error::Io(format!(
             "cannot move the export into place at {}: {e}",
@@ -272,15 +286,33 @@ async fn record_export(app: &App, m: &AuditExportManifest, out: &Path) {
     }
 }
 
+/// Moves the finished temp file to its name: over an existing file only when `force`; otherwise
+/// with a hard link, which fails if the name appeared meanwhile (no check-then-rename race).
+fn place(tmp: &Path, out: &Path, force: bool) -> std::io::Result<()> {
+    if force {
+        return std::fs::rename(tmp, out);
+    }
+    match std::fs::hard_link(tmp, out) {
+        Ok(()) => std::fs::remove_file(tmp),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(std::io::Error::new(
+            e.kind(),
+            format!("{} appeared while exporting; nothing was overwritten", out.display()),
+        )),
+        // A file system without hard links: the name was free a moment ago.
+        Err(_) if std::fs::symlink_metadata(out).is_err() => std::fs::rename(tmp, out),
+        Err(e) => Err(e),
+    }
+}
+
 fn write_export(
     db: &Path,
+    file: std::fs::File,
     tmp: &Path,
     format: AuditExportFormat,
     filter: &AuditFilter,
     progress: &dyn Progress,
 ) -> Result<Written> {
     let io = |e: std::io::Error| Error::Io(format!("cannot write {}: {e}", tmp.display()));
-    let file = std::fs::File::create(tmp).map_err(io)?;
     let sink = BufWriter::with_capacity(
         1 << 20,
         Hashing {
@@ -391,6 +423,18 @@ pub async fn verify_export(file: &Path) -> Result<AuditExportCheck> {
 }
 
 fn verify_export_blocking(file: &Path) -> Result<AuditExportCheck> {
+    Ok(read_export(file, false)?.check)
+}
+
+/// An export checked, with (when asked) the sequence number and hash of every entry that
+/// verified, for comparing two exports.
+struct ReadExport {
+    check: AuditExportCheck,
+    manifest: AuditExportManifest,
+    hashes: Vec<(i64, [u8; 32])>,
+}
+
+fn read_export(file: &Path, collect: bool) -> Result<ReadExport> {
     let mpath = manifest_path(file);
     let mtext = std::fs::read(&mpath).map_err(|e| {
         Error::NotFound(format!(
@@ -431,6 +475,7 @@ fn verify_export_blocking(file: &Path) -> Result<AuditExportCheck> {
         cp_seq: m.checkpoint.as_ref().map(|c| c.seq),
         last_hash: None,
         last_seq: None,
+        collect: collect.then(Vec::new),
     };
     match m.file_format {
         AuditExportFormat::Csv => {
@@ -503,6 +548,7 @@ fn verify_export_blocking(file: &Path) -> Result<AuditExportCheck> {
         cp_hash_seen,
         last_hash,
         last_seq,
+        collect,
         ..
     } = st;
     let chain_ok = problem.is_none();
@@ -572,7 +618,7 @@ fn verify_export_blocking(file: &Path) -> Result<AuditExportCheck> {
         "the manifest is not signed: someone who can edit the file can also edit the manifest; what binds the entries is their hashes and the signed checkpoint"
             .into(),
     );
-    Ok(AuditExportCheck {
+    let check = AuditExportCheck {
         ok: problems.is_empty(),
         file: file.display().to_string(),
         manifest_path: mpath.display().to_string(),
@@ -583,7 +629,168 @@ fn verify_export_blocking(file: &Path) -> Result<AuditExportCheck> {
         problems,
         proven,
         not_proven,
+    };
+    Ok(ReadExport {
+        check,
+        manifest: m,
+        hashes: collect.unwrap_or_default(),
     })
+}
+
+/// `verify-export LATER --extends EARLIER`: each export checked on its own, then whether the
+/// later one holds every entry of the earlier one unchanged (same log, same hashes where they
+/// overlap, a head no lower), so entries handed on before were not removed or rewritten since.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, export_to = "bindings/")]
+pub struct AuditContinuityCheck {
+    /// Both exports verify and the later extends the earlier.
+    pub ok: bool,
+    pub extends: bool,
+    pub earlier: AuditExportCheck,
+    pub later: AuditExportCheck,
+    /// Entries of the earlier export found unchanged in the later one.
+    pub overlap: u64,
+    pub problems: Vec<AuditProblem>,
+    pub proven: Vec<String>,
+    pub not_proven: Vec<String>,
+}
+
+pub async fn verify_extension(later: &Path, earlier: &Path) -> Result<AuditContinuityCheck> {
+    let (later, earlier) = (later.to_path_buf(), earlier.to_path_buf());
+    blocking(move || {
+        let e = read_export(&earlier, true)?;
+        let l = read_export(&later, true)?;
+        Ok(compare_exports(e, l))
+    })
+    .await
+}
+
+fn compare_exports(e: ReadExport, l: ReadExport) -> AuditContinuityCheck {
+    let mut problems = Vec::new();
+    let mut proven = Vec::new();
+    let mut not_proven = Vec::new();
+    let mut not_extended = |seq: Option<i64>, message: String| {
+        problems.push(AuditProblem {
+            kind: AuditProblemKind::NotExtended,
+            seq,
+            message,
+        })
+    };
+    let log_of = |r: &ReadExport| {
+        r.manifest
+            .checkpoint
+            .as_ref()
+            .map(|c| c.log_id.clone())
+            .or_else(|| r.hashes.first().filter(|(s, _)| *s == 1).map(|(_, h)| hex::encode(h)))
+    };
+    let (log_e, log_l) = (log_of(&e), log_of(&l));
+    match (&log_e, &log_l) {
+        (Some(a), Some(b)) if a != b => not_extended(
+            Some(1),
+            format!(
+                "the exports are of different logs ({} and {}): the log was replaced between them",
+                &a[..a.len().min(16)],
+                &b[..b.len().min(16)]
+            ),
+        ),
+        (Some(_), Some(_)) => proven.push("both exports are of the same log (entry 1's hash)".into()),
+        _ => not_proven.push(
+            "which log each export is of (neither names entry 1's hash: no checkpoint, entry 1 not exported)".into(),
+        ),
+    }
+    let comparable = l.manifest.complete || l.manifest.filters == e.manifest.filters;
+    if !comparable {
+        not_extended(
+            None,
+            "the later export's filters differ from the earlier's and it is not complete, so it cannot show that the earlier entries are all still there; export the whole log (or the same filters) again".into(),
+        );
+    }
+    match (e.manifest.head_seq, l.manifest.head_seq) {
+        (Some(a), Some(b)) if b < a => not_extended(
+            Some(b + 1),
+            format!(
+                "the log's head was entry {a} at the earlier export and entry {b} at the later one: entries {} to {a} were removed, or an older copy of the log was restored",
+                b + 1
+            ),
+        ),
+        (Some(a), None) => not_extended(
+            Some(1),
+            format!("the log's head was entry {a} at the earlier export, and the later export saw an empty log"),
+        ),
+        _ => {}
+    }
+    let mut overlap = 0u64;
+    if comparable {
+        for (seq, hash) in &e.hashes {
+            match l.hashes.binary_search_by_key(seq, |(s, _)| *s) {
+                Ok(i) if l.hashes[i].1 == *hash => overlap += 1,
+                Ok(_) => {
+                    not_extended(
+                        Some(*seq),
+                        format!("entry {seq} differs between the exports: it was rewritten after the earlier export"),
+                    );
+                    break;
+                }
+                Err(_) => {
+                    not_extended(
+                        Some(*seq),
+                        format!("entry {seq} of the earlier export is not in the later one: it was removed since"),
+                    );
+                    break;
+                }
+            }
+        }
+        // The earlier head, where the later export holds it.
+        if let (Some(hs), Some(hh)) = (e.manifest.head_seq, &e.manifest.head_hash) {
+            if let Ok(i) = l.hashes.binary_search_by_key(&hs, |(s, _)| *s) {
+                if hex::encode(l.hashes[i].1) != *hh {
+                    not_extended(
+                        Some(hs),
+                        format!("entry {hs}, the log's head at the earlier export, has another hash in the later one"),
+                    );
+                }
+            }
+        }
+    }
+    if !e.check.ok {
+        not_extended(
+            None,
+            format!(
+                "the earlier export does not verify on its own ({} problem(s))",
+                e.check.problems.len()
+            ),
+        );
+    }
+    if !l.check.ok {
+        not_extended(
+            None,
+            format!(
+                "the later export does not verify on its own ({} problem(s))",
+                l.check.problems.len()
+            ),
+        );
+    }
+    let extends = problems.is_empty();
+    if extends {
+        proven.push(format!(
+            "all {overlap} entries of the earlier export are in the later one with the same hashes, and the log's head did not go back (entry {} then, {} now)",
+            opt(e.manifest.head_seq),
+            opt(l.manifest.head_seq)
+        ));
+    }
+    not_proven.push(
+        "entries added after the earlier export and removed before the later one cannot be seen in two exports; `audit verify` on the log (with its keychain) covers that".into(),
+    );
+    AuditContinuityCheck {
+        ok: extends,
+        extends,
+        earlier: e.check,
+        later: l.check,
+        overlap,
+        problems,
+        proven,
+        not_proven,
+    }
 }
 
 fn opt(v: Option<i64>) -> String {
@@ -600,6 +807,7 @@ struct EntryChecks<'a> {
     cp_hash_seen: Option<String>,
     last_hash: Option<String>,
     last_seq: Option<i64>,
+    collect: Option<Vec<(i64, [u8; 32])>>,
 }
 
 impl EntryChecks<'_> {
@@ -630,6 +838,9 @@ impl EntryChecks<'_> {
         }
         self.last_seq = Some(e.seq);
         self.last_hash = Some(e.hash.to_string());
+        if let (Some(c), Some(h)) = (self.collect.as_mut(), crate::domain::audit::decode_hash(e.hash)) {
+            c.push((e.seq, h));
+        }
     }
 
     fn malformed(&mut self, line: Option<u64>, why: String) {

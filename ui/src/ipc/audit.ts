@@ -1,6 +1,6 @@
 // The audit log's commands and hooks: list and show for reviewers, verify and export as long
 // tasks that report progress (`task-progress` events) and can be cancelled (`task_cancel`).
-import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { call } from './call';
 import { homeDir } from '@tauri-apps/api/path';
 import { useCallback, useRef, useState } from 'react';
@@ -8,6 +8,7 @@ import type { AuditEntryDetail } from './bindings/AuditEntryDetail';
 import type { AuditExportOutcome } from './bindings/AuditExportOutcome';
 import type { AuditExportRequest } from './bindings/AuditExportRequest';
 import type { AuditFilter } from './bindings/AuditFilter';
+import type { AuditLoss } from './bindings/AuditLoss';
 import type { AuditPage } from './bindings/AuditPage';
 import type { AuditQuery } from './bindings/AuditQuery';
 import type { AuditVerifyReport } from './bindings/AuditVerifyReport';
@@ -23,6 +24,9 @@ export type { AuditExportManifest } from './bindings/AuditExportManifest';
 export type { AuditFieldChange } from './bindings/AuditFieldChange';
 export type { AuditProblem } from './bindings/AuditProblem';
 export type { AuditProblemKind } from './bindings/AuditProblemKind';
+export type { AuditLoss } from './bindings/AuditLoss';
+export type { AuditLossAck } from './bindings/AuditLossAck';
+export type { AuditMacState } from './bindings/AuditMacState';
 export type { AuditEntryDetail, AuditExportOutcome, AuditExportRequest, AuditFilter, AuditPage, AuditQuery, AuditVerifyReport };
 
 // Argument names are the Rust parameter names in camelCase, as Tauri expects them.
@@ -33,6 +37,10 @@ export const auditCommands = {
   auditVerify: (taskId: string) => call<AuditVerifyReport>('audit_verify', { taskId }),
   /** Long and cancellable: a cancelled export rejects with kind `cancelled` and leaves no file. */
   auditExport: (request: AuditExportRequest, taskId: string) => call<AuditExportOutcome>('audit_export', { request, taskId }),
+  /** The checkpoint losses the log records, acknowledged or not: the standing alert. */
+  auditLosses: () => call<AuditLoss[]>('audit_losses', {}),
+  /** A reviewer's acknowledgment of one loss, itself an audit entry. */
+  auditAcknowledge: (seq: number, reviewer: string, reason: string) => call<AuditLoss>('audit_acknowledge', { seq, reviewer, reason }),
   /** Sets the cancel flag of a running task; a task that already ended is not an error. */
   taskCancel: (taskId: string) => call<null>('task_cancel', { taskId }),
 };
@@ -44,7 +52,24 @@ export const auditKeys = {
   all: ['audit'] as const,
   pages: (filter: AuditFilter, newestFirst: boolean) => ['audit', 'pages', filter, newestFirst] as const,
   entry: (seq: number) => ['audit', 'entry', seq] as const,
+  losses: ['audit', 'losses'] as const,
 };
+
+/** The recorded checkpoint losses (cheap: an index read), kept fresh while the screen is open. */
+export function useAuditLosses() {
+  return useQuery({ queryKey: auditKeys.losses, queryFn: () => auditCommands.auditLosses(), refetchInterval: 30_000 });
+}
+
+/** Acknowledges a loss, then reloads the losses and the log (the acknowledgment is an entry). */
+export function useAcknowledgeLoss() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (a: { seq: number; reviewer: string; reason: string }) => auditCommands.auditAcknowledge(a.seq, a.reviewer, a.reason),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: auditKeys.all });
+    },
+  });
+}
 
 /** The audit log, page by page (keyset): each page continues after the previous page's `next_after`. */
 export function useAuditPages(filter: AuditFilter, newestFirst: boolean, pageSize: number = AUDIT_PAGE_SIZE) {

@@ -3,6 +3,7 @@
 import type { AuditEntryDetail } from './bindings/AuditEntryDetail';
 import type { AuditExportOutcome } from './bindings/AuditExportOutcome';
 import type { AuditExportRequest } from './bindings/AuditExportRequest';
+import type { AuditLoss } from './bindings/AuditLoss';
 import type { AuditPage } from './bindings/AuditPage';
 import type { AuditQuery } from './bindings/AuditQuery';
 import type { AuditVerifyReport } from './bindings/AuditVerifyReport';
@@ -15,6 +16,9 @@ export interface AuditMockBackend {
   auditShow?: (seq: number) => Answer<AuditEntryDetail>;
   auditVerify?: (taskId: string) => Answer<AuditVerifyReport>;
   auditExport?: (request: AuditExportRequest, taskId: string) => Answer<AuditExportOutcome>;
+  /** Answers `audit_losses`; the default is none. */
+  auditLosses?: () => Answer<AuditLoss[]>;
+  auditAcknowledge?: (seq: number, reviewer: string, reason: string) => Answer<AuditLoss>;
   /** Answers `homeDir()` (`plugin:path|resolve_directory`); the default is `/home/operator`. */
   homeDir?: () => Answer<string>;
 }
@@ -32,6 +36,10 @@ export function answerAudit(b: AuditMockBackend, cmd: string, args: Record<strin
       return b.auditVerify?.(args.taskId as string) ?? missing(cmd);
     case 'audit_export':
       return b.auditExport?.(args.request as AuditExportRequest, args.taskId as string) ?? missing(cmd);
+    case 'audit_losses':
+      return b.auditLosses?.() ?? [];
+    case 'audit_acknowledge':
+      return b.auditAcknowledge?.(args.seq as number, args.reviewer as string, args.reason as string) ?? missing(cmd);
     case 'plugin:path|resolve_directory':
       return b.homeDir?.() ?? '/home/operator';
     default:

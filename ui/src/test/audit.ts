@@ -1,6 +1,6 @@
 // Audit entries, verify reports and export outcomes shaped as the Rust side returns them, for
 // the tests and the preview.
-import type { AuditEntry, AuditEntryDetail, AuditExportOutcome, AuditExportRequest, AuditFieldChange, AuditVerifyReport } from '../ipc';
+import type { AuditEntry, AuditEntryDetail, AuditExportOutcome, AuditExportRequest, AuditFieldChange, AuditLoss, AuditVerifyReport } from '../ipc';
 
 /** A fake but well-formed SHA-256 hex digest, the same for the same input. */
 export function fakeHash(n: number, salt = 0): string {
@@ -79,6 +79,7 @@ export function auditDetail(entry: AuditEntry, over: Partial<AuditEntryDetail> =
     diff: isObject(before) && isObject(after) ? diffOf(before, after) : null,
     hash_ok: true,
     link_ok: true,
+    mac: 'valid',
     ...over,
   };
 }
@@ -103,10 +104,43 @@ export function verifyOk(head: number, over: Partial<AuditVerifyReport> = {}): A
       message: `the checkpoint at entry ${head} is signed by this log's key and matches the chain`,
     },
     triggers_missing: [],
+    macs_from: 1,
+    macs_checked: head,
+    keychain_head: { log_id: fakeHash(1), seq: head, hash: fakeHash(head), at: '2026-11-20T12:00:00.000Z', macs_from: 1 },
+    losses: [],
     not_proven: [],
     elapsed_ms: 412,
     ...over,
   };
+}
+
+/** A `checkpoint_lost` entry as `audit_losses` (and `audit verify`) report it. */
+export function auditLoss(seq: number, over: Partial<AuditLoss> = {}): AuditLoss {
+  return {
+    seq,
+    at: '2026-11-21T08:00:00.000Z',
+    why: 'checkpoint_missing',
+    message: 'the checkpoint file is missing, but the keychain says a checkpoint was signed',
+    unproven_last: seq - 1,
+    acknowledged: null,
+    ...over,
+  };
+}
+
+/** `audit verify` finding an entry appended with SQL: its hash is right, its MAC is not the key's. */
+export function verifyForged(seq: number, head: number): AuditVerifyReport {
+  return verifyOk(head, {
+    ok: false,
+    verified_last: seq - 1,
+    verified_hash: fakeHash(seq - 1),
+    problems: [
+      {
+        kind: 'forged',
+        seq,
+        message: `entry ${seq} carries no MAC, but every entry from 1 must: it was inserted (or rewritten) outside the console`,
+      },
+    ],
+  });
 }
 
 /** `audit verify` finding content changed at `bad`: entries before it verified, the rest not. */

@@ -13,4 +13,8 @@ out: string, filter: AuditFilter,
 /**
  * `FROM..TO` (TO exclusive): the incident window, instead of `since`/`until`.
  */
-incident_window: string | null, };
+incident_window: string | null, 
+/**
+ * Replace an existing file (and its manifest). Without it an export never overwrites.
+ */
+force: boolean, };

@@ -3,4 +3,4 @@
 /**
  * What is wrong with an audit log or an export. The UI branches on this, never on messages.
  */
-export type AuditProblemKind = "content_changed" | "link_broken" | "gap" | "order" | "checkpoint_mismatch" | "triggers_missing" | "malformed" | "file_changed" | "manifest_mismatch" | "outside_filter";
+export type AuditProblemKind = "content_changed" | "link_broken" | "gap" | "order" | "checkpoint_mismatch" | "triggers_missing" | "malformed" | "file_changed" | "manifest_mismatch" | "outside_filter" | "forged" | "checkpoint_lost" | "rolled_back" | "log_replaced" | "not_extended";

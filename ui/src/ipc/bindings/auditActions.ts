@@ -24,6 +24,8 @@ export const AUDIT_ACTIONS = [
   'batch_refused',
   'batch_interrupted',
   'create_overwrote_record',
+  'checkpoint_lost',
+  'checkpoint_loss_acknowledged',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { JsonValueView } from '../../components/JsonValueView';
-import { useAuditEntry, type AuditEntry, type AuditEntryDetail, type AuditFieldChange, type JsonValue } from '../../ipc';
+import { useAuditEntry, type AuditEntry, type AuditEntryDetail, type AuditFieldChange, type AuditMacState, type JsonValue } from '../../ipc';
 import { formatTime } from '../../lib/format';
 import { actionMeta, outcomeMeta } from './auditFormat';
 
@@ -52,6 +52,22 @@ function EntryFields({ entry }: { entry: AuditEntry }) {
   );
 }
 
+const MAC_TONE: Record<AuditMacState, 'ok' | 'bad' | 'unknown'> = {
+  valid: 'ok',
+  invalid: 'bad',
+  missing: 'bad',
+  before_macs: 'unknown',
+  unchecked: 'unknown',
+};
+
+const MAC_TEXT: Record<AuditMacState, string> = {
+  valid: 'Carries this log’s MAC: written by the console',
+  invalid: 'Its MAC is not this log’s key’s: forged or rewritten outside the console',
+  missing: 'Carries no MAC, though every entry of this log must: inserted outside the console',
+  before_macs: 'No MAC: written before entries carried MACs (protected by the chain and the checkpoint only)',
+  unchecked: 'Carries a MAC, but the log’s key is not in this keychain: not checked',
+};
+
 function Integrity({ d }: { d: AuditEntryDetail }) {
   return (
     <ul className="audit-integrity" aria-label="Integrity">
@@ -72,6 +88,12 @@ function Integrity({ d }: { d: AuditEntryDetail }) {
           : d.link_ok === false
             ? `Does not link to entry ${d.entry.seq - 1}: the chain is broken here`
             : `Entry ${d.entry.seq - 1} is missing: the link cannot be checked`}
+      </li>
+      <li className={MAC_TONE[d.mac]}>
+        <span className={`check-mark ${MAC_TONE[d.mac] === 'unknown' ? '' : MAC_TONE[d.mac]}`} aria-hidden="true">
+          {MAC_TONE[d.mac] === 'ok' ? '✓' : MAC_TONE[d.mac] === 'bad' ? '✗' : '?'}
+        </span>
+        {MAC_TEXT[d.mac]}
       </li>
     </ul>
   );

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { AuditQuery } from '../../ipc';
-import { auditDetail, auditEntry, fakeHash, verifyContentChanged, verifyOk } from '../../test/audit';
+import { auditDetail, auditEntry, auditLoss, fakeHash, verifyContentChanged, verifyForged, verifyOk } from '../../test/audit';
 import { eventDetail, mockBackend, renderApp, renderEvent, type Call } from '../../test/ipc';
 
 function auditQueries(calls: Call[]): AuditQuery[] {
@@ -198,5 +198,98 @@ describe('verify chain', () => {
     expect(within(result).getByText('Checkpoint valid'), 'the checkpoint state is shown').toBeVisible();
     const verify = calls.find((c) => c.cmd === 'audit_verify');
     expect(typeof verify?.args.taskId, 'verify runs as a task, so its progress events can be told apart').toBe('string');
+  });
+});
+
+describe('a lost checkpoint and forged entries', () => {
+  it('shows a recorded checkpoint loss as a standing alert, with its seq and the unproven range', async () => {
+    mockBackend({ auditLosses: () => [auditLoss(42)] });
+    renderApp('audit');
+    const alert = await screen.findByRole('alert', { name: 'Checkpoint lost' });
+    expect(alert, 'the alert says a loss is open, without any verify run').toHaveTextContent('Checkpoint lost: one loss is not acknowledged');
+    expect(within(alert).getByRole('button', { name: 'Entry 42' }), 'the loss entry is named and can be opened').toBeVisible();
+    expect(alert, 'the range the loss leaves unproven is said').toHaveTextContent('Entries 1 to 41 are not proven by a checkpoint');
+    expect(alert, 'and why').toHaveTextContent('the checkpoint file was missing');
+  });
+
+  it('keeps an unacknowledged loss in the navigation on every screen', async () => {
+    mockBackend({ auditLosses: () => [auditLoss(42)] });
+    renderApp('queue');
+    const nav = screen.getByRole('navigation', { name: 'Main' });
+    expect(
+      await within(nav).findByRole('status', { name: 'Audit checkpoint lost at entry 42: not acknowledged' }),
+      'the queue shows the loss too, next to "Audit"',
+    ).toBeVisible();
+  });
+
+  it('records a reviewer’s acknowledgment with a reason, and then shows who acknowledged it', async () => {
+    const user = userEvent.setup();
+    let acknowledged = false;
+    const calls = mockBackend({
+      auditLosses: () =>
+        acknowledged
+          ? [auditLoss(42, { acknowledged: { seq: 50, at: '2026-11-21T09:00:00.000Z', reviewer: 'Rita', reason: 'restored backup' } })]
+          : [auditLoss(42)],
+      auditAcknowledge: (seq, reviewer, reason) => {
+        acknowledged = true;
+        return auditLoss(seq, { acknowledged: { seq: 50, at: '2026-11-21T09:00:00.000Z', reviewer, reason } });
+      },
+    });
+    renderApp('audit');
+    await user.click(await screen.findByRole('button', { name: 'Acknowledge entry 42…' }));
+    const form = screen.getByRole('form', { name: 'Acknowledge the checkpoint loss at entry 42' });
+    const submit = within(form).getByRole('button', { name: 'Record acknowledgment' });
+    expect(submit, 'nothing is sent without a reviewer and a reason').toBeDisabled();
+    await user.type(within(form).getByLabelText('Reviewer'), 'Rita');
+    await user.type(within(form).getByLabelText(/Reason/), 'restored backup');
+    await user.click(submit);
+    await waitFor(() =>
+      expect(
+        calls.find((c) => c.cmd === 'audit_acknowledge')?.args,
+        'the acknowledgment names the loss entry, the reviewer and the reason',
+      ).toEqual({ seq: 42, reviewer: 'Rita', reason: 'restored backup' }),
+    );
+    const alert = await screen.findByRole('alert', { name: 'Checkpoint lost' });
+    await waitFor(() => expect(alert, 'an acknowledged loss stays visible, naming who and why').toHaveTextContent('Acknowledged by Rita (entry 50): restored backup'));
+  });
+
+  it('names a forged entry at its seq when verify finds one', async () => {
+    const user = userEvent.setup();
+    mockBackend({ auditVerify: () => verifyForged(7, 10) });
+    renderApp('audit');
+    await user.click(await screen.findByRole('button', { name: 'Verify chain' }));
+    const result = await screen.findByRole('status', { name: 'Verify result' });
+    expect(within(result).getByRole('heading', { level: 3 }), 'the forged entry is named with its seq').toHaveTextContent('Entry 7: Forged entry (no valid MAC)');
+    expect(within(result).getByRole('button', { name: 'Open entry 7' }), 'and can be opened').toBeVisible();
+  });
+
+  it('says in an entry’s panel that it carries no MAC, so was inserted outside the console', async () => {
+    mockBackend({
+      auditList: () => ({ entries: [auditEntry({ seq: 7, action: 'discard' })], next_after: null }),
+      auditShow: (seq) => auditDetail(auditEntry({ seq, action: 'discard' }), { mac: 'missing' }),
+    });
+    renderApp('audit');
+    await screen.findByText('ack-7');
+    const [row] = await auditRows();
+    row!.focus();
+    await userEvent.setup().keyboard('{Enter}');
+    const panel = await screen.findByRole('complementary', { name: 'Audit entry 7' });
+    expect(within(panel).getByText('Matches its hash'), 'a forged entry can have a right hash').toBeVisible();
+    expect(
+      within(panel).getByText(/Carries no MAC, though every entry of this log must/),
+      'the panel names what gives it away',
+    ).toBeVisible();
+  });
+
+  it('does not call a log with an acknowledged loss verified from entry 1', async () => {
+    const user = userEvent.setup();
+    const loss = auditLoss(42, { acknowledged: { seq: 50, at: '2026-11-21T09:00:00.000Z', reviewer: 'Rita', reason: 'restored backup' } });
+    mockBackend({ auditVerify: () => verifyOk(60, { losses: [loss] }) });
+    renderApp('audit');
+    await user.click(await screen.findByRole('button', { name: 'Verify chain' }));
+    const result = await screen.findByRole('status', { name: 'Verify result' });
+    expect(within(result).getByRole('heading', { level: 3 }), 'the unproven range is in the headline').toHaveTextContent(
+      'Verified from entry 42; entries 1–41 not proven (checkpoint lost, acknowledged)',
+    );
   });
 });

@@ -7,6 +7,7 @@ import { AuditFilterBar } from './AuditFilterBar';
 import { AuditTable } from './AuditTable';
 import { compactFilter, isFiltered } from './auditFormat';
 import { ExportDialog } from './ExportDialog';
+import { LossAlert } from './LossAlert';
 import { VerifyChainPanel } from './VerifyChain';
 import './audit.css';
 
@@ -52,6 +53,8 @@ export function AuditScreen({ filter, onFilterChange }: { filter: AuditFilter; o
       </header>
 
       {lanes.isError && <ErrorBanner context="Lanes" error={lanes.error} onRetry={() => void lanes.refetch()} />}
+
+      <LossAlert onOpenEntry={setSelectedSeq} />
 
       <VerifyChainPanel
         pending={verify.isPending}

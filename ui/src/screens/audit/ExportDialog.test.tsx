@@ -79,11 +79,15 @@ describe('export dialog', () => {
     await user.type(path, '/srv/incidents/INC-4471/audit.ndjson');
     await user.click(within(dialog).getByRole('button', { name: 'Start export' }));
     await waitFor(() => expect(job.state.request).not.toBeNull());
-    expect(job.state.request, 'the request carries the format, the path as typed and the current (empty) filter').toEqual({
+    expect(
+      job.state.request,
+      'the request carries the format, the path as typed, the current (empty) filter, and no overwrite unless ticked',
+    ).toEqual({
       format: 'ndjson',
       out: '/srv/incidents/INC-4471/audit.ndjson',
       filter: {},
       incident_window: null,
+      force: false,
     });
     expect(calls.filter((c) => c.cmd === 'audit_export'), 'one export, one call').toHaveLength(1);
 

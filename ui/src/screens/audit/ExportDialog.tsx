@@ -126,6 +126,7 @@ export function ExportDialog({ filter, onClose }: { filter: AuditFilter; onClose
   const [to, setTo] = useState('');
   const [path, setPath] = useState(() => defaultExportPath(null, 'csv', now));
   const [pathTouched, setPathTouched] = useState(false);
+  const [replace, setReplace] = useState(false);
   const [errors, setErrors] = useState<string[]>([]);
   const pathRef = useRef<HTMLInputElement>(null);
   const firstRef = useRef<HTMLInputElement>(null);
@@ -187,7 +188,7 @@ export function ExportDialog({ filter, onClose }: { filter: AuditFilter; onClose
       if (errs.some((m) => m.includes('path') || m.includes('file'))) pathRef.current?.focus();
       return;
     }
-    job.mutate({ format, out, filter: scope === 'window' ? {} : compactFilter(filter), incident_window: window });
+    job.mutate({ format, out, filter: scope === 'window' ? {} : compactFilter(filter), incident_window: window, force: replace });
   };
 
   const filtered = isFiltered(filter);
@@ -279,6 +280,10 @@ export function ExportDialog({ filter, onClose }: { filter: AuditFilter; onClose
                   setPath(e.target.value);
                 }}
               />
+            </label>
+            <label className="form-check">
+              <input type="checkbox" checked={replace} disabled={running} onChange={(e) => setReplace(e.target.checked)} />
+              <span>Replace the file if it already exists (otherwise an existing file is never overwritten)</span>
             </label>
             {errors.length > 0 && (
               <ul className="audit-form-errors" role="alert">

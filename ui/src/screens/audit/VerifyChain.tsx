@@ -50,9 +50,18 @@ export function VerifyReportView({ report, onOpenEntry }: { report: AuditVerifyR
   const cp = report.checkpoint;
   const cpMeta = CHECKPOINT_LABELS[cp.state];
   const [first, ...rest] = report.problems;
+  // An acknowledged checkpoint loss is not a failure, but the entries before it are not proven.
+  const unprovenUpto = report.losses.reduce((m, l) => Math.max(m, l.unproven_last), 0);
   return (
     <div className={`audit-verify-report ${report.ok ? 'is-ok' : 'is-bad'}`} role="status" aria-label="Verify result">
-      {report.ok ? (
+      {report.ok && unprovenUpto > 0 ? (
+        <h3>
+          <span className="check-mark bad" aria-hidden="true">
+            !
+          </span>{' '}
+          Verified from entry {formatCount(unprovenUpto + 1)}; {range(1, unprovenUpto)} not proven (checkpoint lost, acknowledged)
+        </h3>
+      ) : report.ok ? (
         <h3>
           <span className="check-mark ok" aria-hidden="true">
             ✓
@@ -103,6 +112,14 @@ export function VerifyReportView({ report, onOpenEntry }: { report: AuditVerifyR
             {cp.seq !== null && <span> at entry {formatCount(cp.seq)}</span>}
             {cp.key_id && <span className="muted"> · key {cp.key_id}</span>}
             <div className="audit-cp-message">{cp.message}</div>
+          </dd>
+        </div>
+        <div className="kv-row">
+          <dt>Entry MACs</dt>
+          <dd>
+            {report.macs_from === null
+              ? 'none: the log was written before entries carried MACs'
+              : `from entry ${formatCount(report.macs_from)} · ${formatCount(report.macs_checked)} checked against the log’s key`}
           </dd>
         </div>
         <div className="kv-row">

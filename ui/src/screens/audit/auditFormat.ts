@@ -28,6 +28,8 @@ const ACTIONS: Record<AuditAction, { label: string; tone: Tone }> = {
   batch_refused: { label: 'Batch refused', tone: 'warning' },
   batch_interrupted: { label: 'Batch interrupted', tone: 'attention' },
   create_overwrote_record: { label: 'Create changed an existing record (critical)', tone: 'danger' },
+  checkpoint_lost: { label: 'Checkpoint lost', tone: 'danger' },
+  checkpoint_loss_acknowledged: { label: 'Checkpoint loss acknowledged', tone: 'warning' },
 };
 
 /** The actions the backend writes, for the filter's suggestions. */
@@ -54,6 +56,8 @@ const OUTCOMES: Record<string, { label: string; tone: Tone }> = {
   stopped: { label: 'Stopped', tone: 'danger' },
   cancelled: { label: 'Cancelled', tone: 'neutral' },
   interrupted: { label: 'Interrupted', tone: 'attention' },
+  // A checkpoint loss: the entries before it are not proven.
+  unproven: { label: 'Unproven', tone: 'danger' },
 };
 
 export const KNOWN_OUTCOMES = [
@@ -82,6 +86,11 @@ export const PROBLEM_LABELS: Record<AuditProblemKind, string> = {
   file_changed: 'File changed',
   manifest_mismatch: 'Manifest mismatch',
   outside_filter: 'Outside the filter',
+  forged: 'Forged entry (no valid MAC)',
+  checkpoint_lost: 'Checkpoint lost',
+  rolled_back: 'Rolled back',
+  log_replaced: 'Log replaced',
+  not_extended: 'Not an extension',
 };
 
 export const CHECKPOINT_LABELS: Record<AuditCheckpointState, { label: string; tone: Tone }> = {
