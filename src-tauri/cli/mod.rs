@@ -494,7 +494,7 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
             }));
         }
         Command::Verify { id } => {
-            let r = services::verify::verify(app, id, None).await?;
+            let r = services::settle::settle(app, id, None).await?;
             if json {
                 return print_json(&r);
             }

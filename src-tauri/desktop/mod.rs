@@ -18,7 +18,7 @@ use crate::services::events::{EventDetail, EventPage, EventQuery, StatusCount};
 use crate::services::import::{Format, ImportOutcome};
 use crate::services::lanes::{LaneDetail, LaneSummary};
 use crate::services::preflight::PreflightView;
-use crate::services::verify::VerifyResult;
+use crate::services::settle::VerifyResult;
 use crate::services::Progress;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -136,7 +136,7 @@ async fn event_discard(app: State<'_, App>, event_id: i64, operator: String, rea
 
 #[tauri::command]
 async fn verify_run(app: State<'_, App>, event_id: i64) -> Reply<VerifyResult> {
-    services::verify::verify(&app, event_id, None)
+    services::settle::settle(&app, event_id, None)
         .await
         .map_err(|e| e.reply())
 }

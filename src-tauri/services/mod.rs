@@ -17,7 +17,7 @@ pub mod org;
 pub mod preflight;
 pub mod recovery;
 pub mod replay;
-pub mod verify;
+pub mod settle;
 
 /// Reports progress of long work and asks whether to stop. The CLI draws a bar; the desktop
 /// forwards it to the window.

@@ -31,7 +31,9 @@ pub struct VerifyResult {
 /// Reads the record an unanswered write was aimed at and decides: when every field it sent now
 /// holds the value it sent, the write counts as applied (the event becomes `replayed`);
 /// otherwise as not applied (the event becomes `failed`, replayable after a new preflight).
-pub async fn verify(app: &App, event_id: i64, actor: Option<&str>) -> Result<VerifyResult> {
+/// `verify ID` in the CLI and Verify in the window: settles an unknown outcome. (Not to be
+/// confused with `audit verify`, which checks the audit chain: `services::audit::verify`.)
+pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<VerifyResult> {
     let ev = store::events::get(&app.pool, event_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
