@@ -73,13 +73,47 @@ fn map_err(account: &str, e: keyring::Error) -> KeychainError {
 /// the console.
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    match tokio::time::timeout(TIMEOUT, tokio::task::spawn_blocking(f)).await {
-        Ok(joined) => joined.map_err(|e| KeychainError::Task(e.to_string()))?,
-        Err(_) => Err(KeychainError::Unavailable(format!(
-            "no answer within {} s",
-            TIMEOUT.as_secs()
-        ))),
+/// Whether an error looks like a keyring daemon in the middle of a restart: the call lost its
+/// answer, or found the collection locked (a daemon started on demand, not yet unlocked). No
+/// session bus at all, or a refusal, is not retried.
+fn restarting(e: &KeychainError) -> bool {
+    match e {
+        KeychainError::Locked(_) => true,
+        KeychainError::Unavailable(m) => ["NoReply", "disconnected", "dismissed", "ServiceUnknown", "Locked"]
+            .iter()
+            .any(|w| m.contains(w)),
+        _ => false,
+    }
+}
+
+/// How long to wait before each retry of a call that found the keychain gone or locked.
+const RETRY_AFTER_MS: &[u64] = &[150, 400, 900];
+
+async fn blocking<T: Send + 'static>(f: impl Fn() -> Result<T> + Send + Sync + 'static) -> Result<T> {
+    // A keyring daemon that crashed is started again by the desktop session (or D-Bus), and a
+    // call in that moment finds no answer or a collection not yet unlocked: a short retry rides
+    // over the restart. A keychain that stays locked or absent is reported after ~1.5 s.
+    let f = std::sync::Arc::new(f);
+    let mut attempt = 0;
+    loop {
+        let g = f.clone();
+        let result = match tokio::time::timeout(TIMEOUT, tokio::task::spawn_blocking(move || g())).await {
+            Ok(joined) => joined.map_err(|e| KeychainError::Task(e.to_string()))?,
+            Err(_) => {
+                return Err(KeychainError::Unavailable(format!(
+                    "no answer within {} s",
+                    TIMEOUT.as_secs()
+                )))
+            }
+        };
+        match (&result, RETRY_AFTER_MS.get(attempt)) {
+            (Err(e), Some(ms)) if restarting(e) => {
+                tracing::warn!(attempt, "the keychain is unavailable or locked; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
+                attempt += 1;
+            }
+            _ => return result,
+        }
     }
 }
 

@@ -319,6 +319,17 @@ pub fn parse_sf_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// Adds findings to `findings`: `add(code, severity, message)`.
+fn adder(findings: &mut Vec<Finding>) -> impl FnMut(&str, Severity, String) + '_ {
+    move |code, severity, message| {
+        findings.push(Finding {
+            code: code.into(),
+            severity,
+            message,
+        })
+    }
+}
+
 fn block_if(contract: &LaneContract, c: BlockCondition) -> Severity {
     severity(contract.blocks(c))
 }
@@ -343,7 +354,10 @@ const SYSTEM_FIELDS: &[&str] = &[
     "attributes",
 ];
 
-/// Builds the preflight. `now` is when it was taken.
+/// Builds the preflight. `now` is when it was taken. In steps: who writes and what the event's
+/// lifecycle allows, what the target and the contract allow (update-only, insert-only, create
+/// conditions, checks), the planned change, the owner and last modification, the exact request,
+/// and the side effects the operator acknowledges.
 pub fn evaluate(
     contract: &LaneContract,
     event: &EventFacts,
@@ -351,26 +365,65 @@ pub fn evaluate(
     override_request: Option<&OverrideRequest>,
     now: DateTime<Utc>,
 ) -> Preflight {
-    let object = contract.identity_policy.object.as_str();
-    let ext_field = contract.identity_policy.external_id_field.as_str();
-    let protected: Vec<&str> = contract
-        .write_policy
-        .protected_fields
-        .iter()
-        .map(|f| f.as_str())
-        .collect();
     let integration_user = contract.salesforce_lane.integration_user.as_str().to_string();
-    let expected_username = contract.connection.as_ref().map(|c| c.username.as_str().to_string());
-    let fallback = contract.ownership_policy.fallback_owner.as_str();
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut add = |code: &str, severity: Severity, message: String| {
-        findings.push(Finding {
-            code: code.into(),
-            severity,
-            message,
-        })
+    let record = match &observed.target {
+        Target::Found { record } => Some(record),
+        _ => None,
     };
+    let mut findings: Vec<Finding> = Vec::new();
+    identity_and_lifecycle(contract, event, observed, &mut findings);
+    let creating = target_findings(contract, event, observed, &mut findings);
+    let (changes, body) = planned_change(contract, event, record, override_request, creating, &mut findings);
+    let (owner_is_fallback, modified, modified_after_event) =
+        owner_findings(contract, event, observed, record, &changes, &mut findings);
+    let request = planned_request(contract, event, observed, body, creating, &mut findings);
+    let effects = side_effects(
+        contract,
+        event,
+        observed,
+        record,
+        &changes,
+        &request,
+        &findings,
+        override_request,
+        modified,
+    );
+    let mut p = Preflight {
+        event: event.clone(),
+        taken_at: crate::domain::event::format_time(now),
+        integration_user,
+        acts_as: observed.acts_as.clone(),
+        target: observed.target.clone(),
+        owner: observed.owner.clone(),
+        owner_is_fallback,
+        last_modified_by: observed.last_modified_by.clone(),
+        modified_after_event,
+        key_matches: observed.key_matches.clone(),
+        latest_attempt: observed.latest_attempt.clone(),
+        lane_policy: LanePolicy::of(contract),
+        failed_checks: observed.failed_checks.clone(),
+        changes,
+        request,
+        override_request: override_request.cloned(),
+        findings,
+        side_effects: effects,
+        digest: String::new(),
+        ack_token: String::new(),
+    };
+    p.digest = digest(&p);
+    p.ack_token = p.digest[..ACK_LEN].to_string();
+    p
+}
 
+/// Findings of who writes (the token's user) and of the event's lifecycle.
+fn identity_and_lifecycle(
+    contract: &LaneContract,
+    event: &EventFacts,
+    observed: &Observed,
+    findings: &mut Vec<Finding>,
+) {
+    let expected_username = contract.connection.as_ref().map(|c| c.username.as_str().to_string());
+    let mut add = adder(findings);
     // Identity: the token must act as the lane's integration user.
     match &expected_username {
         Some(u) if u.eq_ignore_ascii_case(&observed.acts_as) => {}
@@ -413,17 +466,25 @@ pub fn evaluate(
         "discarded" => add("discarded", Severity::Blocking, "the event was discarded".into()),
         _ => {}
     }
+}
 
+/// Findings of the target and of what the contract and the event allow; whether the replay is
+/// a create.
+fn target_findings(
+    contract: &LaneContract,
+    event: &EventFacts,
+    observed: &Observed,
+    findings: &mut Vec<Finding>,
+) -> bool {
+    let object = contract.identity_policy.object.as_str();
+    let ext_field = contract.identity_policy.external_id_field.as_str();
+    let mut add = adder(findings);
     // What the event and the lane allow: an `update` lane or an `update` event never creates;
     // an `insert` event never updates.
     let update_only = contract.write_policy.operation == WriteOperation::Update || event.operation == "update";
     let insert_only = event.operation == "insert";
 
     // Target.
-    let record = match &observed.target {
-        Target::Found { record } => Some(record),
-        _ => None,
-    };
     let mut creating = false;
     match &observed.target {
         // Floor: without an external ID there is no key to write by, whatever block_write_if says.
@@ -468,67 +529,7 @@ pub fn evaluate(
         ),
         Target::NotFound => {
             creating = true;
-            let bk_required = contract.create_requires(CreateCondition::NoExistingApprovedBusinessKeyMatch);
-            if contract.identity_policy.search_before_write {
-                match business_key(contract, &event.payload) {
-                    Err(missing) => add(
-                        "business_key_incomplete",
-                        severity(bk_required || contract.blocks(BlockCondition::BusinessKeyIncomplete)),
-                        format!(
-                            "the event's business key is incomplete ({} missing or not text), so the search for a record a create would duplicate cannot run",
-                            missing.join(", ")
-                        ),
-                    ),
-                    Ok(_) if !observed.key_matches.is_empty() => {
-                        let ids: Vec<&str> = observed.key_matches.iter().map(|m| m.id.as_str()).collect();
-                        add(
-                            "duplicate_conflict_detected",
-                            severity(bk_required || contract.blocks(BlockCondition::DuplicateConflictDetected)),
-                            format!(
-                                "no {object} has {ext_field} = `{}`, but {} match{} the business key ({}): a create would duplicate {}",
-                                event.external_id.as_deref().unwrap_or(""),
-                                ids.join(", "),
-                                if ids.len() == 1 { "es" } else { "" },
-                                key_fields(contract).join(", "),
-                                if ids.len() == 1 { "it" } else { "them" }
-                            ),
-                        );
-                    }
-                    Ok(_) => {}
-                }
-            }
-            if !contract.create_requires(CreateCondition::NoExistingExternalIdMatch) {
-                add(
-                    "external_id_not_rechecked",
-                    Severity::Warning,
-                    format!(
-                        "create_new_record_only_when does not list no_existing_external_id_match: {ext_field} is not re-read before the create, so a record that appears meanwhile does not stop it"
-                    ),
-                );
-            }
-            if !contract.write_policy.external_id_must_be_unique {
-                add(
-                    "external_id_not_declared_unique",
-                    Severity::Warning,
-                    format!(
-                        "the contract does not declare {ext_field} unique: if the org does not refuse a second record with the same value, a record that appears between the re-read and the create is duplicated"
-                    ),
-                );
-            }
-            if !contract.identity_policy.duplicate_rule_reviewed {
-                add(
-                    "duplicate_rules_not_reviewed",
-                    Severity::Warning,
-                    "the org's duplicate rules were not reviewed for this lane".into(),
-                );
-            }
-            if !contract.identity_policy.matching_rule_reviewed {
-                add(
-                    "matching_rules_not_reviewed",
-                    Severity::Warning,
-                    "the org's matching rules were not reviewed for this lane".into(),
-                );
-            }
+            create_findings(contract, event, observed, &mut add);
         }
     }
     // The org's describe matters where the uniqueness is relied on: a create.
@@ -567,7 +568,100 @@ pub fn evaluate(
             ),
         );
     }
+    creating
+}
 
+/// What the contract asks of a create: its create conditions, the business key, the external
+/// ID's uniqueness, the reviewed duplicate and matching rules.
+fn create_findings(
+    contract: &LaneContract,
+    event: &EventFacts,
+    observed: &Observed,
+    add: &mut impl FnMut(&str, Severity, String),
+) {
+    let object = contract.identity_policy.object.as_str();
+    let ext_field = contract.identity_policy.external_id_field.as_str();
+    let bk_required = contract.create_requires(CreateCondition::NoExistingApprovedBusinessKeyMatch);
+    if contract.identity_policy.search_before_write {
+        match business_key(contract, &event.payload) {
+            Err(missing) => add(
+                "business_key_incomplete",
+                severity(bk_required || contract.blocks(BlockCondition::BusinessKeyIncomplete)),
+                format!(
+                    "the event's business key is incomplete ({} missing or not text), so the search for a record a create would duplicate cannot run",
+                    missing.join(", ")
+                ),
+            ),
+            Ok(_) if !observed.key_matches.is_empty() => {
+                let ids: Vec<&str> = observed.key_matches.iter().map(|m| m.id.as_str()).collect();
+                add(
+                    "duplicate_conflict_detected",
+                    severity(bk_required || contract.blocks(BlockCondition::DuplicateConflictDetected)),
+                    format!(
+                        "no {object} has {ext_field} = `{}`, but {} match{} the business key ({}): a create would duplicate {}",
+                        event.external_id.as_deref().unwrap_or(""),
+                        ids.join(", "),
+                        if ids.len() == 1 { "es" } else { "" },
+                        key_fields(contract).join(", "),
+                        if ids.len() == 1 { "it" } else { "them" }
+                    ),
+                );
+            }
+            Ok(_) => {}
+        }
+    }
+    if !contract.create_requires(CreateCondition::NoExistingExternalIdMatch) {
+        add(
+            "external_id_not_rechecked",
+            Severity::Warning,
+            format!(
+                "create_new_record_only_when does not list no_existing_external_id_match: {ext_field} is not re-read before the create, so a record that appears meanwhile does not stop it"
+            ),
+        );
+    }
+    if !contract.write_policy.external_id_must_be_unique {
+        add(
+            "external_id_not_declared_unique",
+            Severity::Warning,
+            format!(
+                "the contract does not declare {ext_field} unique: if the org does not refuse a second record with the same value, a record that appears between the re-read and the create is duplicated"
+            ),
+        );
+    }
+    if !contract.identity_policy.duplicate_rule_reviewed {
+        add(
+            "duplicate_rules_not_reviewed",
+            Severity::Warning,
+            "the org's duplicate rules were not reviewed for this lane".into(),
+        );
+    }
+    if !contract.identity_policy.matching_rule_reviewed {
+        add(
+            "matching_rules_not_reviewed",
+            Severity::Warning,
+            "the org's matching rules were not reviewed for this lane".into(),
+        );
+    }
+}
+
+/// The planned change field by field, the body that would be sent, and the protected-field
+/// finding.
+fn planned_change(
+    contract: &LaneContract,
+    event: &EventFacts,
+    record: Option<&RecordState>,
+    override_request: Option<&OverrideRequest>,
+    creating: bool,
+    findings: &mut Vec<Finding>,
+) -> (Vec<FieldChange>, Map<String, Value>) {
+    let ext_field = contract.identity_policy.external_id_field.as_str();
+    let protected: Vec<&str> = contract
+        .write_policy
+        .protected_fields
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
+    let mut add = adder(findings);
     // Planned change.
     let overriding = override_request.is_some();
     let mut changes = Vec::new();
@@ -630,7 +724,21 @@ pub fn evaluate(
             },
         );
     }
+    (changes, body)
+}
 
+/// Findings of the owner (inactive, fallback) and of a modification after the event: whether
+/// the owner is the fallback, when the record was modified, and whether that is after the event.
+fn owner_findings(
+    contract: &LaneContract,
+    event: &EventFacts,
+    observed: &Observed,
+    record: Option<&RecordState>,
+    changes: &[FieldChange],
+    findings: &mut Vec<Finding>,
+) -> (bool, Option<DateTime<Utc>>, bool) {
+    let fallback = contract.ownership_policy.fallback_owner.as_str();
+    let mut add = adder(findings);
     // Owner and last modification.
     let owner_is_fallback = observed
         .owner
@@ -692,7 +800,21 @@ pub fn evaluate(
             ),
         );
     }
+    (owner_is_fallback, modified, modified_after_event)
+}
 
+/// The exact request a replay would send, and the floor that there is something to write.
+fn planned_request(
+    contract: &LaneContract,
+    event: &EventFacts,
+    observed: &Observed,
+    body: Map<String, Value>,
+    creating: bool,
+    findings: &mut Vec<Finding>,
+) -> PlannedRequest {
+    let object = contract.identity_policy.object.as_str();
+    let ext_field = contract.identity_policy.external_id_field.as_str();
+    let mut add = adder(findings);
     // Request.
     let request = match (&observed.target, &event.external_id) {
         (Target::Found { record }, _) => PlannedRequest {
@@ -746,7 +868,81 @@ pub fn evaluate(
             "after protected fields are stripped, the payload has no field to write".into(),
         );
     }
+    request
+}
 
+/// What an update does: the fields it changes, the owner, assignment rules, the condition.
+fn update_effects(
+    object: &str,
+    record: Option<&RecordState>,
+    observed: &Observed,
+    changes: &[FieldChange],
+    sent_changed: &[&str],
+    modified: Option<DateTime<Utc>>,
+    effect: &mut impl FnMut(&str, String),
+) {
+    let rec = record.map(|r| r.id.as_str()).unwrap_or("");
+    if sent_changed.is_empty() {
+        effect(
+            "update_no_change",
+            format!("updates {object} {rec} with values it already has (no field changes)"),
+        );
+    } else {
+        effect(
+            "update_fields",
+            format!(
+                "updates field{} {} of {object} {rec}",
+                plural(sent_changed.len()),
+                sent_changed.join(", ")
+            ),
+        );
+    }
+    let owner_change = changes.iter().find(|c| c.field == "OwnerId" && c.sent && c.changes);
+    match (owner_change, &observed.owner) {
+        (Some(c), _) => effect(
+            "owner_changes",
+            format!(
+                "changes the owner from {} to {}",
+                describe_owner(observed.owner.as_ref()),
+                c.replay.as_str().unwrap_or("?")
+            ),
+        ),
+        (None, o) => effect(
+            "owner_unchanged",
+            format!("owner unchanged ({})", describe_owner(o.as_ref())),
+        ),
+    }
+    effect(
+        "assignment_suppressed",
+        "assignment rules do not run (Sforce-Auto-Assign: FALSE)".into(),
+    );
+    if let Some(m) = &modified {
+        effect(
+            "conditional_write",
+            format!(
+                "written only if the record is unchanged since {} (If-Unmodified-Since)",
+                m.to_rfc3339()
+            ),
+        );
+    }
+}
+
+/// The side effects the operator acknowledges, each a sentence: every warning, what the write
+/// does, what it leaves out, who it is written as.
+#[allow(clippy::too_many_arguments)]
+fn side_effects(
+    contract: &LaneContract,
+    event: &EventFacts,
+    observed: &Observed,
+    record: Option<&RecordState>,
+    changes: &[FieldChange],
+    request: &PlannedRequest,
+    findings: &[Finding],
+    override_request: Option<&OverrideRequest>,
+    modified: Option<DateTime<Utc>>,
+) -> Vec<SideEffect> {
+    let object = contract.identity_policy.object.as_str();
+    let ext_field = contract.identity_policy.external_id_field.as_str();
     // Side effects.
     let mut effects = Vec::new();
     let mut effect = |code: &str, text: String| {
@@ -770,52 +966,7 @@ pub fn evaluate(
         }
     }
     match request.kind {
-        WriteKind::Update => {
-            let rec = record.map(|r| r.id.as_str()).unwrap_or("");
-            if sent_changed.is_empty() {
-                effect(
-                    "update_no_change",
-                    format!("updates {object} {rec} with values it already has (no field changes)"),
-                );
-            } else {
-                effect(
-                    "update_fields",
-                    format!(
-                        "updates field{} {} of {object} {rec}",
-                        plural(sent_changed.len()),
-                        sent_changed.join(", ")
-                    ),
-                );
-            }
-            let owner_change = changes.iter().find(|c| c.field == "OwnerId" && c.sent && c.changes);
-            match (owner_change, &observed.owner) {
-                (Some(c), _) => effect(
-                    "owner_changes",
-                    format!(
-                        "changes the owner from {} to {}",
-                        describe_owner(observed.owner.as_ref()),
-                        c.replay.as_str().unwrap_or("?")
-                    ),
-                ),
-                (None, o) => effect(
-                    "owner_unchanged",
-                    format!("owner unchanged ({})", describe_owner(o.as_ref())),
-                ),
-            }
-            effect(
-                "assignment_suppressed",
-                "assignment rules do not run (Sforce-Auto-Assign: FALSE)".into(),
-            );
-            if let Some(m) = &modified {
-                effect(
-                    "conditional_write",
-                    format!(
-                        "written only if the record is unchanged since {} (If-Unmodified-Since)",
-                        m.to_rfc3339()
-                    ),
-                );
-            }
-        }
+        WriteKind::Update => update_effects(object, record, observed, changes, &sent_changed, modified, &mut effect),
         WriteKind::Create => {
             if let Some(r) = &request.recheck_external_id {
                 effect(
@@ -892,32 +1043,7 @@ pub fn evaluate(
             format!("written as the integration user {}", observed.acts_as),
         );
     }
-
-    let mut p = Preflight {
-        event: event.clone(),
-        taken_at: crate::domain::event::format_time(now),
-        integration_user,
-        acts_as: observed.acts_as.clone(),
-        target: observed.target.clone(),
-        owner: observed.owner.clone(),
-        owner_is_fallback,
-        last_modified_by: observed.last_modified_by.clone(),
-        modified_after_event,
-        key_matches: observed.key_matches.clone(),
-        latest_attempt: observed.latest_attempt.clone(),
-        lane_policy: LanePolicy::of(contract),
-        failed_checks: observed.failed_checks.clone(),
-        changes,
-        request,
-        override_request: override_request.cloned(),
-        findings,
-        side_effects: effects,
-        digest: String::new(),
-        ack_token: String::new(),
-    };
-    p.digest = digest(&p);
-    p.ack_token = p.digest[..ACK_LEN].to_string();
-    p
+    effects
 }
 
 /// SHA-256 over the canonical JSON (sorted keys) of everything but the digest itself.
