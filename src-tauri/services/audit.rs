@@ -179,7 +179,15 @@ async fn mac_key_for_append(log_id: &str, log_has_macs: bool, next_seq: i64) -> 
         Ok(s) => checkpoint::decode_key(s.expose())
             .ok_or_else(|| unavailable("the keychain entry is not an audit key".into()))?,
         Err(KeychainError::NotFound(_)) if !log_has_macs => {
-            let key = create_signing_key(&account).await?;
+            let key = match create_signing_key(&account).await {
+                Ok(k) => k,
+                // A locked or refusing keychain: as when it is unreachable, the log goes on
+                // without MACs (none of its entries has one yet) and verify says so.
+                Err(e) => {
+                    tracing::warn!("audit entry written without a MAC: the log's key could not be made: {e}");
+                    return Ok(None);
+                }
+            };
             // Remember from which entry MACs start, unless the keychain already knows this log.
             if matches!(read_head(log_id).await, Ok(None)) {
                 let head = AuditKeychainHead {
