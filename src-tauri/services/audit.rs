@@ -138,21 +138,26 @@ pub async fn record(conn: &mut SqliteConnection, draft: &AuditDraft) -> Result<A
     Ok(e)
 }
 
-/// MAC keys already read from the keychain, per log id, for the life of the process: one
-/// keychain round trip per log and process, not one per entry.
-fn mac_keys() -> &'static Mutex<HashMap<String, MacKey>> {
-    static KEYS: OnceLock<Mutex<HashMap<String, MacKey>>> = OnceLock::new();
+/// Log keys already read from the keychain (the Ed25519 key and the MAC key derived from it),
+/// per log id, for the life of the process: one keychain round trip per log and process, not
+/// one per entry or per checkpoint. A log's key never changes once made.
+type LogKeys = (ed25519_dalek::SigningKey, MacKey);
+
+fn log_keys() -> &'static Mutex<HashMap<String, LogKeys>> {
+    static KEYS: OnceLock<Mutex<HashMap<String, LogKeys>>> = OnceLock::new();
     KEYS.get_or_init(Mutex::default)
 }
 
-fn cached_mac_key(log_id: &str) -> Option<MacKey> {
-    mac_keys().lock().ok()?.get(log_id).cloned()
+fn cached_keys(log_id: &str) -> Option<LogKeys> {
+    log_keys().lock().ok()?.get(log_id).cloned()
 }
 
-fn cache_mac_key(log_id: &str, key: &MacKey) {
-    if let Ok(mut m) = mac_keys().lock() {
-        m.insert(log_id.to_string(), key.clone());
+fn cache_keys(log_id: &str, key: &ed25519_dalek::SigningKey) -> MacKey {
+    let mac = MacKey::derive(&key.to_bytes());
+    if let Ok(mut m) = log_keys().lock() {
+        m.insert(log_id.to_string(), (key.clone(), mac.clone()));
     }
+    mac
 }
 
 /// The MAC key an append uses. The log's key (the checkpoint's Ed25519 seed) is created with
@@ -160,7 +165,7 @@ fn cache_mac_key(log_id: &str, key: &MacKey) {
 /// from which entry MACs are required. A log that already carries MACs is never continued
 /// without its key: that entry could not be told from a forged one.
 async fn mac_key_for_append(log_id: &str, log_has_macs: bool, next_seq: i64) -> Result<Option<MacKey>> {
-    if let Some(k) = cached_mac_key(log_id) {
+    if let Some((_, k)) = cached_keys(log_id) {
         return Ok(Some(k));
     }
     let account = checkpoint::key_account(log_id);
@@ -174,7 +179,15 @@ async fn mac_key_for_append(log_id: &str, log_has_macs: bool, next_seq: i64) -> 
         Ok(s) => checkpoint::decode_key(s.expose())
             .ok_or_else(|| unavailable("the keychain entry is not an audit key".into()))?,
         Err(KeychainError::NotFound(_)) if !log_has_macs => {
-            let key = create_signing_key(&account).await?;
+            let key = match create_signing_key(&account).await {
+                Ok(k) => k,
+                // A locked or refusing keychain: as when it is unreachable, the log goes on
+                // without MACs (none of its entries has one yet) and verify says so.
+                Err(e) => {
+                    tracing::warn!("audit entry written without a MAC: the log's key could not be made: {e}");
+                    return Ok(None);
+                }
+            };
             // Remember from which entry MACs start, unless the keychain already knows this log.
             if matches!(read_head(log_id).await, Ok(None)) {
                 let head = AuditKeychainHead {
@@ -199,9 +212,7 @@ async fn mac_key_for_append(log_id: &str, log_has_macs: bool, next_seq: i64) -> 
         }
         Err(e) => return Err(unavailable(e.to_string())),
     };
-    let mac = MacKey::derive(&key.to_bytes());
-    cache_mac_key(log_id, &mac);
-    Ok(Some(mac))
+    Ok(Some(cache_keys(log_id, &key)))
 }
 
 /// The MAC key of a log being written in bulk outside `record` (the benchmark's generator):
@@ -319,14 +330,23 @@ struct KeychainView {
 }
 
 impl KeychainView {
-    async fn read(db: &Path, log_id: &str) -> KeychainView {
-        let key = match keychain::get(&checkpoint::key_account(log_id)).await {
-            Ok(s) => checkpoint::decode_key(s.expose())
-                .map(Some)
-                .ok_or_else(|| "the keychain's signing key for this log is damaged".to_string()),
-            Err(KeychainError::NotFound(_)) => Ok(None),
-            Err(e) => Err(e.to_string()),
+    /// `fresh`: read the key from the keychain even if this process has it (verify reports
+    /// what the keychain holds now); otherwise a key this process already read is used.
+    async fn read(db: &Path, log_id: &str, fresh: bool) -> KeychainView {
+        let cached = if fresh { None } else { cached_keys(log_id) };
+        let key = match cached {
+            Some((k, _)) => Ok(Some(k)),
+            None => match keychain::get(&checkpoint::key_account(log_id)).await {
+                Ok(s) => checkpoint::decode_key(s.expose())
+                    .map(Some)
+                    .ok_or_else(|| "the keychain's signing key for this log is damaged".to_string()),
+                Err(KeychainError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            },
         };
+        if let Ok(Some(k)) = &key {
+            cache_keys(log_id, k);
+        }
         KeychainView {
             key,
             head: read_head(log_id).await.map_err(|e| e.to_string()),
@@ -609,7 +629,7 @@ pub async fn write_checkpoint(app: &App) -> Result<AuditCheckpointWritten> {
         });
     }
     let log_id = first.ok_or_else(|| conflict("entry 1 of the audit log is missing".into()))?;
-    let kc = KeychainView::read(&db, &log_id).await;
+    let kc = KeychainView::read(&db, &log_id, false).await;
     let cp_read = read_checkpoint(&cp_path);
     let previous_seq = previous_seq_of(&cp_read);
     let recorded_elsewhere = match &kc.path_log {
@@ -987,7 +1007,7 @@ pub async fn verify(app: &App, progress: Arc<dyn Progress>) -> Result<AuditVerif
         blocking(move || Ok(LogReader::open(&db)?.snapshot(|s| s.hash_at(1))?)).await?
     };
     let kc = match &log_id {
-        Some(id) => Some(KeychainView::read(&app.db_path, id).await),
+        Some(id) => Some(KeychainView::read(&app.db_path, id, true).await),
         None => None,
     };
     let cp_read = read_checkpoint(&cp_path);
@@ -1684,7 +1704,7 @@ pub async fn show(app: &App, seq: i64) -> Result<AuditEntryDetail> {
             .await?
     };
     let kc = match &log_id {
-        Some(id) => Some(KeychainView::read(&app.db_path, id).await),
+        Some(id) => Some(KeychainView::read(&app.db_path, id, true).await),
         None => None,
     };
     // From which entry a MAC is required: the keychain's record; without one (and only for an

@@ -649,3 +649,48 @@ fn files_the_app_creates_are_the_users_only_and_exports_never_overwrite_unasked(
         .collect();
     assert!(leftovers.is_empty(), "no temp file is left behind");
 }
+
+#[test]
+fn without_a_keychain_a_new_log_is_written_without_macs_and_a_macd_log_is_not_continued() {
+    let no_keychain = |env: &Env, args: &[&str]| {
+        Command::new(BIN)
+            .arg("--db")
+            .arg(&env.db)
+            .args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .env_remove("REPLAY_CONSOLE_DB")
+            .output()
+            .expect("run")
+    };
+    // A new log where no keychain answers: the console works as before MACs, and says so.
+    let fresh = Env::new();
+    let lane = fresh.write("lane.yaml", reference_contract());
+    let out = no_keychain(&fresh, &["lanes", "import", &lane]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a new log does not need the keychain: {out:?}"
+    );
+    let r = fresh.json(&["audit", "verify"]);
+    assert_eq!(r["macs_from"], Value::Null, "no entry carries a MAC: {r}");
+    assert!(
+        r["not_proven"].as_array().is_some_and(|n| n
+            .iter()
+            .any(|s| s.as_str().is_some_and(|s| s.contains("no entry carries a MAC")))),
+        "and the report says what that leaves unproven: {r}"
+    );
+
+    // A log whose entries carry MACs is not continued without its key: such an entry could not
+    // be told from a forged one. Nothing is written.
+    let env = Env::new();
+    app_log(&env, 1);
+    let before = head(&env.db);
+    let f = env.write("more.ndjson", ndjson(700..701));
+    let out = no_keychain(&env, &["events", "import", &f]);
+    assert_eq!(out.status.code(), Some(3), "refused: {out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("does not write audit entries it cannot authenticate"),
+        "the refusal says why: {out:?}"
+    );
+    assert_eq!(head(&env.db), before, "nothing was appended");
+}
