@@ -777,7 +777,7 @@ async fn remember_head(db: &Path, log_id: &str, cp: &AuditCheckpoint, macs_from:
 
 /// Appends the `checkpoint_lost` entry, unless the log's latest one records this very loss.
 async fn record_loss(app: &App, loss: &Loss) -> Result<()> {
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     let latest = {
         let db = app.db_path.clone();
         blocking(move || {
@@ -1324,7 +1324,7 @@ pub async fn acknowledge(app: &App, seq: i64, reviewer: &str, reason: &str) -> R
         blocking(move || Ok(LogReader::open(&db)?.snapshot(|s| s.hash_at(seq))?)).await?
     }
     .ok_or(AuditError::NoEntry(seq))?;
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     let e = record(
         &mut tx,
         &AuditDraft {
@@ -1557,7 +1557,7 @@ pub async fn restore_triggers(app: &App) -> Result<Vec<String>> {
         return Err(AuditError::NotVerified(p.message.clone()).into());
     }
     store::audit::restore_triggers(&app.pool).await?;
-    let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store::write_tx(&app.pool).await?;
     record(
         &mut tx,
         &AuditDraft {

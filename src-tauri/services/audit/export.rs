@@ -256,7 +256,7 @@ async fn record_export(app: &App, m: &AuditExportManifest, out: &Path) {
         return;
     }
     let r: Result<()> = async {
-        let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = store::write_tx(&app.pool).await?;
         super::record(
             &mut tx,
             &AuditDraft {
