@@ -186,82 +186,8 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
     }
 
     // Durable intent: committed before anything is sent.
-    let request_json = serde_json::to_string(&p.request).map_err(|e| Error::Io(format!("request JSON: {e}")))?;
-    let me = holder::me();
-    let now = store::now_text();
-    let allowed: &[&str] = if req.again.is_some() {
-        &["replayed", "failed", "blocked"]
-    } else {
-        &["failed", "blocked"]
-    };
     let operator = req.operator.trim().to_string();
-    let mut tx = store::write_tx(&app.pool).await?;
-    let intent = store::replay::begin_intent(
-        &mut tx,
-        &store::replay::Intent {
-            event_id,
-            preflight_id,
-            batch_id: None,
-            operator: &operator,
-            reason: req.reason.trim(),
-            ack_token: &p.ack_token,
-            again_reason: req.again.as_deref(),
-            override_reason: req.override_request.as_ref().map(|o| o.reassignment_reason.as_str()),
-            approved_by: req.override_request.as_ref().map(|o| o.approved_by.as_str()),
-            request: &request_json,
-            holder_pid: me.pid,
-            holder_started: &me.started,
-            holder_host: &me.host,
-            now: &now,
-        },
-        allowed,
-    )
-    .await?;
-    let attempt_id = match intent {
-        store::replay::IntentResult::Created(id) => id,
-        store::replay::IntentResult::Busy => {
-            drop(tx);
-            return Err(refuse(
-                app,
-                event_id,
-                &req,
-                "attempt_in_flight",
-                "another replay of this event is in flight or awaits verification; nothing was sent".into(),
-            )
-            .await);
-        }
-        store::replay::IntentResult::StateChanged(s) => {
-            drop(tx);
-            return Err(refuse(
-                app,
-                event_id,
-                &req,
-                "state_changed",
-                format!("the event is {s}; run the preflight again"),
-            )
-            .await);
-        }
-    };
-    let mut intent_entry = draft(&p, &contract, "replay_intent", &operator);
-    intent_entry.attempt_id = Some(attempt_id);
-    intent_entry.reason = Some(req.reason.trim().into());
-    intent_entry.outcome = Some("in_flight".into());
-    intent_entry.detail = serde_json::json!({
-        "preflight_id": preflight_id,
-        "request": p.request,
-        "before": p.target,
-        "side_effects_acknowledged": p.side_effects,
-        "lane_policy": p.lane_policy,
-        // The window sends each ticked side effect; the CLI's token acknowledges the list whole.
-        "acknowledged_by": if req.acknowledged.is_some() { "each ticked" } else { "the token" },
-        "again": req.again,
-        "override": req.override_request.as_ref().map(|o| serde_json::json!({
-            "reassignment_reason": o.reassignment_reason,
-            "approved_by": o.approved_by,
-        })),
-    });
-    audit::record(&mut tx, &intent_entry).await?;
-    tx.commit().await?;
+    let attempt_id = commit_intent(app, event_id, preflight_id, &p, &contract, &req).await?;
 
     // Send.
     let sent = session.send(&p.request).await;
@@ -295,33 +221,18 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
 
     // Post-verify: read the record back and compare with what was sent.
     let post_verify = if outcome == ReplayOutcome::Applied {
-        let pv = post_verify(&session, &p, record_id.as_deref()).await;
-        let pv_json = serde_json::to_string(&pv).unwrap_or_default();
-        let mut tx = store::write_tx(&app.pool).await?;
-        store::replay::set_post_verify(&mut tx, attempt_id, &pv_json).await?;
-        let mut e = draft(&p, &contract, "post_verify", &operator);
-        e.attempt_id = Some(attempt_id);
-        e.outcome = Some(if pv.matches { "verified" } else { "mismatch" }.into());
-        // Before and after, field by field, for the reviewer's diff: what the preflight read and
-        // what the record holds now, for every field the replay sent.
-        let before_fields: serde_json::Map<String, serde_json::Value> = match &p.target {
-            preflight::Target::Found { record } => p
-                .request
-                .body
-                .keys()
-                .filter_map(|k| record.fields.get(k).map(|v| (k.clone(), v.clone())))
-                .collect(),
-            _ => serde_json::Map::new(),
-        };
-        let after_fields: serde_json::Map<String, serde_json::Value> = pv
-            .fields
-            .iter()
-            .filter_map(|f| f.actual.clone().map(|v| (f.field.clone(), v)))
-            .collect();
-        e.detail = serde_json::json!({"before": before_fields, "after": after_fields, "post_verify": pv});
-        audit::record(&mut tx, &e).await?;
-        tx.commit().await?;
-        Some(pv)
+        Some(
+            record_post_verify(
+                app,
+                &session,
+                &p,
+                &contract,
+                &operator,
+                attempt_id,
+                record_id.as_deref(),
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -338,6 +249,137 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         written_as: session.acts_as().to_string(),
         post_verify,
     })
+}
+
+/// The replay's intent (attempt row and audit entry), committed before anything is sent: one
+/// unsettled attempt per event (the database refuses a second), and the event still in the
+/// state the preflight saw. Returns the attempt's id; a refusal is audited.
+async fn commit_intent(
+    app: &App,
+    event_id: i64,
+    preflight_id: i64,
+    p: &Preflight,
+    contract: &LaneContract,
+    req: &ReplayRequest,
+) -> Result<i64> {
+    let operator = req.operator.trim().to_string();
+    let request_json = serde_json::to_string(&p.request).map_err(|e| Error::Io(format!("request JSON: {e}")))?;
+    let me = holder::me();
+    let now = store::now_text();
+    let allowed: &[&str] = if req.again.is_some() {
+        &["replayed", "failed", "blocked"]
+    } else {
+        &["failed", "blocked"]
+    };
+    let mut tx = store::write_tx(&app.pool).await?;
+    let intent = store::replay::begin_intent(
+        &mut tx,
+        &store::replay::Intent {
+            event_id,
+            preflight_id,
+            batch_id: None,
+            operator: &operator,
+            reason: req.reason.trim(),
+            ack_token: &p.ack_token,
+            again_reason: req.again.as_deref(),
+            override_reason: req.override_request.as_ref().map(|o| o.reassignment_reason.as_str()),
+            approved_by: req.override_request.as_ref().map(|o| o.approved_by.as_str()),
+            request: &request_json,
+            holder_pid: me.pid,
+            holder_started: &me.started,
+            holder_host: &me.host,
+            now: &now,
+        },
+        allowed,
+    )
+    .await?;
+    let attempt_id = match intent {
+        store::replay::IntentResult::Created(id) => id,
+        store::replay::IntentResult::Busy => {
+            drop(tx);
+            return Err(refuse(
+                app,
+                event_id,
+                req,
+                "attempt_in_flight",
+                "another replay of this event is in flight or awaits verification; nothing was sent".into(),
+            )
+            .await);
+        }
+        store::replay::IntentResult::StateChanged(s) => {
+            drop(tx);
+            return Err(refuse(
+                app,
+                event_id,
+                req,
+                "state_changed",
+                format!("the event is {s}; run the preflight again"),
+            )
+            .await);
+        }
+    };
+    let mut intent_entry = draft(p, contract, "replay_intent", &operator);
+    intent_entry.attempt_id = Some(attempt_id);
+    intent_entry.reason = Some(req.reason.trim().into());
+    intent_entry.outcome = Some("in_flight".into());
+    intent_entry.detail = serde_json::json!({
+        "preflight_id": preflight_id,
+        "request": p.request,
+        "before": p.target,
+        "side_effects_acknowledged": p.side_effects,
+        "lane_policy": p.lane_policy,
+        // The window sends each ticked side effect; the CLI's token acknowledges the list whole.
+        "acknowledged_by": if req.acknowledged.is_some() { "each ticked" } else { "the token" },
+        "again": req.again,
+        "override": req.override_request.as_ref().map(|o| serde_json::json!({
+            "reassignment_reason": o.reassignment_reason,
+            "approved_by": o.approved_by,
+        })),
+    });
+    audit::record(&mut tx, &intent_entry).await?;
+    tx.commit().await?;
+
+    Ok(attempt_id)
+}
+
+/// Reads the written record back, stores what it holds and audits the before and after of
+/// every field sent.
+async fn record_post_verify(
+    app: &App,
+    session: &Session,
+    p: &Preflight,
+    contract: &LaneContract,
+    operator: &str,
+    attempt_id: i64,
+    record_id: Option<&str>,
+) -> Result<PostVerify> {
+    let pv = post_verify(session, p, record_id).await;
+    let pv_json = serde_json::to_string(&pv).unwrap_or_default();
+    let mut tx = store::write_tx(&app.pool).await?;
+    store::replay::set_post_verify(&mut tx, attempt_id, &pv_json).await?;
+    let mut e = draft(p, contract, "post_verify", operator);
+    e.attempt_id = Some(attempt_id);
+    e.outcome = Some(if pv.matches { "verified" } else { "mismatch" }.into());
+    // Before and after, field by field, for the reviewer's diff: what the preflight read and
+    // what the record holds now, for every field the replay sent.
+    let before_fields: serde_json::Map<String, serde_json::Value> = match &p.target {
+        preflight::Target::Found { record } => p
+            .request
+            .body
+            .keys()
+            .filter_map(|k| record.fields.get(k).map(|v| (k.clone(), v.clone())))
+            .collect(),
+        _ => serde_json::Map::new(),
+    };
+    let after_fields: serde_json::Map<String, serde_json::Value> = pv
+        .fields
+        .iter()
+        .filter_map(|f| f.actual.clone().map(|v| (f.field.clone(), v)))
+        .collect();
+    e.detail = serde_json::json!({"before": before_fields, "after": after_fields, "post_verify": pv});
+    audit::record(&mut tx, &e).await?;
+    tx.commit().await?;
+    Ok(pv)
 }
 
 /// A critical audit entry when the answer to a planned create shows that an existing record was
