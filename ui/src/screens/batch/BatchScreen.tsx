@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
+import { OverrideFields } from '../../components/OverrideFields';
 import { useBatch, useBatchPreflight, useBatchRun, type BatchDetail, type Selection } from '../../ipc';
 import { batchFreshFor } from '../../lib/batchGate';
 import { formatCount, formatTime } from '../../lib/format';
@@ -135,29 +136,17 @@ function NewBatch({
               </p>
             )}
             <fieldset className="override">
-              <legend className="visually-hidden">Override</legend>
-              <label className="check">
-                <input type="checkbox" checked={overrideOn} onChange={(e) => setOverrideOn(e.target.checked)} />
-                <span>Carry an approved override for events that would change protected fields</span>
-              </label>
-              {overrideOn && (
-                <div className="form-row">
-                  <label className="form-field grow" htmlFor={`${id}-override-reason`}>
-                    <span className="form-label">Reassignment reason</span>
-                    <input id={`${id}-override-reason`} type="text" value={overrideReason} onChange={(e) => setOverrideReason(e.target.value)} />
-                  </label>
-                  <label className="form-field" htmlFor={`${id}-approver`}>
-                    <span className="form-label">Approved by</span>
-                    <input
-                      id={`${id}-approver`}
-                      type="text"
-                      value={approver}
-                      onChange={(e) => setApprover(e.target.value)}
-                      placeholder="Someone other than the operator"
-                    />
-                  </label>
-                </div>
-              )}
+              <OverrideFields
+                id={id}
+                label="Carry an approved override for events that would change protected fields"
+                approverHint="Someone other than the operator"
+                on={overrideOn}
+                onToggle={setOverrideOn}
+                reason={overrideReason}
+                onReason={setOverrideReason}
+                approver={approver}
+                onApprover={setApprover}
+              />
               {overrideOn && (
                 <p className="muted override-note">
                   Applied only to the events whose preflight finds a protected-field conflict, and recorded on each of them. What

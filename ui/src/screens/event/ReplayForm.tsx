@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { OperatorField } from '../../components/OperatorField';
+import { OverrideFields } from '../../components/OverrideFields';
 import type { OverrideRequest, PreflightView, ReplayRequest } from '../../ipc';
 import { rememberOperator, rememberedOperator } from '../../lib/operator';
 import { freshFor, replayGate, replayRequest, type ReplayFormState } from '../../lib/replayGate';
@@ -88,29 +89,17 @@ export function ReplayForm({
 
       {offerOverride && (
         <fieldset className="override">
-          <legend className="visually-hidden">Override</legend>
-          <label className="check">
-            <input type="checkbox" checked={overrideOn} onChange={(e) => setOverrideOn(e.target.checked)} />
-            <span>Write the protected fields under an approved override</span>
-          </label>
-          {overrideOn && (
-            <div className="form-row">
-              <label className="form-field grow" htmlFor={`${id}-override-reason`}>
-                <span className="form-label">Reassignment reason</span>
-                <input id={`${id}-override-reason`} type="text" value={overrideReason} onChange={(e) => setOverrideReason(e.target.value)} />
-              </label>
-              <label className="form-field" htmlFor={`${id}-approver`}>
-                <span className="form-label">Approved by</span>
-                <input
-                  id={`${id}-approver`}
-                  type="text"
-                  value={approver}
-                  onChange={(e) => setApprover(e.target.value)}
-                  placeholder="Someone other than you"
-                />
-              </label>
-            </div>
-          )}
+          <OverrideFields
+            id={id}
+            label="Write the protected fields under an approved override"
+            approverHint="Someone other than you"
+            on={overrideOn}
+            onToggle={setOverrideOn}
+            reason={overrideReason}
+            onReason={setOverrideReason}
+            approver={approver}
+            onApprover={setApprover}
+          />
           {overrideDiffers && overrideComplete && (
             <div className="override-rerun">
               <button type="button" className="btn btn-small" disabled={rerunning} onClick={() => onRerun(override)}>
