@@ -1,0 +1,175 @@
+//! The queue's commands: lanes, events, credentials, and one event's preflight, replay and
+//! settle (`verify ID`).
+
+use super::progress::TermProgress;
+use super::{emit, print_json, render, CredentialsCmd, EventsCmd, LanesCmd, OverrideArgs};
+use crate::app::App;
+use crate::domain::event::EventStatus;
+use crate::domain::preflight::ReplayRequest;
+use crate::domain::replay::ReplayOutcome;
+use crate::error::{Error, Result};
+use crate::services::{self, import::Format, Progress};
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+pub(super) async fn lanes(app: &App, cmd: LanesCmd, json: bool) -> Result<()> {
+    match cmd {
+        LanesCmd::Import { file } => {
+            let r = services::lanes::import_file(app, &file).await?;
+            emit(json, &r, |r| format!("{}\n", render::lane_imported(r)))
+        }
+        LanesCmd::List => emit(json, &services::lanes::list(app).await?, |l| render::lanes(l)),
+        LanesCmd::Show { lane } => emit(json, &services::lanes::show(app, &lane).await?, render::lane_detail),
+    }
+}
+
+pub(super) async fn events(app: &App, cmd: EventsCmd, json: bool) -> Result<()> {
+    match cmd {
+        EventsCmd::Import { file, format } => {
+            let format = match format {
+                Some(f) => Some(
+                    Format::parse(&f)
+                        .ok_or_else(|| Error::InvalidInput(format!("--format `{f}`: use ndjson, json or csv")))?,
+                ),
+                None => None,
+            };
+            let progress: Arc<dyn Progress> = Arc::new(TermProgress::new(json));
+            let r = services::import::import_file(app, &file, format, progress).await?;
+            emit(json, &r, |r| format!("{}\n", render::imported(r)))
+        }
+        EventsCmd::List {
+            lane,
+            status,
+            limit,
+            after,
+            reason_code,
+            search,
+            since,
+            until,
+        } => {
+            let status = match status {
+                Some(s) => Some(EventStatus::parse(&s).ok_or_else(|| {
+                    Error::InvalidInput(format!(
+                        "--status `{s}`: use failed, blocked, in_flight, replayed, unknown_outcome or discarded"
+                    ))
+                })?),
+                None => None,
+            };
+            let query = services::events::EventQuery {
+                lane_id: lane,
+                status,
+                failure_code: reason_code,
+                search,
+                since,
+                until,
+                after,
+                limit: Some(limit),
+            };
+            let page = services::events::list(app, &query).await?;
+            if json {
+                // A listing is an array; the cursor for the next page is the last element's id.
+                return print_json(&page.events);
+            }
+            print!("{}", render::events(&page));
+            Ok(())
+        }
+        EventsCmd::Show { id } => emit(json, &services::events::show(app, id).await?, render::event_detail),
+        EventsCmd::Discard { id, operator, reason } => {
+            services::discard::discard(app, id, &operator, &reason).await?;
+            let r = serde_json::json!({"event_id": id, "status": "discarded"});
+            emit(json, &r, |_| format!("event {id} discarded by {operator}\n"))
+        }
+    }
+}
+
+pub(super) async fn credentials(app: &App, cmd: CredentialsCmd, json: bool) -> Result<()> {
+    match cmd {
+        CredentialsCmd::Set { lane, from_file } => {
+            let secret = read_secret(from_file.as_deref())?;
+            let r = services::credentials::set(app, &lane, secret).await?;
+            emit(json, &r, |r| {
+                format!(
+                    "secret for lane {} stored in the keychain (service replay-console, account {}; {})\n",
+                    r.lane_id, r.account, r.kind
+                )
+            })
+        }
+        CredentialsCmd::Status { lane } => {
+            emit(json, &services::credentials::status(app, &lane).await?, render::credential_status)
+        }
+        CredentialsCmd::Check { lane } => {
+            let r = services::credentials::check(app, &lane).await?;
+            emit(json, &r, |r| {
+                let mut s = format!(
+                    "lane {lane}: the secret works and acts as {} (the lane's integration user)\n",
+                    r.acts_as.as_deref().unwrap_or("?")
+                );
+                for w in &r.lane_warnings {
+                    s.push_str(&format!("  warning: {w}\n"));
+                }
+                s
+            })
+        }
+        CredentialsCmd::Delete { lane } => {
+            let existed = services::credentials::delete(app, &lane).await?;
+            let r = serde_json::json!({ "lane_id": lane, "deleted": existed });
+            emit(json, &r, |_| {
+                if existed {
+                    format!("secret for lane {lane} deleted from the keychain\n")
+                } else {
+                    format!("lane {lane} had no secret in the keychain; nothing deleted\n")
+                }
+            })
+        }
+    }
+}
+
+pub(super) async fn preflight(app: &App, id: i64, over: OverrideArgs, json: bool) -> Result<()> {
+    let v = services::preflight::run(app, id, over.request()).await?;
+    emit(json, &v, render::preflight)
+}
+
+/// `replay ID`: prints the result and exits with its outcome's code.
+pub(super) async fn replay(app: &App, id: i64, req: ReplayRequest, json: bool) -> Result<()> {
+    let r = services::replay::replay(app, id, req).await?;
+    emit(json, &r, render::replay_result)?;
+    Err(Error::Exit(match r.outcome {
+        ReplayOutcome::Applied => 0,
+        ReplayOutcome::Rejected | ReplayOutcome::PreconditionFailed => 4,
+        ReplayOutcome::UnknownOutcome => 5,
+        // Refused at the write: nothing was written.
+        ReplayOutcome::RecordAppeared => 3,
+    }))
+}
+
+/// `verify ID`: settle an unknown outcome by reading the record.
+pub(super) async fn settle(app: &App, id: i64, json: bool) -> Result<()> {
+    let r = services::settle::settle(app, id, None).await?;
+    emit(json, &r, |r| format!("event {}: {}\n", r.event_id, r.message))
+}
+
+/// Reads a secret from a file or standard input. It is never echoed, never logged, and the
+/// buffer it passed through is zeroized.
+fn read_secret(from_file: Option<&std::path::Path>) -> Result<crate::keychain::Secret> {
+    use std::io::Read;
+    let mut raw = zeroize::Zeroizing::new(Vec::new());
+    match from_file {
+        Some(p) => {
+            let mut f = std::fs::File::open(p).map_err(|e| Error::Io(format!("cannot open {}: {e}", p.display())))?;
+            f.read_to_end(&mut raw)
+                .map_err(|e| Error::Io(format!("cannot read {}: {e}", p.display())))?;
+        }
+        None => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("paste the secret, then press Ctrl-D:");
+            }
+            std::io::stdin()
+                .read_to_end(&mut raw)
+                .map_err(|e| Error::Io(format!("cannot read standard input: {e}")))?;
+        }
+    }
+    let text = std::str::from_utf8(&raw).map_err(|_| Error::InvalidInput("the secret is not UTF-8 text".into()))?;
+    Ok(crate::keychain::Secret::new(
+        text.trim_end_matches(['\n', '\r']).to_string(),
+    ))
+}
