@@ -29,7 +29,8 @@ pub struct SfRecord {
 }
 
 impl SfRecord {
-    fn from_json(v: Value, object: &str) -> Result<SfRecord, SalesforceError> {
+    /// A record from its JSON (a GET's body or a query row): `attributes` removed, the Id found.
+    pub fn from_json(v: Value, object: &str) -> Result<SfRecord, SalesforceError> {
         let Value::Object(mut fields) = v else {
             return Err(SalesforceError::Unexpected {
                 status: 200,
@@ -432,17 +433,7 @@ impl SalesforceClient {
                 created: false,
             });
         }
-        let j = a.json().ok_or_else(|| {
-            SalesforceError::NoAnswer(format!(
-                "the upsert answer ({}) is not JSON; the write may have been applied",
-                a.status.as_u16()
-            ))
-        })?;
-        if j.get("success").and_then(Value::as_bool) == Some(false) {
-            return Err(SalesforceError::RecordErrors {
-                errors: parse_record_errors(j.get("errors")),
-            });
-        }
+        let j = write_answer(&a, "the upsert answer", "the write may have been applied")?;
         Ok(UpsertResult {
             id: j.get("id").and_then(Value::as_str).map(str::to_string),
             created: j
@@ -471,17 +462,7 @@ impl SalesforceClient {
             body: Some(body),
         };
         let a = self.success(self.send(&call).await?)?;
-        let j = a.json().ok_or_else(|| {
-            SalesforceError::NoAnswer(format!(
-                "the create answer ({}) is not JSON; the record may have been created",
-                a.status.as_u16()
-            ))
-        })?;
-        if j.get("success").and_then(Value::as_bool) == Some(false) {
-            return Err(SalesforceError::RecordErrors {
-                errors: parse_record_errors(j.get("errors")),
-            });
-        }
+        let j = write_answer(&a, "the create answer", "the record may have been created")?;
         Ok(CreateResult {
             status: a.status.as_u16(),
             id: j.get("id").and_then(Value::as_str).map(str::to_string),
@@ -790,4 +771,18 @@ fn queue_from(rec: &Map<String, Value>) -> Option<Owner> {
         name: s("Name").unwrap_or_default(),
         developer_name: s("DeveloperName").unwrap_or_default(),
     })
+}
+
+/// A write's JSON answer, or why it is not one: not JSON (it may have been applied, so no
+/// answer) or `success: false` with the record's errors.
+fn write_answer(a: &Answer, what: &str, may_have: &str) -> Result<Value, SalesforceError> {
+    let j = a
+        .json()
+        .ok_or_else(|| SalesforceError::NoAnswer(format!("{what} ({}) is not JSON; {may_have}", a.status.as_u16())))?;
+    if j.get("success").and_then(Value::as_bool) == Some(false) {
+        return Err(SalesforceError::RecordErrors {
+            errors: parse_record_errors(j.get("errors")),
+        });
+    }
+    Ok(j)
 }

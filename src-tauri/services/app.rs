@@ -13,7 +13,7 @@ use std::sync::Arc;
 pub struct App {
     pub pool: SqlitePool,
     pub db_path: PathBuf,
-    /// The one HTTP client of the process (timeouts set once, in `salesforce`).
+    /// The one HTTP client of the process (`org::http_client`: timeouts set once, in `salesforce`).
     pub http: reqwest::Client,
     /// The queue's page reads (a synchronous connection on the blocking pool).
     pub queue_reader: Arc<crate::store::events::QueueReader>,
@@ -41,7 +41,7 @@ impl App {
     /// such a database (verify, list, show, export, restore-triggers).
     pub async fn open_unguarded(db_path: &Path) -> Result<App> {
         let pool = crate::store::open(db_path).await?;
-        let http = crate::salesforce::build_http_client(&crate::salesforce::HttpSettings::default())?;
+        let http = crate::services::org::http_client()?;
         let keychain_prefix = crate::store::settings::get(&pool, "keychain_prefix").await?;
         let app = App {
             pool,

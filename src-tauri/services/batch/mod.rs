@@ -44,7 +44,7 @@ pub use views::{list, show, BatchListItem, BatchPage, DEFAULT_LIST_PAGE, MAX_LIS
 /// refused up front instead of preflighting and auditing tens of thousands of events at once.
 pub const MAX_BATCH_EVENTS: usize = 20_000;
 /// Salesforce's practical limit of values in one SOQL `IN` list.
-pub const IN_LIST_MAX: usize = 200;
+pub use crate::services::org::IN_LIST_MAX;
 /// Retries of one event's write after an answer that proved nothing was written.
 pub const MAX_RETRIES: u32 = 3;
 /// Backoff before retry n (n = 0, 1, 2): 100 ms, 400 ms, 1.6 s.

@@ -1,79 +1,13 @@
 //! The batch preflight's reads: records by external ID (≤200 a query), their owners and last
 //! modifiers at once, and the business keys of the not-found events OR-ed together.
 
-use super::*;
 use crate::domain::contract::LaneContract;
-use crate::domain::event::format_time;
-use crate::domain::preflight::{self, parse_sf_time, EventFacts, FailedCheck, Observed, RecordState, Target};
+use crate::domain::preflight::{self, EventFacts, FailedCheck, KeyMatch, Observed, RecordState, Target};
 use crate::error::Result;
-use crate::salesforce::SalesforceError;
-use crate::services::org::Session;
-use serde_json::{Map, Value};
+use crate::services::org::{is_field_name, Session, IN_LIST_MAX};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// The field a SOQL `INVALID_FIELD` error names, if any.
-pub(super) fn invalid_field(e: &SalesforceError) -> Option<String> {
-    let SalesforceError::Api { errors, .. } = e else {
-        return None;
-    };
-    let item = errors.iter().find(|i| i.error_code == "INVALID_FIELD")?;
-    let rest = item.message.split("No such column '").nth(1)?;
-    Some(rest.split('\'').next()?.to_string())
-}
-
-/// Records of `object` whose `field` is one of `values`, ≤200 values per query. Payload fields
-/// the object does not have are dropped from the select list (one extra query per such field):
-/// the write itself reports them, as a single replay would.
-pub(super) async fn fetch_in(
-    session: &Session,
-    object: &str,
-    field: &str,
-    values: &[&str],
-    select: &mut Vec<String>,
-    calls: &AtomicU64,
-) -> Result<Vec<Map<String, Value>>> {
-    let mut out = Vec::new();
-    for chunk in values.chunks(IN_LIST_MAX) {
-        loop {
-            let cols: Vec<&str> = select.iter().map(String::as_str).collect();
-            calls.fetch_add(1, Ordering::Relaxed);
-            match session.client().find_by_external_ids(object, field, chunk, &cols).await {
-                Ok(rows) => {
-                    out.extend(rows);
-                    break;
-                }
-                Err(e) => match invalid_field(&e) {
-                    Some(f) if select.iter().any(|s| s.eq_ignore_ascii_case(&f)) => {
-                        select.retain(|s| !s.eq_ignore_ascii_case(&f));
-                    }
-                    _ => return Err(e.into()),
-                },
-            }
-        }
-    }
-    Ok(out)
-}
-
-pub(super) fn record_from_row(row: &Map<String, Value>) -> Option<RecordState> {
-    let s = |k: &str| row.get(k).and_then(Value::as_str).map(str::to_string);
-    let mut fields = row.clone();
-    fields.remove("attributes");
-    Some(RecordState {
-        id: s("Id")?,
-        owner_id: s("OwnerId"),
-        last_modified_date: s("LastModifiedDate")
-            .and_then(|t| parse_sf_time(&t))
-            .map(format_time)
-            .unwrap_or_default(),
-        last_modified_by_id: s("LastModifiedById"),
-        fields,
-    })
-}
-
-pub(super) fn is_api_name(f: &str) -> bool {
-    crate::salesforce::encode::api_name("field", f).is_ok()
-}
 
 /// Observes every event of the selection with batched reads (see the module comment).
 pub(super) async fn observe_all(
@@ -90,7 +24,7 @@ pub(super) async fn observe_all(
         .collect();
     for f in facts {
         for k in f.payload.keys() {
-            if is_api_name(k) && !select.iter().any(|s| s.eq_ignore_ascii_case(k)) {
+            if is_field_name(k) && !select.iter().any(|s| s.eq_ignore_ascii_case(k)) {
                 select.push(k.clone());
             }
         }
@@ -98,15 +32,13 @@ pub(super) async fn observe_all(
     let mut values: Vec<&str> = facts.iter().filter_map(|f| f.external_id.as_deref()).collect();
     values.sort_unstable();
     values.dedup();
-    let rows = fetch_in(session, object, ext_field, &values, &mut select, calls).await?;
+    let (records, queries) = session.records_where_in(object, ext_field, &values, &mut select).await?;
+    calls.fetch_add(queries, Ordering::Relaxed);
     // External IDs match case-insensitively, as Salesforce's (non case-sensitive) external ID
     // fields do for the GET by external ID.
     let mut by_ext: HashMap<String, Vec<RecordState>> = HashMap::new();
-    for row in &rows {
-        let Some(ext) = row.get(ext_field).and_then(Value::as_str) else {
-            continue;
-        };
-        if let Some(r) = record_from_row(row) {
+    for r in records {
+        if let Some(ext) = r.fields.get(ext_field).and_then(Value::as_str) {
             by_ext.entry(ext.to_lowercase()).or_default().push(r);
         }
     }
@@ -239,25 +171,20 @@ pub(super) async fn search_business_keys(
         .iter()
         .map(|k| k.as_str())
         .collect();
-    let (rows, queries) = session.client().find_by_any_key(object, &select, &distinct).await?;
-    calls.fetch_add(queries as u64, Ordering::Relaxed);
+    let (found, queries) = session.records_matching_any_key(object, &select, &distinct).await?;
+    calls.fetch_add(queries, Ordering::Relaxed);
     for (i, key) in &wanted {
-        let matches: Vec<crate::domain::preflight::KeyMatch> = rows
+        let matches: Vec<KeyMatch> = found
             .iter()
-            .filter(|row| {
+            .filter(|m| {
                 key.iter().all(|(f, v)| {
-                    row.get(f.as_str())
+                    m.fields
+                        .get(f.as_str())
                         .and_then(Value::as_str)
                         .is_some_and(|x| x.to_lowercase() == v.to_lowercase())
                 })
             })
-            .filter_map(|row| {
-                let id = row.get("Id").and_then(Value::as_str)?.to_string();
-                Some(crate::domain::preflight::KeyMatch {
-                    id,
-                    fields: row.clone(),
-                })
-            })
+            .cloned()
             .collect();
         if let Some(o) = observed.get_mut(*i) {
             o.key_matches = matches;

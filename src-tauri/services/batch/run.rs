@@ -8,9 +8,9 @@ use crate::domain::audit::AuditDraft;
 use crate::domain::batch::{self};
 use crate::domain::contract::LaneContract;
 use crate::domain::preflight::{self, GatePolicy, Preflight, RecordState, ReplayRequest, Target, WriteKind};
-use crate::domain::replay::{self as replay_domain, PostVerify, ReplayOutcome};
+use crate::domain::replay::{PostVerify, ReplayOutcome};
 use crate::error::{Error, Result};
-use crate::services::org::{SendOutcome, Session};
+use crate::services::org::{id_key, is_field_name, ApiUsage, SendOutcome, Session};
 use crate::services::replay::{self as replay_service, Settled};
 use crate::services::{audit, holder, lanes, Progress};
 use crate::store;
@@ -222,62 +222,24 @@ pub(super) async fn post_verify_all(run: &Run, written: &[(i64, String, Prefligh
         let mut select: Vec<String> = vec!["LastModifiedDate".into(), "LastModifiedById".into()];
         for (_, _, p) in chunk {
             for k in p.request.body.keys() {
-                if is_api_name(k) && !select.iter().any(|s| s.eq_ignore_ascii_case(k)) {
+                if is_field_name(k) && !select.iter().any(|s| s.eq_ignore_ascii_case(k)) {
                     select.push(k.clone());
                 }
             }
         }
         let ids: Vec<&str> = chunk.iter().map(|(_, id, _)| id.as_str()).collect();
-        let cols: Vec<&str> = select.iter().map(String::as_str).collect();
-        let read = run
-            .session
-            .client()
-            .find_by_external_ids(object, "Id", &ids, &cols)
-            .await;
+        let read = run.session.records_where_in(object, "Id", &ids, &mut select).await;
         let by_id: HashMap<String, RecordState> = match &read {
-            Ok(rows) => rows
-                .iter()
-                .filter_map(record_from_row)
-                .map(|r| {
-                    (
-                        crate::salesforce::encode::id18(&r.id).unwrap_or_else(|| r.id.clone()),
-                        r,
-                    )
-                })
-                .collect(),
+            Ok((records, _)) => records.iter().map(|r| (id_key(&r.id), r.clone())).collect(),
             Err(_) => HashMap::new(),
         };
         let mut tx = store::write_tx(&run.app.pool).await?;
         for (attempt_id, id, p) in chunk {
-            let key = crate::salesforce::encode::id18(id).unwrap_or_else(|| id.clone());
+            let key = id_key(id);
             let pv = match (&read, by_id.get(&key)) {
-                (Ok(_), Some(rec)) => {
-                    let (matches, fields) = replay_domain::compare(&p.request.body, &rec.fields);
-                    PostVerify {
-                        matches,
-                        fields,
-                        record_id: Some(rec.id.clone()),
-                        last_modified_date: Some(rec.last_modified_date.clone()),
-                        last_modified_by_id: rec.last_modified_by_id.clone(),
-                        error: None,
-                    }
-                }
-                (Ok(_), None) => PostVerify {
-                    matches: false,
-                    fields: Vec::new(),
-                    record_id: Some(id.clone()),
-                    last_modified_date: None,
-                    last_modified_by_id: None,
-                    error: Some("the record is not there any more".into()),
-                },
-                (Err(e), _) => PostVerify {
-                    matches: false,
-                    fields: Vec::new(),
-                    record_id: Some(id.clone()),
-                    last_modified_date: None,
-                    last_modified_by_id: None,
-                    error: Some(format!("could not read the record back: {e}")),
-                },
+                (Ok(_), Some(rec)) => PostVerify::of_record(&p.request.body, rec),
+                (Ok(_), None) => PostVerify::unread(Some(id.clone()), "the record is not there any more".into()),
+                (Err(e), _) => PostVerify::unread(Some(id.clone()), format!("could not read the record back: {e}")),
             };
             if !pv.matches {
                 mismatches.push(p.event.event_id);
@@ -471,7 +433,7 @@ async fn launch(
                 "cancelled by the operator; in-flight writes were let settle".into(),
             );
         }
-        if let Some(u) = session.client().api_usage() {
+        if let Some(u) = session.api_usage() {
             if batch::usage_above(u.used, u.limit, req.pause_above_percent) {
                 run.stop_with(
                     "paused",
@@ -572,7 +534,7 @@ async fn finish(
     run: &Run,
     row: &store::batches::BatchRow,
     summary: &mut BatchSummary,
-    (usage_before, usage_after): (Option<crate::salesforce::ApiUsage>, Option<crate::salesforce::ApiUsage>),
+    (usage_before, usage_after): (Option<ApiUsage>, Option<ApiUsage>),
     integration_user: &str,
 ) -> Result<()> {
     for v in [
@@ -656,7 +618,7 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
             }
         }
     }
-    let usage_before = session.client().api_usage();
+    let usage_before = session.api_usage();
 
     // The per-event gate (blocking findings, freshness) decides what is skipped up front.
     let mut summary = BatchSummary {
@@ -743,7 +705,7 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
     written.extend(orphans);
     written.sort_by_key(|(a, _, _)| *a);
     summary.post_verify_mismatches = post_verify_all(&run, &written).await?;
-    let usage_after = session.client().api_usage();
+    let usage_after = session.api_usage();
     finish(
         app,
         &run,

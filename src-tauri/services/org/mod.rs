@@ -13,6 +13,10 @@ use crate::salesforce::{
 };
 use serde_json::Value;
 
+mod bulk;
+
+pub use bulk::{id_key, is_field_name, ApiUsage, IN_LIST_MAX};
+
 /// A connected lane: a client whose token has been fetched and whose identity is known.
 pub struct Session {
     client: SalesforceClient,
@@ -49,6 +53,11 @@ pub enum SendOutcome {
         message: String,
         body: Value,
     },
+}
+
+/// The one HTTP client of the process, with the client's timeouts and certificate roots.
+pub fn http_client() -> Result<reqwest::Client> {
+    Ok(crate::salesforce::build_http_client(&crate::salesforce::HttpSettings::default())?)
 }
 
 pub(crate) fn settings_of(contract: &LaneContract) -> Result<ConnectionSettings> {
@@ -97,10 +106,6 @@ impl Session {
 
     pub fn user_id(&self) -> &str {
         &self.user_id
-    }
-
-    pub fn client(&self) -> &SalesforceClient {
-        &self.client
     }
 
     pub async fn lookup(&self, object: &str, field: &str, value: &str) -> Result<Target> {
