@@ -1,0 +1,211 @@
+//! The window's commands: each parses its input, calls one service function and returns its
+//! result or `{kind, message}`. This file is the one list of them: build.rs reads every
+//! `#[tauri::command]` here to register the handlers, grant them to the main window
+//! (capabilities/main.json) and write their TypeScript wrappers (ui/src/ipc/bindings/commands.ts).
+//! Documentation comments above a command become the wrapper's.
+
+use super::{tracked, Reply, Tasks};
+use crate::app::App;
+use crate::domain::preflight::{OverrideRequest, ReplayRequest};
+use crate::domain::replay::ReplayResult;
+use crate::keychain::Secret;
+use crate::services;
+use crate::services::alerts::AlertsView;
+use crate::services::audit::export::{AuditExportOutcome, AuditExportRequest};
+use crate::services::audit::{AuditEntryDetail, AuditLoss, AuditPage, AuditQuery, AuditVerifyReport};
+use crate::services::batch::{BatchDetail, BatchPage, BatchPlan, BatchRunRequest, BatchSummary, Selection};
+use crate::services::credentials::{CheckResult, CredentialSet, CredentialStatus};
+use crate::services::events::{EventDetail, EventPage, EventQuery, StatusCount};
+use crate::services::import::{Format, ImportOutcome};
+use crate::services::lanes::{LaneDetail, LaneSummary};
+use crate::services::preflight::PreflightView;
+use crate::services::settle::VerifyResult;
+use tauri::{AppHandle, State};
+
+#[tauri::command]
+pub async fn lanes_list(app: State<'_, App>) -> Reply<Vec<LaneSummary>> {
+    services::lanes::list(&app).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn lane_show(app: State<'_, App>, lane_id: String) -> Reply<LaneDetail> {
+    services::lanes::show(&app, &lane_id).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn events_list(app: State<'_, App>, query: EventQuery) -> Reply<EventPage> {
+    services::events::list(&app, &query).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn event_show(app: State<'_, App>, id: i64) -> Reply<EventDetail> {
+    services::events::show(&app, id).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn event_counts(app: State<'_, App>) -> Reply<Vec<StatusCount>> {
+    services::events::counts(&app).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn preflight_run(
+    app: State<'_, App>,
+    event_id: i64,
+    override_request: Option<OverrideRequest>,
+) -> Reply<PreflightView> {
+    services::preflight::run(&app, event_id, override_request)
+        .await
+        .map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn preflight_latest(app: State<'_, App>, event_id: i64) -> Reply<Option<PreflightView>> {
+    services::preflight::latest(&app, event_id).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn replay_run(app: State<'_, App>, event_id: i64, request: ReplayRequest) -> Reply<ReplayResult> {
+    services::replay::replay(&app, event_id, request)
+        .await
+        .map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn event_discard(app: State<'_, App>, event_id: i64, operator: String, reason: String) -> Reply<()> {
+    services::discard::discard(&app, event_id, &operator, &reason)
+        .await
+        .map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn verify_run(app: State<'_, App>, event_id: i64) -> Reply<VerifyResult> {
+    services::settle::settle(&app, event_id, None)
+        .await
+        .map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn credentials_status(app: State<'_, App>, lane_id: String) -> Reply<CredentialStatus> {
+    services::credentials::status(&app, &lane_id)
+        .await
+        .map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn credentials_check(app: State<'_, App>, lane_id: String) -> Reply<CheckResult> {
+    services::credentials::check(&app, &lane_id)
+        .await
+        .map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn credentials_set(app: State<'_, App>, lane_id: String, secret: String) -> Reply<CredentialSet> {
+    // The secret arrives once, goes to the keychain, and is never sent back to the window.
+    services::credentials::set(&app, &lane_id, Secret::new(secret))
+        .await
+        .map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn credentials_delete(app: State<'_, App>, lane_id: String) -> Reply<bool> {
+    services::credentials::delete(&app, &lane_id)
+        .await
+        .map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub fn task_cancel(tasks: State<'_, Tasks>, task_id: String) {
+    tasks.cancel(&task_id);
+}
+
+#[tauri::command]
+pub async fn events_import(
+    app: State<'_, App>,
+    handle: AppHandle,
+    tasks: State<'_, Tasks>,
+    path: String,
+    format: Option<Format>,
+    task_id: String,
+) -> Reply<ImportOutcome> {
+    tracked(&handle, &tasks, &task_id, |p| services::import::import_file(&app, std::path::Path::new(&path), format, p)).await
+}
+
+#[tauri::command]
+pub async fn audit_list(app: State<'_, App>, query: AuditQuery) -> Reply<AuditPage> {
+    services::audit::list(&app, &query).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn audit_show(app: State<'_, App>, seq: i64) -> Reply<AuditEntryDetail> {
+    services::audit::show(&app, seq).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn audit_verify(
+    app: State<'_, App>,
+    handle: AppHandle,
+    tasks: State<'_, Tasks>,
+    task_id: String,
+) -> Reply<AuditVerifyReport> {
+    tracked(&handle, &tasks, &task_id, |p| services::audit::verify(&app, p)).await
+}
+
+#[tauri::command]
+pub async fn audit_export(
+    app: State<'_, App>,
+    handle: AppHandle,
+    tasks: State<'_, Tasks>,
+    request: AuditExportRequest,
+    task_id: String,
+) -> Reply<AuditExportOutcome> {
+    tracked(&handle, &tasks, &task_id, |p| services::audit::export::export(&app, &request, p)).await
+}
+
+/// The checkpoint losses the log records: the audit screen's standing alert.
+#[tauri::command]
+pub async fn audit_losses(app: State<'_, App>) -> Reply<Vec<AuditLoss>> {
+    services::audit::losses(&app).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn audit_acknowledge(app: State<'_, App>, seq: i64, reviewer: String, reason: String) -> Reply<AuditLoss> {
+    services::audit::acknowledge(&app, seq, &reviewer, &reason)
+        .await
+        .map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn alerts(app: State<'_, App>) -> Reply<AlertsView> {
+    services::alerts::alerts(&app).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn batch_preflight(app: State<'_, App>, selection: Selection, planned_by: Option<String>) -> Reply<BatchPlan> {
+    services::batch::preflight(&app, &selection, planned_by.as_deref())
+        .await
+        .map_err(|e| e.reply())
+}
+
+/// Runs (or resumes) a batch; a cancel stops new writes and lets the in-flight ones settle, and
+/// the summary then says `cancelled`.
+#[tauri::command]
+pub async fn batch_execute(
+    app: State<'_, App>,
+    handle: AppHandle,
+    tasks: State<'_, Tasks>,
+    request: BatchRunRequest,
+    task_id: String,
+) -> Reply<BatchSummary> {
+    let request = request.into_request().map_err(|e| e.reply())?;
+    tracked(&handle, &tasks, &task_id, |p| services::batch::execute(&app, request, p)).await
+}
+
+#[tauri::command]
+pub async fn batch_list(app: State<'_, App>, before: Option<i64>, limit: Option<u32>) -> Reply<BatchPage> {
+    services::batch::list(&app, before, limit).await.map_err(|e| e.reply())
+}
+
+#[tauri::command]
+pub async fn batch_show(app: State<'_, App>, batch_id: i64) -> Reply<BatchDetail> {
+    services::batch::show(&app, batch_id).await.map_err(|e| e.reply())
+}
