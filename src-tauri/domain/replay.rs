@@ -55,6 +55,33 @@ pub struct PostVerify {
     pub error: Option<String>,
 }
 
+impl PostVerify {
+    /// The record as read back, compared with what the replay sent.
+    pub fn of_record(sent: &Map<String, Value>, record: &crate::domain::preflight::RecordState) -> PostVerify {
+        let (matches, fields) = compare(sent, &record.fields);
+        PostVerify {
+            matches,
+            fields,
+            record_id: Some(record.id.clone()),
+            last_modified_date: Some(record.last_modified_date.clone()),
+            last_modified_by_id: record.last_modified_by_id.clone(),
+            error: None,
+        }
+    }
+
+    /// The record `record_id` could not be read back, and why.
+    pub fn unread(record_id: Option<String>, error: String) -> PostVerify {
+        PostVerify {
+            matches: false,
+            fields: Vec::new(),
+            record_id,
+            last_modified_date: None,
+            last_modified_by_id: None,
+            error: Some(error),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export, export_to = "bindings/")]
 pub struct ReplayResult {

@@ -142,17 +142,8 @@ pub(crate) async fn fetch_token(
     })?;
     let json: Option<Value> = serde_json::from_slice(&body).ok();
     if !(200..300).contains(&status) {
-        if let Some(err) = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str) {
-            let description = json
-                .as_ref()
-                .and_then(|j| j.get("error_description"))
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            return Err(SalesforceError::OAuth {
-                status,
-                error: err.to_string(),
-                description: description.to_string(),
-            });
+        if let Some(e) = super::transport::oauth_error(status, json.as_ref()) {
+            return Err(e);
         }
         // A failed token answer carries no token, so a short excerpt is safe to show.
         return Err(SalesforceError::Unexpected {

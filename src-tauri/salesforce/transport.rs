@@ -192,17 +192,8 @@ impl SalesforceClient {
             return SalesforceError::PreconditionFailed;
         }
         let Some(items) = json.as_ref().and_then(parse_error_items) else {
-            if let Some(err) = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str) {
-                let description = json
-                    .as_ref()
-                    .and_then(|j| j.get("error_description"))
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                return SalesforceError::OAuth {
-                    status,
-                    error: err.into(),
-                    description: description.into(),
-                };
+            if let Some(e) = oauth_error(status, json.as_ref()) {
+                return e;
             }
             return SalesforceError::Unexpected {
                 status,
@@ -237,4 +228,18 @@ impl SalesforceClient {
 /// The path without its query string, for logs.
 fn path_only(p: &str) -> &str {
     p.split('?').next().unwrap_or(p)
+}
+
+/// An OAuth error answer (`{"error": ..., "error_description": ...}`), if the body is one.
+pub(crate) fn oauth_error(status: u16, json: Option<&Value>) -> Option<SalesforceError> {
+    let err = json?.get("error")?.as_str()?;
+    let description = json
+        .and_then(|j| j.get("error_description"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Some(SalesforceError::OAuth {
+        status,
+        error: err.into(),
+        description: description.into(),
+    })
 }

@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::domain::audit::AuditDraft;
 use crate::domain::contract::LaneContract;
 use crate::domain::preflight::{self, GatePolicy, Preflight, ReplayRequest, WriteKind};
-use crate::domain::replay::{self, PostVerify, ReplayOutcome, ReplayResult};
+use crate::domain::replay::{PostVerify, ReplayOutcome, ReplayResult};
 use crate::error::{Error, Result};
 use crate::services::org::{SendOutcome, Session};
 use crate::services::{audit, holder, lanes};
@@ -532,43 +532,12 @@ pub(crate) async fn post_verify(session: &Session, p: &Preflight, returned_id: O
         _ => returned_id.map(str::to_string),
     };
     let Some(id) = id else {
-        return PostVerify {
-            matches: false,
-            fields: Vec::new(),
-            record_id: None,
-            last_modified_date: None,
-            last_modified_by_id: None,
-            error: Some("Salesforce returned no record id to read back".into()),
-        };
+        return PostVerify::unread(None, "Salesforce returned no record id to read back".into());
     };
     match session.read_by_id(&p.event.object, &id).await {
-        Ok(Some(rec)) => {
-            let (matches, fields) = replay::compare(&p.request.body, &rec.fields);
-            PostVerify {
-                matches,
-                fields,
-                record_id: Some(rec.id),
-                last_modified_date: Some(rec.last_modified_date),
-                last_modified_by_id: rec.last_modified_by_id,
-                error: None,
-            }
-        }
-        Ok(None) => PostVerify {
-            matches: false,
-            fields: Vec::new(),
-            record_id: Some(id),
-            last_modified_date: None,
-            last_modified_by_id: None,
-            error: Some("the record is not there any more".into()),
-        },
-        Err(e) => PostVerify {
-            matches: false,
-            fields: Vec::new(),
-            record_id: Some(id),
-            last_modified_date: None,
-            last_modified_by_id: None,
-            error: Some(format!("could not read the record back: {e}")),
-        },
+        Ok(Some(rec)) => PostVerify::of_record(&p.request.body, &rec),
+        Ok(None) => PostVerify::unread(Some(id), "the record is not there any more".into()),
+        Err(e) => PostVerify::unread(Some(id), format!("could not read the record back: {e}")),
     }
 }
 

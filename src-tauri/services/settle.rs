@@ -78,16 +78,8 @@ pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<Ver
     };
     let (settlement, post_verify, message) = match record {
         Some(rec) => {
-            let (matches, fields) = crate::domain::replay::compare(&request.body, &rec.fields);
-            let pv = PostVerify {
-                matches,
-                fields,
-                record_id: Some(rec.id.clone()),
-                last_modified_date: Some(rec.last_modified_date.clone()),
-                last_modified_by_id: rec.last_modified_by_id.clone(),
-                error: None,
-            };
-            if matches {
+            let pv = PostVerify::of_record(&request.body, &rec);
+            if pv.matches {
                 (
                     Settlement::Applied,
                     pv,
@@ -110,14 +102,7 @@ pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<Ver
         }
         None => (
             Settlement::NotApplied,
-            PostVerify {
-                matches: false,
-                fields: Vec::new(),
-                record_id: None,
-                last_modified_date: None,
-                last_modified_by_id: None,
-                error: Some("no record found".into()),
-            },
+            PostVerify::unread(None, "no record found".into()),
             "the record the replay would have written does not exist: not applied".into(),
         ),
     };

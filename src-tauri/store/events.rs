@@ -191,31 +191,29 @@ fn page_sql(head: &str, filter: &Filter, after: i64, limit: i64) -> (String, Vec
     (sql, params)
 }
 
-/// One keyset page through the async pool (the queue itself reads through [`QueueReader`]).
-pub async fn page(pool: &SqlitePool, filter: &Filter, after: i64, limit: i64) -> Result<Vec<EventRow>> {
-    let (sql, params) = page_sql(&format!("SELECT {COLUMNS}"), filter, after, limit);
-    let mut q = sqlx::query(&sql);
+/// The query `sql` with its parameters bound in order.
+fn bound(sql: &str, params: Vec<Param>) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
+    let mut q = sqlx::query(sql);
     for p in params {
         q = match p {
             Param::Int(i) => q.bind(i),
             Param::Text(t) => q.bind(t),
         };
     }
-    let rows = q.fetch_all(pool).await?;
+    q
+}
+
+/// One keyset page through the async pool (the queue itself reads through [`QueueReader`]).
+pub async fn page(pool: &SqlitePool, filter: &Filter, after: i64, limit: i64) -> Result<Vec<EventRow>> {
+    let (sql, params) = page_sql(&format!("SELECT {COLUMNS}"), filter, after, limit);
+    let rows = bound(&sql, params).fetch_all(pool).await?;
     Ok(rows.iter().map(|r| row(r, false)).collect())
 }
 
 /// The query plan of a page query, one line per step: tests assert no full scan.
 pub async fn explain_page(pool: &SqlitePool, filter: &Filter) -> Result<Vec<String>> {
     let (sql, params) = page_sql(&format!("EXPLAIN QUERY PLAN SELECT {COLUMNS}"), filter, 0, 50);
-    let mut q = sqlx::query(&sql);
-    for p in params {
-        q = match p {
-            Param::Int(i) => q.bind(i),
-            Param::Text(t) => q.bind(t),
-        };
-    }
-    let rows = q.fetch_all(pool).await?;
+    let rows = bound(&sql, params).fetch_all(pool).await?;
     Ok(rows.iter().map(|r| r.get::<String, _>("detail")).collect())
 }
 

@@ -113,6 +113,30 @@ const RULES: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
+/// (what, the only files or folders under `src-tauri/` that may name it, why): one place each.
+const SOLE: &[(&str, &[&str], &str)] = &[
+    (
+        "crate::salesforce",
+        &["salesforce/", "services/org/", "keychain.rs", "error.rs"],
+        "one adapter (services/org/) turns the client's answers into domain facts, for single and batch replay alike",
+    ),
+    (
+        "BEGIN IMMEDIATE",
+        &["store/"],
+        "write transactions open through the store's helper (store::write_tx)",
+    ),
+    (
+        "sqlx::query",
+        &["store/"],
+        "every SQL statement lives in store/, so a second database needs only a second store",
+    ),
+];
+
+/// The size limits of the layout: no Rust file over this many lines outside its test module,
+/// no function over this many lines.
+const MAX_FILE_LINES: usize = 800;
+const MAX_FN_LINES: usize = 150;
+
 /// Every `.rs` file under `dir` (or `dir` itself when it is a file).
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     if dir.is_file() {
@@ -195,11 +219,172 @@ fn no_layer_names_a_higher_one() {
             problems.push(format!("{hit}: only desktop/ names Tauri"));
         }
     }
+    for f in rust_files(&root) {
+        let name = f.strip_prefix(&root).unwrap_or(&f).display().to_string();
+        let text = std::fs::read_to_string(&f).expect("a readable source file");
+        problems.extend(outside_its_place(&name, &text));
+    }
     assert!(
         problems.is_empty(),
         "imports that climb a layer:\n{}",
         problems.join("\n")
     );
+}
+
+/// The lines of file `name` that name something SOLE keeps to other files.
+pub fn outside_its_place(name: &str, source: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    for (what, only, why) in SOLE {
+        if name == "build.rs" || only.iter().any(|o| name == *o || (o.ends_with('/') && name.starts_with(o))) {
+            continue;
+        }
+        for hit in climbing(name, source, &[what]) {
+            hits.push(format!("{hit}: only {} ({why})", only.join(", ")));
+        }
+    }
+    hits
+}
+
+/// The lines of `source` before its unit-test module (`#[cfg(test)]` then `mod tests`).
+pub fn non_test_lines(source: &str) -> usize {
+    let lines: Vec<&str> = source.lines().collect();
+    lines
+        .iter()
+        .enumerate()
+        .position(|(i, l)| {
+            l.trim() == "#[cfg(test)]" && lines.get(i + 1).is_some_and(|n| n.trim_start().starts_with("mod tests"))
+        })
+        .unwrap_or(lines.len())
+}
+
+/// The functions of `source` (outside its test module) longer than `max` lines, as
+/// `name:line: fn (N lines)`. A function runs from its `fn` line to the line where the braces
+/// it opened close; braces in strings, chars and comments are skipped.
+pub fn long_functions(name: &str, source: &str, max: usize) -> Vec<String> {
+    let lines: Vec<&str> = source.lines().take(non_test_lines(source)).collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(fn_name) = fn_name(line) else {
+            continue;
+        };
+        let mut depth = 0i64;
+        let mut opened = false;
+        let mut end = None;
+        let mut in_str = false;
+        'scan: for (j, l) in lines.iter().enumerate().skip(i) {
+            for c in code_chars(l, &mut in_str) {
+                match c {
+                    '{' => {
+                        depth += 1;
+                        opened = true;
+                    }
+                    '}' => depth -= 1,
+                    ';' if !opened && depth == 0 => break 'scan,
+                    _ => {}
+                }
+                if opened && depth == 0 {
+                    end = Some(j);
+                    break 'scan;
+                }
+            }
+        }
+        if let Some(end) = end {
+            let n = end - i + 1;
+            if n > max {
+                out.push(format!("{name}:{}: fn {fn_name} ({n} lines)", i + 1));
+            }
+        }
+    }
+    out
+}
+
+/// The function a line declares, if it does (`pub(crate) async fn name(`...).
+fn fn_name(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    if t.starts_with("//") {
+        return None;
+    }
+    let at = t.find("fn ")?;
+    let head = &t[..at];
+    let qualifiers_only = head
+        .split_whitespace()
+        .all(|w| matches!(w, "pub" | "async" | "const" | "unsafe" | "extern" | "\"C\"") || w.starts_with("pub("));
+    if !qualifiers_only {
+        return None;
+    }
+    let rest = &t[at + 3..];
+    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))?;
+    (end > 0).then(|| &rest[..end])
+}
+
+/// The characters of a line that are code: string and char literals and `//` comments left out.
+/// `in_str` carries an open string literal over to the next line.
+fn code_chars(line: &str, in_str: &mut bool) -> Vec<char> {
+    let mut out = Vec::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if *in_str {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => *in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => *in_str = true,
+            '/' if chars.peek() == Some(&'/') => break,
+            // A char literal ('{', '\'', '\u{feff}'); a lifetime has no closing quote and stays.
+            '\'' => {
+                let rest: Vec<char> = chars.clone().take(2).collect();
+                if rest.first() == Some(&'\\') {
+                    chars.nth(1);
+                    for c in chars.by_ref() {
+                        if c == '\'' {
+                            break;
+                        }
+                    }
+                } else if rest.get(1) == Some(&'\'') {
+                    chars.nth(1);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn no_file_over_800_lines_and_no_function_over_150() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src-tauri");
+    let mut problems = Vec::new();
+    for f in rust_files(&root) {
+        let name = f.strip_prefix(&root).unwrap_or(&f).display().to_string();
+        let text = std::fs::read_to_string(&f).expect("a readable source file");
+        let n = non_test_lines(&text);
+        if n > MAX_FILE_LINES {
+            problems.push(format!("{name}: {n} lines outside its tests (at most {MAX_FILE_LINES})"));
+        }
+        problems.extend(long_functions(&name, &text, MAX_FN_LINES));
+    }
+    assert!(problems.is_empty(), "too large:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_size_check_measures_what_it_should() {
+    let body = "    let x = \"{ not a brace\";\n    let c = '{';\n    // } nor this\n    let s = \"a string\n over lines {\";\n    let u = '\\u{7b}';\n".repeat(30);
+    let source = format!(
+        "pub(crate) async fn long_one(a: u8) -> u8 {{\n{body}    a\n}}\n\nfn short() {{}}\n\ntrait T {{\n    fn decl(&self);\n}}\n#[cfg(test)]\nmod tests {{\n    fn huge() {{\n{body}    }}\n}}\n"
+    );
+    assert_eq!(
+        long_functions("x.rs", &source, 150),
+        vec!["x.rs:1: fn long_one (183 lines)".to_string()],
+        "braces in strings, chars and comments do not count; a declaration is no function; the test module is left out"
+    );
+    assert_eq!(long_functions("x.rs", &source, 200), Vec::<String>::new());
+    assert_eq!(non_test_lines(&source), 189, "the lines before the test module");
 }
 
 #[test]
@@ -242,4 +427,12 @@ fn the_check_catches_a_deliberately_climbing_import() {
         vec!["domain/x.rs:3: use sqlx::Pool; (names sqlx::)".to_string()],
         "a lone test item does not end the scan; the test module does"
     );
+    let adapter_bypass = "use crate::salesforce::encode;\nlet q = sqlx::query(\"BEGIN IMMEDIATE\");";
+    assert_eq!(
+        outside_its_place("services/batch/run.rs", adapter_bypass).len(),
+        3,
+        "the client named outside the adapter, SQL and a write transaction outside the store"
+    );
+    assert_eq!(outside_its_place("services/org/bulk.rs", "use crate::salesforce::encode;"), Vec::<String>::new());
+    assert_eq!(outside_its_place("store/events.rs", "let q = sqlx::query(\"BEGIN IMMEDIATE\");"), Vec::<String>::new());
 }
