@@ -3,6 +3,7 @@
 
 use super::*;
 
+/// Why a replay is refused before anything is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[ts(export, export_to = "bindings/")]
 pub struct Refusal {

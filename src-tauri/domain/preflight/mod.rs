@@ -410,7 +410,6 @@ pub fn http_date(rfc3339: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Why a replay is refused before anything is sent.
 #[cfg(test)]
 mod tests {
     use super::*;
