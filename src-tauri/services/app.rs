@@ -4,14 +4,13 @@
 use crate::domain::contract::LaneContract;
 use crate::error::Result;
 use crate::services::org::Session;
-use sqlx::SqlitePool;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct App {
-    pub pool: SqlitePool,
+    pub pool: crate::store::Pool,
     pub db_path: PathBuf,
     /// The one HTTP client of the process (`org::http_client`: timeouts set once, in `salesforce`).
     pub http: reqwest::Client,

@@ -33,6 +33,12 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// The database as the services hold it: a pool, one connection, one transaction. Services name
+/// these, never the driver's types, so a second database changes only this module.
+pub type Pool = SqlitePool;
+pub type Conn = sqlx::SqliteConnection;
+pub type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
+
 /// Another process (the desktop app and a CLI at once) may hold the write lock; wait rather than
 /// fail with "database is locked".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

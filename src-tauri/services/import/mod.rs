@@ -100,7 +100,7 @@ struct LaneInfo {
 
 /// The transaction and tallies of one import.
 struct Sink<'a> {
-    tx: sqlx::Transaction<'a, sqlx::Sqlite>,
+    tx: store::Tx<'a>,
     lanes: HashMap<String, LaneInfo>,
     import_id: i64,
     now: String,
@@ -288,7 +288,7 @@ pub async fn import_reader<R: Read + Send>(
 
 async fn import_on<R: Read + Send>(
     app: &App,
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut store::Conn,
     reader: R,
     total_bytes: u64,
     source: &str,
