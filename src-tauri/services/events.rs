@@ -72,7 +72,7 @@ pub struct EventDetail {
     pub import_id: i64,
     pub payload: serde_json::Value,
     /// Every replay attempt, oldest first.
-    pub attempts: Vec<store::replay::AttemptRow>,
+    pub attempts: Vec<store::attempts::AttemptRow>,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -163,7 +163,7 @@ pub async fn show(app: &App, id: i64) -> Result<EventDetail> {
     let payload_text = r.payload.take().unwrap_or_else(|| "{}".into());
     let payload = serde_json::from_str(&payload_text)
         .map_err(|e| Error::Io(format!("stored payload of event {id} is not JSON: {e}")))?;
-    let attempts = store::replay::attempts(&app.pool, id).await?;
+    let attempts = store::attempts::attempts(&app.pool, id).await?;
     Ok(EventDetail {
         attempts,
         lane_version: r.lane_version,

@@ -205,11 +205,11 @@ pub async fn run(app: &App, event_id: i64, override_request: Option<OverrideRequ
     let (version, contract) = lanes::contract(app, &facts.lane_id).await?;
     let session = app.session(&contract).await?;
     let mut observed = observe(&session, &contract, &facts).await?;
-    observed.latest_attempt = store::replay::latest_attempt(&app.pool, event_id).await?;
+    observed.latest_attempt = store::attempts::latest_attempt(&app.pool, event_id).await?;
     let p = preflight::evaluate(&contract, &facts, &observed, override_request.as_ref(), Utc::now());
     // The preflight and its audit entry: one transaction, one sync to disk.
     let mut tx = store::write_tx(&app.pool).await?;
-    let id = store::replay::insert_preflight(&mut tx, &p).await?;
+    let id = store::preflights::insert(&mut tx, &p).await?;
     let mut entry = crate::services::replay::draft(&p, &contract, "preflight", &audit::os_user());
     entry.lane_version = Some(version);
     entry.outcome = Some(outcome_of(&p).into());
@@ -245,7 +245,7 @@ pub(crate) fn audit_detail(preflight_id: i64, p: &Preflight) -> serde_json::Valu
 }
 
 pub async fn latest(app: &App, event_id: i64) -> Result<Option<PreflightView>> {
-    let Some((id, p)) = store::replay::latest_preflight(&app.pool, event_id).await? else {
+    let Some((id, p)) = store::preflights::latest(&app.pool, event_id).await? else {
         return Ok(None);
     };
     let (_, contract) = lanes::contract(app, &p.event.lane_id).await?;

@@ -12,19 +12,19 @@ use crate::store;
 /// Returns the ids of the events that became `unknown_outcome`.
 pub async fn recover_orphans(app: &App) -> Result<Vec<i64>> {
     // Cheap check first: most starts find nothing, and need no write lock.
-    if !store::replay::any_in_flight(&app.pool).await? {
+    if !store::attempts::any_in_flight(&app.pool).await? {
         return Ok(Vec::new());
     }
     let mut tx = store::write_tx(&app.pool).await?;
     let mut recovered = Vec::new();
-    for (attempt_id, event_id, pid, started, host) in store::replay::in_flight(&mut tx).await? {
+    for (attempt_id, event_id, pid, started, host) in store::attempts::in_flight(&mut tx).await? {
         if holder::is_alive(pid, started.as_deref(), host.as_deref()) {
             continue; // another instance is sending it right now
         }
         let now = store::now_text();
-        store::replay::finish(
+        store::attempts::finish(
             &mut tx,
-            &store::replay::Outcome {
+            &store::attempts::Outcome {
                 attempt_id,
                 event_id,
                 outcome: "unknown_outcome",

@@ -139,7 +139,7 @@ pub(crate) async fn audited_refusal(app: &App, entry: &AuditDraft, code: &str, m
 }
 
 pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<ReplayResult> {
-    let latest = store::replay::latest_preflight(&app.pool, event_id).await?;
+    let latest = store::preflights::latest(&app.pool, event_id).await?;
     let ev = store::events::get(&app.pool, event_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
@@ -272,9 +272,9 @@ async fn commit_intent(
         &["failed", "blocked"]
     };
     let mut tx = store::write_tx(&app.pool).await?;
-    let intent = store::replay::begin_intent(
+    let intent = store::attempts::begin_intent(
         &mut tx,
-        &store::replay::Intent {
+        &store::attempts::Intent {
             event_id,
             preflight_id,
             batch_id: None,
@@ -294,8 +294,8 @@ async fn commit_intent(
     )
     .await?;
     let attempt_id = match intent {
-        store::replay::IntentResult::Created(id) => id,
-        store::replay::IntentResult::Busy => {
+        store::attempts::IntentResult::Created(id) => id,
+        store::attempts::IntentResult::Busy => {
             drop(tx);
             return Err(refuse(
                 app,
@@ -306,7 +306,7 @@ async fn commit_intent(
             )
             .await);
         }
-        store::replay::IntentResult::StateChanged(s) => {
+        store::attempts::IntentResult::StateChanged(s) => {
             drop(tx);
             return Err(refuse(
                 app,
@@ -356,7 +356,7 @@ async fn record_post_verify(
     let pv = post_verify(session, p, record_id).await;
     let pv_json = serde_json::to_string(&pv).unwrap_or_default();
     let mut tx = store::write_tx(&app.pool).await?;
-    store::replay::set_post_verify(&mut tx, attempt_id, &pv_json).await?;
+    store::attempts::set_post_verify(&mut tx, attempt_id, &pv_json).await?;
     let mut e = draft(p, contract, "post_verify", operator);
     e.attempt_id = Some(attempt_id);
     e.outcome = Some(if pv.matches { "verified" } else { "mismatch" }.into());
@@ -505,9 +505,9 @@ impl Settled {
     /// Records the outcome on the attempt and the event (inside the caller's transaction).
     pub(crate) async fn store(&self, conn: &mut store::Conn, attempt_id: i64, event_id: i64) -> Result<()> {
         let response_text = self.response.to_string();
-        store::replay::finish(
+        store::attempts::finish(
             conn,
-            &store::replay::Outcome {
+            &store::attempts::Outcome {
                 attempt_id,
                 event_id,
                 outcome: self.outcome.as_str(),

@@ -37,7 +37,7 @@ pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<Ver
     let ev = store::events::get(&app.pool, event_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
-    let Some((attempt_id, request_json, started_at)) = store::replay::unsettled(&app.pool, event_id).await? else {
+    let Some((attempt_id, request_json, started_at)) = store::attempts::unsettled(&app.pool, event_id).await? else {
         return Err(Error::Refused {
             code: "nothing_to_verify".into(),
             message: format!(
@@ -113,14 +113,14 @@ pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<Ver
     let now = store::now_text();
     let actor = actor.map(str::to_string).unwrap_or_else(audit::os_user);
     let mut tx = store::write_tx(&app.pool).await?;
-    store::replay::settle(
+    store::attempts::settle(
         &mut tx,
         attempt_id,
         attempt_outcome,
         &format!("verify by {actor} at {now}"),
     )
     .await?;
-    store::replay::set_event_status(&mut tx, event_id, &["unknown_outcome"], event_status, &now).await?;
+    store::attempts::set_event_status(&mut tx, event_id, &["unknown_outcome"], event_status, &now).await?;
     audit::record(
         &mut tx,
         &AuditDraft {

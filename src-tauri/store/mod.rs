@@ -2,13 +2,14 @@
 //! embedded and applied at open. SQL lives here, one file per table group.
 
 pub mod alerts;
+pub mod attempts;
 pub mod audit;
 pub mod batches;
 pub mod credentials;
 pub mod events;
 pub mod imports;
 pub mod lanes;
-pub mod replay;
+pub mod preflights;
 pub mod settings;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

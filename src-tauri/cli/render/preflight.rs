@@ -44,53 +44,29 @@ fn preflight_heading(out: &mut String, v: &PreflightView) {
 
 /// The target record as found, or why there is none.
 fn preflight_target(out: &mut String, p: &Preflight) {
-    let e = &p.event;
-    match &p.target {
+    let object = &p.event.object;
+    let line = match &p.target {
         Target::NotFound if p.request.kind != crate::domain::preflight::WriteKind::Create => {
-            let _ = writeln!(
-                out,
-                "  target       no {} with this external ID, and this replay may not create one",
-                e.object
-            );
+            format!("no {object} with this external ID, and this replay may not create one")
         }
         Target::Found { record } => {
-            let _ = writeln!(
-                out,
-                "  target       {} {} found; last modified {} by {}{}",
-                e.object,
-                record.id,
-                record.last_modified_date,
-                p.last_modified_by
-                    .as_ref()
-                    .and_then(|u| u.name.clone())
-                    .or_else(|| record.last_modified_by_id.clone())
-                    .unwrap_or_else(|| "?".into()),
-                if p.modified_after_event {
-                    " (after the event)"
-                } else {
-                    ""
-                }
-            );
+            let by = p
+                .last_modified_by
+                .as_ref()
+                .and_then(|u| u.name.clone())
+                .or_else(|| record.last_modified_by_id.clone())
+                .unwrap_or_else(|| "?".into());
+            let after = if p.modified_after_event { " (after the event)" } else { "" };
+            format!(
+                "{object} {} found; last modified {} by {by}{after}",
+                record.id, record.last_modified_date
+            )
         }
-        Target::NotFound => {
-            let _ = writeln!(
-                out,
-                "  target       no {} with this external ID: a replay would create one",
-                e.object
-            );
-        }
-        Target::Several { ids } => {
-            let _ = writeln!(
-                out,
-                "  target       {} records share the external ID: {}",
-                ids.len(),
-                ids.join(", ")
-            );
-        }
-        Target::NoExternalId => {
-            let _ = writeln!(out, "  target       the event has no external ID");
-        }
-    }
+        Target::NotFound => format!("no {object} with this external ID: a replay would create one"),
+        Target::Several { ids } => format!("{} records share the external ID: {}", ids.len(), ids.join(", ")),
+        Target::NoExternalId => "the event has no external ID".to_string(),
+    };
+    let _ = writeln!(out, "  target       {line}");
 }
 
 /// The owner and the last write.

@@ -125,7 +125,7 @@ pub async fn preflight(app: &App, sel: &Selection, planned_by: Option<&str>) -> 
     let now = Utc::now();
     let mut preflights = Vec::with_capacity(facts.len());
     for (f, o) in facts.iter().zip(observed.iter_mut()) {
-        o.latest_attempt = store::replay::latest_attempt(&app.pool, f.event_id).await?;
+        o.latest_attempt = store::attempts::latest_attempt(&app.pool, f.event_id).await?;
         let mut p = preflight::evaluate(&contract, f, o, None, now);
         if let Some(ov) = &sel.override_request {
             if p.findings.iter().any(|x| x.code == "protected_field_conflict") {
@@ -159,7 +159,7 @@ pub async fn preflight(app: &App, sel: &Selection, planned_by: Option<&str>) -> 
     .await?;
     let mut preflight_ids = Vec::with_capacity(preflights.len());
     for p in &preflights {
-        let id = store::replay::insert_preflight(&mut tx, p).await?;
+        let id = store::preflights::insert(&mut tx, p).await?;
         preflight_ids.push(id);
         let mut e = draft(p, batch_id, &contract, "preflight", &who);
         e.lane_version = Some(version);

@@ -82,9 +82,9 @@ pub(super) async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> R
     }
     // The event must still be in the state the batch preflight saw (as for a single replay).
     let allowed = [p.event.status.as_str()];
-    let intent = store::replay::begin_intent(
+    let intent = store::attempts::begin_intent(
         &mut tx,
-        &store::replay::Intent {
+        &store::attempts::Intent {
             event_id,
             preflight_id,
             batch_id: Some(run.batch_id),
@@ -104,15 +104,15 @@ pub(super) async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> R
     )
     .await?;
     let attempt_id = match intent {
-        store::replay::IntentResult::Created(id) => id,
-        store::replay::IntentResult::Busy => {
+        store::attempts::IntentResult::Created(id) => id,
+        store::attempts::IntentResult::Busy => {
             return Ok(EventResult::Skipped(SkippedEvent {
                 event_id,
                 code: "attempt_in_flight".into(),
                 message: "another replay of this event is in flight or awaits verification".into(),
             }))
         }
-        store::replay::IntentResult::StateChanged(s) => {
+        store::attempts::IntentResult::StateChanged(s) => {
             return Ok(EventResult::Skipped(SkippedEvent {
                 event_id,
                 code: "state_changed".into(),
@@ -244,7 +244,7 @@ pub(super) async fn post_verify_all(run: &Run, written: &[(i64, String, Prefligh
             if !pv.matches {
                 mismatches.push(p.event.event_id);
             }
-            store::replay::set_post_verify(&mut tx, *attempt_id, &json_text(&pv)?).await?;
+            store::attempts::set_post_verify(&mut tx, *attempt_id, &json_text(&pv)?).await?;
             let mut e = draft(p, run.batch_id, &run.contract, "post_verify", &run.operator);
             e.attempt_id = Some(*attempt_id);
             e.outcome = Some(if pv.matches { "verified" } else { "mismatch" }.into());

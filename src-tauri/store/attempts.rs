@@ -1,43 +1,9 @@
-//! Preflights and attempts.
+//! Replay attempts: the intent committed before a write, its outcome, its settlement, and the
+//! event status that follows.
 
 use super::Result;
-use crate::domain::preflight::{AttemptFacts, Preflight};
+use crate::domain::preflight::AttemptFacts;
 use sqlx::{SqliteConnection, SqlitePool};
-
-pub async fn insert_preflight(conn: &mut SqliteConnection, p: &Preflight) -> Result<i64> {
-    let body = serde_json::to_string(p).map_err(|e| sqlx::Error::Protocol(format!("preflight JSON: {e}")))?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO preflights (event_id, taken_at, ack_token, digest, blocking, fallback_owner, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(p.event.event_id)
-    .bind(&p.taken_at)
-    .bind(&p.ack_token)
-    .bind(&p.digest)
-    .bind(p.blocking().count() as i64)
-    .bind(p.owner_is_fallback)
-    .bind(body)
-    .fetch_one(conn)
-    .await?;
-    Ok(id)
-}
-
-/// The newest preflight of an event: `(id, preflight)`.
-pub async fn latest_preflight(pool: &SqlitePool, event_id: i64) -> Result<Option<(i64, Preflight)>> {
-    let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, body FROM preflights WHERE event_id = ? ORDER BY id DESC LIMIT 1")
-            .bind(event_id)
-            .fetch_optional(pool)
-            .await?;
-    match row {
-        None => Ok(None),
-        Some((id, body)) => {
-            let p = serde_json::from_str(&body)
-                .map_err(|e| sqlx::Error::Protocol(format!("stored preflight {id} no longer parses: {e}")))?;
-            Ok(Some((id, p)))
-        }
-    }
-}
 
 pub async fn latest_attempt(pool: &SqlitePool, event_id: i64) -> Result<Option<AttemptFacts>> {
     let row: Option<(i64, String, String, String)> = sqlx::query_as(
