@@ -1,3 +1,6 @@
+//! The `replay-console` binary: parses the command line, then runs a CLI command, the demo or
+//! (with no command) the window.
+
 // No console window on Windows release builds of the desktop app.
 #![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
 

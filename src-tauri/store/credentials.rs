@@ -1,3 +1,6 @@
+//! The credential log: when a lane's secret was set, checked or deleted, and with what result.
+//! Never the secret itself (that lives in the OS keychain only).
+
 use super::Result;
 use sqlx::SqlitePool;
 

@@ -1,3 +1,7 @@
+//! Events: the import's inserts (a key seen again with the same content is unchanged, with
+//! other content a conflict), the queue's keyset pages (async, and the synchronous reader the
+//! window pages with), counts by lane and status, and each event's status.
+
 use super::Result;
 use crate::domain::event::{format_time, NewEvent};
 use sqlx::sqlite::SqliteRow;

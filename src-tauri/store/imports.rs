@@ -1,3 +1,6 @@
+//! Imports: one row per imported file (source, hash, format, counts), begun at the start of
+//! the import's transaction and completed at its end.
+
 use super::Result;
 use sqlx::SqliteConnection;
 

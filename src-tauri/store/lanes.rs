@@ -1,3 +1,6 @@
+//! Lanes and their contract versions: every imported contract is kept, a changed one is a new
+//! version, and each event keeps the version it was imported under.
+
 use super::Result;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 

@@ -436,3 +436,17 @@ fn the_check_catches_a_deliberately_climbing_import() {
     assert_eq!(outside_its_place("services/org/bulk.rs", "use crate::salesforce::encode;"), Vec::<String>::new());
     assert_eq!(outside_its_place("store/events.rs", "let q = sqlx::query(\"BEGIN IMMEDIATE\");"), Vec::<String>::new());
 }
+
+#[test]
+fn every_source_file_opens_with_what_it_is_for() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src-tauri");
+    let missing: Vec<String> = rust_files(&root)
+        .into_iter()
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).expect("a readable source file");
+            !text.trim_start().starts_with("//!")
+        })
+        .map(|f| f.strip_prefix(&root).unwrap_or(&f).display().to_string())
+        .collect();
+    assert!(missing.is_empty(), "files without an opening `//!` comment: {missing:?}");
+}
