@@ -910,7 +910,7 @@ async fn audit_with(app: &App, cmd: AuditCmd, json: bool) -> Result<i32> {
         }
         AuditCmd::Verify { require_checkpoint } => {
             let progress: Arc<dyn Progress> = Arc::new(TermProgress::new(!json && std::io::stderr().is_terminal()));
-            let r = services::audit::verify(app, progress).await?;
+            let r = services::audit::verify_chain(app, progress).await?;
             if json {
                 print_json(&r)?;
             } else {

@@ -258,7 +258,7 @@ async fn audit_verify(
     task_id: String,
 ) -> Reply<AuditVerifyReport> {
     let p = progress(&handle, &tasks, &task_id);
-    let r = services::audit::verify(&app, p).await;
+    let r = services::audit::verify_chain(&app, p).await;
     tasks.finish(&task_id);
     r.map_err(|e| e.reply())
 }
