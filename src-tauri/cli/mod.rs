@@ -73,6 +73,7 @@ pub enum Command {
         over: OverrideArgs,
     },
     /// Settle an unknown outcome: read the record and decide applied or not applied.
+    /// (Verifying the audit chain is `audit verify`.)
     Verify { id: i64 },
     /// The simulated org with demo data, a demo database pointed at it and its demo secrets,
     /// then the window (or, with --no-window, serve until interrupted).
@@ -605,7 +606,7 @@ async fn batch(app: &App, args: BatchArgs, json: bool) -> Result<()> {
     } else {
         print!("{}", render::batch_summary(&s));
     }
-    // An unknown outcome needs `verify` first; a rejection needs a look; an unfinished batch
+    // An unknown outcome needs `verify ID` (settle) first; a rejection needs a look; an unfinished batch
     // (paused, stopped, cancelled) is resumed with the same command.
     let code = if !s.unknown_outcome.is_empty() {
         5
@@ -714,7 +715,8 @@ pub enum AuditCmd {
     },
     /// One entry: every field, before/after with the field diff, and whether its hash holds.
     Show { seq: i64 },
-    /// Walk the whole hash chain and check the signed checkpoint. Exit 1 if anything is wrong.
+    /// Verify the audit chain: walk the whole hash chain and check the signed checkpoint.
+    /// Exit 1 if anything is wrong. (Settling an unknown outcome is `verify ID`.)
     Verify {
         /// Also exit 1 when something could not be proven (no checkpoint, no keychain).
         #[arg(long)]
@@ -745,7 +747,7 @@ pub enum AuditCmd {
         extends: Option<PathBuf>,
     },
     /// Acknowledge a recorded checkpoint loss (the `checkpoint_lost` entry SEQ) as a reviewer:
-    /// recorded in the log; `verify` then reports the unproven range without failing on it.
+    /// recorded in the log; `audit verify` then reports the unproven range without failing on it.
     Acknowledge {
         seq: i64,
         #[arg(long)]

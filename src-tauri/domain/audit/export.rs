@@ -12,7 +12,7 @@
 //! because a tampered database could put anything there.
 
 use super::chain::Decimal;
-use super::row::{recorded_columns, Cell, ColumnType, Kind, COLUMN_DEFS};
+use super::row::{borrow_row, borrow_row_columns, recorded_columns, Cell, ColumnType, Kind, COLUMN_DEFS};
 use super::EntryRef;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -147,7 +147,7 @@ fn ndjson_detail(detail: &str) -> (Option<&RawValue>, Option<&str>) {
 }
 
 macro_rules! ndjson_lines {
-    ($($col:ident: $ty:ty,)*) => {
+    (; $($col:ident: $ty:ty,)*) => {
         #[derive(Serialize)]
         struct NdjsonOut<'a> {
             seq: i64,
@@ -216,25 +216,13 @@ macro_rules! ndjson_lines {
                     (None, Some(text)) => text.as_str(),
                     _ => return Err("needs exactly one of `detail` and `detail_text`".into()),
                 };
-                Ok(EntryRef {
-                    seq: self.seq,
-                    at: &self.at,
-                    action: &self.action,
-                    actor: &self.actor,
-                    os_user: &self.os_user,
-                    host: &self.host,
-                    $($col: self.$col.as_ref().map(ColumnType::borrow),)*
-                    detail,
-                    prev_hash: &self.prev_hash,
-                    hash: &self.hash,
-                    mac: None,
-                })
+                Ok(borrow_row!(self, detail))
             }
         }
     };
 }
 
-recorded_columns!(ndjson_lines);
+recorded_columns!(ndjson_lines!());
 
 #[cfg(test)]
 mod tests {

@@ -12,11 +12,13 @@
 use serde::Serialize;
 
 /// The columns a service records (beyond action, actor and detail), in the order of the table,
-/// the canonical encoding and the exports. Calls `$callback! { name: Type, ... }` with `String`
-/// for text and `i64` for numbers; every one is optional (`Option<Type>` in an entry).
+/// the canonical encoding and the exports. `recorded_columns!(m!(ARGS))` calls
+/// `m! { ARGS ; name: Type, ... }` with `String` for text and `i64` for numbers; every one is
+/// optional (`Option<Type>` in an entry).
 macro_rules! recorded_columns {
-    ($callback:ident) => {
+    ($callback:ident ! ( $($args:tt)* )) => {
         $callback! {
+            $($args)* ;
             lane_id: String,
             lane_version: i64,
             event_id: i64,
@@ -33,6 +35,34 @@ macro_rules! recorded_columns {
     };
 }
 pub(crate) use recorded_columns;
+
+/// Borrows an owned row (an [`AuditEntry`], an NDJSON line read back: any struct with the row's
+/// columns as fields of these names) as an [`EntryRef`] without a MAC, its detail text given
+/// apart: `borrow_row!(row, detail)`. `EntryRef` and `ColumnType` must be in scope.
+macro_rules! borrow_row {
+    ($row:expr, $detail:expr) => {
+        recorded_columns!(borrow_row_columns!($row, $detail))
+    };
+}
+
+macro_rules! borrow_row_columns {
+    ($row:expr, $detail:expr ; $($col:ident: $ty:ty,)*) => {
+        EntryRef {
+            seq: $row.seq,
+            at: &$row.at,
+            action: &$row.action,
+            actor: &$row.actor,
+            os_user: &$row.os_user,
+            host: &$row.host,
+            $($col: $row.$col.as_ref().map(ColumnType::borrow),)*
+            detail: $detail,
+            prev_hash: &$row.prev_hash,
+            hash: &$row.hash,
+            mac: None,
+        }
+    };
+}
+pub(crate) use {borrow_row, borrow_row_columns};
 
 /// One cell of an entry, borrowed: what the encodings write and the decoders hand back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +158,7 @@ const fn text(name: &'static str) -> Column {
 }
 
 macro_rules! define_row {
-    ($($col:ident: $ty:ty,)*) => {
+    (; $($col:ident: $ty:ty,)*) => {
         /// How many columns an entry has (without its MAC).
         pub const COLUMN_COUNT: usize = 9 + [$(stringify!($col)),*].len();
 
@@ -218,19 +248,7 @@ macro_rules! define_row {
             }
 
             pub fn as_entry_ref(&self) -> EntryRef<'_> {
-                EntryRef {
-                    seq: self.seq,
-                    at: &self.at,
-                    action: &self.action,
-                    actor: &self.actor,
-                    os_user: &self.os_user,
-                    host: &self.host,
-                    $($col: self.$col.as_ref().map(ColumnType::borrow),)*
-                    detail: &self.detail,
-                    prev_hash: &self.prev_hash,
-                    hash: &self.hash,
-                    mac: None,
-                }
+                borrow_row!(self, &self.detail)
             }
         }
 
@@ -296,7 +314,7 @@ macro_rules! define_row {
     };
 }
 
-recorded_columns!(define_row);
+recorded_columns!(define_row!());
 
 /// Keeps the "canonical JSON" promise of `detail` whatever serde_json's features: object keys
 /// sorted (recursively), no whitespace.
