@@ -69,6 +69,7 @@ pub enum Command {
         over: OverrideArgs,
     },
     /// Settle an unknown outcome: read the record and decide applied or not applied.
+    /// (Verifying the audit chain is `audit verify`.)
     Verify { id: i64 },
     /// The simulated org with demo data, a demo database pointed at it and its demo secrets,
     /// then the window (or, with --no-window, serve until interrupted).
@@ -274,7 +275,8 @@ pub enum AuditCmd {
     },
     /// One entry: every field, before/after with the field diff, and whether its hash holds.
     Show { seq: i64 },
-    /// Walk the whole hash chain and check the signed checkpoint. Exit 1 if anything is wrong.
+    /// Verify the audit chain: walk the whole hash chain and check the signed checkpoint.
+    /// Exit 1 if anything is wrong. (Settling an unknown outcome is `verify ID`.)
     Verify {
         /// Also exit 1 when something could not be proven (no checkpoint, no keychain).
         #[arg(long)]
@@ -305,7 +307,7 @@ pub enum AuditCmd {
         extends: Option<PathBuf>,
     },
     /// Acknowledge a recorded checkpoint loss (the `checkpoint_lost` entry SEQ) as a reviewer:
-    /// recorded in the log; `verify` then reports the unproven range without failing on it.
+    /// recorded in the log; `audit verify` then reports the unproven range without failing on it.
     Acknowledge {
         seq: i64,
         #[arg(long)]

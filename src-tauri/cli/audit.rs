@@ -63,7 +63,7 @@ pub(super) async fn audit_with(app: &App, cmd: AuditCmd, json: bool) -> Result<i
         AuditCmd::Show { seq } => emit(json, &services::audit::show(app, seq).await?, render::audit_entry_detail)?,
         AuditCmd::Verify { require_checkpoint } => {
             let progress: Arc<dyn Progress> = Arc::new(TermProgress::new(json));
-            let r = services::audit::verify(app, progress).await?;
+            let r = services::audit::verify_chain(app, progress).await?;
             emit(json, &r, render::audit_verify)?;
             let unproven = require_checkpoint && !r.not_proven.is_empty();
             return Ok(if r.ok && !unproven { 0 } else { 1 });

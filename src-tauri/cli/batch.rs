@@ -44,7 +44,7 @@ pub(super) async fn batch(app: &App, args: BatchArgs, json: bool) -> Result<()> 
     // Ctrl-C cancels: no new write starts, in-flight ones settle and are recorded.
     let s = cancellable(json, |progress| b::execute(app, req, progress)).await?;
     emit(json, &s, render::batch_summary)?;
-    // An unknown outcome needs `verify` first; a rejection needs a look; an unfinished batch
+    // An unknown outcome needs `verify ID` (settle) first; a rejection needs a look; an unfinished batch
     // (paused, stopped, cancelled) is resumed with the same command.
     let code = if !s.unknown_outcome.is_empty() {
         5

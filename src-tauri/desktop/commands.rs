@@ -147,7 +147,7 @@ pub async fn audit_verify(
     tasks: State<'_, Tasks>,
     task_id: String,
 ) -> Reply<AuditVerifyReport> {
-    tracked(&handle, &tasks, &task_id, |p| services::audit::verify(&app, p)).await
+    tracked(&handle, &tasks, &task_id, |p| services::audit::verify_chain(&app, p)).await
 }
 
 #[tauri::command]

@@ -32,7 +32,7 @@ pub struct VerifyResult {
 /// holds the value it sent, the write counts as applied (the event becomes `replayed`);
 /// otherwise as not applied (the event becomes `failed`, replayable after a new preflight).
 /// `verify ID` in the CLI and Verify in the window: settles an unknown outcome. (Not to be
-/// confused with `audit verify`, which checks the audit chain: `services::audit::verify`.)
+/// confused with `audit verify`, which checks the audit chain: `services::audit::verify_chain`.)
 pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<VerifyResult> {
     let ev = store::events::get(&app.pool, event_id)
         .await?

@@ -4,11 +4,13 @@
 //! allocations. Both link the same SQLite (libsqlite3-sys).
 
 use super::{Result, StoreError};
-use crate::domain::audit::{canonical_json, chain_hash, AuditDraft, AuditEntry, AuditFilter, EntryRef, GENESIS};
+use crate::domain::audit::row::{Cell, Kind, COLUMNS, COLUMN_DEFS};
+use crate::domain::audit::{chain_hash, AuditDraft, AuditEntry, AuditFilter, EntryRef, GENESIS};
 use rusqlite::types::ValueRef;
 use sqlx::SqliteConnection;
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::LazyLock;
 
 /// The triggers that make the table append-only, and a phrase each one's SQL must contain:
 /// a trigger of the right name whose body no longer aborts protects nothing.
@@ -27,12 +29,6 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be deleted');
 END;";
-
-/// An empty optional text is stored as NULL: "no reason" has one form, and a CSV export (which
-/// cannot tell an empty cell from a missing one) decodes back to exactly what was hashed.
-fn text(v: &Option<String>) -> Option<String> {
-    v.as_ref().filter(|s| !s.is_empty()).cloned()
-}
 
 /// The head of the log as an appender needs it: where the next entry goes, and which log it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,29 +68,8 @@ pub fn build_entry(
         Some(h) => (h.seq + 1, h.hash.clone()),
         None => (1, GENESIS.to_string()),
     };
-    let mut e = AuditEntry {
-        seq,
-        at: at.to_string(),
-        action: d.action.clone(),
-        actor: d.actor.clone(),
-        os_user: os_user.to_string(),
-        host: host.to_string(),
-        lane_id: text(&d.lane_id),
-        lane_version: d.lane_version,
-        event_id: d.event_id,
-        attempt_id: d.attempt_id,
-        batch_id: d.batch_id,
-        integration_user: text(&d.integration_user),
-        external_id: text(&d.external_id),
-        record_type: text(&d.record_type),
-        operation_type: text(&d.operation_type),
-        reason: text(&d.reason),
-        ack_token: text(&d.ack_token),
-        outcome: text(&d.outcome),
-        detail: canonical_json(&d.detail),
-        prev_hash,
-        hash: String::new(),
-    };
+    // Empty optional text is stored as NULL (see `ColumnType::normalised`).
+    let mut e = AuditEntry::from_draft(d, seq, at, os_user, host, prev_hash);
     e.hash = chain_hash(&e.prev_hash, &e).ok_or_else(|| {
         StoreError::Sql(sqlx::Error::Protocol(format!(
             "the audit log's head hash at entry {} is malformed; run `audit verify`",
@@ -107,36 +82,14 @@ pub fn build_entry(
 /// Inserts a built entry with its MAC. The caller holds a write transaction (BEGIN IMMEDIATE)
 /// and read the head inside it, so no other writer can slip an entry in between.
 pub async fn insert(conn: &mut SqliteConnection, e: &AuditEntry, mac: Option<&str>) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, action, actor, os_user, host, lane_id, lane_version, event_id, attempt_id,
-            batch_id, integration_user, external_id, record_type, operation_type, reason, ack_token, outcome,
-            detail, prev_hash, hash, mac)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(e.seq)
-    .bind(&e.at)
-    .bind(&e.action)
-    .bind(&e.actor)
-    .bind(&e.os_user)
-    .bind(&e.host)
-    .bind(&e.lane_id)
-    .bind(e.lane_version)
-    .bind(e.event_id)
-    .bind(e.attempt_id)
-    .bind(e.batch_id)
-    .bind(&e.integration_user)
-    .bind(&e.external_id)
-    .bind(&e.record_type)
-    .bind(&e.operation_type)
-    .bind(&e.reason)
-    .bind(&e.ack_token)
-    .bind(&e.outcome)
-    .bind(&e.detail)
-    .bind(&e.prev_hash)
-    .bind(&e.hash)
-    .bind(mac)
-    .execute(&mut *conn)
-    .await?;
+    let mut q = sqlx::query(&INSERT_SQL);
+    for c in e.as_entry_ref().cells() {
+        q = match c {
+            Cell::Num(n) => q.bind(n),
+            Cell::Text(s) => q.bind(s),
+        };
+    }
+    q.bind(mac).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -229,9 +182,14 @@ pub fn filter_sql(f: &AuditFilter) -> (Vec<&'static str>, Vec<Param>) {
     (w, p)
 }
 
-const COLUMNS_SQL: &str =
-    "seq, at, action, actor, os_user, host, lane_id, lane_version, event_id, attempt_id, batch_id,
-    integration_user, external_id, record_type, operation_type, reason, ack_token, outcome, detail, prev_hash, hash, mac";
+/// Every column of the table, in the domain's order, then the MAC.
+static COLUMNS_SQL: LazyLock<String> = LazyLock::new(|| format!("{}, mac", COLUMNS.join(", ")));
+
+/// The insert of one entry: its columns and the MAC.
+static INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
+    let params = vec!["?"; COLUMNS.len() + 1].join(", ");
+    format!("INSERT INTO audit_log ({}) VALUES ({params})", *COLUMNS_SQL)
+});
 
 /// A read-only connection for long reads. Each public method reads in one transaction, so what
 /// it sees is one consistent state of the log even while the app appends.
@@ -433,7 +391,7 @@ fn page_where(filter: &AuditFilter, after: Option<i64>, newest_first: bool) -> (
 }
 
 fn select_sql(select: &str, clause: &str, order: &str, limit: Option<u32>) -> String {
-    let mut sql = format!("{select} {COLUMNS_SQL} FROM audit_log");
+    let mut sql = format!("{select} {} FROM audit_log", *COLUMNS_SQL);
     if !clause.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(clause);
@@ -485,30 +443,17 @@ fn decode<'r>(row: &'r rusqlite::Row<'_>) -> std::result::Result<EntryRef<'r>, B
             _ => Err(bad(col, "is not an integer")),
         }
     };
-    Ok(EntryRef {
-        seq,
-        at: text(1, "at")?,
-        action: text(2, "action")?,
-        actor: text(3, "actor")?,
-        os_user: text(4, "os_user")?,
-        host: text(5, "host")?,
-        lane_id: opt_text(6, "lane_id")?,
-        lane_version: num(7, "lane_version")?,
-        event_id: num(8, "event_id")?,
-        attempt_id: num(9, "attempt_id")?,
-        batch_id: num(10, "batch_id")?,
-        integration_user: opt_text(11, "integration_user")?,
-        external_id: opt_text(12, "external_id")?,
-        record_type: opt_text(13, "record_type")?,
-        operation_type: opt_text(14, "operation_type")?,
-        reason: opt_text(15, "reason")?,
-        ack_token: opt_text(16, "ack_token")?,
-        outcome: opt_text(17, "outcome")?,
-        detail: text(18, "detail")?,
-        prev_hash: text(19, "prev_hash")?,
-        hash: text(20, "hash")?,
-        mac: opt_text(21, "mac")?,
-    })
+    let mut e = EntryRef::from_cells(|i| {
+        let col = &COLUMN_DEFS[i];
+        Ok(match (col.kind, col.required) {
+            (Kind::Num, _) if i == 0 => Cell::Num(Some(seq)),
+            (Kind::Num, _) => Cell::Num(num(i, col.name)?),
+            (Kind::Text, true) => Cell::Text(Some(text(i, col.name)?)),
+            (Kind::Text, false) => Cell::Text(opt_text(i, col.name)?),
+        })
+    })?;
+    e.mac = opt_text(COLUMNS.len(), "mac")?;
+    Ok(e)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Export encodings of audit entries: CSV (RFC 4180) and NDJSON, both reversible, so that
-//! `audit verify-export` can recompute every exported entry's hash offline.
+//! `audit verify-export` can recompute every exported entry's hash offline. Both write the
+//! columns in [`COLUMNS`] order, walking an entry's cells ([`EntryRef::cells`]).
 //!
 //! CSV injection (OWASP): a text cell starting with `=`, `+`, `-`, `@`, tab or CR is prefixed
 //! with a single quote, which spreadsheets show and never evaluate. A cell that already starts
@@ -10,39 +11,18 @@
 //! and break sorting. Every TEXT column is neutralised, even ones we write (time, hashes),
 //! because a tampered database could put anything there.
 
+use super::chain::Decimal;
+use super::row::{borrow_row, borrow_row_columns, recorded_columns, Cell, ColumnType, Kind, COLUMN_DEFS};
 use super::EntryRef;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::io::Write;
 
+pub use super::row::COLUMNS;
+
 /// The version of the export files and manifest.
 pub const EXPORT_FORMAT: &str = "replay-console/audit-export/v1";
-
-/// Column order of the CSV export and key names of the NDJSON export.
-pub const COLUMNS: [&str; 21] = [
-    "seq",
-    "at",
-    "action",
-    "actor",
-    "os_user",
-    "host",
-    "lane_id",
-    "lane_version",
-    "event_id",
-    "attempt_id",
-    "batch_id",
-    "integration_user",
-    "external_id",
-    "record_type",
-    "operation_type",
-    "reason",
-    "ack_token",
-    "outcome",
-    "detail",
-    "prev_hash",
-    "hash",
-];
 
 pub fn needs_neutralising(s: &str) -> bool {
     matches!(
@@ -95,39 +75,21 @@ impl<W: Write> CsvWriter<W> {
         }
     }
 
-    fn opt(&mut self, s: Option<&str>) -> csv::Result<()> {
-        self.text(s.unwrap_or(""))
-    }
-
     fn num(&mut self, n: Option<i64>) -> csv::Result<()> {
         match n {
             None => self.w.write_field(""),
-            Some(n) => self.w.write_field(itoa_buf(n).as_bytes()),
+            Some(n) => self.w.write_field(Decimal::new(n).as_bytes()),
         }
     }
 
+    /// One row: absent text and numbers are empty cells.
     pub fn write(&mut self, e: &EntryRef<'_>) -> csv::Result<()> {
-        self.num(Some(e.seq))?;
-        self.text(e.at)?;
-        self.text(e.action)?;
-        self.text(e.actor)?;
-        self.text(e.os_user)?;
-        self.text(e.host)?;
-        self.opt(e.lane_id)?;
-        self.num(e.lane_version)?;
-        self.num(e.event_id)?;
-        self.num(e.attempt_id)?;
-        self.num(e.batch_id)?;
-        self.opt(e.integration_user)?;
-        self.opt(e.external_id)?;
-        self.opt(e.record_type)?;
-        self.opt(e.operation_type)?;
-        self.opt(e.reason)?;
-        self.opt(e.ack_token)?;
-        self.opt(e.outcome)?;
-        self.text(e.detail)?;
-        self.text(e.prev_hash)?;
-        self.text(e.hash)?;
+        for c in e.cells() {
+            match c {
+                Cell::Num(n) => self.num(n)?,
+                Cell::Text(t) => self.text(t.unwrap_or(""))?,
+            }
+        }
         self.w.write_record(None::<&[u8]>)
     }
 
@@ -135,37 +97,6 @@ impl<W: Write> CsvWriter<W> {
     pub fn finish(self) -> std::io::Result<W> {
         self.w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
     }
-}
-
-/// Decimal text of a number in a stack buffer.
-struct ItoaBuf {
-    digits: [u8; 20],
-    start: usize,
-}
-
-impl ItoaBuf {
-    fn as_bytes(&self) -> &[u8] {
-        &self.digits[self.start..]
-    }
-}
-
-fn itoa_buf(n: i64) -> ItoaBuf {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut m = n.unsigned_abs();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (m % 10) as u8;
-        m /= 10;
-        if m == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        i -= 1;
-        digits[i] = b'-';
-    }
-    ItoaBuf { digits, start: i }
 }
 
 /// Whether a CSV header row is this format's.
@@ -178,178 +109,120 @@ pub fn csv_entry(r: &csv::StringRecord) -> Result<EntryRef<'_>, String> {
     if r.len() != COLUMNS.len() {
         return Err(format!("has {} cells, the format has {}", r.len(), COLUMNS.len()));
     }
-    let cell = |i: usize| r.get(i).unwrap_or("");
-    let text = |i: usize| unneutralise(cell(i));
-    // The store never writes empty optional text (it stores NULL), so empty means absent.
-    let opt = |i: usize| Some(cell(i)).filter(|s| !s.is_empty()).map(unneutralise);
-    let num = |i: usize| -> Result<Option<i64>, String> {
-        let s = cell(i);
-        if s.is_empty() {
-            return Ok(None);
-        }
-        s.parse::<i64>()
-            .map(Some)
-            .map_err(|_| format!("column `{}`: `{s}` is not an integer", COLUMNS[i]))
-    };
-    Ok(EntryRef {
-        seq: num(0)?.ok_or("column `seq` is empty")?,
-        at: text(1),
-        action: text(2),
-        actor: text(3),
-        os_user: text(4),
-        host: text(5),
-        lane_id: opt(6),
-        lane_version: num(7)?,
-        event_id: num(8)?,
-        attempt_id: num(9)?,
-        batch_id: num(10)?,
-        integration_user: opt(11),
-        external_id: opt(12),
-        record_type: opt(13),
-        operation_type: opt(14),
-        reason: opt(15),
-        ack_token: opt(16),
-        outcome: opt(17),
-        detail: text(18),
-        prev_hash: text(19),
-        hash: text(20),
-        // Exports carry no MACs: a recipient without the log's key could not check them.
-        mac: None,
+    // Exports carry no MACs (a recipient without the log's key could not check them): the
+    // entry's `mac` stays `None`.
+    EntryRef::from_cells(|i| {
+        let col = &COLUMN_DEFS[i];
+        let cell = r.get(i).unwrap_or("");
+        Ok(match (col.kind, col.required) {
+            (Kind::Text, true) => Cell::Text(Some(unneutralise(cell))),
+            // The store never writes empty optional text (it stores NULL), so empty means absent.
+            (Kind::Text, false) => Cell::Text(Some(cell).filter(|s| !s.is_empty()).map(unneutralise)),
+            (Kind::Num, required) => {
+                let n = if cell.is_empty() {
+                    None
+                } else {
+                    Some(
+                        cell.parse::<i64>()
+                            .map_err(|_| format!("column `{}`: `{cell}` is not an integer", col.name))?,
+                    )
+                };
+                if required && n.is_none() {
+                    return Err(format!("column `{}` is empty", col.name));
+                }
+                Cell::Num(n)
+            }
+        })
     })
 }
 
-#[derive(Serialize)]
-struct NdjsonOut<'a> {
-    seq: i64,
-    at: &'a str,
-    action: &'a str,
-    actor: &'a str,
-    os_user: &'a str,
-    host: &'a str,
-    lane_id: Option<&'a str>,
-    lane_version: Option<i64>,
-    event_id: Option<i64>,
-    attempt_id: Option<i64>,
-    batch_id: Option<i64>,
-    integration_user: Option<&'a str>,
-    external_id: Option<&'a str>,
-    record_type: Option<&'a str>,
-    operation_type: Option<&'a str>,
-    reason: Option<&'a str>,
-    ack_token: Option<&'a str>,
-    outcome: Option<&'a str>,
-    /// The detail as a JSON value, byte for byte as stored, for tools (`jq .detail.after`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<&'a RawValue>,
-    /// The detail as a string instead, when the stored text cannot be embedded byte for byte
-    /// (not JSON, or with raw line breaks, which would split the line).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    detail_text: Option<&'a str>,
-    prev_hash: &'a str,
-    hash: &'a str,
-}
-
-/// Writes one entry as one NDJSON line (serde only; control characters escaped by serde_json,
-/// so a line never contains a raw line break).
-pub fn write_ndjson<W: Write>(w: &mut W, e: &EntryRef<'_>) -> std::io::Result<()> {
-    let raw = serde_json::from_str::<&RawValue>(e.detail)
+/// An entry's detail in an NDJSON line: as a JSON value, byte for byte as stored, for tools
+/// (`jq .detail.after`); or as a string instead, when the stored text cannot be embedded byte
+/// for byte (not JSON, or with raw line breaks, which would split the line).
+fn ndjson_detail(detail: &str) -> (Option<&RawValue>, Option<&str>) {
+    let raw = serde_json::from_str::<&RawValue>(detail)
         .ok()
-        .filter(|r| r.get() == e.detail && r.get() != "null" && !e.detail.contains(['\n', '\r']));
-    let line = NdjsonOut {
-        seq: e.seq,
-        at: e.at,
-        action: e.action,
-        actor: e.actor,
-        os_user: e.os_user,
-        host: e.host,
-        lane_id: e.lane_id,
-        lane_version: e.lane_version,
-        event_id: e.event_id,
-        attempt_id: e.attempt_id,
-        batch_id: e.batch_id,
-        integration_user: e.integration_user,
-        external_id: e.external_id,
-        record_type: e.record_type,
-        operation_type: e.operation_type,
-        reason: e.reason,
-        ack_token: e.ack_token,
-        outcome: e.outcome,
-        detail: raw,
-        detail_text: if raw.is_none() { Some(e.detail) } else { None },
-        prev_hash: e.prev_hash,
-        hash: e.hash,
+        .filter(|r| r.get() == detail && r.get() != "null" && !detail.contains(['\n', '\r']));
+    (raw, if raw.is_none() { Some(detail) } else { None })
+}
+
+macro_rules! ndjson_lines {
+    (; $($col:ident: $ty:ty,)*) => {
+        #[derive(Serialize)]
+        struct NdjsonOut<'a> {
+            seq: i64,
+            at: &'a str,
+            action: &'a str,
+            actor: &'a str,
+            os_user: &'a str,
+            host: &'a str,
+            $($col: Option<<$ty as ColumnType>::Ref<'a>>,)*
+            #[serde(skip_serializing_if = "Option::is_none")]
+            detail: Option<&'a RawValue>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            detail_text: Option<&'a str>,
+            prev_hash: &'a str,
+            hash: &'a str,
+        }
+
+        /// Writes one entry as one NDJSON line (serde only; control characters escaped by
+        /// serde_json, so a line never contains a raw line break).
+        pub fn write_ndjson<W: Write>(w: &mut W, e: &EntryRef<'_>) -> std::io::Result<()> {
+            let (detail, detail_text) = ndjson_detail(e.detail);
+            let line = NdjsonOut {
+                seq: e.seq,
+                at: e.at,
+                action: e.action,
+                actor: e.actor,
+                os_user: e.os_user,
+                host: e.host,
+                $($col: e.$col,)*
+                detail,
+                detail_text,
+                prev_hash: e.prev_hash,
+                hash: e.hash,
+            };
+            serde_json::to_writer(&mut *w, &line).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")
+        }
+
+        /// One NDJSON line read back.
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct NdjsonEntry {
+            seq: i64,
+            at: String,
+            action: String,
+            actor: String,
+            os_user: String,
+            host: String,
+            $($col: Option<$ty>,)*
+            #[serde(default)]
+            detail: Option<Box<RawValue>>,
+            #[serde(default)]
+            detail_text: Option<String>,
+            prev_hash: String,
+            hash: String,
+        }
+
+        impl NdjsonEntry {
+            pub fn parse(line: &str) -> Result<NdjsonEntry, String> {
+                serde_json::from_str(line).map_err(|e| format!("not an audit entry: {e}"))
+            }
+
+            pub fn entry_ref(&self) -> Result<EntryRef<'_>, String> {
+                let detail = match (&self.detail, &self.detail_text) {
+                    (Some(raw), None) => raw.get(),
+                    (None, Some(text)) => text.as_str(),
+                    _ => return Err("needs exactly one of `detail` and `detail_text`".into()),
+                };
+                Ok(borrow_row!(self, detail))
+            }
+        }
     };
-    serde_json::to_writer(&mut *w, &line).map_err(std::io::Error::other)?;
-    w.write_all(b"\n")
 }
 
-/// One NDJSON line read back.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NdjsonEntry {
-    seq: i64,
-    at: String,
-    action: String,
-    actor: String,
-    os_user: String,
-    host: String,
-    lane_id: Option<String>,
-    lane_version: Option<i64>,
-    event_id: Option<i64>,
-    attempt_id: Option<i64>,
-    batch_id: Option<i64>,
-    integration_user: Option<String>,
-    external_id: Option<String>,
-    record_type: Option<String>,
-    operation_type: Option<String>,
-    reason: Option<String>,
-    ack_token: Option<String>,
-    outcome: Option<String>,
-    #[serde(default)]
-    detail: Option<Box<RawValue>>,
-    #[serde(default)]
-    detail_text: Option<String>,
-    prev_hash: String,
-    hash: String,
-}
-
-impl NdjsonEntry {
-    pub fn parse(line: &str) -> Result<NdjsonEntry, String> {
-        serde_json::from_str(line).map_err(|e| format!("not an audit entry: {e}"))
-    }
-
-    pub fn entry_ref(&self) -> Result<EntryRef<'_>, String> {
-        let detail = match (&self.detail, &self.detail_text) {
-            (Some(raw), None) => raw.get(),
-            (None, Some(text)) => text.as_str(),
-            _ => return Err("needs exactly one of `detail` and `detail_text`".into()),
-        };
-        Ok(EntryRef {
-            seq: self.seq,
-            at: &self.at,
-            action: &self.action,
-            actor: &self.actor,
-            os_user: &self.os_user,
-            host: &self.host,
-            lane_id: self.lane_id.as_deref(),
-            lane_version: self.lane_version,
-            event_id: self.event_id,
-            attempt_id: self.attempt_id,
-            batch_id: self.batch_id,
-            integration_user: self.integration_user.as_deref(),
-            external_id: self.external_id.as_deref(),
-            record_type: self.record_type.as_deref(),
-            operation_type: self.operation_type.as_deref(),
-            reason: self.reason.as_deref(),
-            ack_token: self.ack_token.as_deref(),
-            outcome: self.outcome.as_deref(),
-            detail,
-            prev_hash: &self.prev_hash,
-            hash: &self.hash,
-            mac: None,
-        })
-    }
-}
+recorded_columns!(ndjson_lines!());
 
 #[cfg(test)]
 mod tests {
