@@ -21,7 +21,10 @@ fn main() {
     let source = std::fs::read_to_string(root.join(COMMANDS_FILE))
         .unwrap_or_else(|e| panic!("cannot read {COMMANDS_FILE}: {e}"));
     let commands = parse_commands(&source);
-    assert!(!commands.is_empty(), "{COMMANDS_FILE} has no #[tauri::command] function");
+    assert!(
+        !commands.is_empty(),
+        "{COMMANDS_FILE} has no #[tauri::command] function"
+    );
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()));
     write_if_changed(&out_dir.join("window_handler.rs"), &handler_rs(&commands));
     write_if_changed(&root.join("capabilities/main.json"), &capability_json(&commands));
@@ -79,7 +82,10 @@ fn parse_commands(source: &str) -> Vec<Command> {
 /// `pub async fn name(a: A, b: B) -> Reply<T>` (whitespace and line breaks anywhere).
 fn parse_signature(sig: &str, doc: Vec<String>) -> Command {
     let sig = sig.split_whitespace().collect::<Vec<_>>().join(" ");
-    let after_fn = sig.split("fn ").nth(1).unwrap_or_else(|| panic!("not a function: {sig}"));
+    let after_fn = sig
+        .split("fn ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("not a function: {sig}"));
     let open = after_fn.find('(').unwrap_or_else(|| panic!("no arguments: {sig}"));
     let name = after_fn[..open].trim().to_string();
     let close = matching_paren(after_fn, open).unwrap_or_else(|| panic!("unclosed arguments: {sig}"));
@@ -98,7 +104,12 @@ fn parse_signature(sig: &str, doc: Vec<String>) -> Command {
         .and_then(|r| r.strip_suffix('>'))
         .unwrap_or(if ret.is_empty() { "()" } else { ret })
         .to_string();
-    Command { name, doc, args, answer }
+    Command {
+        name,
+        doc,
+        args,
+        answer,
+    }
 }
 
 /// The index of the `)` that closes the `(` at `open`.
@@ -137,7 +148,11 @@ fn split_top_level(s: &str) -> Vec<String> {
             p.push(c);
         }
     }
-    parts.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+    parts
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn handler_rs(commands: &[Command]) -> String {
@@ -204,7 +219,11 @@ fn ts_type(rust: &str, imports: &mut Vec<String>) -> String {
     }
     if let Some(inner) = t.strip_prefix("Vec<").and_then(|r| r.strip_suffix('>')) {
         let inner = ts_type(inner, imports);
-        return if inner.contains(' ') { format!("({inner})[]") } else { format!("{inner}[]") };
+        return if inner.contains(' ') {
+            format!("({inner})[]")
+        } else {
+            format!("{inner}[]")
+        };
     }
     match t {
         "()" => "null".into(),

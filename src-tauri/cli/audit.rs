@@ -60,7 +60,11 @@ pub(super) async fn audit_with(app: &App, cmd: AuditCmd, json: bool) -> Result<i
                 print!("{}", render::audit_page(&page));
             }
         }
-        AuditCmd::Show { seq } => emit(json, &services::audit::show(app, seq).await?, render::audit_entry_detail)?,
+        AuditCmd::Show { seq } => emit(
+            json,
+            &services::audit::show(app, seq).await?,
+            render::audit_entry_detail,
+        )?,
         AuditCmd::Verify { require_checkpoint } => {
             let progress: Arc<dyn Progress> = Arc::new(TermProgress::new(json));
             let r = services::audit::verify_chain(app, progress).await?;
@@ -93,7 +97,11 @@ pub(super) async fn audit_with(app: &App, cmd: AuditCmd, json: bool) -> Result<i
             let l = services::audit::acknowledge(app, seq, &reviewer, &reason).await?;
             emit(json, &l, render::audit_loss_acknowledged)?;
         }
-        AuditCmd::Checkpoint => emit(json, &services::audit::write_checkpoint(app).await?, render::audit_checkpoint)?,
+        AuditCmd::Checkpoint => emit(
+            json,
+            &services::audit::write_checkpoint(app).await?,
+            render::audit_checkpoint,
+        )?,
         AuditCmd::RestoreTriggers => {
             let restored = services::audit::restore_triggers(app).await?;
             emit(json, &serde_json::json!({ "restored": restored }), |_| {

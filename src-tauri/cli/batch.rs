@@ -26,7 +26,11 @@ pub(super) async fn batch(app: &App, args: BatchArgs, json: bool) -> Result<()> 
             ids,
             override_request: args.over.request(),
         };
-        return emit(json, &b::preflight(app, &sel, args.operator.as_deref()).await?, render::batch_plan);
+        return emit(
+            json,
+            &b::preflight(app, &sel, args.operator.as_deref()).await?,
+            render::batch_plan,
+        );
     };
     let req = b::ExecuteRequest {
         ack_token: ack,
@@ -39,7 +43,11 @@ pub(super) async fn batch(app: &App, args: BatchArgs, json: bool) -> Result<()> 
         acknowledged: None,
     };
     // `replay batch [selection] --ack TOKEN`: a selection given must be the token's.
-    let (lane, status, reason_code) = (args.lane.as_deref(), args.status.as_deref(), args.reason_code.as_deref());
+    let (lane, status, reason_code) = (
+        args.lane.as_deref(),
+        args.status.as_deref(),
+        args.reason_code.as_deref(),
+    );
     b::check_selection(app, &req, lane, status, reason_code, ids.as_deref()).await?;
     // Ctrl-C cancels: no new write starts, in-flight ones settle and are recorded.
     let s = cancellable(json, |progress| b::execute(app, req, progress)).await?;

@@ -119,4 +119,3 @@ fn open_demo_window(
     runtime.block_on(org.shutdown());
     code
 }
-

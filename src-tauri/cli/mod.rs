@@ -96,7 +96,9 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
             seed,
             latency_ms,
             query_batch_size,
-        } => demo::sandbox(port, seed, latency_ms, query_batch_size, json).await.map(drop),
+        } => demo::sandbox(port, seed, latency_ms, query_batch_size, json)
+            .await
+            .map(drop),
         Command::Lanes(cmd) => queue::lanes(app, cmd, json).await,
         Command::Events(cmd) => queue::events(app, cmd, json).await,
         Command::Credentials(cmd) => queue::credentials(app, cmd, json).await,

@@ -94,9 +94,11 @@ pub(super) async fn credentials(app: &App, cmd: CredentialsCmd, json: bool) -> R
                 )
             })
         }
-        CredentialsCmd::Status { lane } => {
-            emit(json, &services::credentials::status(app, &lane).await?, render::credential_status)
-        }
+        CredentialsCmd::Status { lane } => emit(
+            json,
+            &services::credentials::status(app, &lane).await?,
+            render::credential_status,
+        ),
         CredentialsCmd::Check { lane } => {
             let r = services::credentials::check(app, &lane).await?;
             emit(json, &r, |r| {

@@ -127,7 +127,10 @@ pub async fn events_import(
     format: Option<Format>,
     task_id: String,
 ) -> Reply<ImportOutcome> {
-    tracked(&handle, &tasks, &task_id, |p| services::import::import_file(&app, std::path::Path::new(&path), format, p)).await
+    tracked(&handle, &tasks, &task_id, |p| {
+        services::import::import_file(&app, std::path::Path::new(&path), format, p)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -158,7 +161,10 @@ pub async fn audit_export(
     request: AuditExportRequest,
     task_id: String,
 ) -> Reply<AuditExportOutcome> {
-    tracked(&handle, &tasks, &task_id, |p| services::audit::export::export(&app, &request, p)).await
+    tracked(&handle, &tasks, &task_id, |p| {
+        services::audit::export::export(&app, &request, p)
+    })
+    .await
 }
 
 /// The checkpoint losses the log records: the audit screen's standing alert.
@@ -180,7 +186,11 @@ pub async fn alerts(app: State<'_, App>) -> Reply<AlertsView> {
 }
 
 #[tauri::command]
-pub async fn batch_preflight(app: State<'_, App>, selection: Selection, planned_by: Option<String>) -> Reply<BatchPlan> {
+pub async fn batch_preflight(
+    app: State<'_, App>,
+    selection: Selection,
+    planned_by: Option<String>,
+) -> Reply<BatchPlan> {
     services::batch::preflight(&app, &selection, planned_by.as_deref())
         .await
         .map_err(|e| e.reply())
@@ -197,7 +207,10 @@ pub async fn batch_execute(
     task_id: String,
 ) -> Reply<BatchSummary> {
     let request = request.into_request().map_err(|e| e.reply())?;
-    tracked(&handle, &tasks, &task_id, |p| services::batch::execute(&app, request, p)).await
+    tracked(&handle, &tasks, &task_id, |p| {
+        services::batch::execute(&app, request, p)
+    })
+    .await
 }
 
 #[tauri::command]

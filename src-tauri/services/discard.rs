@@ -18,7 +18,8 @@ pub async fn discard(app: &App, event_id: i64, operator: &str, reason: &str) -> 
         .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
     let mut tx = store::write_tx(&app.pool).await?;
     let now = store::now_text();
-    let changed = store::attempts::set_event_status(&mut tx, event_id, &["failed", "blocked"], "discarded", &now).await?;
+    let changed =
+        store::attempts::set_event_status(&mut tx, event_id, &["failed", "blocked"], "discarded", &now).await?;
     if !changed {
         let status = store::events::status(&mut tx, event_id).await?;
         return Err(Error::Refused {

@@ -43,7 +43,6 @@ pub fn audit_page(page: &crate::services::audit::AuditPage) -> String {
     out
 }
 
-
 pub fn audit_entry_detail(d: &crate::services::audit::AuditEntryDetail) -> String {
     let e = &d.entry;
     let mut out = String::new();

@@ -1,11 +1,11 @@
 //! Text rendering for the terminal. JSON output never goes through here.
 
+use crate::domain::preflight::{OwnerKind, Preflight, Severity, Target};
 use crate::domain::replay::ReplayResult;
 use crate::services::credentials::CredentialStatus;
 use crate::services::events::{EventDetail, EventPage};
 use crate::services::import::ImportOutcome;
 use crate::services::lanes::{LaneChange, LaneDetail, LaneImported, LaneSummary};
-use crate::domain::preflight::{OwnerKind, Preflight, Severity, Target};
 use crate::services::preflight::PreflightView;
 use std::fmt::Write;
 
@@ -355,4 +355,3 @@ pub(super) fn ids_line(ids: &[i64]) -> String {
     }
     s
 }
-

@@ -56,7 +56,11 @@ fn preflight_target(out: &mut String, p: &Preflight) {
                 .and_then(|u| u.name.clone())
                 .or_else(|| record.last_modified_by_id.clone())
                 .unwrap_or_else(|| "?".into());
-            let after = if p.modified_after_event { " (after the event)" } else { "" };
+            let after = if p.modified_after_event {
+                " (after the event)"
+            } else {
+                ""
+            };
             format!(
                 "{object} {} found; last modified {} by {by}{after}",
                 record.id, record.last_modified_date

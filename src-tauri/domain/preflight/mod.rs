@@ -325,7 +325,6 @@ pub fn parse_sf_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-
 /// Builds the preflight. `now` is when it was taken. In steps: who writes and what the event's
 /// lifecycle allows, what the target and the contract allow (update-only, insert-only, create
 /// conditions, checks), the planned change, the owner and last modification, the exact request,
@@ -386,8 +385,6 @@ pub fn evaluate(
     p.ack_token = p.digest[..ACK_LEN].to_string();
     p
 }
-
-/// Findings of who writes (the token's user) and of the event's lifecycle.
 
 /// SHA-256 over the canonical JSON (sorted keys) of everything but the digest itself.
 pub fn digest(p: &Preflight) -> String {

@@ -38,6 +38,8 @@ const SYSTEM_FIELDS: &[&str] = &[
     "SystemModstamp",
     "attributes",
 ];
+
+/// Findings of who writes (the token's user) and of the event's lifecycle.
 pub(super) fn identity_and_lifecycle(
     contract: &LaneContract,
     event: &EventFacts,

@@ -5,7 +5,6 @@ use super::keys::mac_key_for_append;
 use crate::domain::audit::{AuditDraft, AuditEntry};
 use crate::error::Result;
 use crate::store;
-use sqlx::SqliteConnection;
 
 /// The OS user and host recorded with every entry.
 pub fn os_user() -> String {
@@ -50,7 +49,7 @@ pub fn host() -> String {
 
 /// Appends an entry inside the caller's write transaction, with its MAC under the log's key.
 /// After the commit, call [`checkpoint`].
-pub async fn record(conn: &mut SqliteConnection, draft: &AuditDraft) -> Result<AuditEntry> {
+pub async fn record(conn: &mut crate::store::Conn, draft: &AuditDraft) -> Result<AuditEntry> {
     debug_assert!(
         crate::domain::audit::ACTIONS.contains(&draft.action.as_str()),
         "audit action `{}` is not in domain::audit::ACTIONS (the UI labels every listed action)",

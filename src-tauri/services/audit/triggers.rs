@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 /// Fails when the append-only triggers are missing or hollow. `App::open` calls it: a console
 /// that kept appending to an unprotected log would bury the evidence of what happened to it.
-pub async fn require_triggers(pool: &sqlx::SqlitePool) -> Result<()> {
+pub async fn require_triggers(pool: &store::Pool) -> Result<()> {
     let missing = store::audit::missing_triggers(pool).await?;
     if missing.is_empty() {
         Ok(())

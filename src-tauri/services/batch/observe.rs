@@ -32,7 +32,9 @@ pub(super) async fn observe_all(
     let mut values: Vec<&str> = facts.iter().filter_map(|f| f.external_id.as_deref()).collect();
     values.sort_unstable();
     values.dedup();
-    let (records, queries) = session.records_where_in(object, ext_field, &values, &mut select).await?;
+    let (records, queries) = session
+        .records_where_in(object, ext_field, &values, &mut select)
+        .await?;
     calls.fetch_add(queries, Ordering::Relaxed);
     // External IDs match case-insensitively, as Salesforce's (non case-sensitive) external ID
     // fields do for the GET by external ID.

@@ -2,8 +2,8 @@
 //! (and `failure`, if used) hold JSON text. Spreadsheet-friendly flat columns `failure_code`,
 //! `failure_message` and `failure_http_status` are accepted instead of `failure`.
 
-use super::*;
 use super::from_json::{json_problem, parse_strict};
+use super::*;
 
 const FLAT_FAILURE: [&str; 3] = ["failure_code", "failure_message", "failure_http_status"];
 
@@ -13,7 +13,12 @@ struct Header {
     err_columns: HashMap<String, u64>,
 }
 
-pub(super) async fn read_csv<R: Read>(r: &mut R, sink: &mut Sink<'_>, total: u64, progress: &dyn Progress) -> Result<()> {
+pub(super) async fn read_csv<R: Read>(
+    r: &mut R,
+    sink: &mut Sink<'_>,
+    total: u64,
+    progress: &dyn Progress,
+) -> Result<()> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -51,11 +56,7 @@ pub(super) async fn read_csv<R: Read>(r: &mut R, sink: &mut Sink<'_>, total: u64
 }
 
 /// Reads and checks the header row; `None` (with the problems in the sink) when it is unusable.
-fn read_header<R: Read>(
-    rdr: &mut csv::Reader<R>,
-    record: &mut csv::ByteRecord,
-    sink: &mut Sink<'_>,
-) -> Option<Header> {
+fn read_header<R: Read>(rdr: &mut csv::Reader<R>, record: &mut csv::ByteRecord, sink: &mut Sink<'_>) -> Option<Header> {
     match rdr.read_byte_record(record) {
         Ok(true) => {}
         Ok(false) => {

@@ -9,7 +9,12 @@ pub(super) fn char_column(line: &[u8], byte_offset: usize) -> u64 {
     (String::from_utf8_lossy(prefix).chars().count() + 1) as u64
 }
 
-pub(super) async fn read_ndjson<R: Read>(r: &mut R, sink: &mut Sink<'_>, total: u64, progress: &dyn Progress) -> Result<()> {
+pub(super) async fn read_ndjson<R: Read>(
+    r: &mut R,
+    sink: &mut Sink<'_>,
+    total: u64,
+    progress: &dyn Progress,
+) -> Result<()> {
     let mut reader = BufReader::with_capacity(1 << 16, r);
     let mut buf = Vec::with_capacity(4096);
     let mut line_no = 0u64;

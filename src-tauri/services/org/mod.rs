@@ -57,7 +57,9 @@ pub enum SendOutcome {
 
 /// The one HTTP client of the process, with the client's timeouts and certificate roots.
 pub fn http_client() -> Result<reqwest::Client> {
-    Ok(crate::salesforce::build_http_client(&crate::salesforce::HttpSettings::default())?)
+    Ok(crate::salesforce::build_http_client(
+        &crate::salesforce::HttpSettings::default(),
+    )?)
 }
 
 pub(crate) fn settings_of(contract: &LaneContract) -> Result<ConnectionSettings> {
