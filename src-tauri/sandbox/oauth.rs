@@ -114,22 +114,7 @@ fn jwt_bearer(org: &mut Org, base_url: &str, form: &[(String, String)], now: Dat
     if verifier.verify(signed.as_bytes(), &signature).is_err() {
         return invalid();
     }
-    let mut audiences = vec![
-        "https://login.salesforce.com".to_string(),
-        "https://test.salesforce.com".to_string(),
-        base_url.to_string(),
-    ];
-    audiences.extend(org.settings.extra_audiences.iter().cloned());
-    let aud_ok = |a: &str| {
-        audiences
-            .iter()
-            .any(|x| x.trim_end_matches('/') == a.trim_end_matches('/'))
-    };
-    let aud_matches = match claims.get("aud") {
-        Some(Value::String(a)) => aud_ok(a),
-        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(aud_ok),
-        _ => false,
-    };
+    let aud_matches = audience_ok(org, base_url, claims.get("aud"));
     if !aud_matches {
         return oauth_error(400, "invalid_grant", "audience is invalid");
     }
@@ -156,6 +141,27 @@ fn jwt_bearer(org: &mut Org, base_url: &str, form: &[(String, String)], now: Dat
     }
     let user_id = user.get("Id").and_then(Value::as_str).unwrap_or_default().to_string();
     issue(org, base_url, &user_id, &client_id, now)
+}
+
+/// The JWT's `aud` (a string or a list) names login/test.salesforce.com, the sandbox itself or
+/// an audience the seed adds.
+fn audience_ok(org: &Org, base_url: &str, aud: Option<&Value>) -> bool {
+    let mut audiences = vec![
+        "https://login.salesforce.com".to_string(),
+        "https://test.salesforce.com".to_string(),
+        base_url.to_string(),
+    ];
+    audiences.extend(org.settings.extra_audiences.iter().cloned());
+    let aud_ok = |a: &str| {
+        audiences
+            .iter()
+            .any(|x| x.trim_end_matches('/') == a.trim_end_matches('/'))
+    };
+    match aud {
+        Some(Value::String(a)) => aud_ok(a),
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(aud_ok),
+        _ => false,
+    }
 }
 
 fn client_credentials(
@@ -271,26 +277,7 @@ pub fn identity(
     {
         return Reply::text(403, "Bad_Id");
     }
-    let Some(u) = org.user_by_id(&user_id) else {
-        return bad_token();
-    };
-    let s = |k: &str| u.get(k).cloned().unwrap_or(Value::Null);
-    Reply::json(
-        200,
-        Out::obj()
-            .with("id", json!(format!("{base_url}/id/{}/{user_id}", org.id)))
-            .with("asserted_user", json!(true))
-            .with("user_id", json!(user_id))
-            .with("organization_id", json!(org.id))
-            .with("username", s("Username"))
-            .with("nick_name", s("Username"))
-            .with("display_name", s("Name"))
-            .with("email", s("Email"))
-            .with("active", s("IsActive"))
-            .with("user_type", json!("STANDARD"))
-            .with("is_lightning_login_user", json!(false))
-            .with("urls", urls(base_url, &org.id, &user_id)),
-    )
+    user_document(org, base_url, &user_id, Document::Identity)
 }
 
 /// `GET /services/oauth2/userinfo`: OpenID Connect user info.
@@ -298,29 +285,48 @@ pub fn userinfo(org: &Org, base_url: &str, token: Option<&str>, now: DateTime<Ut
     let Some(user_id) = session_user(org, token, now) else {
         return bad_token();
     };
-    let Some(u) = org.user_by_id(&user_id) else {
+    user_document(org, base_url, &user_id, Document::UserInfo)
+}
+
+/// Which of the two user documents: they say the same things under different names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Document {
+    /// The identity service's names.
+    Identity,
+    /// OpenID Connect's names.
+    UserInfo,
+}
+
+/// The session user's document, in the identity service's or OpenID Connect's names and order.
+fn user_document(org: &Org, base_url: &str, user_id: &str, doc: Document) -> Reply {
+    let Some(u) = org.user_by_id(user_id) else {
         return bad_token();
     };
     let s = |k: &str| u.get(k).cloned().unwrap_or(Value::Null);
-    Reply::json(
-        200,
-        Out::obj()
-            .with("sub", json!(format!("{base_url}/id/{}/{user_id}", org.id)))
-            .with("user_id", json!(user_id))
-            .with("organization_id", json!(org.id))
-            .with("preferred_username", s("Username"))
-            .with("nickname", s("Username"))
-            .with("name", s("Name"))
-            .with("email", s("Email"))
-            .with("email_verified", json!(true))
-            .with("active", s("IsActive"))
-            .with("user_type", json!("STANDARD"))
-            .with(
-                "is_salesforce_integration_user",
-                json!(u.get("__integration").and_then(Value::as_bool).unwrap_or(false)),
-            )
-            .with("urls", urls(base_url, &org.id, &user_id)),
-    )
+    let oidc = doc == Document::UserInfo;
+    let name = |identity: &'static str, userinfo: &'static str| if oidc { userinfo } else { identity };
+    let mut o = Out::obj().with(name("id", "sub"), json!(format!("{base_url}/id/{}/{user_id}", org.id)));
+    if !oidc {
+        o = o.with("asserted_user", json!(true));
+    }
+    o = o
+        .with("user_id", json!(user_id))
+        .with("organization_id", json!(org.id))
+        .with(name("username", "preferred_username"), s("Username"))
+        .with(name("nick_name", "nickname"), s("Username"))
+        .with(name("display_name", "name"), s("Name"))
+        .with("email", s("Email"));
+    if oidc {
+        o = o.with("email_verified", json!(true));
+    }
+    o = o.with("active", s("IsActive")).with("user_type", json!("STANDARD"));
+    o = if oidc {
+        let integration = u.get("__integration").and_then(Value::as_bool).unwrap_or(false);
+        o.with("is_salesforce_integration_user", json!(integration))
+    } else {
+        o.with("is_lightning_login_user", json!(false))
+    };
+    Reply::json(200, o.with("urls", urls(base_url, &org.id, user_id)))
 }
 
 fn urls(base: &str, org_id: &str, user_id: &str) -> Value {
