@@ -203,6 +203,15 @@ pub enum Owner {
     Other { id: String },
 }
 
+impl Owner {
+    /// The owner's record Id, whatever it turned out to be.
+    pub fn id(&self) -> &str {
+        match self {
+            Owner::User { id, .. } | Owner::Queue { id, .. } | Owner::Missing { id } | Owner::Other { id } => id,
+        }
+    }
+}
+
 /// Whom the token acts as, from `/services/oauth2/userinfo`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Identity {
@@ -543,6 +552,21 @@ impl SalesforceClient {
         Ok(QueryResult { total_size, records })
     }
 
+    /// The rows of `soql(list)` for each chunk of at most `IDS_PER_QUERY` of `ids`, where `list`
+    /// is the chunk's ids quoted for SOQL.
+    async fn query_ids(
+        &self,
+        ids: &[String],
+        soql: impl Fn(&str) -> String,
+    ) -> Result<Vec<Map<String, Value>>, SalesforceError> {
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let list = chunk.iter().map(|i| soql_literal(i)).collect::<Vec<_>>().join(", ");
+            rows.extend(self.query(&soql(&list)).await?.records);
+        }
+        Ok(rows)
+    }
+
     /// Owners by Id: Users (005) and queues (00G) in at most a few queries.
     pub async fn owners(&self, ids: &[&str]) -> Result<Vec<Owner>, SalesforceError> {
         let mut users = Vec::new();
@@ -557,41 +581,31 @@ impl SalesforceClient {
             }
         }
         let mut found: HashMap<String, Owner> = HashMap::new();
-        for chunk in users.chunks(IDS_PER_QUERY) {
-            let list = chunk.iter().map(|i| soql_literal(i)).collect::<Vec<_>>().join(", ");
-            let r = self
-                .query(&format!(
-                    "SELECT Id, Name, Username, IsActive FROM User WHERE Id IN ({list})"
-                ))
-                .await?;
-            for rec in r.records {
-                let s = |k: &str| rec.get(k).and_then(Value::as_str).map(str::to_string);
-                if let Some(id) = s("Id").and_then(|i| encode::id18(&i)) {
-                    found.insert(
-                        id.clone(),
-                        Owner::User {
-                            id,
-                            name: s("Name").unwrap_or_default(),
-                            username: s("Username"),
-                            active: rec.get("IsActive").and_then(Value::as_bool).unwrap_or(false),
-                        },
-                    );
-                }
+        let user_rows = self
+            .query_ids(&users, |list| {
+                format!("SELECT Id, Name, Username, IsActive FROM User WHERE Id IN ({list})")
+            })
+            .await?;
+        for rec in user_rows {
+            let s = |k: &str| rec.get(k).and_then(Value::as_str).map(str::to_string);
+            if let Some(id) = s("Id").and_then(|i| encode::id18(&i)) {
+                let user = Owner::User {
+                    id: id.clone(),
+                    name: s("Name").unwrap_or_default(),
+                    username: s("Username"),
+                    active: rec.get("IsActive").and_then(Value::as_bool).unwrap_or(false),
+                };
+                found.insert(id, user);
             }
         }
-        for chunk in queues.chunks(IDS_PER_QUERY) {
-            let list = chunk.iter().map(|i| soql_literal(i)).collect::<Vec<_>>().join(", ");
-            let r = self
-                .query(&format!(
-                    "SELECT Id, Name, DeveloperName FROM Group WHERE Type = 'Queue' AND Id IN ({list})"
-                ))
-                .await?;
-            for rec in r.records {
-                if let Some(o) = queue_from(&rec) {
-                    if let Owner::Queue { id, .. } = &o {
-                        found.insert(id.clone(), o.clone());
-                    }
-                }
+        let queue_rows = self
+            .query_ids(&queues, |list| {
+                format!("SELECT Id, Name, DeveloperName FROM Group WHERE Type = 'Queue' AND Id IN ({list})")
+            })
+            .await?;
+        for rec in queue_rows {
+            if let Some(queue @ Owner::Queue { .. }) = queue_from(&rec) {
+                found.insert(queue.id().to_string(), queue);
             }
         }
         Ok(ids
@@ -663,10 +677,7 @@ impl SalesforceClient {
     ) -> Result<(Vec<Map<String, Value>>, usize), SalesforceError> {
         api_name("object", object)?;
         let cols = select_list(select)?;
-        let mut out = Vec::new();
-        let mut queries = 0;
-        let mut batch: Vec<String> = Vec::new();
-        let mut used = 0;
+        let mut terms = Vec::with_capacity(keys.len());
         for key in keys {
             if key.is_empty() {
                 return Err(SalesforceError::InvalidInput(
@@ -678,29 +689,15 @@ impl SalesforceClient {
                 api_name("field", f)?;
                 conds.push(format!("{f} = {}", soql_literal(v)));
             }
-            let term = format!("({})", conds.join(" AND "));
-            if !batch.is_empty() && used + term.len() > IN_LIST_BUDGET {
-                out.extend(
-                    self.query(&format!("SELECT {cols} FROM {object} WHERE {}", batch.join(" OR ")))
-                        .await?
-                        .records,
-                );
-                queries += 1;
-                batch.clear();
-                used = 0;
-            }
-            used += term.len() + 4;
-            batch.push(term);
+            terms.push(format!("({})", conds.join(" AND ")));
         }
-        if !batch.is_empty() {
-            out.extend(
-                self.query(&format!("SELECT {cols} FROM {object} WHERE {}", batch.join(" OR ")))
-                    .await?
-                    .records,
-            );
-            queries += 1;
+        let mut out = Vec::new();
+        let groups = within_budget(terms, " OR ".len());
+        for group in &groups {
+            let soql = format!("SELECT {cols} FROM {object} WHERE {}", group.join(" OR "));
+            out.extend(self.query(&soql).await?.records);
         }
-        Ok((out, queries))
+        Ok((out, groups.len()))
     }
 
     /// Records whose external-ID field holds any of `values` (batch preflight), in as many
@@ -719,38 +716,35 @@ impl SalesforceClient {
             cols.push(field);
         }
         let cols = select_list(&cols)?;
+        let literals: Vec<String> = values.iter().map(|v| soql_literal(v)).collect();
         let mut out = Vec::new();
-        let mut batch: Vec<String> = Vec::new();
-        let mut used = 0;
-        for v in values {
-            let lit = soql_literal(v);
-            if !batch.is_empty() && used + lit.len() > IN_LIST_BUDGET {
-                out.extend(
-                    self.query(&format!(
-                        "SELECT {cols} FROM {object} WHERE {field} IN ({})",
-                        batch.join(", ")
-                    ))
-                    .await?
-                    .records,
-                );
-                batch.clear();
-                used = 0;
-            }
-            used += lit.len() + 2;
-            batch.push(lit);
-        }
-        if !batch.is_empty() {
-            out.extend(
-                self.query(&format!(
-                    "SELECT {cols} FROM {object} WHERE {field} IN ({})",
-                    batch.join(", ")
-                ))
-                .await?
-                .records,
-            );
+        for group in within_budget(literals, ", ".len()) {
+            let soql = format!("SELECT {cols} FROM {object} WHERE {field} IN ({})", group.join(", "));
+            out.extend(self.query(&soql).await?.records);
         }
         Ok(out)
     }
+}
+
+/// `terms` in groups whose joined length (each term plus a separator of `sep` characters) stays
+/// within `IN_LIST_BUDGET`, so that no query's URL grows too long; a term longer than the budget
+/// is a group of its own.
+fn within_budget(terms: Vec<String>, sep: usize) -> Vec<Vec<String>> {
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    let mut group: Vec<String> = Vec::new();
+    let mut used = 0;
+    for term in terms {
+        if !group.is_empty() && used + term.len() > IN_LIST_BUDGET {
+            groups.push(std::mem::take(&mut group));
+            used = 0;
+        }
+        used += term.len() + sep;
+        group.push(term);
+    }
+    if !group.is_empty() {
+        groups.push(group);
+    }
+    groups
 }
 
 fn select_list(select: &[&str]) -> Result<String, SalesforceError> {

@@ -83,23 +83,24 @@ pub async fn finish_plan(
     Ok(())
 }
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+/// A whole batch: what its history line shows (`head`, reachable as the row's own fields), its
+/// selection, the preflights it binds, its token and its summary.
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BatchRow {
-    pub id: i64,
-    pub lane_id: String,
-    pub created_at: String,
-    pub planned_by: String,
-    pub operator: Option<String>,
-    pub reason: Option<String>,
+    #[sqlx(flatten)]
+    pub head: BatchListRow,
     pub selection: String,
-    pub aggregate: String,
     pub preflight_ids: String,
     pub digest: String,
     pub ack_token: String,
-    pub status: String,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
     pub summary: Option<String>,
+}
+
+impl std::ops::Deref for BatchRow {
+    type Target = BatchListRow;
+    fn deref(&self) -> &BatchListRow {
+        &self.head
+    }
 }
 
 const COLS: &str = "id, lane_id, created_at, planned_by, operator, reason, selection, aggregate, preflight_ids,

@@ -281,20 +281,36 @@ pub async fn import_reader<R: Read + Send>(
     // rows) that is given back before the connection returns to the pool, whatever happened.
     let mut conn = app.pool.acquire().await?;
     store::set_cache_size(&mut conn, store::IMPORT_CACHE).await?;
-    let result = import_on(app, &mut conn, reader, total_bytes, source, format, progress).await;
+    let input = Input {
+        reader,
+        total_bytes,
+        source,
+        format,
+        progress,
+    };
+    let result = import_on(app, &mut conn, input).await;
     let _ = store::set_cache_size(&mut conn, store::NORMAL_CACHE).await;
     result
 }
 
-async fn import_on<R: Read + Send>(
-    app: &App,
-    conn: &mut store::Conn,
+/// What one import reads: the bytes, how many there are, where from, in which format, and
+/// whom to tell how far it got.
+struct Input<'a, R> {
     reader: R,
     total_bytes: u64,
-    source: &str,
+    source: &'a str,
     format: Format,
     progress: Arc<dyn Progress>,
-) -> Result<ImportOutcome> {
+}
+
+async fn import_on<R: Read + Send>(app: &App, conn: &mut store::Conn, input: Input<'_, R>) -> Result<ImportOutcome> {
+    let Input {
+        reader,
+        total_bytes,
+        source,
+        format,
+        progress,
+    } = input;
     let mut lanes = HashMap::new();
     for row in store::lanes::list_current(&app.pool).await? {
         let contract: crate::domain::contract::LaneContract =
