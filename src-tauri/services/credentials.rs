@@ -169,7 +169,7 @@ async fn audit_credential(app: &App, contract: &LaneContract, action: &str, deta
         &mut tx,
         &crate::domain::audit::AuditDraft {
             action: action.into(),
-            actor: crate::services::audit::os_user(),
+            actor: crate::services::holder::os_user(),
             lane_id: Some(contract.lane_id().to_string()),
             integration_user: Some(contract.salesforce_lane.integration_user.0.clone()),
             detail,

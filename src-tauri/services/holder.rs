@@ -1,4 +1,5 @@
-//! Which process holds an in-flight attempt, so that at start-up an attempt left by a crashed
+//! This process: who runs it and where (the OS user and host every audit entry records), and
+//! which process holds an in-flight attempt, so that at start-up an attempt left by a crashed
 //! process is told apart from one another running instance is still sending.
 
 pub use crate::store::Holder;
@@ -8,7 +9,7 @@ pub fn me() -> Holder {
     Holder {
         pid: i64::from(pid),
         started: start_stamp(pid).unwrap_or_default(),
-        host: super::audit::host(),
+        host: host(),
     }
 }
 
@@ -34,7 +35,7 @@ pub fn is_alive(pid: Option<i64>, started: Option<&str>, host: Option<&str>) -> 
     let (Some(pid), Some(started), Some(host)) = (pid, started, host) else {
         return false;
     };
-    if host != super::audit::host() || started.is_empty() {
+    if host != self::host() || started.is_empty() {
         return false;
     }
     match u32::try_from(pid).ok().and_then(start_stamp) {
@@ -66,4 +67,45 @@ mod tests {
             "another host cannot be checked"
         );
     }
+}
+
+/// The OS user and host recorded with every entry.
+pub fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .or_else(user_from_passwd)
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Without USER in the environment (services, some sandboxes), the name of this process's uid in
+/// /etc/passwd, so an audit entry still says who ran it.
+#[cfg(unix)]
+fn user_from_passwd() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let _password = f.next()?;
+        let id: u32 = f.next()?.parse().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_string())
+    })
+}
+
+#[cfg(not(unix))]
+fn user_from_passwd() -> Option<String> {
+    None
+}
+
+pub fn host() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .unwrap_or_else(|| "unknown".into())
 }

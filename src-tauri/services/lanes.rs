@@ -94,7 +94,7 @@ pub async fn import_text(app: &App, yaml: &str, source_name: &str) -> Result<Lan
             &mut tx,
             &AuditDraft {
                 action: "lane_imported".into(),
-                actor: super::audit::os_user(),
+                actor: super::holder::os_user(),
                 lane_id: Some(lane_id.clone()),
                 lane_version: Some(version),
                 integration_user: Some(contract.salesforce_lane.integration_user.0.clone()),

@@ -210,7 +210,7 @@ pub async fn run(app: &App, event_id: i64, override_request: Option<OverrideRequ
     // The preflight and its audit entry: one transaction, one sync to disk.
     let mut tx = store::write_tx(&app.pool).await?;
     let id = store::preflights::insert(&mut tx, &p).await?;
-    let mut entry = crate::services::replay::draft(&p, &contract, "preflight", &audit::os_user());
+    let mut entry = crate::services::replay::draft(&p, &contract, "preflight", &crate::services::holder::os_user());
     entry.lane_version = Some(version);
     entry.outcome = Some(outcome_of(&p).into());
     entry.detail = audit_detail(id, &p);

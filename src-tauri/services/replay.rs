@@ -106,7 +106,7 @@ pub(crate) fn refusal_draft(
     AuditDraft {
         action: action.into(),
         actor: if operator.trim().is_empty() {
-            audit::os_user()
+            crate::services::holder::os_user()
         } else {
             operator.trim().into()
         },
@@ -149,7 +149,7 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
     // audit entry always names someone).
     let mut req = req;
     if req.operator.trim().is_empty() && !policy.operator_name {
-        req.operator = audit::os_user();
+        req.operator = crate::services::holder::os_user();
     }
     if let Err(r) = preflight::gate(latest.as_ref().map(|(_, p)| p), &req, &policy, Utc::now()) {
         return Err(refuse(app, event_id, &req, &r.code, r.message).await);

@@ -111,7 +111,9 @@ pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<Ver
         Settlement::NotApplied => ("not_applied", "failed"),
     };
     let now = store::now_text();
-    let actor = actor.map(str::to_string).unwrap_or_else(audit::os_user);
+    let actor = actor
+        .map(str::to_string)
+        .unwrap_or_else(crate::services::holder::os_user);
     let mut tx = store::write_tx(&app.pool).await?;
     store::attempts::settle(
         &mut tx,

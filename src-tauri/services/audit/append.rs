@@ -1,51 +1,11 @@
-//! Appending to the audit log: who and where (OS user, host), and [`record`], which appends a
-//! draft inside the caller's write transaction with its MAC under the log's key.
+//! Appending to the audit log: [`record`] appends a draft inside the caller's write transaction
+//! with its MAC under the log's key. Who and where (OS user, host) come from `services::holder`.
 
 use super::keys::mac_key_for_append;
 use crate::domain::audit::{AuditDraft, AuditEntry};
 use crate::error::Result;
+use crate::services::holder::{host, os_user};
 use crate::store;
-
-/// The OS user and host recorded with every entry.
-pub fn os_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .or_else(user_from_passwd)
-        .unwrap_or_else(|| "unknown".into())
-}
-
-/// Without USER in the environment (services, some sandboxes), the name of this process's uid in
-/// /etc/passwd, so an audit entry still says who ran it.
-#[cfg(unix)]
-fn user_from_passwd() -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let uid = std::fs::metadata("/proc/self").ok()?.uid();
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let mut f = line.split(':');
-        let name = f.next()?;
-        let _password = f.next()?;
-        let id: u32 = f.next()?.parse().ok()?;
-        (id == uid && !name.is_empty()).then(|| name.to_string())
-    })
-}
-
-#[cfg(not(unix))]
-fn user_from_passwd() -> Option<String> {
-    None
-}
-
-pub fn host() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .unwrap_or_else(|| "unknown".into())
-}
 
 /// Appends an entry inside the caller's write transaction, with its MAC under the log's key.
 /// After the commit, call [`checkpoint`].

@@ -2,7 +2,7 @@
 //! the file no longer shows), recorded as a `checkpoint_lost` entry, reported by `audit verify`
 //! until a reviewer acknowledges them (`audit acknowledge`), and listed for the window's alert.
 
-use super::append::{os_user, record};
+use super::append::record;
 use super::checkpoint::{checkpoint, checkpoint_path};
 use super::keys::{AuditKeychainHead, KeychainView};
 use super::views::MAX_PAGE;
@@ -11,6 +11,7 @@ use crate::app::App;
 use crate::domain::audit::checkpoint::AuditCheckpoint;
 use crate::domain::audit::{AuditDraft, AuditEntry, AuditFilter, AuditProblemKind};
 use crate::error::{Error, Result};
+use crate::services::holder::os_user;
 use crate::store;
 use crate::store::audit::{LogReader, Snapshot};
 use serde::Serialize;

@@ -1,13 +1,14 @@
 //! The append-only triggers of the audit table: required before any write, and re-created
 //! (`audit restore-triggers`) only when the chain verifies.
 
-use super::append::{os_user, record};
+use super::append::record;
 use super::chain::verify_chain;
 use super::checkpoint::checkpoint;
 use super::AuditError;
 use crate::app::App;
 use crate::domain::audit::{AuditDraft, AuditProblemKind};
 use crate::error::Result;
+use crate::services::holder::os_user;
 use crate::store;
 use std::sync::Arc;
 

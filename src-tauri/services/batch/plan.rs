@@ -142,7 +142,7 @@ pub async fn preflight(app: &App, sel: &Selection, planned_by: Option<&str>) -> 
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
-        .unwrap_or_else(audit::os_user);
+        .unwrap_or_else(crate::services::holder::os_user);
     let integration_user = contract.salesforce_lane.integration_user.0.clone();
 
     // The batch, its per-event preflights and their audit entries: one transaction.

@@ -303,7 +303,7 @@ async fn admit(app: &App, req: ExecuteRequest) -> Result<Admitted> {
             )
             .await);
         }
-        req.operator = audit::os_user();
+        req.operator = crate::services::holder::os_user();
     }
     if policy.replay_reason && req.reason.trim().is_empty() {
         return Err(refuse(

@@ -409,7 +409,7 @@ async fn import_on<R: Read + Send>(app: &App, conn: &mut store::Conn, input: Inp
             &mut sink.tx,
             &crate::domain::audit::AuditDraft {
                 action: "events_imported".into(),
-                actor: super::audit::os_user(),
+                actor: super::holder::os_user(),
                 detail: serde_json::json!({
                     "import_id": import_id,
                     "source": source,

@@ -129,8 +129,8 @@ fn manifest(
         columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
         csv_neutralisation: (req.format == AuditExportFormat::Csv).then(|| CSV_NEUTRALISATION.to_string()),
         created_at: store::now_text(),
-        created_by: audit::os_user(),
-        host: audit::host(),
+        created_by: crate::services::holder::os_user(),
+        host: crate::services::holder::host(),
     }
 }
 
@@ -146,7 +146,7 @@ async fn record_export(app: &App, m: &AuditExportManifest, out: &Path) {
             &mut tx,
             &AuditDraft {
                 action: "audit_exported".into(),
-                actor: audit::os_user(),
+                actor: crate::services::holder::os_user(),
                 detail: serde_json::json!({
                     "file": out.display().to_string(),
                     "format": m.file_format,
