@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { AuditQuery, BatchDetail, BatchRunRequest, BatchSummary, LaneSummary, Selection } from '../../ipc';
-import { emitTaskProgress } from '../../ipc/opsMock';
+import { emitTaskProgress } from '../../ipc/mock';
 import { batchDetail, batchEvent, batchListItem, batchPlan, batchSummary, LANE } from '../../test/batch';
 import { eventDetail, mockBackend, renderApp, summary as eventSummary, type Call } from '../../test/ipc';
 
