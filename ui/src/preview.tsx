@@ -12,6 +12,8 @@
 //   &discard         open the discard dialog            &focus: focus the replay button once enabled
 //   ?screen=batches&batch=1   open batch 1 of the history (planned, fresh); &fill: fill its form,
 //                    &submit: run it, &cancel: cancel the run shortly after
+// The app-wide base first: every feature's own CSS, imported by its components, refines it.
+import './styles.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
@@ -20,7 +22,6 @@ import { mockBackend } from './ipc/mock';
 import type { ReplayOutcome } from './ipc';
 import { findScenarioEvent, previewBackend } from './preview/dataset';
 import type { Scenario } from './test/preflights';
-import './styles.css';
 import './preview/opsPreview';
 import { previewAudit } from './preview/auditDataset';
 import './preview/auditPreview';

@@ -4,6 +4,7 @@ import { ErrorBanner } from '../../components/ErrorBanner';
 import { toIpcError, useAuditPages, type AuditEntry, type AuditFilter, type AuditPage } from '../../ipc';
 import { formatCount, formatTime } from '../../lib/format';
 import { actionMeta, outcomeMeta } from './auditFormat';
+import '../../components/VirtualTable.css';
 
 const ROW_HEIGHT = 34;
 const HEADER_HEIGHT = 32;

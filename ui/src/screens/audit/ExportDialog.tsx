@@ -6,6 +6,7 @@ import { compactFilter, defaultExportPath, isAbsolutePath, isFiltered, parseTime
 import { ProgressBar } from './VerifyChain';
 import './audit.css';
 import { useFocusTrap } from '../../lib/useFocusTrap';
+import '../../components/Dialog.css';
 
 type Scope = 'filter' | 'window';
 

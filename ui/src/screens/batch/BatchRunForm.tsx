@@ -1,7 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { OperatorField } from '../../components/OperatorField';
 import type { BatchDetail, BatchRunRequest } from '../../ipc';
-import { batchGate, batchRunRequest, DEFAULT_CONCURRENCY, isWritable, MAX_CONCURRENCY, sideEffectKinds, type BatchFormState } from '../../lib/batchGate';
+import { batchGate, batchRunRequest, DEFAULT_CONCURRENCY, isWritable, MAX_CONCURRENCY, sideEffectKinds, type BatchFormState } from './batchGate';
 import { formatCount } from '../../lib/format';
 import { rememberOperator, rememberedOperator } from '../../lib/operator';
 import { useAcknowledgments } from '../../lib/useAcknowledgments';

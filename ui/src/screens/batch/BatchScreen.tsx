@@ -2,7 +2,7 @@ import { useId, useState } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { OverrideFields } from '../../components/OverrideFields';
 import { useBatch, useBatchPreflight, useBatchRun, type BatchDetail, type Selection } from '../../ipc';
-import { batchFreshFor } from '../../lib/batchGate';
+import { batchFreshFor } from './batchGate';
 import { formatCount, formatTime } from '../../lib/format';
 import { rememberedOperator } from '../../lib/operator';
 import { formatRemaining } from '../../lib/replayGate';

@@ -1,4 +1,4 @@
-import { OutcomeBadge } from '../../components/OutcomeBadge';
+import { OutcomeBadge } from './OutcomeBadge';
 import type { AttemptRow } from '../../ipc';
 import { formatTime } from '../../lib/format';
 

@@ -3,6 +3,7 @@ import { ErrorBanner } from '../../components/ErrorBanner';
 import { useDiscard } from '../../ipc';
 import { rememberOperator, rememberedOperator } from '../../lib/operator';
 import { useFocusTrap } from '../../lib/useFocusTrap';
+import '../../components/Dialog.css';
 
 /** Closes an event without replay: who and why, for the audit log. */
 export function DiscardDialog({ eventId, onClose }: { eventId: number; onClose: () => void }) {

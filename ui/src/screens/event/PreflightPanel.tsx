@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { none, Row } from '../../components/EventFields';
 import { JsonValueView } from '../../components/JsonValueView';
-import { OutcomeBadge } from '../../components/OutcomeBadge';
+import { OutcomeBadge } from './OutcomeBadge';
 import type { FieldChange, Finding, OwnerState, PlannedRequest, Preflight, PreflightView } from '../../ipc';
 import { formatTime } from '../../lib/format';
 import { formatRemaining, freshFor } from '../../lib/replayGate';

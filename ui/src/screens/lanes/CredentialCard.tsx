@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { CredentialBadge, credentialState } from '../../components/CredentialBadge';
+import { CredentialBadge, credentialState } from './CredentialBadge';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import {
   toIpcError,

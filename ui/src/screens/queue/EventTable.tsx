@@ -4,6 +4,7 @@ import { ErrorBanner } from '../../components/ErrorBanner';
 import { StatusBadge } from '../../components/StatusBadge';
 import { toIpcError, useEventPages, type EventFilter, type EventPage, type EventSummary } from '../../ipc';
 import { formatCount, formatTime } from '../../lib/format';
+import '../../components/VirtualTable.css';
 
 const ROW_HEIGHT = 34;
 const HEADER_HEIGHT = 32;

@@ -5,6 +5,7 @@ import { formatCount } from '../../lib/format';
 import { importRejection, type ImportRejection } from './importRejection';
 import './ImportDialog.css';
 import { useFocusTrap } from '../../lib/useFocusTrap';
+import '../../components/Dialog.css';
 
 const FORMATS: { value: Format | ''; label: string }[] = [
   { value: '', label: 'Auto (from the extension)' },

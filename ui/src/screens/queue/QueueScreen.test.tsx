@@ -1,8 +1,8 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import type { EventDetail, LaneSummary } from '../ipc';
-import { eventQueries, mockBackend, renderApp, summary } from '../test/ipc';
+import type { EventDetail, LaneSummary } from '../../ipc';
+import { eventQueries, mockBackend, renderApp, summary } from '../../test/ipc';
 
 const lane: LaneSummary = {
   lane_id: 'account_sync_north_america',

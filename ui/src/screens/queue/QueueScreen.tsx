@@ -1,16 +1,17 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { ErrorBanner } from '../components/ErrorBanner';
-import { ImportHelp } from '../components/ImportHelp';
-import { EVENT_STATUSES, useEventCounts, useLanes, type EventFilter, type EventStatus } from '../ipc';
-import { formatCount } from '../lib/format';
-import { isEventStatus, statusMeta } from '../lib/status';
-import { CountsSummary } from './queue/CountsSummary';
-import { EventDetailPanel } from './queue/EventDetailPanel';
-import { EventTable } from './queue/EventTable';
-import { ImportDialog } from './queue/ImportDialog';
-import { AlertsPanel } from './alerts/AlertsPanel';
-import type { BatchTarget } from './batch/BatchScreen';
+import { ErrorBanner } from '../../components/ErrorBanner';
+import { ImportHelp } from '../../components/ImportHelp';
+import { EVENT_STATUSES, useEventCounts, useLanes, type EventFilter, type EventStatus } from '../../ipc';
+import { formatCount } from '../../lib/format';
+import { isEventStatus, statusMeta } from '../../lib/status';
+import { CountsSummary } from './CountsSummary';
+import { EventDetailPanel } from './EventDetailPanel';
+import { EventTable } from './EventTable';
+import { ImportDialog } from './ImportDialog';
+import { AlertsPanel } from '../alerts/AlertsPanel';
+import type { BatchTarget } from '../batch/BatchScreen';
+import './queue.css';
 
 /** A batch replays failed or blocked events: the queue's status filter is one of those, or none. */
 function batchStatus(status: EventStatus | null): string | null | undefined {

@@ -1,9 +1,9 @@
 import { screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import type { LaneSummary } from '../ipc';
-import { humanize } from '../lib/format';
-import { accountSyncContract, accountSyncLane } from '../test/fixtures';
-import { mockBackend, renderApp } from '../test/ipc';
+import type { LaneSummary } from '../../ipc';
+import { humanize } from '../../lib/format';
+import { accountSyncContract, accountSyncLane } from '../../test/fixtures';
+import { mockBackend, renderApp } from '../../test/ipc';
 
 const summary: LaneSummary = {
   lane_id: 'account_sync_north_america',

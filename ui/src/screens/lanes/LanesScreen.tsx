@@ -1,11 +1,12 @@
 import { useState } from 'react';
-import { CredentialBadge } from '../components/CredentialBadge';
-import { ErrorBanner } from '../components/ErrorBanner';
-import { ImportHelp } from '../components/ImportHelp';
-import { useLane, useLanes, type LaneDetail, type LaneSummary } from '../ipc';
-import { formatTime } from '../lib/format';
-import { ContractView } from './lanes/ContractView';
-import { CredentialCard } from './lanes/CredentialCard';
+import { CredentialBadge } from './CredentialBadge';
+import { ErrorBanner } from '../../components/ErrorBanner';
+import { ImportHelp } from '../../components/ImportHelp';
+import { useLane, useLanes, type LaneDetail, type LaneSummary } from '../../ipc';
+import { formatTime } from '../../lib/format';
+import { ContractView } from './ContractView';
+import { CredentialCard } from './CredentialCard';
+import './lanes.css';
 
 export function LanesScreen({ onShowEvents }: { onShowEvents: (laneId: string) => void }) {
   const lanes = useLanes();
