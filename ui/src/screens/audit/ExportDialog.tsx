@@ -1,12 +1,11 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { Dialog } from '../../components/Dialog';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { toIpcError, useAuditExport, useHomeDir, type AuditExportFormat, type AuditExportOutcome, type AuditFilter } from '../../ipc';
 import { formatCount, formatTime } from '../../lib/format';
 import { compactFilter, defaultExportPath, isAbsolutePath, isFiltered, parseTimeBound, withExtension } from './auditFormat';
 import { ProgressBar } from './VerifyChain';
 import './audit.css';
-import { useFocusTrap } from '../../lib/useFocusTrap';
-import '../../components/Dialog.css';
 
 type Scope = 'filter' | 'window';
 
@@ -131,8 +130,6 @@ export function ExportDialog({ filter, onClose }: { filter: AuditFilter; onClose
   const [errors, setErrors] = useState<string[]>([]);
   const pathRef = useRef<HTMLInputElement>(null);
   const firstRef = useRef<HTMLInputElement>(null);
-  const dialogRef = useRef<HTMLDivElement>(null);
-  useFocusTrap(dialogRef);
 
   // The home folder arrives after the first render: the suggestion follows, until edited.
   const homePath = home.data ?? null;
@@ -195,128 +192,118 @@ export function ExportDialog({ filter, onClose }: { filter: AuditFilter; onClose
   const filtered = isFiltered(filter);
 
   return (
-    <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && !running && close()}>
-      <div
-        ref={dialogRef}
-        className="dialog card audit-export-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={`${id}-title`}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') {
-            e.preventDefault();
-            if (!running) close();
-          }
-        }}
-      >
-        <h2 id={`${id}-title`}>Export the audit log</h2>
-        {done && job.data ? (
-          <>
-            <Manifest outcome={job.data} />
-            <div className="dialog-actions">
-              <button type="button" className="btn btn-primary" onClick={onClose}>
-                Done
-              </button>
-            </div>
-          </>
-        ) : (
-          <form onSubmit={submit} noValidate>
-            <p className="muted">Writes the file and FILE.manifest.json beside it (count, range, head hash, checkpoint, SHA-256).</p>
-            <fieldset className="audit-fieldset" disabled={running}>
-              <legend className="form-label">Format</legend>
-              <label className="check">
-                <input ref={firstRef} type="radio" name={`${id}-format`} checked={format === 'csv'} onChange={() => pickFormat('csv')} />
-                <span>
-                  CSV <span className="muted">(RFC 4180, formula cells neutralised)</span>
-                </span>
-              </label>
-              <label className="check">
-                <input type="radio" name={`${id}-format`} checked={format === 'ndjson'} onChange={() => pickFormat('ndjson')} />
-                <span>
-                  NDJSON <span className="muted">(one JSON object per line)</span>
-                </span>
-              </label>
-            </fieldset>
-            <fieldset className="audit-fieldset" disabled={running}>
-              <legend className="form-label">Entries</legend>
-              <label className="check">
-                <input type="radio" name={`${id}-scope`} checked={scope === 'filter'} onChange={() => setScope('filter')} />
-                <span>
-                  {filtered ? 'The current filter: ' : 'The whole log'}
-                  {filtered && <span className="audit-filter-summary">{describeFilter(filter)}</span>}
-                </span>
-              </label>
-              <label className="check">
-                <input type="radio" name={`${id}-scope`} checked={scope === 'window'} onChange={() => setScope('window')} />
-                <span>
-                  An incident window <span className="muted">(every entry from FROM to TO, TO exclusive)</span>
-                </span>
-              </label>
-              {scope === 'window' && (
-                <div className="form-row audit-window">
-                  <label className="form-field grow" htmlFor={`${id}-from`}>
-                    <span className="form-label">From (UTC)</span>
-                    <input id={`${id}-from`} type="text" value={from} placeholder="2026-11-20 09:00" onChange={(e) => setFrom(e.target.value)} />
-                  </label>
-                  <label className="form-field grow" htmlFor={`${id}-to`}>
-                    <span className="form-label">To (UTC)</span>
-                    <input id={`${id}-to`} type="text" value={to} placeholder="2026-11-20 12:00" onChange={(e) => setTo(e.target.value)} />
-                  </label>
-                </div>
-              )}
-            </fieldset>
-            <label className="form-field" htmlFor={`${id}-path`}>
-              <span className="form-label">Write to (absolute path)</span>
-              <input
-                id={`${id}-path`}
-                ref={pathRef}
-                type="text"
-                className="mono"
-                value={path}
-                disabled={running}
-                spellCheck={false}
-                aria-invalid={errors.length > 0 && !isAbsolutePath(path) ? true : undefined}
-                onChange={(e) => {
-                  setPathTouched(true);
-                  setPath(e.target.value);
-                }}
-              />
+    <Dialog
+      title="Export the audit log"
+      className="audit-export-dialog"
+      onEscape={running ? undefined : close}
+      onBackdrop={running ? undefined : close}
+    >
+      {done && job.data ? (
+        <>
+          <Manifest outcome={job.data} />
+          <div className="dialog-actions">
+            <button type="button" className="btn btn-primary" onClick={onClose}>
+              Done
+            </button>
+          </div>
+        </>
+      ) : (
+        <form onSubmit={submit} noValidate>
+          <p className="muted">Writes the file and FILE.manifest.json beside it (count, range, head hash, checkpoint, SHA-256).</p>
+          <fieldset className="audit-fieldset" disabled={running}>
+            <legend className="form-label">Format</legend>
+            <label className="check">
+              <input ref={firstRef} type="radio" name={`${id}-format`} checked={format === 'csv'} onChange={() => pickFormat('csv')} />
+              <span>
+                CSV <span className="muted">(RFC 4180, formula cells neutralised)</span>
+              </span>
             </label>
-            <label className="form-check">
-              <input type="checkbox" checked={replace} disabled={running} onChange={(e) => setReplace(e.target.checked)} />
-              <span>Replace the file if it already exists (otherwise an existing file is never overwritten)</span>
+            <label className="check">
+              <input type="radio" name={`${id}-format`} checked={format === 'ndjson'} onChange={() => pickFormat('ndjson')} />
+              <span>
+                NDJSON <span className="muted">(one JSON object per line)</span>
+              </span>
             </label>
-            {errors.length > 0 && (
-              <ul className="audit-form-errors" role="alert">
-                {errors.map((m) => (
-                  <li key={m}>{m}</li>
-                ))}
-              </ul>
+          </fieldset>
+          <fieldset className="audit-fieldset" disabled={running}>
+            <legend className="form-label">Entries</legend>
+            <label className="check">
+              <input type="radio" name={`${id}-scope`} checked={scope === 'filter'} onChange={() => setScope('filter')} />
+              <span>
+                {filtered ? 'The current filter: ' : 'The whole log'}
+                {filtered && <span className="audit-filter-summary">{describeFilter(filter)}</span>}
+              </span>
+            </label>
+            <label className="check">
+              <input type="radio" name={`${id}-scope`} checked={scope === 'window'} onChange={() => setScope('window')} />
+              <span>
+                An incident window <span className="muted">(every entry from FROM to TO, TO exclusive)</span>
+              </span>
+            </label>
+            {scope === 'window' && (
+              <div className="form-row audit-window">
+                <label className="form-field grow" htmlFor={`${id}-from`}>
+                  <span className="form-label">From (UTC)</span>
+                  <input id={`${id}-from`} type="text" value={from} placeholder="2026-11-20 09:00" onChange={(e) => setFrom(e.target.value)} />
+                </label>
+                <label className="form-field grow" htmlFor={`${id}-to`}>
+                  <span className="form-label">To (UTC)</span>
+                  <input id={`${id}-to`} type="text" value={to} placeholder="2026-11-20 12:00" onChange={(e) => setTo(e.target.value)} />
+                </label>
+              </div>
             )}
-            {running && <ProgressBar label="Exporting" progress={job.progress} unit="entries" />}
-            {running && job.cancelRequested && <p className="muted">Cancelling: the partial file is being removed…</p>}
-            {cancelled && <p className="audit-cancelled">Export cancelled: no file was written under that name.</p>}
-            {job.isError && !cancelled && <ErrorBanner context="Export" error={job.error} />}
-            {job.cancelError !== null && <ErrorBanner context="Cancel" error={job.cancelError} />}
-            <div className="dialog-actions">
-              {running ? (
-                <button type="button" className="btn" onClick={job.cancel} disabled={job.cancelRequested}>
-                  {job.cancelRequested ? 'Cancelling…' : 'Cancel export'}
+          </fieldset>
+          <label className="form-field" htmlFor={`${id}-path`}>
+            <span className="form-label">Write to (absolute path)</span>
+            <input
+              id={`${id}-path`}
+              ref={pathRef}
+              type="text"
+              className="mono"
+              value={path}
+              disabled={running}
+              spellCheck={false}
+              aria-invalid={errors.length > 0 && !isAbsolutePath(path) ? true : undefined}
+              onChange={(e) => {
+                setPathTouched(true);
+                setPath(e.target.value);
+              }}
+            />
+          </label>
+          <label className="form-check">
+            <input type="checkbox" checked={replace} disabled={running} onChange={(e) => setReplace(e.target.checked)} />
+            <span>Replace the file if it already exists (otherwise an existing file is never overwritten)</span>
+          </label>
+          {errors.length > 0 && (
+            <ul className="audit-form-errors" role="alert">
+              {errors.map((m) => (
+                <li key={m}>{m}</li>
+              ))}
+            </ul>
+          )}
+          {running && <ProgressBar label="Exporting" progress={job.progress} unit="entries" />}
+          {running && job.cancelRequested && <p className="muted">Cancelling: the partial file is being removed…</p>}
+          {cancelled && <p className="audit-cancelled">Export cancelled: no file was written under that name.</p>}
+          {job.isError && !cancelled && <ErrorBanner context="Export" error={job.error} />}
+          {job.cancelError !== null && <ErrorBanner context="Cancel" error={job.cancelError} />}
+          <div className="dialog-actions">
+            {running ? (
+              <button type="button" className="btn" onClick={job.cancel} disabled={job.cancelRequested}>
+                {job.cancelRequested ? 'Cancelling…' : 'Cancel export'}
+              </button>
+            ) : (
+              <>
+                <button type="button" className="btn" onClick={close}>
+                  Close
                 </button>
-              ) : (
-                <>
-                  <button type="button" className="btn" onClick={close}>
-                    Close
-                  </button>
-                  <button type="submit" className="btn btn-primary">
-                    {job.isError ? 'Start again' : 'Start export'}
-                  </button>
-                </>
-              )}
-            </div>
-          </form>
-        )}
-      </div>
-    </div>
+                <button type="submit" className="btn btn-primary">
+                  {job.isError ? 'Start again' : 'Start export'}
+                </button>
+              </>
+            )}
+          </div>
+        </form>
+      )}
+    </Dialog>
   );
 }
