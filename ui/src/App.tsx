@@ -146,7 +146,7 @@ function Sidebar({ screen, onNavigate }: { screen: Screen; onNavigate: (s: Scree
         <span className="brand-name">Replay Console</span>
       </div>
       <nav aria-label="Main">
-        <ul>
+        <ul className="list-column">
           {items.map((item) => (
             <li key={item.id}>
               <button

@@ -70,7 +70,7 @@ const MAC_TEXT: Record<AuditMacState, string> = {
 
 function Integrity({ d }: { d: AuditEntryDetail }) {
   return (
-    <ul className="audit-integrity" aria-label="Integrity">
+    <ul className="audit-integrity list-column" aria-label="Integrity">
       <li className={d.hash_ok ? 'ok' : 'bad'}>
         <span className={`check-mark ${d.hash_ok ? 'ok' : 'bad'}`} aria-hidden="true">
           {d.hash_ok ? '✓' : '✗'}

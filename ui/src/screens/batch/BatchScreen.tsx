@@ -253,7 +253,7 @@ function SavedBatch({
       {q.isError && <ErrorBanner context={`Batch ${batchId}`} error={q.error} onRetry={() => void q.refetch()} />}
       {q.isPending && <p className="muted pad">Loading batch…</p>}
       {b && (
-        <div className="batch-body">
+        <div className="split-body batch-body">
           <div className="batch-main">
             <Freshness batch={b} now={now} />
             {b.operator && (

@@ -18,7 +18,7 @@ function EventIds({ items, onOpenEvent }: { items: Item[]; onOpenEvent: (eventId
   const shown = all ? items : items.slice(0, FIRST_IDS);
   return (
     <>
-      <ul className="batch-ids">
+      <ul className="batch-ids list-row">
         {shown.map((it) => (
           <li key={it.id}>
             <button

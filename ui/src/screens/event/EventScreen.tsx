@@ -47,7 +47,7 @@ export function EventScreen({ id, onBack, backLabel = 'Queue' }: { id: number; o
       {event.isError && <ErrorBanner context={`Event ${id}`} error={event.error} onRetry={() => void event.refetch()} />}
       {event.isPending && <p className="muted pad">Loading event…</p>}
       {e && (
-        <div className="event-body">
+        <div className="split-body event-body">
           <aside className="event-facts card" aria-label="Stored event">
             <div className="card-body">
               <EventFields event={e} />

@@ -28,7 +28,7 @@ export function LanesScreen({ onShowEvents }: { onShowEvents: (laneId: string) =
       {lanes.data && lanes.data.length > 0 && (
         <div className="lanes-body">
           <nav className="lane-list" aria-label="Lanes">
-            <ul>
+            <ul className="list-column">
               {lanes.data.map((l) => (
                 <li key={l.lane_id}>
                   <button
