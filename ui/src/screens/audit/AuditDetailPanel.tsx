@@ -1,9 +1,10 @@
-import { useEffect, useRef, useState } from 'react';
-import { ErrorBanner } from '../../components/ErrorBanner';
+import { useState } from 'react';
+import { DetailPanel } from '../../components/DetailPanel';
 import { JsonValueView } from '../../components/JsonValueView';
 import { useAuditEntry, type AuditEntry, type AuditEntryDetail, type AuditFieldChange, type AuditMacState, type JsonValue } from '../../ipc';
 import { formatTime } from '../../lib/format';
 import { actionMeta, outcomeMeta } from './auditFormat';
+import { TableHead } from '../../components/TableHead';
 
 const json = (v: unknown) => v as JsonValue | undefined;
 
@@ -117,13 +118,7 @@ function FieldDiff({ diff }: { diff: AuditFieldChange[] }) {
       </div>
       {shown.length > 0 && (
         <table className="diff audit-diff" aria-label="Before and after">
-          <thead>
-            <tr>
-              <th scope="col">Field</th>
-              <th scope="col">Before</th>
-              <th scope="col">After</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Field', 'Before', 'After']} />
           <tbody>
             {shown.map((c) => (
               <tr key={c.field} className={c.changed ? 'is-changed' : 'is-same'}>
@@ -190,13 +185,7 @@ function Snapshot({ title, value }: { title: string; value: unknown }) {
       <div className="audit-snapshot">
         <h4 className="block-title">{title}: the record read back</h4>
         <table className="diff" aria-label={title}>
-          <thead>
-            <tr>
-              <th scope="col">Field</th>
-              <th scope="col">Intended</th>
-              <th scope="col">Actual</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Field', 'Intended', 'Actual']} />
           <tbody>
             {checks.map((c) => (
               <tr key={c.field} className={c.matches ? 'is-same' : 'is-mismatch'}>
@@ -304,27 +293,23 @@ export function AuditDetailPanel({
   onShowBatch: (batchId: number) => void;
 }) {
   const q = useAuditEntry(seq);
-  const ref = useRef<HTMLElement>(null);
-  useEffect(() => {
-    const onKey = (e: globalThis.KeyboardEvent) => {
-      if (e.key === 'Escape' && !e.defaultPrevented && !ref.current?.closest('[hidden]') && !document.querySelector('[role="dialog"]')) onClose();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [onClose]);
   const entry = q.data?.entry;
   const action = entry ? actionMeta(entry.action) : null;
   const outcome = entry?.outcome ? outcomeMeta(entry.outcome) : null;
 
   return (
-    <aside className="detail audit-detail" aria-label={`Audit entry ${seq}`} ref={ref}>
-      <header className="detail-header">
-        <div className="detail-title">
-          <h2>Entry {seq}</h2>
+    <DetailPanel
+      label={`Audit entry ${seq}`}
+      className="audit-detail"
+      title={`Entry ${seq}`}
+      badges={
+        <>
           {action && <span className={`badge tone-${action.tone}`}>{action.label}</span>}
           {outcome && <span className={`badge tone-${outcome.tone}`}>{outcome.label}</span>}
-        </div>
-        <div className="detail-actions">
+        </>
+      }
+      actions={
+        <>
           {entry?.event_id !== null && entry?.event_id !== undefined && (
             <button type="button" className="btn btn-small" onClick={() => onShowEvent(entry.event_id ?? 0)}>
               Event {entry.event_id} trail
@@ -335,18 +320,16 @@ export function AuditDetailPanel({
               Batch {entry.batch_id} entries
             </button>
           )}
-          <button type="button" className="btn btn-icon" aria-label="Close entry details" title="Close (Esc)" onClick={onClose}>
-            <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">
-              <path d="M3 3l8 8M11 3l-8 8" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
-            </svg>
-          </button>
-        </div>
-      </header>
-      <div className="detail-body">
-        {q.isPending && <p className="muted">Loading entry…</p>}
-        {q.isError && <ErrorBanner context={`Entry ${seq}`} error={q.error} onRetry={() => void q.refetch()} />}
-        {q.data && <Detail d={q.data} />}
-      </div>
-    </aside>
+        </>
+      }
+      closeLabel="Close entry details"
+      onClose={onClose}
+      yieldToDialog
+      query={q}
+      loadingText="Loading entry…"
+      errorContext={`Entry ${seq}`}
+    >
+      {q.data && <Detail d={q.data} />}
+    </DetailPanel>
   );
 }

@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { OperatorField } from '../../components/OperatorField';
+import { ReasonField } from '../../components/ReasonField';
 import type { BatchDetail, BatchRunRequest } from '../../ipc';
 import { batchGate, batchRunRequest, DEFAULT_CONCURRENCY, isWritable, MAX_CONCURRENCY, sideEffectKinds, type BatchFormState } from './batchGate';
 import { formatCount } from '../../lib/format';
@@ -64,16 +65,12 @@ export function BatchRunForm({
       <p id={`${id}-concurrency-help`} className="visually-hidden">
         Writes in flight at once, from 1 to {MAX_CONCURRENCY}.
       </p>
-      <label className="form-field" htmlFor={`${id}-reason`}>
-        <span className="form-label">Reason</span>
-        <textarea
-          id={`${id}-reason`}
-          rows={2}
-          value={reason}
-          onChange={(e) => setReason(e.target.value)}
-          placeholder="Why these events are written again, e.g. the incident they belong to"
-        />
-      </label>
+      <ReasonField
+        id={`${id}-reason`}
+        value={reason}
+        onChange={setReason}
+        placeholder="Why these events are written again, e.g. the incident they belong to"
+      />
       <fieldset className="acks">
         <legend className="form-label">
           Side effects to acknowledge <span className="muted">(over the {formatCount(writable)} events that would be written)</span>

@@ -1,6 +1,6 @@
-import { useId, useState } from 'react';
+import { useId } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
-import { OverrideFields } from '../../components/OverrideFields';
+import { OverrideFields, useOverrideState } from '../../components/OverrideFields';
 import { useBatch, useBatchPreflight, useBatchRun, type BatchDetail, type Selection } from '../../ipc';
 import { batchFreshFor } from './batchGate';
 import { formatCount, formatTime } from '../../lib/format';
@@ -79,9 +79,8 @@ function NewBatch({
   const preflight = useBatchPreflight();
   const s = target.selection;
   const id = useId();
-  const [overrideOn, setOverrideOn] = useState(false);
-  const [overrideReason, setOverrideReason] = useState('');
-  const [approver, setApprover] = useState('');
+  const overrideState = useOverrideState();
+  const { on: overrideOn, reason: overrideReason, approver } = overrideState;
   // What an override needs is the lane contract's owner_override_allowed_only_when: the backend
   // refuses one that lacks a listed condition, naming it.
   const override =
@@ -140,12 +139,7 @@ function NewBatch({
                 id={id}
                 label="Carry an approved override for events that would change protected fields"
                 approverHint="Someone other than the operator"
-                on={overrideOn}
-                onToggle={setOverrideOn}
-                reason={overrideReason}
-                onReason={setOverrideReason}
-                approver={approver}
-                onApprover={setApprover}
+                state={overrideState}
               />
               {overrideOn && (
                 <p className="muted override-note">

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { Dialog } from '../../components/Dialog';
 import { ErrorBanner } from '../../components/ErrorBanner';
+import { ReasonField } from '../../components/ReasonField';
 import { useDiscard } from '../../ipc';
 import { rememberOperator, rememberedOperator } from '../../lib/operator';
 
@@ -34,10 +35,7 @@ export function DiscardDialog({ eventId, onClose }: { eventId: number; onClose: 
           <span className="form-label">Operator</span>
           <input id={`${id}-operator`} ref={first} type="text" value={operator} onChange={(e) => setOperator(e.target.value)} />
         </label>
-        <label className="form-field" htmlFor={`${id}-reason`}>
-          <span className="form-label">Reason</span>
-          <textarea id={`${id}-reason`} ref={second} rows={3} value={reason} onChange={(e) => setReason(e.target.value)} />
-        </label>
+        <ReasonField id={`${id}-reason`} inputRef={second} rows={3} value={reason} onChange={setReason} />
         {discard.isError && <ErrorBanner context="Discard" error={discard.error} />}
         <div className="dialog-actions">
           <button type="button" className="btn" onClick={onClose}>

@@ -7,6 +7,7 @@ import { formatTime } from '../../lib/format';
 import { ContractView } from './ContractView';
 import { CredentialCard } from './CredentialCard';
 import './lanes.css';
+import { TableHead } from '../../components/TableHead';
 
 export function LanesScreen({ onShowEvents }: { onShowEvents: (laneId: string) => void }) {
   const lanes = useLanes();
@@ -104,14 +105,7 @@ function LaneDetailView({
       <h3 className="block-title">Version history</h3>
       <div className="card">
         <table className="plain">
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Imported (UTC)</th>
-              <th scope="col">Source</th>
-              <th scope="col">SHA-256</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Version', 'Imported (UTC)', 'Source', 'SHA-256']} />
           <tbody>
             {lane.versions.map((v) => (
               <tr key={v.version}>

@@ -5,6 +5,7 @@ import { toIpcError, useEventsImport, type Format, type ImportOutcome, type Task
 import { formatCount } from '../../lib/format';
 import { importRejection, type ImportRejection } from './importRejection';
 import './ImportDialog.css';
+import { TableHead } from '../../components/TableHead';
 
 const FORMATS: { value: Format | ''; label: string }[] = [
   { value: '', label: 'Auto (from the extension)' },
@@ -262,14 +263,7 @@ function RejectionView({ rejection, headingRef }: { rejection: ImportRejection; 
       </p>
       <div className="import-issues" tabIndex={0} role="region" aria-label="Problems by line">
         <table className="plain mono">
-          <thead>
-            <tr>
-              <th scope="col">Line</th>
-              <th scope="col">Column</th>
-              <th scope="col">Field</th>
-              <th scope="col">Problem</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Line', 'Column', 'Field', 'Problem']} />
           <tbody>
             {rejection.problems.map((p, i) => (
               <tr key={i}>
