@@ -5,8 +5,18 @@ import { useAuditEntry, type AuditEntry, type AuditEntryDetail, type AuditFieldC
 import { formatTime } from '../../lib/format';
 import { actionMeta, outcomeMeta } from './auditFormat';
 import { TableHead } from '../../components/TableHead';
+import { KvRow } from '../../components/KvRow';
 
 const json = (v: unknown) => v as JsonValue | undefined;
+
+/** A table cell holding a stored JSON value. */
+function JsonCell({ value, className }: { value: unknown; className?: string }) {
+  return (
+    <td className={className}>
+      <JsonValueView value={json(value)} />
+    </td>
+  );
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -125,12 +135,8 @@ function FieldDiff({ diff }: { diff: AuditFieldChange[] }) {
                 <th scope="row" className="mono">
                   {c.field}
                 </th>
-                <td className="diff-current">
-                  <JsonValueView value={json(c.before)} />
-                </td>
-                <td className="diff-replay">
-                  <JsonValueView value={json(c.after)} />
-                </td>
+                <JsonCell value={c.before} className="diff-current" />
+                <JsonCell value={c.after} className="diff-replay" />
               </tr>
             ))}
           </tbody>
@@ -168,9 +174,7 @@ function Snapshot({ title, value }: { title: string; value: unknown }) {
                 <th scope="row" className="mono">
                   {k}
                 </th>
-                <td>
-                  <JsonValueView value={json(v)} />
-                </td>
+                <JsonCell value={v} />
               </tr>
             ))}
           </tbody>
@@ -195,12 +199,8 @@ function Snapshot({ title, value }: { title: string; value: unknown }) {
                   </span>{' '}
                   {c.field}
                 </th>
-                <td>
-                  <JsonValueView value={json(c.intended)} />
-                </td>
-                <td>
-                  <JsonValueView value={json(c.actual)} />
-                </td>
+                <JsonCell value={c.intended} />
+                <JsonCell value={c.actual} />
               </tr>
             ))}
           </tbody>
@@ -264,14 +264,8 @@ function Detail({ d }: { d: AuditEntryDetail }) {
       <section className="detail-section">
         <h3>Chain</h3>
         <dl className="kv">
-          <div className="kv-row">
-            <dt>Hash</dt>
-            <dd className="mono audit-hash">{d.entry.hash}</dd>
-          </div>
-          <div className="kv-row">
-            <dt>Previous</dt>
-            <dd className="mono audit-hash">{d.entry.prev_hash}</dd>
-          </div>
+          <KvRow label="Hash" className="mono audit-hash">{d.entry.hash}</KvRow>
+          <KvRow label="Previous" className="mono audit-hash">{d.entry.prev_hash}</KvRow>
         </dl>
       </section>
     </>

@@ -6,6 +6,7 @@ import { formatCount, formatTime } from '../../lib/format';
 import { compactFilter, defaultExportPath, isAbsolutePath, isFiltered, parseTimeBound, withExtension } from './auditFormat';
 import { ProgressBar } from './VerifyChain';
 import './audit.css';
+import { KvRow } from '../../components/KvRow';
 
 type Scope = 'filter' | 'window';
 
@@ -49,54 +50,30 @@ function Manifest({ outcome }: { outcome: AuditExportOutcome }) {
         Exported {formatCount(m.count)} {m.count === 1 ? 'entry' : 'entries'} as {m.file_format.toUpperCase()}.
       </p>
       <dl className="kv">
-        <div className="kv-row">
-          <dt>File</dt>
-          <dd className="mono">{outcome.path}</dd>
-        </div>
-        <div className="kv-row">
-          <dt>Manifest</dt>
-          <dd className="mono">{outcome.manifest_path}</dd>
-        </div>
-        <div className="kv-row">
-          <dt>Entries</dt>
-          <dd>
-            {formatCount(m.count)}
-            {m.first_seq !== null && m.last_seq !== null ? ` · seq ${formatCount(m.first_seq)}–${formatCount(m.last_seq)}` : ''}
-            {m.complete ? ' · complete from entry 1' : ' · filtered'}
-          </dd>
-        </div>
-        <div className="kv-row">
-          <dt>Filters</dt>
-          <dd>
-            {m.incident_window ? `incident window ${m.incident_window}` : describeFilter(m.filters)}
-          </dd>
-        </div>
-        <div className="kv-row">
-          <dt>Log head</dt>
-          <dd>
-            {m.head_seq === null ? 'empty log' : <>entry {formatCount(m.head_seq)} · <span className="mono audit-hash">{m.head_hash}</span></>}
-          </dd>
-        </div>
-        <div className="kv-row">
-          <dt>Checkpoint</dt>
-          <dd>
-            {m.checkpoint ? (
-              <>
-                entry {formatCount(m.checkpoint.seq)}, signed {formatTime(m.checkpoint.at)} · key <span className="mono">{m.checkpoint.key_id}</span>
-              </>
-            ) : (
-              <span className="muted">none: the log had no signed checkpoint</span>
-            )}
-          </dd>
-        </div>
-        <div className="kv-row">
-          <dt>File SHA-256</dt>
-          <dd className="mono audit-hash">{m.sha256}</dd>
-        </div>
-        <div className="kv-row">
-          <dt>Size</dt>
-          <dd>{formatCount(m.bytes)} bytes</dd>
-        </div>
+        <KvRow label="File" className="mono">{outcome.path}</KvRow>
+        <KvRow label="Manifest" className="mono">{outcome.manifest_path}</KvRow>
+        <KvRow label="Entries">
+          {formatCount(m.count)}
+          {m.first_seq !== null && m.last_seq !== null ? ` · seq ${formatCount(m.first_seq)}–${formatCount(m.last_seq)}` : ''}
+          {m.complete ? ' · complete from entry 1' : ' · filtered'}
+        </KvRow>
+        <KvRow label="Filters">
+          {m.incident_window ? `incident window ${m.incident_window}` : describeFilter(m.filters)}
+        </KvRow>
+        <KvRow label="Log head">
+          {m.head_seq === null ? 'empty log' : <>entry {formatCount(m.head_seq)} · <span className="mono audit-hash">{m.head_hash}</span></>}
+        </KvRow>
+        <KvRow label="Checkpoint">
+          {m.checkpoint ? (
+            <>
+              entry {formatCount(m.checkpoint.seq)}, signed {formatTime(m.checkpoint.at)} · key <span className="mono">{m.checkpoint.key_id}</span>
+            </>
+          ) : (
+            <span className="muted">none: the log had no signed checkpoint</span>
+          )}
+        </KvRow>
+        <KvRow label="File SHA-256" className="mono audit-hash">{m.sha256}</KvRow>
+        <KvRow label="Size">{formatCount(m.bytes)} bytes</KvRow>
       </dl>
       <div className="audit-command">
         <span className="form-label">Check it offline, anywhere</span>

@@ -14,6 +14,7 @@ import { BatchRunForm } from './BatchRunForm';
 import { BatchRunProgress, BatchSummaryView } from './BatchSummaryView';
 import { batchStatusMeta, describeSelection, isResumable } from './batchFormat';
 import './batch.css';
+import { KvRow } from '../../components/KvRow';
 
 /** What the batch screen shows: a selection still to preflight, or a stored batch. */
 export type BatchTarget =
@@ -115,18 +116,9 @@ function NewBatch({
           </header>
           <div className="card-body">
             <dl className="kv batch-selection">
-              <div className="kv-row">
-                <dt>Lane</dt>
-                <dd className="mono">{s.lane_id}</dd>
-              </div>
-              <div className="kv-row">
-                <dt>Status</dt>
-                <dd>{s.status ?? 'failed and blocked'}</dd>
-              </div>
-              <div className="kv-row">
-                <dt>Reason code</dt>
-                <dd className="mono">{s.reason_code ?? 'any'}</dd>
-              </div>
+              <KvRow label="Lane" className="mono">{s.lane_id}</KvRow>
+              <KvRow label="Status">{s.status ?? 'failed and blocked'}</KvRow>
+              <KvRow label="Reason code" className="mono">{s.reason_code ?? 'any'}</KvRow>
             </dl>
             {target.ignoredSearch && (
               <p className="callout card tone-warning batch-search-note" role="note">
