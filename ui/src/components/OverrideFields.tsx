@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { OverrideRequest } from '../ipc';
 
 /** What the override fields hold: ticked or not, the reassignment reason and the approver. */
@@ -24,9 +24,22 @@ export function useOverrideState(initial: OverrideRequest | null = null): Overri
  * reason and approver. What an override must carry is the lane contract's
  * owner_override_allowed_only_when; the backend refuses one that lacks a listed condition.
  */
-export function OverrideFields({ id, label, approverHint, state }: { id: string; label: string; approverHint: string; state: OverrideState }) {
+export function OverrideFields({
+  id,
+  label,
+  approverHint,
+  state,
+  children,
+}: {
+  id: string;
+  label: string;
+  approverHint: string;
+  state: OverrideState;
+  /** Said or offered below the fields. */
+  children?: ReactNode;
+}) {
   return (
-    <>
+    <fieldset className="override">
       <legend className="visually-hidden">Override</legend>
       <label className="check">
         <input type="checkbox" checked={state.on} onChange={(e) => state.setOn(e.target.checked)} />
@@ -50,6 +63,7 @@ export function OverrideFields({ id, label, approverHint, state }: { id: string;
           </label>
         </div>
       )}
-    </>
+      {children}
+    </fieldset>
   );
 }

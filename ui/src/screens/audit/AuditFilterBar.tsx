@@ -3,6 +3,9 @@ import type { AuditFilter } from '../../ipc';
 import { actionMeta, compactFilter, isFiltered, KNOWN_ACTIONS, KNOWN_OUTCOMES, outcomeMeta, parseTimeBound } from './auditFormat';
 import { FilterSelect, FilterText } from '../../components/FilterFields';
 
+const ACTIONS = KNOWN_ACTIONS.map((a) => ({ value: a, label: actionMeta(a).label }));
+const OUTCOMES = KNOWN_OUTCOMES.map((o) => ({ value: o, label: outcomeMeta(o).label }));
+
 interface Draft {
   lane: string;
   operator: string;
@@ -98,41 +101,13 @@ export function AuditFilterBar({ filter, laneIds, onChange }: { filter: AuditFil
     <form className="audit-filters" role="search" aria-label="Filter audit entries" onSubmit={submit}>
       <FilterSelect className="audit-filter lane" label="Lane" value={draft.lane} onChange={(v) => pick('lane', v)} all="All lanes" options={lanes} />
       <FilterText className="audit-filter" label="Operator" value={draft.operator} placeholder="actor" onChange={(v) => set('operator', v)} />
-      <FilterSelect
-        className="audit-filter"
-        label="Action"
-        value={draft.action}
-        onChange={(v) => pick('action', v)}
-        all="All actions"
-        options={KNOWN_ACTIONS.map((a) => ({ value: a, label: actionMeta(a).label }))}
-      />
-      <FilterSelect
-        className="audit-filter"
-        label="Outcome"
-        value={draft.outcome}
-        onChange={(v) => pick('outcome', v)}
-        all="All outcomes"
-        options={KNOWN_OUTCOMES.map((o) => ({ value: o, label: outcomeMeta(o).label }))}
-      />
+      <FilterSelect className="audit-filter" label="Action" value={draft.action} onChange={(v) => pick('action', v)} all="All actions" options={ACTIONS} />
+      <FilterSelect className="audit-filter" label="Outcome" value={draft.outcome} onChange={(v) => pick('outcome', v)} all="All outcomes" options={OUTCOMES} />
       <FilterText className="audit-filter narrow" label="Event" inputMode="numeric" value={draft.event} placeholder="id" onChange={(v) => set('event', v)} />
       <FilterText className="audit-filter narrow" label="Batch" inputMode="numeric" value={draft.batch} placeholder="id" onChange={(v) => set('batch', v)} />
       <FilterText className="audit-filter" label="External ID" value={draft.externalId} onChange={(v) => set('externalId', v)} />
-      <FilterText
-        className="audit-filter time"
-        label="Since (UTC)"
-        value={draft.since}
-        placeholder="2026-11-20"
-        aria-describedby={`${id}-time`}
-        onChange={(v) => set('since', v)}
-      />
-      <FilterText
-        className="audit-filter time"
-        label="Until (UTC)"
-        value={draft.until}
-        placeholder="2026-11-21"
-        aria-describedby={`${id}-time`}
-        onChange={(v) => set('until', v)}
-      />
+      <FilterText className="audit-filter time" label="Since (UTC)" value={draft.since} placeholder="2026-11-20" aria-describedby={`${id}-time`} onChange={(v) => set('since', v)} />
+      <FilterText className="audit-filter time" label="Until (UTC)" value={draft.until} placeholder="2026-11-21" aria-describedby={`${id}-time`} onChange={(v) => set('until', v)} />
       <div className="audit-filter-actions">
         <button type="submit" className="btn btn-small">
           Apply

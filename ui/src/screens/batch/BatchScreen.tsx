@@ -126,13 +126,7 @@ function NewBatch({
                 reason code only, so it covers every event that matches those.
               </p>
             )}
-            <fieldset className="override">
-              <OverrideFields
-                id={id}
-                label="Carry an approved override for events that would change protected fields"
-                approverHint="Someone other than the operator"
-                state={overrideState}
-              />
+            <OverrideFields id={id} label="Carry an approved override for events that would change protected fields" approverHint="Someone other than the operator" state={overrideState}>
               {overrideOn && (
                 <p className="muted override-note">
                   Applied only to the events whose preflight finds a protected-field conflict, and recorded on each of them. What
@@ -140,7 +134,7 @@ function NewBatch({
                   owner_override_allowed_only_when.
                 </p>
               )}
-            </fieldset>
+            </OverrideFields>
             <p className="batch-explain">
               The batch preflight reads the target record, owner and last change of every event from Salesforce (up to 200
               records per query), stores one preflight per event and shows what the batch would do. Nothing is written until

@@ -85,13 +85,7 @@ export function ReplayForm({
       />
 
       {offerOverride && (
-        <fieldset className="override">
-          <OverrideFields
-            id={id}
-            label="Write the protected fields under an approved override"
-            approverHint="Someone other than you"
-            state={overrideState}
-          />
+        <OverrideFields id={id} label="Write the protected fields under an approved override" approverHint="Someone other than you" state={overrideState}>
           {overrideDiffers && overrideComplete && (
             <div className="override-rerun">
               <button type="button" className="btn btn-small" disabled={rerunning} onClick={() => onRerun(override)}>
@@ -105,7 +99,7 @@ export function ReplayForm({
               This preflight was taken with the override approved by {p.override_request.approved_by}.
             </p>
           )}
-        </fieldset>
+        </OverrideFields>
       )}
 
       <fieldset className="acks">
