@@ -2,7 +2,7 @@ import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import { describe, expect, it, vi } from 'vitest';
-import { VirtualTable, type PagedQuery } from './VirtualTable';
+import { headCells, VirtualTable, type PagedQuery, type TableSpec } from './VirtualTable';
 
 interface Row {
   id: number;
@@ -27,7 +27,20 @@ function pagedQuery(pages: Page[] | undefined, over: Partial<PagedQuery<Page>> =
   };
 }
 
-const rowsOf = (p: Page) => p.rows;
+const SPEC: TableSpec<Page, Row> = {
+  label: 'Things',
+  className: 'events things',
+  columns: 2,
+  rowsOf: (p) => p.rows,
+  rowId: (r) => r.id,
+  cells: (r) => (
+    <>
+      <td>{r.id}</td>
+      <td>{r.name}</td>
+    </>
+  ),
+  texts: { noun: 'things', error: 'Things', loading: 'Loading things…', end: 'end of things' },
+};
 const rows = (from: number, n: number): Row[] => Array.from({ length: n }, (_, i) => ({ id: from + i, name: `row ${from + i}` }));
 
 function Table({ query, onClearFilters, initial = null }: { query: PagedQuery<Page>; onClearFilters?: () => void; initial?: number | null }) {
@@ -35,33 +48,14 @@ function Table({ query, onClearFilters, initial = null }: { query: PagedQuery<Pa
   return (
     <>
       <VirtualTable
+        spec={SPEC}
         query={query}
-        rowsOf={rowsOf}
-        rowId={(r) => r.id}
         selectedId={selected}
         onOpen={setSelected}
-        label="Things"
-        className="events things"
+        head={headCells(['ID', 'Name'])}
         expectedTotal={query.data ? 30 : undefined}
-        head={
-          <>
-            <th scope="col">ID</th>
-            <th scope="col">Name</th>
-          </>
-        }
-        columns={2}
-        cells={(r) => (
-          <>
-            <td>{r.id}</td>
-            <td>{r.name}</td>
-          </>
-        )}
-        noun="things"
-        errorContext="Things"
-        loadingText="Loading things…"
         emptyText="No things."
         onClearFilters={onClearFilters}
-        endText="end of things"
       />
       <output aria-label="Opened">{selected ?? 'none'}</output>
     </>

@@ -58,56 +58,55 @@ export function usePagedRows<P, R>(pages: P[] | undefined, rowsOf: (page: P) => 
   }, [pages]);
 }
 
-export interface VirtualTableProps<P, R> {
-  query: PagedQuery<P>;
+/** What a table is, beyond its data: its name, its columns, its rows' cells and its words. */
+export interface TableSpec<P, R> {
+  /** The table's accessible name (and the E2E tests' handle). */
+  label: string;
+  className: string;
+  columns: number;
   /** The rows of one page. */
   rowsOf: (page: P) => R[];
   /** The id `onOpen` receives and `selectedId` is compared with. */
   rowId: (row: R) => number;
-  selectedId: number | null;
-  onOpen: (id: number) => void;
-  /** The table's accessible name (and the E2E tests' handle). */
-  label: string;
-  className: string;
-  /** All rows the query can return, when known (`aria-rowcount` and the "of N" in the foot). */
-  expectedTotal?: number | undefined;
-  /** The header cells (`<th scope="col">`), in column order. */
-  head: ReactNode;
-  columns: number;
   /** The cells of one row. */
   cells: (row: R) => ReactNode;
-  /** Names for the texts: "Could not load more {noun}", "Loading more {noun}…". */
-  noun: string;
-  /** The context of the banner when the first page fails, e.g. "Events". */
-  errorContext: string;
-  /** Shown while the first page loads. */
-  loadingText: string;
+  texts: {
+    /** "Could not load more {noun}", "Loading more {noun}…". */
+    noun: string;
+    /** The context of the banner when the first page fails, e.g. "Events". */
+    error: string;
+    /** Shown while the first page loads. */
+    loading: string;
+    /** The foot's word once every row is loaded, e.g. "end of list". */
+    end: string;
+  };
+}
+
+/** Plain column headers, for `head`. */
+export function headCells(names: readonly string[]): ReactNode {
+  return names.map((name) => (
+    <th key={name} scope="col">
+      {name}
+    </th>
+  ));
+}
+
+export interface VirtualTableProps<P, R> {
+  spec: TableSpec<P, R>;
+  query: PagedQuery<P>;
+  selectedId: number | null;
+  onOpen: (id: number) => void;
+  /** The header cells (`<th scope="col">`), in column order. */
+  head: ReactNode;
+  /** All rows the query can return, when known (`aria-rowcount` and the "of N" in the foot). */
+  expectedTotal?: number | undefined;
   /** Shown when the query answers no row. */
   emptyText: string;
   onClearFilters?: (() => void) | undefined;
-  /** The foot's word once every row is loaded, e.g. "end of list". */
-  endText: string;
 }
 
-export function VirtualTable<P, R>({
-  query,
-  rowsOf,
-  rowId,
-  selectedId,
-  onOpen,
-  label,
-  className,
-  expectedTotal,
-  head,
-  columns,
-  cells,
-  noun,
-  errorContext,
-  loadingText,
-  emptyText,
-  onClearFilters,
-  endText,
-}: VirtualTableProps<P, R>) {
+export function VirtualTable<P, R>({ spec, query, selectedId, onOpen, head, expectedTotal, emptyText, onClearFilters }: VirtualTableProps<P, R>) {
+  const { label, className, columns, rowsOf, rowId, cells, texts } = spec;
   const rows = usePagedRows(query.data?.pages, rowsOf);
   const scrollRef = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState(0);
@@ -177,7 +176,7 @@ export function VirtualTable<P, R>({
   if (query.isError && !query.data) {
     return (
       <div className="table-wrap">
-        <ErrorBanner context={errorContext} error={query.error} onRetry={() => void query.refetch()} />
+        <ErrorBanner context={texts.error} error={query.error} onRetry={() => void query.refetch()} />
       </div>
     );
   }
@@ -208,13 +207,13 @@ export function VirtualTable<P, R>({
                     <td colSpan={columns}>
                       {isFetchNextPageError ? (
                         <span className="loader-error">
-                          Could not load more {noun}: {toIpcError(query.error).message}{' '}
+                          Could not load more {texts.noun}: {toIpcError(query.error).message}{' '}
                           <button type="button" className="btn btn-small" onClick={() => void fetchNextPage()}>
                             Retry
                           </button>
                         </span>
                       ) : (
-                        `Loading more ${noun}…`
+                        `Loading more ${texts.noun}…`
                       )}
                     </td>
                   </tr>
@@ -242,7 +241,7 @@ export function VirtualTable<P, R>({
             })}
           </tbody>
         </table>
-        {query.isPending && <div className="table-note">{loadingText}</div>}
+        {query.isPending && <div className="table-note">{texts.loading}</div>}
         {query.isSuccess && rows.count === 0 && (
           <div className="table-note">
             {emptyText}
@@ -258,7 +257,7 @@ export function VirtualTable<P, R>({
         <span>
           {formatCount(rows.count)}
           {expectedTotal !== undefined ? ` of ${formatCount(expectedTotal)}` : ''} loaded
-          {isFetchingNextPage ? ' · loading more…' : hasMore ? ' · scroll for more' : rows.count > 0 ? ` · ${endText}` : ''}
+          {isFetchingNextPage ? ' · loading more…' : hasMore ? ' · scroll for more' : rows.count > 0 ? ` · ${texts.end}` : ''}
         </span>
         <span className="keys" aria-hidden="true">
           <kbd>↑</kbd>

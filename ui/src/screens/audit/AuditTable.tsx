@@ -1,11 +1,19 @@
-import { VirtualTable } from '../../components/VirtualTable';
+import { headCells, VirtualTable, type TableSpec } from '../../components/VirtualTable';
 import { useAuditPages, type AuditEntry, type AuditFilter, type AuditPage } from '../../ipc';
 import { formatTime } from '../../lib/format';
 import { actionMeta, outcomeMeta } from './auditFormat';
 
-const COLUMNS = 11;
-const entriesOf = (page: AuditPage) => page.entries;
-const entrySeq = (entry: AuditEntry) => entry.seq;
+const HEAD_AFTER_SEQ = headCells(['Time (UTC)', 'Action', 'Actor', 'Lane', 'Event', 'Batch', 'External ID', 'Outcome', 'Reason', 'Ack token']);
+
+const SPEC: TableSpec<AuditPage, AuditEntry> = {
+  label: 'Audit entries',
+  className: 'events audit-entries',
+  columns: 11,
+  rowsOf: (page) => page.entries,
+  rowId: (entry) => entry.seq,
+  cells: (entry) => <EntryCells entry={entry} />,
+  texts: { noun: 'entries', error: 'Audit log', loading: 'Loading the audit log…', end: 'end of log' },
+};
 
 function Badge({ label, tone, title }: { label: string; tone: string; title?: string }) {
   return (
@@ -35,14 +43,10 @@ export function AuditTable({
   const query = useAuditPages(filter, newestFirst);
   return (
     <VirtualTable
+      spec={SPEC}
       query={query}
-      rowsOf={entriesOf}
-      rowId={entrySeq}
       selectedId={selectedSeq}
       onOpen={onOpen}
-      label="Audit entries"
-      className="events audit-entries"
-      columns={COLUMNS}
       head={
         <>
           <th scope="col" aria-sort={newestFirst ? 'descending' : 'ascending'}>
@@ -56,25 +60,11 @@ export function AuditTable({
               <span className="visually-hidden">{newestFirst ? ', newest first' : ', oldest first'}</span>
             </button>
           </th>
-          <th scope="col">Time (UTC)</th>
-          <th scope="col">Action</th>
-          <th scope="col">Actor</th>
-          <th scope="col">Lane</th>
-          <th scope="col">Event</th>
-          <th scope="col">Batch</th>
-          <th scope="col">External ID</th>
-          <th scope="col">Outcome</th>
-          <th scope="col">Reason</th>
-          <th scope="col">Ack token</th>
+          {HEAD_AFTER_SEQ}
         </>
       }
-      cells={(entry) => <EntryCells entry={entry} />}
-      noun="entries"
-      errorContext="Audit log"
-      loadingText="Loading the audit log…"
       emptyText={onClearFilters ? 'No entries match these filters.' : 'The audit log is empty.'}
       onClearFilters={onClearFilters}
-      endText="end of log"
     />
   );
 }

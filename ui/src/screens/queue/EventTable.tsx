@@ -1,10 +1,19 @@
 import { StatusBadge } from '../../components/StatusBadge';
-import { VirtualTable } from '../../components/VirtualTable';
+import { headCells, VirtualTable, type TableSpec } from '../../components/VirtualTable';
 import { useEventPages, type EventFilter, type EventPage, type EventSummary } from '../../ipc';
 import { formatTime } from '../../lib/format';
 
-const eventsOf = (page: EventPage) => page.events;
-const eventId = (ev: EventSummary) => ev.id;
+const SPEC: TableSpec<EventPage, EventSummary> = {
+  label: 'Events',
+  className: 'events',
+  columns: 7,
+  rowsOf: (page) => page.events,
+  rowId: (ev) => ev.id,
+  cells: (ev) => <EventCells ev={ev} />,
+  texts: { noun: 'events', error: 'Events', loading: 'Loading events…', end: 'end of list' },
+};
+
+const HEAD = headCells(['ID', 'Lane', 'Event key', 'External ID', 'Status', 'Failure', 'Occurred (UTC)']);
 
 /** The queue's events, paged by the backend (keyset) and virtualised; arrows move, Enter opens. */
 export function EventTable({
@@ -25,33 +34,14 @@ export function EventTable({
   const filtered = filter.laneId !== null || filter.status !== null;
   return (
     <VirtualTable
+      spec={SPEC}
       query={query}
-      rowsOf={eventsOf}
-      rowId={eventId}
       selectedId={selectedId}
       onOpen={onOpen}
-      label="Events"
-      className="events"
+      head={HEAD}
       expectedTotal={expectedTotal}
-      columns={7}
-      head={
-        <>
-          <th scope="col">ID</th>
-          <th scope="col">Lane</th>
-          <th scope="col">Event key</th>
-          <th scope="col">External ID</th>
-          <th scope="col">Status</th>
-          <th scope="col">Failure</th>
-          <th scope="col">Occurred (UTC)</th>
-        </>
-      }
-      cells={(ev) => <EventCells ev={ev} />}
-      noun="events"
-      errorContext="Events"
-      loadingText="Loading events…"
       emptyText={filtered ? 'No events match these filters.' : 'No events.'}
       onClearFilters={onClearFilters}
-      endText="end of list"
     />
   );
 }
