@@ -1,3 +1,4 @@
+// One term and its value in a key-value list (dl.kv).
 import type { ReactNode } from 'react';
 
 /** One term and its value in a `dl.kv` list, kept together (for a row's hover and wrapping). */

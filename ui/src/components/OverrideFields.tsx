@@ -1,3 +1,4 @@
+// The approved-override fields of the replay form and the batch preflight, and their state.
 import { useState, type ReactNode } from 'react';
 import type { OverrideRequest } from '../ipc';
 

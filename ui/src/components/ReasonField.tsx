@@ -1,3 +1,4 @@
+// The reason field of the operator's forms (replay, batch, discard): why, for the audit log.
 import type { KeyboardEvent, Ref } from 'react';
 
 /** Why the operator does this, for the audit log: a short free text. */

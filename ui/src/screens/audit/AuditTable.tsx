@@ -1,3 +1,4 @@
+// The audit log as a VirtualTable: its columns (Seq sorts), cells and badges.
 import { headCells, VirtualTable, type TableSpec } from '../../components/VirtualTable';
 import { useAuditPages, type AuditEntry, type AuditFilter, type AuditPage } from '../../ipc';
 import { formatTime } from '../../lib/format';

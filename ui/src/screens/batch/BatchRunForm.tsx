@@ -10,7 +10,7 @@ import { useAcknowledgments } from '../../lib/useAcknowledgments';
 /**
  * One operator, one reason and one acknowledgment for the whole batch: a checkbox per kind of
  * side effect its writable events have. The button stays disabled, saying why, until all is
- * filled in (lib/batchGate.ts); a batch that ended early is resumed with the same form.
+ * filled in (batchGate.ts); a batch that ended early is resumed with the same form.
  */
 export function BatchRunForm({
   batch,

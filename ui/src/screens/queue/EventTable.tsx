@@ -1,3 +1,4 @@
+// The queue's events as a VirtualTable: their columns and cells.
 import { StatusBadge } from '../../components/StatusBadge';
 import { headCells, VirtualTable, type TableSpec } from '../../components/VirtualTable';
 import { useEventPages, type EventFilter, type EventPage, type EventSummary } from '../../ipc';
