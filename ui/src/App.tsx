@@ -2,9 +2,9 @@ import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { useAuditLosses, useEventCounts, useLanes, type AuditFilter, type EventFilter } from './ipc';
 import { formatCount } from './lib/format';
-import { LanesScreen } from './screens/LanesScreen';
-import { EventScreen } from './screens/EventScreen';
-import { QueueScreen } from './screens/QueueScreen';
+import { LanesScreen } from './screens/lanes/LanesScreen';
+import { EventScreen } from './screens/event/EventScreen';
+import { QueueScreen } from './screens/queue/QueueScreen';
 import { AuditIcon } from './screens/audit/AuditIcon';
 import { AuditScreen } from './screens/audit/AuditScreen';
 import { OpenAuditProvider } from './screens/audit/openAudit';
@@ -146,7 +146,7 @@ function Sidebar({ screen, onNavigate }: { screen: Screen; onNavigate: (s: Scree
         <span className="brand-name">Replay Console</span>
       </div>
       <nav aria-label="Main">
-        <ul>
+        <ul className="list-column">
           {items.map((item) => (
             <li key={item.id}>
               <button

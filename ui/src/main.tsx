@@ -1,8 +1,9 @@
+// The app-wide base first: every feature's own CSS, imported by its components, refines it.
+import './styles.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { createQueryClient } from './ipc';
-import './styles.css';
 
 const root = document.getElementById('root');
 if (root) {

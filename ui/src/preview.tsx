@@ -12,6 +12,8 @@
 //   &discard         open the discard dialog            &focus: focus the replay button once enabled
 //   ?screen=batches&batch=1   open batch 1 of the history (planned, fresh); &fill: fill its form,
 //                    &submit: run it, &cancel: cancel the run shortly after
+// The app-wide base first: every feature's own CSS, imported by its components, refines it.
+import './styles.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
@@ -20,11 +22,11 @@ import { mockBackend } from './ipc/mock';
 import type { ReplayOutcome } from './ipc';
 import { findScenarioEvent, previewBackend } from './preview/dataset';
 import type { Scenario } from './test/preflights';
-import './styles.css';
 import './preview/opsPreview';
 import { previewAudit } from './preview/auditDataset';
 import './preview/auditPreview';
 import { previewBatches } from './preview/batchDataset';
+import { button, setValue, when } from './preview/drive';
 
 const params = new URLSearchParams(window.location.search);
 const total = params.has('empty') ? 0 : Number(params.get('n') ?? 400);
@@ -86,28 +88,11 @@ if (autoscroll > 0) {
 }
 
 // ?event=...&run&fill&submit: walk the replay form as an operator would, for screenshots.
-function setValue(el: HTMLInputElement | HTMLTextAreaElement, value: string) {
-  const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
-  Object.getOwnPropertyDescriptor(proto, 'value')?.set?.call(el, value);
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-}
 
-function when(find: () => HTMLElement | null | undefined, then: (el: HTMLElement) => void) {
-  const timer = setInterval(() => {
-    const el = find();
-    if (el) {
-      clearInterval(timer);
-      then(el);
-    }
-  }, 60);
-}
-
-const buttonNamed = (text: RegExp) => [...document.querySelectorAll<HTMLButtonElement>('button')].find((b) => text.test(b.textContent ?? '') && !b.disabled);
-
-if (initialEvent !== null && params.has('discard')) when(() => buttonNamed(/^Discard…$/), (b) => b.click());
+if (initialEvent !== null && params.has('discard')) when(() => button(/^Discard…$/), (b) => b.click());
 if (initialEvent !== null && params.has('run')) {
   when(
-    () => buttonNamed(/^Run preflight$/),
+    () => button(/^Run preflight$/),
     (b) => {
       b.click();
       if (!params.has('fill')) return;
@@ -133,7 +118,7 @@ if (initialEvent !== null && params.has('run')) {
               if (fields[0]) setValue(fields[0], 'Account moved to the enterprise segment (SALESOPS-212)');
               if (fields[1]) setValue(fields[1], approver);
               when(
-                () => buttonNamed(/with this override/),
+                () => button(/with this override/),
                 (rerun) => {
                   rerun.click();
                   setTimeout(tick, 1200);
@@ -143,9 +128,9 @@ if (initialEvent !== null && params.has('run')) {
           } else {
             setTimeout(tick, 50);
           }
-          if (params.has('submit')) when(() => buttonNamed(/^Replay as /), (r) => r.click());
+          if (params.has('submit')) when(() => button(/^Replay as /), (r) => r.click());
           // &focus: keyboard focus on the replay button, to see the focus ring.
-          if (params.has('focus')) when(() => buttonNamed(/^Replay as /), (r) => r.focus());
+          if (params.has('focus')) when(() => button(/^Replay as /), (r) => r.focus());
         },
       );
     },
@@ -168,8 +153,8 @@ if (batchParam !== null) {
           const reason = form.querySelector('textarea');
           if (reason) setValue(reason, 'INC-4471: billing sync outage of 20 Nov; record locks are released');
           setTimeout(() => form.querySelectorAll<HTMLInputElement>('.acks input[type="checkbox"]').forEach((c) => c.click()), 50);
-          if (params.has('submit')) when(() => buttonNamed(/^Run batch/), (b) => b.click());
-          if (params.has('cancel')) setTimeout(() => when(() => buttonNamed(/^Cancel$/), (b) => b.click()), 1500);
+          if (params.has('submit')) when(() => button(/^Run batch/), (b) => b.click());
+          if (params.has('cancel')) setTimeout(() => when(() => button(/^Cancel$/), (b) => b.click()), 1500);
         },
       );
     },

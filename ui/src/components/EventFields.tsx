@@ -3,6 +3,7 @@ import type { EventDetail, JsonValue } from '../ipc';
 import { formatTime } from '../lib/format';
 import { JsonScalar } from './JsonScalar';
 import { StatusBadge } from './StatusBadge';
+import { TableHead } from './TableHead';
 
 /** A label and its value in a `.kv` list. */
 export function Row({ label, children }: { label: string; children: ReactNode }) {
@@ -91,12 +92,7 @@ export function Payload({ value }: { value: JsonValue }) {
   if (entries.length === 0) return <p className="muted">Empty payload.</p>;
   return (
     <table className="payload">
-      <thead>
-        <tr>
-          <th scope="col">Field</th>
-          <th scope="col">Value</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Field', 'Value']} />
       <tbody>
         {entries.map(([k, v]) => (
           <tr key={k}>

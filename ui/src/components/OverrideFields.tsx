@@ -1,3 +1,25 @@
+// The approved-override fields of the replay form and the batch preflight, and their state.
+import { useState, type ReactNode } from 'react';
+import type { OverrideRequest } from '../ipc';
+
+/** What the override fields hold: ticked or not, the reassignment reason and the approver. */
+export interface OverrideState {
+  on: boolean;
+  reason: string;
+  approver: string;
+  setOn: (on: boolean) => void;
+  setReason: (reason: string) => void;
+  setApprover: (approver: string) => void;
+}
+
+/** The state of the override fields, starting from an override already asked for (or none). */
+export function useOverrideState(initial: OverrideRequest | null = null): OverrideState {
+  const [on, setOn] = useState(initial !== null);
+  const [reason, setReason] = useState(initial?.reassignment_reason ?? '');
+  const [approver, setApprover] = useState(initial?.approved_by ?? '');
+  return { on, reason, approver, setOn, setReason, setApprover };
+}
+
 /**
  * The checkbox of an approved override of protected fields and, when ticked, its reassignment
  * reason and approver. What an override must carry is the lane contract's
@@ -7,42 +29,42 @@ export function OverrideFields({
   id,
   label,
   approverHint,
-  on,
-  onToggle,
-  reason,
-  onReason,
-  approver,
-  onApprover,
+  state,
+  children,
 }: {
   id: string;
   label: string;
   approverHint: string;
-  on: boolean;
-  onToggle: (on: boolean) => void;
-  reason: string;
-  onReason: (reason: string) => void;
-  approver: string;
-  onApprover: (approver: string) => void;
+  state: OverrideState;
+  /** Said or offered below the fields. */
+  children?: ReactNode;
 }) {
   return (
-    <>
+    <fieldset className="override">
       <legend className="visually-hidden">Override</legend>
       <label className="check">
-        <input type="checkbox" checked={on} onChange={(e) => onToggle(e.target.checked)} />
+        <input type="checkbox" checked={state.on} onChange={(e) => state.setOn(e.target.checked)} />
         <span>{label}</span>
       </label>
-      {on && (
+      {state.on && (
         <div className="form-row">
           <label className="form-field grow" htmlFor={`${id}-override-reason`}>
             <span className="form-label">Reassignment reason</span>
-            <input id={`${id}-override-reason`} type="text" value={reason} onChange={(e) => onReason(e.target.value)} />
+            <input id={`${id}-override-reason`} type="text" value={state.reason} onChange={(e) => state.setReason(e.target.value)} />
           </label>
           <label className="form-field" htmlFor={`${id}-approver`}>
             <span className="form-label">Approved by</span>
-            <input id={`${id}-approver`} type="text" value={approver} onChange={(e) => onApprover(e.target.value)} placeholder={approverHint} />
+            <input
+              id={`${id}-approver`}
+              type="text"
+              value={state.approver}
+              onChange={(e) => state.setApprover(e.target.value)}
+              placeholder={approverHint}
+            />
           </label>
         </div>
       )}
-    </>
+      {children}
+    </fieldset>
   );
 }

@@ -1,9 +1,8 @@
 // The audit log's commands and hooks: list and show for reviewers, verify and export as long
 // tasks that report progress (`task-progress` events) and can be cancelled (`task_cancel`).
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { call } from './call';
 import { homeDir } from '@tauri-apps/api/path';
-import { useCallback, useRef, useState } from 'react';
+import { call } from './call';
 import type { AuditEntryDetail } from './bindings/AuditEntryDetail';
 import type { AuditExportOutcome } from './bindings/AuditExportOutcome';
 import type { AuditExportRequest } from './bindings/AuditExportRequest';
@@ -12,8 +11,7 @@ import type { AuditLoss } from './bindings/AuditLoss';
 import type { AuditPage } from './bindings/AuditPage';
 import type { AuditQuery } from './bindings/AuditQuery';
 import type { AuditVerifyReport } from './bindings/AuditVerifyReport';
-import { type TaskProgress } from './ops';
-import { newTaskId, onTaskProgress } from './tasks';
+import { useLongTask } from './tasks';
 
 export type { AuditCheckpoint } from './bindings/AuditCheckpoint';
 export type { AuditCheckpointCheck } from './bindings/AuditCheckpointCheck';
@@ -41,8 +39,6 @@ export const auditCommands = {
   auditLosses: () => call<AuditLoss[]>('audit_losses', {}),
   /** A reviewer's acknowledgment of one loss, itself an audit entry. */
   auditAcknowledge: (seq: number, reviewer: string, reason: string) => call<AuditLoss>('audit_acknowledge', { seq, reviewer, reason }),
-  /** Sets the cancel flag of a running task; a task that already ended is not an error. */
-  taskCancel: (taskId: string) => call<null>('task_cancel', { taskId }),
 };
 
 /** Rows per `audit_list` call. */
@@ -87,41 +83,6 @@ export function useAuditEntry(seq: number | null) {
     queryFn: () => auditCommands.auditShow(seq ?? -1),
     enabled: seq !== null,
   });
-}
-
-/**
- * A long task: a mutation plus its progress and a cancel. The listener is in place before the
- * command is sent, so no progress event is missed.
- */
-function useLongTask<A, R>(kind: string, run: (args: A, taskId: string) => Promise<R>) {
-  const [progress, setProgress] = useState<TaskProgress | null>(null);
-  const [cancelRequested, setCancelRequested] = useState(false);
-  const running = useRef<string | null>(null);
-  const mutation = useMutation({
-    mutationKey: ['task', kind],
-    mutationFn: async (args: A) => {
-      const taskId = newTaskId(kind);
-      running.current = taskId;
-      setProgress(null);
-      setCancelRequested(false);
-      const stop = await onTaskProgress(taskId, setProgress);
-      try {
-        return await run(args, taskId);
-      } finally {
-        stop();
-        if (running.current === taskId) running.current = null;
-      }
-    },
-  });
-  const cancelMutation = useMutation({ mutationFn: (taskId: string) => auditCommands.taskCancel(taskId) });
-  const { mutate: sendCancel } = cancelMutation;
-  const cancel = useCallback(() => {
-    const taskId = running.current;
-    if (taskId === null) return;
-    setCancelRequested(true);
-    sendCancel(taskId);
-  }, [sendCancel]);
-  return { ...mutation, progress, cancel, cancelRequested, cancelError: cancelMutation.error };
 }
 
 /** `audit verify` over the whole log, with progress. */

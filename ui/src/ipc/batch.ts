@@ -9,9 +9,9 @@ import type { BatchPlan } from './bindings/BatchPlan';
 import type { BatchRunRequest } from './bindings/BatchRunRequest';
 import type { BatchSummary } from './bindings/BatchSummary';
 import type { Selection } from './bindings/Selection';
-import { queryKeys } from './hooks';
-import type { TaskProgress } from './ops';
-import { newTaskId, onTaskProgress } from './tasks';
+import { auditKeys } from './audit';
+import { eventKeys, refreshQueue } from './events';
+import { newTaskId, onTaskProgress, taskCommands, type TaskProgress } from './tasks';
 
 export type { BatchAggregate } from './bindings/BatchAggregate';
 export type { BatchEventDetail } from './bindings/BatchEventDetail';
@@ -31,7 +31,6 @@ export const batchCommands = {
   batchExecute: (request: BatchRunRequest, taskId: string) => call<BatchSummary>('batch_execute', { request, taskId }),
   batchList: (before: number | null, limit: number) => call<BatchPage>('batch_list', { before, limit }),
   batchShow: (batchId: number) => call<BatchDetail>('batch_show', { batchId }),
-  taskCancel: (taskId: string) => call<null>('task_cancel', { taskId }),
 };
 
 /** Batches per `batch_list` call. */
@@ -100,12 +99,10 @@ export function useBatchRun(batchId: number) {
     onSettled: () =>
       Promise.all([
         client.invalidateQueries({ queryKey: batchKeys.all }),
-        client.invalidateQueries({ queryKey: queryKeys.eventCounts }),
-        // Reset, not refetch: a refetch of the infinite query would reload every page scrolled so far.
-        client.resetQueries({ queryKey: ['events', 'pages'] }),
-        client.invalidateQueries({ queryKey: ['events', 'one'] }),
-        client.invalidateQueries({ queryKey: ['events', 'preflight'] }),
-        client.invalidateQueries({ queryKey: ['audit'] }),
+        refreshQueue(client),
+        client.invalidateQueries({ queryKey: eventKeys.allOne }),
+        client.invalidateQueries({ queryKey: eventKeys.allPreflights }),
+        client.invalidateQueries({ queryKey: auditKeys.all }),
       ]),
   });
   const runs = useMutationState({
@@ -117,7 +114,7 @@ export function useBatchRun(batchId: number) {
     const p = client.getQueryData<BatchProgress>(progressKey);
     if (!p) return;
     client.setQueryData<BatchProgress>(progressKey, { ...p, cancelRequested: true });
-    void batchCommands.taskCancel(p.task_id).catch(() => undefined);
+    void taskCommands.taskCancel(p.task_id).catch(() => undefined);
   }, [client, progressKey]);
   const last = runs.at(-1);
   return {

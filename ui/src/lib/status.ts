@@ -2,7 +2,19 @@ import { EVENT_STATUSES, type EventStatus } from '../ipc';
 
 export type Tone = 'danger' | 'warning' | 'info' | 'success' | 'attention' | 'neutral';
 
-const META: Record<EventStatus, { label: string; tone: Tone; meaning: string }> = {
+/** A state in words and a colour, with what it means for the operator. */
+export interface Meta {
+  label: string;
+  tone: Tone;
+  meaning: string;
+}
+
+/** Looks a state up in a table of words and colours; one this build does not know is shown as is. */
+export function metaOf<M extends { label: string; tone: Tone }>(table: Readonly<Record<string, M>>, key: string): M | Meta {
+  return table[key] ?? { label: key, tone: 'neutral', meaning: '' };
+}
+
+const META: Record<EventStatus, Meta> = {
   failed: { label: 'Failed', tone: 'danger', meaning: 'Salesforce rejected the write; it can be replayed.' },
   blocked: { label: 'Blocked', tone: 'warning', meaning: 'Held back by policy before it reached Salesforce.' },
   in_flight: { label: 'In flight', tone: 'info', meaning: 'A replay was sent and its answer is awaited.' },
@@ -20,11 +32,11 @@ export function isEventStatus(s: string): s is EventStatus {
 }
 
 /** Label, colour and meaning of a status; a status this build does not know is shown as is. */
-export function statusMeta(status: string): { label: string; tone: Tone; meaning: string } {
-  return isEventStatus(status) ? META[status] : { label: status, tone: 'neutral', meaning: '' };
+export function statusMeta(status: string): Meta {
+  return metaOf(META, status);
 }
 
-const ATTEMPT: Record<string, { label: string; tone: Tone; meaning: string }> = {
+const ATTEMPT: Record<string, Meta> = {
   in_flight: { label: 'In flight', tone: 'info', meaning: 'Sent; the answer is awaited.' },
   applied: { label: 'Applied', tone: 'success', meaning: 'Salesforce accepted the write.' },
   rejected: { label: 'Rejected', tone: 'danger', meaning: 'Salesforce said no; nothing was written.' },
@@ -39,6 +51,6 @@ const ATTEMPT: Record<string, { label: string; tone: Tone; meaning: string }> = 
 };
 
 /** An attempt's outcome (`attempts.outcome`), as a label and a colour. */
-export function attemptMeta(outcome: string): { label: string; tone: Tone; meaning: string } {
-  return ATTEMPT[outcome] ?? { label: outcome, tone: 'neutral', meaning: '' };
+export function attemptMeta(outcome: string): Meta {
+  return metaOf(ATTEMPT, outcome);
 }

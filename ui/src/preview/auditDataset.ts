@@ -4,8 +4,8 @@
 // `?audit=N` sets the number of entries (default 2,400); `?tamper=SEQ` makes verify and show find
 // that entry changed.
 import type { AuditEntry, AuditExportRequest, AuditFilter, AuditQuery, JsonValue } from '../ipc';
-import type { AuditMockBackend } from '../ipc/auditMock';
-import { emitTaskProgress } from '../ipc/opsMock';
+import type { AuditMockBackend } from '../ipc/mock';
+import { emitTaskProgress } from '../ipc/mock';
 import { auditDetail, exportOutcome, fakeHash, verifyContentChanged, verifyOk, ZERO_HASH } from '../test/audit';
 
 type Answer<T> = T | Promise<T>;

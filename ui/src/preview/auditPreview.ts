@@ -4,25 +4,9 @@
 //   &export         open the export dialog; &out=PATH: type this path; &window=FROM..TO: an
 //                   incident window; &start: start it; &cancel: press Cancel shortly after
 // (?audit=N sets the log's size and ?tamper=SEQ changes an entry: auditDataset.ts.)
+import { button, setValue, when } from './drive';
+
 const params = new URLSearchParams(window.location.search);
-
-function when(find: () => HTMLElement | null | undefined, then: (el: HTMLElement) => void) {
-  const timer = setInterval(() => {
-    const el = find();
-    if (el) {
-      clearInterval(timer);
-      then(el);
-    }
-  }, 60);
-}
-
-const button = (text: RegExp, root: ParentNode = document) =>
-  [...root.querySelectorAll<HTMLButtonElement>('button')].find((b) => text.test(b.textContent ?? '') && !b.disabled);
-
-function setValue(el: HTMLInputElement, value: string) {
-  Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')?.set?.call(el, value);
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-}
 
 if (params.get('screen') === 'audit') {
   const entry = Number(params.get('entry') ?? 0);

@@ -2,8 +2,8 @@
 // selection, a run writes them slowly with progress (and honours a cancel), and the history lists
 // what was planned in this session after a few older batches.
 import type { BatchDetail, BatchEventDetail, BatchSummary } from '../ipc';
-import type { BatchMockBackend } from '../ipc/batchMock';
-import { emitTaskProgress } from '../ipc/opsMock';
+import type { BatchMockBackend } from '../ipc/mock';
+import { emitTaskProgress } from '../ipc/mock';
 import { aggregateOf, batchDetail, batchEvent, batchListItem, batchPlan } from '../test/batch';
 
 /** A distinct 12-hex-digit token per batch, as the backend's digests are. */

@@ -1,6 +1,8 @@
 // The preview's answers for imports, credentials and alerts (see dataset.ts for the rest).
 import type { AlertsView, Bucket, CredentialStatus, LaneSummary } from '../ipc';
-import { emitTaskProgress, type OpsMockBackend } from '../ipc/opsMock';
+import { emitTaskProgress, type AlertsMockBackend, type CredentialsMockBackend, type ImportsMockBackend, type TasksMockBackend } from '../ipc/mock';
+
+type OpsMockBackend = ImportsMockBackend & CredentialsMockBackend & AlertsMockBackend & TasksMockBackend;
 
 const delay = <T,>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
 const refuse = (ms: number, error: { kind: string; message: string; issues?: unknown[]; total?: number }) =>

@@ -6,26 +6,9 @@
 //   ?screen=lanes&lane=3        pick the 3rd lane; &cred=set|check|delete: press that action,
 //                               &secret=TEXT: with set, type it and store it
 //   ?alerts                     expand the alerts panel on the queue
+import { button, setValue, when } from './drive';
+
 const params = new URLSearchParams(window.location.search);
-
-function when(find: () => HTMLElement | null | undefined, then: (el: HTMLElement) => void) {
-  const timer = setInterval(() => {
-    const el = find();
-    if (el) {
-      clearInterval(timer);
-      then(el);
-    }
-  }, 60);
-}
-
-const button = (text: RegExp, root: ParentNode = document) =>
-  [...root.querySelectorAll<HTMLButtonElement>('button')].find((b) => text.test(b.textContent ?? '') && !b.disabled);
-
-function setValue(el: HTMLInputElement | HTMLTextAreaElement, value: string) {
-  const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
-  Object.getOwnPropertyDescriptor(proto, 'value')?.set?.call(el, value);
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-}
 
 const importPath = params.get('import');
 if (importPath !== null) {

@@ -1,6 +1,6 @@
 // Audit entries, verify reports and export outcomes shaped as the Rust side returns them, for
 // the tests and the preview.
-import type { AuditEntry, AuditEntryDetail, AuditExportOutcome, AuditExportRequest, AuditFieldChange, AuditLoss, AuditVerifyReport } from '../ipc';
+import type { AuditEntry, AuditEntryDetail, AuditExportOutcome, AuditExportRequest, AuditFieldChange, AuditLoss, AuditProblemKind, AuditVerifyReport } from '../ipc';
 
 /** A fake but well-formed SHA-256 hex digest, the same for the same input. */
 export function fakeHash(n: number, salt = 0): string {
@@ -127,35 +127,19 @@ export function auditLoss(seq: number, over: Partial<AuditLoss> = {}): AuditLoss
   };
 }
 
+/** `audit verify` stopping at its first bad entry: the entries before it verified. */
+function verifyFailedAt(seq: number, head: number, kind: AuditProblemKind, message: string, over: Partial<AuditVerifyReport> = {}): AuditVerifyReport {
+  return verifyOk(head, { ok: false, verified_last: seq - 1, verified_hash: fakeHash(seq - 1), problems: [{ kind, seq, message }], ...over });
+}
+
 /** `audit verify` finding an entry appended with SQL: its hash is right, its MAC is not the key's. */
 export function verifyForged(seq: number, head: number): AuditVerifyReport {
-  return verifyOk(head, {
-    ok: false,
-    verified_last: seq - 1,
-    verified_hash: fakeHash(seq - 1),
-    problems: [
-      {
-        kind: 'forged',
-        seq,
-        message: `entry ${seq} carries no MAC, but every entry from 1 must: it was inserted (or rewritten) outside the console`,
-      },
-    ],
-  });
+  return verifyFailedAt(seq, head, 'forged', `entry ${seq} carries no MAC, but every entry from 1 must: it was inserted (or rewritten) outside the console`);
 }
 
 /** `audit verify` finding content changed at `bad`: entries before it verified, the rest not. */
 export function verifyContentChanged(bad: number, head: number): AuditVerifyReport {
-  return verifyOk(head, {
-    ok: false,
-    verified_last: bad - 1,
-    verified_hash: fakeHash(bad - 1),
-    problems: [
-      {
-        kind: 'content_changed',
-        seq: bad,
-        message: `entry ${bad} does not match its hash: its content was changed after it was written`,
-      },
-    ],
+  return verifyFailedAt(bad, head, 'content_changed', `entry ${bad} does not match its hash: its content was changed after it was written`, {
     not_proven: [`entries ${bad + 1} to ${head} were not checked: the walk stops at the first bad entry`],
   });
 }

@@ -4,7 +4,7 @@ import type { ReactNode } from 'react';
 import { App, type Screen } from '../App';
 import { createQueryClient, type EventDetail, type EventQuery, type EventSummary } from '../ipc';
 import { mockBackend as install, type Call, type MockBackend } from '../ipc/mock';
-import type { LaneSummary, StatusCount } from '../ipc';
+import type { CredentialStatus, LaneSummary, StatusCount } from '../ipc';
 
 export type { Call };
 
@@ -62,6 +62,31 @@ export function eventDetail(over: Partial<EventDetail> = {}): EventDetail {
     import_id: 1,
     payload: { Name: 'Acme GmbH', Tier__c: 'Gold', AnnualRevenue: 1250000 },
     attempts: [],
+    ...over,
+  };
+}
+
+/** A lane as `lanes_list` returns it: account_sync_north_america, with no secret in the keychain. */
+export function laneSummary(over: Partial<LaneSummary> = {}, credential: Partial<CredentialStatus> = {}): LaneSummary {
+  return {
+    lane_id: 'account_sync_north_america',
+    version: 1,
+    object: 'Account',
+    external_id_field: 'billing_account_id__c',
+    integration_user: 'sf_account_sync_app',
+    username: 'sf_account_sync_app@acme.example',
+    instance_url: 'https://acme.my.salesforce.com',
+    imported_at: '2026-11-21T08:30:00.000Z',
+    credential: {
+      lane_id: 'account_sync_north_america',
+      account: 'account_sync_north_america/sf_account_sync_app',
+      auth: 'jwt_bearer',
+      present: false,
+      keychain_error: null,
+      set_at: null,
+      last_check: null,
+      ...credential,
+    },
     ...over,
   };
 }

@@ -1,5 +1,6 @@
 import type { Bucket } from '../../ipc';
 import { formatCount } from '../../lib/format';
+import { TableHead } from '../../components/TableHead';
 
 const W = 720;
 const H = 150;
@@ -113,13 +114,7 @@ export function ActivityChart({ series: active }: { series: Bucket[] }) {
       </svg>
       <table className="visually-hidden">
         <caption>Failures and replays per hour (UTC)</caption>
-        <thead>
-          <tr>
-            <th scope="col">Hour</th>
-            <th scope="col">Failures</th>
-            <th scope="col">Replays</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Hour', 'Failures', 'Replays']} />
         <tbody>
           {active.map((b) => (
             <tr key={b.hour}>

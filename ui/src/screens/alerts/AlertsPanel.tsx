@@ -41,7 +41,7 @@ export function AlertsPanel() {
             : `${active.length} active ${active.length === 1 ? 'alert' : 'alerts'}`}
         </h2>
         {active.length > 0 && (
-          <ul className="alerts-summary" aria-label="Active alerts, in short">
+          <ul className="alerts-summary list-row" aria-label="Active alerts, in short">
             {active.map((a) => (
               <li key={`${a.lane_id}/${a.code}`} className="badge tone-danger">
                 {alertTitle(a.code)} <span className="num">{formatCount(a.count)}</span>

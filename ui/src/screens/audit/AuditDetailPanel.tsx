@@ -1,11 +1,22 @@
-import { useEffect, useRef, useState } from 'react';
-import { ErrorBanner } from '../../components/ErrorBanner';
+import { useState } from 'react';
+import { DetailPanel } from '../../components/DetailPanel';
 import { JsonValueView } from '../../components/JsonValueView';
 import { useAuditEntry, type AuditEntry, type AuditEntryDetail, type AuditFieldChange, type AuditMacState, type JsonValue } from '../../ipc';
 import { formatTime } from '../../lib/format';
 import { actionMeta, outcomeMeta } from './auditFormat';
+import { TableHead } from '../../components/TableHead';
+import { KvRow } from '../../components/KvRow';
 
 const json = (v: unknown) => v as JsonValue | undefined;
+
+/** A table cell holding a stored JSON value. */
+function JsonCell({ value, className }: { value: unknown; className?: string }) {
+  return (
+    <td className={className}>
+      <JsonValueView value={json(value)} />
+    </td>
+  );
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -70,7 +81,7 @@ const MAC_TEXT: Record<AuditMacState, string> = {
 
 function Integrity({ d }: { d: AuditEntryDetail }) {
   return (
-    <ul className="audit-integrity" aria-label="Integrity">
+    <ul className="audit-integrity list-column" aria-label="Integrity">
       <li className={d.hash_ok ? 'ok' : 'bad'}>
         <span className={`check-mark ${d.hash_ok ? 'ok' : 'bad'}`} aria-hidden="true">
           {d.hash_ok ? '✓' : '✗'}
@@ -117,25 +128,15 @@ function FieldDiff({ diff }: { diff: AuditFieldChange[] }) {
       </div>
       {shown.length > 0 && (
         <table className="diff audit-diff" aria-label="Before and after">
-          <thead>
-            <tr>
-              <th scope="col">Field</th>
-              <th scope="col">Before</th>
-              <th scope="col">After</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Field', 'Before', 'After']} />
           <tbody>
             {shown.map((c) => (
               <tr key={c.field} className={c.changed ? 'is-changed' : 'is-same'}>
                 <th scope="row" className="mono">
                   {c.field}
                 </th>
-                <td className="diff-current">
-                  <JsonValueView value={json(c.before)} />
-                </td>
-                <td className="diff-replay">
-                  <JsonValueView value={json(c.after)} />
-                </td>
+                <JsonCell value={c.before} className="diff-current" />
+                <JsonCell value={c.after} className="diff-replay" />
               </tr>
             ))}
           </tbody>
@@ -173,9 +174,7 @@ function Snapshot({ title, value }: { title: string; value: unknown }) {
                 <th scope="row" className="mono">
                   {k}
                 </th>
-                <td>
-                  <JsonValueView value={json(v)} />
-                </td>
+                <JsonCell value={v} />
               </tr>
             ))}
           </tbody>
@@ -190,13 +189,7 @@ function Snapshot({ title, value }: { title: string; value: unknown }) {
       <div className="audit-snapshot">
         <h4 className="block-title">{title}: the record read back</h4>
         <table className="diff" aria-label={title}>
-          <thead>
-            <tr>
-              <th scope="col">Field</th>
-              <th scope="col">Intended</th>
-              <th scope="col">Actual</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Field', 'Intended', 'Actual']} />
           <tbody>
             {checks.map((c) => (
               <tr key={c.field} className={c.matches ? 'is-same' : 'is-mismatch'}>
@@ -206,12 +199,8 @@ function Snapshot({ title, value }: { title: string; value: unknown }) {
                   </span>{' '}
                   {c.field}
                 </th>
-                <td>
-                  <JsonValueView value={json(c.intended)} />
-                </td>
-                <td>
-                  <JsonValueView value={json(c.actual)} />
-                </td>
+                <JsonCell value={c.intended} />
+                <JsonCell value={c.actual} />
               </tr>
             ))}
           </tbody>
@@ -275,14 +264,8 @@ function Detail({ d }: { d: AuditEntryDetail }) {
       <section className="detail-section">
         <h3>Chain</h3>
         <dl className="kv">
-          <div className="kv-row">
-            <dt>Hash</dt>
-            <dd className="mono audit-hash">{d.entry.hash}</dd>
-          </div>
-          <div className="kv-row">
-            <dt>Previous</dt>
-            <dd className="mono audit-hash">{d.entry.prev_hash}</dd>
-          </div>
+          <KvRow label="Hash" className="mono audit-hash">{d.entry.hash}</KvRow>
+          <KvRow label="Previous" className="mono audit-hash">{d.entry.prev_hash}</KvRow>
         </dl>
       </section>
     </>
@@ -304,27 +287,23 @@ export function AuditDetailPanel({
   onShowBatch: (batchId: number) => void;
 }) {
   const q = useAuditEntry(seq);
-  const ref = useRef<HTMLElement>(null);
-  useEffect(() => {
-    const onKey = (e: globalThis.KeyboardEvent) => {
-      if (e.key === 'Escape' && !e.defaultPrevented && !ref.current?.closest('[hidden]') && !document.querySelector('[role="dialog"]')) onClose();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [onClose]);
   const entry = q.data?.entry;
   const action = entry ? actionMeta(entry.action) : null;
   const outcome = entry?.outcome ? outcomeMeta(entry.outcome) : null;
 
   return (
-    <aside className="detail audit-detail" aria-label={`Audit entry ${seq}`} ref={ref}>
-      <header className="detail-header">
-        <div className="detail-title">
-          <h2>Entry {seq}</h2>
+    <DetailPanel
+      label={`Audit entry ${seq}`}
+      className="audit-detail"
+      title={`Entry ${seq}`}
+      badges={
+        <>
           {action && <span className={`badge tone-${action.tone}`}>{action.label}</span>}
           {outcome && <span className={`badge tone-${outcome.tone}`}>{outcome.label}</span>}
-        </div>
-        <div className="detail-actions">
+        </>
+      }
+      actions={
+        <>
           {entry?.event_id !== null && entry?.event_id !== undefined && (
             <button type="button" className="btn btn-small" onClick={() => onShowEvent(entry.event_id ?? 0)}>
               Event {entry.event_id} trail
@@ -335,18 +314,16 @@ export function AuditDetailPanel({
               Batch {entry.batch_id} entries
             </button>
           )}
-          <button type="button" className="btn btn-icon" aria-label="Close entry details" title="Close (Esc)" onClick={onClose}>
-            <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">
-              <path d="M3 3l8 8M11 3l-8 8" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
-            </svg>
-          </button>
-        </div>
-      </header>
-      <div className="detail-body">
-        {q.isPending && <p className="muted">Loading entry…</p>}
-        {q.isError && <ErrorBanner context={`Entry ${seq}`} error={q.error} onRetry={() => void q.refetch()} />}
-        {q.data && <Detail d={q.data} />}
-      </div>
-    </aside>
+        </>
+      }
+      closeLabel="Close entry details"
+      onClose={onClose}
+      yieldToDialog
+      query={q}
+      loadingText="Loading entry…"
+      errorContext={`Entry ${seq}`}
+    >
+      {q.data && <Detail d={q.data} />}
+    </DetailPanel>
   );
 }

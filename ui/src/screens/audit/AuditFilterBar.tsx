@@ -1,6 +1,10 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { AuditFilter } from '../../ipc';
 import { actionMeta, compactFilter, isFiltered, KNOWN_ACTIONS, KNOWN_OUTCOMES, outcomeMeta, parseTimeBound } from './auditFormat';
+import { FilterSelect, FilterText } from '../../components/FilterFields';
+
+const ACTIONS = KNOWN_ACTIONS.map((a) => ({ value: a, label: actionMeta(a).label }));
+const OUTCOMES = KNOWN_OUTCOMES.map((o) => ({ value: o, label: outcomeMeta(o).label }));
 
 interface Draft {
   lane: string;
@@ -95,63 +99,15 @@ export function AuditFilterBar({ filter, laneIds, onChange }: { filter: AuditFil
 
   return (
     <form className="audit-filters" role="search" aria-label="Filter audit entries" onSubmit={submit}>
-      <label className="audit-filter lane">
-        <span>Lane</span>
-        <select value={draft.lane} onChange={(e) => pick('lane', e.target.value)}>
-          <option value="">All lanes</option>
-          {lanes.map((l) => (
-            <option key={l} value={l}>
-              {l}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="audit-filter">
-        <span>Operator</span>
-        <input type="text" value={draft.operator} placeholder="actor" onChange={(e) => set('operator', e.target.value)} />
-      </label>
-      <label className="audit-filter">
-        <span>Action</span>
-        <select value={draft.action} onChange={(e) => pick('action', e.target.value)}>
-          <option value="">All actions</option>
-          {KNOWN_ACTIONS.map((a) => (
-            <option key={a} value={a}>
-              {actionMeta(a).label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="audit-filter">
-        <span>Outcome</span>
-        <select value={draft.outcome} onChange={(e) => pick('outcome', e.target.value)}>
-          <option value="">All outcomes</option>
-          {KNOWN_OUTCOMES.map((o) => (
-            <option key={o} value={o}>
-              {outcomeMeta(o).label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="audit-filter narrow">
-        <span>Event</span>
-        <input type="text" inputMode="numeric" value={draft.event} placeholder="id" onChange={(e) => set('event', e.target.value)} />
-      </label>
-      <label className="audit-filter narrow">
-        <span>Batch</span>
-        <input type="text" inputMode="numeric" value={draft.batch} placeholder="id" onChange={(e) => set('batch', e.target.value)} />
-      </label>
-      <label className="audit-filter">
-        <span>External ID</span>
-        <input type="text" value={draft.externalId} onChange={(e) => set('externalId', e.target.value)} />
-      </label>
-      <label className="audit-filter time">
-        <span>Since (UTC)</span>
-        <input type="text" value={draft.since} placeholder="2026-11-20" aria-describedby={`${id}-time`} onChange={(e) => set('since', e.target.value)} />
-      </label>
-      <label className="audit-filter time">
-        <span>Until (UTC)</span>
-        <input type="text" value={draft.until} placeholder="2026-11-21" aria-describedby={`${id}-time`} onChange={(e) => set('until', e.target.value)} />
-      </label>
+      <FilterSelect className="audit-filter lane" label="Lane" value={draft.lane} onChange={(v) => pick('lane', v)} all="All lanes" options={lanes} />
+      <FilterText className="audit-filter" label="Operator" value={draft.operator} placeholder="actor" onChange={(v) => set('operator', v)} />
+      <FilterSelect className="audit-filter" label="Action" value={draft.action} onChange={(v) => pick('action', v)} all="All actions" options={ACTIONS} />
+      <FilterSelect className="audit-filter" label="Outcome" value={draft.outcome} onChange={(v) => pick('outcome', v)} all="All outcomes" options={OUTCOMES} />
+      <FilterText className="audit-filter narrow" label="Event" inputMode="numeric" value={draft.event} placeholder="id" onChange={(v) => set('event', v)} />
+      <FilterText className="audit-filter narrow" label="Batch" inputMode="numeric" value={draft.batch} placeholder="id" onChange={(v) => set('batch', v)} />
+      <FilterText className="audit-filter" label="External ID" value={draft.externalId} onChange={(v) => set('externalId', v)} />
+      <FilterText className="audit-filter time" label="Since (UTC)" value={draft.since} placeholder="2026-11-20" aria-describedby={`${id}-time`} onChange={(v) => set('since', v)} />
+      <FilterText className="audit-filter time" label="Until (UTC)" value={draft.until} placeholder="2026-11-21" aria-describedby={`${id}-time`} onChange={(v) => set('until', v)} />
       <div className="audit-filter-actions">
         <button type="submit" className="btn btn-small">
           Apply

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { AuditExportOutcome, AuditExportRequest } from '../../ipc';
-import { emitTaskProgress } from '../../ipc/opsMock';
+import { emitTaskProgress } from '../../ipc/mock';
 import { auditEntry, exportOutcome } from '../../test/audit';
 import { mockBackend, renderApp } from '../../test/ipc';
 

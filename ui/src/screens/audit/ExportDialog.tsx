@@ -1,11 +1,12 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { Dialog } from '../../components/Dialog';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { toIpcError, useAuditExport, useHomeDir, type AuditExportFormat, type AuditExportOutcome, type AuditFilter } from '../../ipc';
 import { formatCount, formatTime } from '../../lib/format';
 import { compactFilter, defaultExportPath, isAbsolutePath, isFiltered, parseTimeBound, withExtension } from './auditFormat';
 import { ProgressBar } from './VerifyChain';
 import './audit.css';
-import { useFocusTrap } from '../../lib/useFocusTrap';
+import { KvRow } from '../../components/KvRow';
 
 type Scope = 'filter' | 'window';
 
@@ -49,54 +50,30 @@ function Manifest({ outcome }: { outcome: AuditExportOutcome }) {
         Exported {formatCount(m.count)} {m.count === 1 ? 'entry' : 'entries'} as {m.file_format.toUpperCase()}.
       </p>
       <dl className="kv">
-        <div className="kv-row">
-          <dt>File</dt>
-          <dd className="mono">{outcome.path}</dd>
-        </div>
-        <div className="kv-row">
-          <dt>Manifest</dt>
-          <dd className="mono">{outcome.manifest_path}</dd>
-        </div>
-        <div className="kv-row">
-          <dt>Entries</dt>
-          <dd>
-            {formatCount(m.count)}
-            {m.first_seq !== null && m.last_seq !== null ? ` · seq ${formatCount(m.first_seq)}–${formatCount(m.last_seq)}` : ''}
-            {m.complete ? ' · complete from entry 1' : ' · filtered'}
-          </dd>
-        </div>
-        <div className="kv-row">
-          <dt>Filters</dt>
-          <dd>
-            {m.incident_window ? `incident window ${m.incident_window}` : describeFilter(m.filters)}
-          </dd>
-        </div>
-        <div className="kv-row">
-          <dt>Log head</dt>
-          <dd>
-            {m.head_seq === null ? 'empty log' : <>entry {formatCount(m.head_seq)} · <span className="mono audit-hash">{m.head_hash}</span></>}
-          </dd>
-        </div>
-        <div className="kv-row">
-          <dt>Checkpoint</dt>
-          <dd>
-            {m.checkpoint ? (
-              <>
-                entry {formatCount(m.checkpoint.seq)}, signed {formatTime(m.checkpoint.at)} · key <span className="mono">{m.checkpoint.key_id}</span>
-              </>
-            ) : (
-              <span className="muted">none: the log had no signed checkpoint</span>
-            )}
-          </dd>
-        </div>
-        <div className="kv-row">
-          <dt>File SHA-256</dt>
-          <dd className="mono audit-hash">{m.sha256}</dd>
-        </div>
-        <div className="kv-row">
-          <dt>Size</dt>
-          <dd>{formatCount(m.bytes)} bytes</dd>
-        </div>
+        <KvRow label="File" className="mono">{outcome.path}</KvRow>
+        <KvRow label="Manifest" className="mono">{outcome.manifest_path}</KvRow>
+        <KvRow label="Entries">
+          {formatCount(m.count)}
+          {m.first_seq !== null && m.last_seq !== null ? ` · seq ${formatCount(m.first_seq)}–${formatCount(m.last_seq)}` : ''}
+          {m.complete ? ' · complete from entry 1' : ' · filtered'}
+        </KvRow>
+        <KvRow label="Filters">
+          {m.incident_window ? `incident window ${m.incident_window}` : describeFilter(m.filters)}
+        </KvRow>
+        <KvRow label="Log head">
+          {m.head_seq === null ? 'empty log' : <>entry {formatCount(m.head_seq)} · <span className="mono audit-hash">{m.head_hash}</span></>}
+        </KvRow>
+        <KvRow label="Checkpoint">
+          {m.checkpoint ? (
+            <>
+              entry {formatCount(m.checkpoint.seq)}, signed {formatTime(m.checkpoint.at)} · key <span className="mono">{m.checkpoint.key_id}</span>
+            </>
+          ) : (
+            <span className="muted">none: the log had no signed checkpoint</span>
+          )}
+        </KvRow>
+        <KvRow label="File SHA-256" className="mono audit-hash">{m.sha256}</KvRow>
+        <KvRow label="Size">{formatCount(m.bytes)} bytes</KvRow>
       </dl>
       <div className="audit-command">
         <span className="form-label">Check it offline, anywhere</span>
@@ -130,8 +107,6 @@ export function ExportDialog({ filter, onClose }: { filter: AuditFilter; onClose
   const [errors, setErrors] = useState<string[]>([]);
   const pathRef = useRef<HTMLInputElement>(null);
   const firstRef = useRef<HTMLInputElement>(null);
-  const dialogRef = useRef<HTMLDivElement>(null);
-  useFocusTrap(dialogRef);
 
   // The home folder arrives after the first render: the suggestion follows, until edited.
   const homePath = home.data ?? null;
@@ -194,128 +169,118 @@ export function ExportDialog({ filter, onClose }: { filter: AuditFilter; onClose
   const filtered = isFiltered(filter);
 
   return (
-    <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && !running && close()}>
-      <div
-        ref={dialogRef}
-        className="dialog card audit-export-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={`${id}-title`}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') {
-            e.preventDefault();
-            if (!running) close();
-          }
-        }}
-      >
-        <h2 id={`${id}-title`}>Export the audit log</h2>
-        {done && job.data ? (
-          <>
-            <Manifest outcome={job.data} />
-            <div className="dialog-actions">
-              <button type="button" className="btn btn-primary" onClick={onClose}>
-                Done
-              </button>
-            </div>
-          </>
-        ) : (
-          <form onSubmit={submit} noValidate>
-            <p className="muted">Writes the file and FILE.manifest.json beside it (count, range, head hash, checkpoint, SHA-256).</p>
-            <fieldset className="audit-fieldset" disabled={running}>
-              <legend className="form-label">Format</legend>
-              <label className="check">
-                <input ref={firstRef} type="radio" name={`${id}-format`} checked={format === 'csv'} onChange={() => pickFormat('csv')} />
-                <span>
-                  CSV <span className="muted">(RFC 4180, formula cells neutralised)</span>
-                </span>
-              </label>
-              <label className="check">
-                <input type="radio" name={`${id}-format`} checked={format === 'ndjson'} onChange={() => pickFormat('ndjson')} />
-                <span>
-                  NDJSON <span className="muted">(one JSON object per line)</span>
-                </span>
-              </label>
-            </fieldset>
-            <fieldset className="audit-fieldset" disabled={running}>
-              <legend className="form-label">Entries</legend>
-              <label className="check">
-                <input type="radio" name={`${id}-scope`} checked={scope === 'filter'} onChange={() => setScope('filter')} />
-                <span>
-                  {filtered ? 'The current filter: ' : 'The whole log'}
-                  {filtered && <span className="audit-filter-summary">{describeFilter(filter)}</span>}
-                </span>
-              </label>
-              <label className="check">
-                <input type="radio" name={`${id}-scope`} checked={scope === 'window'} onChange={() => setScope('window')} />
-                <span>
-                  An incident window <span className="muted">(every entry from FROM to TO, TO exclusive)</span>
-                </span>
-              </label>
-              {scope === 'window' && (
-                <div className="form-row audit-window">
-                  <label className="form-field grow" htmlFor={`${id}-from`}>
-                    <span className="form-label">From (UTC)</span>
-                    <input id={`${id}-from`} type="text" value={from} placeholder="2026-11-20 09:00" onChange={(e) => setFrom(e.target.value)} />
-                  </label>
-                  <label className="form-field grow" htmlFor={`${id}-to`}>
-                    <span className="form-label">To (UTC)</span>
-                    <input id={`${id}-to`} type="text" value={to} placeholder="2026-11-20 12:00" onChange={(e) => setTo(e.target.value)} />
-                  </label>
-                </div>
-              )}
-            </fieldset>
-            <label className="form-field" htmlFor={`${id}-path`}>
-              <span className="form-label">Write to (absolute path)</span>
-              <input
-                id={`${id}-path`}
-                ref={pathRef}
-                type="text"
-                className="mono"
-                value={path}
-                disabled={running}
-                spellCheck={false}
-                aria-invalid={errors.length > 0 && !isAbsolutePath(path) ? true : undefined}
-                onChange={(e) => {
-                  setPathTouched(true);
-                  setPath(e.target.value);
-                }}
-              />
+    <Dialog
+      title="Export the audit log"
+      className="audit-export-dialog"
+      onEscape={running ? undefined : close}
+      onBackdrop={running ? undefined : close}
+    >
+      {done && job.data ? (
+        <>
+          <Manifest outcome={job.data} />
+          <div className="dialog-actions">
+            <button type="button" className="btn btn-primary" onClick={onClose}>
+              Done
+            </button>
+          </div>
+        </>
+      ) : (
+        <form onSubmit={submit} noValidate>
+          <p className="muted">Writes the file and FILE.manifest.json beside it (count, range, head hash, checkpoint, SHA-256).</p>
+          <fieldset className="audit-fieldset" disabled={running}>
+            <legend className="form-label">Format</legend>
+            <label className="check">
+              <input ref={firstRef} type="radio" name={`${id}-format`} checked={format === 'csv'} onChange={() => pickFormat('csv')} />
+              <span>
+                CSV <span className="muted">(RFC 4180, formula cells neutralised)</span>
+              </span>
             </label>
-            <label className="form-check">
-              <input type="checkbox" checked={replace} disabled={running} onChange={(e) => setReplace(e.target.checked)} />
-              <span>Replace the file if it already exists (otherwise an existing file is never overwritten)</span>
+            <label className="check">
+              <input type="radio" name={`${id}-format`} checked={format === 'ndjson'} onChange={() => pickFormat('ndjson')} />
+              <span>
+                NDJSON <span className="muted">(one JSON object per line)</span>
+              </span>
             </label>
-            {errors.length > 0 && (
-              <ul className="audit-form-errors" role="alert">
-                {errors.map((m) => (
-                  <li key={m}>{m}</li>
-                ))}
-              </ul>
+          </fieldset>
+          <fieldset className="audit-fieldset" disabled={running}>
+            <legend className="form-label">Entries</legend>
+            <label className="check">
+              <input type="radio" name={`${id}-scope`} checked={scope === 'filter'} onChange={() => setScope('filter')} />
+              <span>
+                {filtered ? 'The current filter: ' : 'The whole log'}
+                {filtered && <span className="audit-filter-summary">{describeFilter(filter)}</span>}
+              </span>
+            </label>
+            <label className="check">
+              <input type="radio" name={`${id}-scope`} checked={scope === 'window'} onChange={() => setScope('window')} />
+              <span>
+                An incident window <span className="muted">(every entry from FROM to TO, TO exclusive)</span>
+              </span>
+            </label>
+            {scope === 'window' && (
+              <div className="form-row audit-window">
+                <label className="form-field grow" htmlFor={`${id}-from`}>
+                  <span className="form-label">From (UTC)</span>
+                  <input id={`${id}-from`} type="text" value={from} placeholder="2026-11-20 09:00" onChange={(e) => setFrom(e.target.value)} />
+                </label>
+                <label className="form-field grow" htmlFor={`${id}-to`}>
+                  <span className="form-label">To (UTC)</span>
+                  <input id={`${id}-to`} type="text" value={to} placeholder="2026-11-20 12:00" onChange={(e) => setTo(e.target.value)} />
+                </label>
+              </div>
             )}
-            {running && <ProgressBar label="Exporting" progress={job.progress} unit="entries" />}
-            {running && job.cancelRequested && <p className="muted">Cancelling: the partial file is being removed…</p>}
-            {cancelled && <p className="audit-cancelled">Export cancelled: no file was written under that name.</p>}
-            {job.isError && !cancelled && <ErrorBanner context="Export" error={job.error} />}
-            {job.cancelError !== null && <ErrorBanner context="Cancel" error={job.cancelError} />}
-            <div className="dialog-actions">
-              {running ? (
-                <button type="button" className="btn" onClick={job.cancel} disabled={job.cancelRequested}>
-                  {job.cancelRequested ? 'Cancelling…' : 'Cancel export'}
+          </fieldset>
+          <label className="form-field" htmlFor={`${id}-path`}>
+            <span className="form-label">Write to (absolute path)</span>
+            <input
+              id={`${id}-path`}
+              ref={pathRef}
+              type="text"
+              className="mono"
+              value={path}
+              disabled={running}
+              spellCheck={false}
+              aria-invalid={errors.length > 0 && !isAbsolutePath(path) ? true : undefined}
+              onChange={(e) => {
+                setPathTouched(true);
+                setPath(e.target.value);
+              }}
+            />
+          </label>
+          <label className="form-check">
+            <input type="checkbox" checked={replace} disabled={running} onChange={(e) => setReplace(e.target.checked)} />
+            <span>Replace the file if it already exists (otherwise an existing file is never overwritten)</span>
+          </label>
+          {errors.length > 0 && (
+            <ul className="audit-form-errors" role="alert">
+              {errors.map((m) => (
+                <li key={m}>{m}</li>
+              ))}
+            </ul>
+          )}
+          {running && <ProgressBar label="Exporting" progress={job.progress} unit="entries" />}
+          {running && job.cancelRequested && <p className="muted">Cancelling: the partial file is being removed…</p>}
+          {cancelled && <p className="audit-cancelled">Export cancelled: no file was written under that name.</p>}
+          {job.isError && !cancelled && <ErrorBanner context="Export" error={job.error} />}
+          {job.cancelError !== null && <ErrorBanner context="Cancel" error={job.cancelError} />}
+          <div className="dialog-actions">
+            {running ? (
+              <button type="button" className="btn" onClick={job.cancel} disabled={job.cancelRequested}>
+                {job.cancelRequested ? 'Cancelling…' : 'Cancel export'}
+              </button>
+            ) : (
+              <>
+                <button type="button" className="btn" onClick={close}>
+                  Close
                 </button>
-              ) : (
-                <>
-                  <button type="button" className="btn" onClick={close}>
-                    Close
-                  </button>
-                  <button type="submit" className="btn btn-primary">
-                    {job.isError ? 'Start again' : 'Start export'}
-                  </button>
-                </>
-              )}
-            </div>
-          </form>
-        )}
-      </div>
-    </div>
+                <button type="submit" className="btn btn-primary">
+                  {job.isError ? 'Start again' : 'Start export'}
+                </button>
+              </>
+            )}
+          </div>
+        </form>
+      )}
+    </Dialog>
   );
 }

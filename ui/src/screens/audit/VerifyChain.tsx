@@ -2,6 +2,7 @@ import { ErrorBanner } from '../../components/ErrorBanner';
 import type { AuditVerifyReport, TaskProgress } from '../../ipc';
 import { formatCount } from '../../lib/format';
 import { CHECKPOINT_LABELS, PROBLEM_LABELS, percent } from './auditFormat';
+import { KvRow } from '../../components/KvRow';
 
 /** A determinate bar once the backend reports, an indeterminate one until then. */
 export function ProgressBar({ label, progress, unit }: { label: string; progress: TaskProgress | null; unit: string }) {
@@ -81,51 +82,33 @@ export function VerifyReportView({ report, onOpenEntry }: { report: AuditVerifyR
       )}
       {!report.ok && first && <p className="audit-problem-message">{first.message}</p>}
       <dl className="kv audit-verify-facts">
-        <div className="kv-row">
-          <dt>Verified</dt>
-          <dd>
-            {range(report.verified_first, report.verified_last)} of {formatCount(report.entries)} read
-          </dd>
-        </div>
+        <KvRow label="Verified">
+          {range(report.verified_first, report.verified_last)} of {formatCount(report.entries)} read
+        </KvRow>
         {report.verified_hash && report.verified_hash !== report.head_hash && (
-          <div className="kv-row">
-            <dt>Last good hash</dt>
-            <dd className="mono audit-hash">{report.verified_hash}</dd>
-          </div>
+          <KvRow label="Last good hash" className="mono audit-hash">{report.verified_hash}</KvRow>
         )}
-        <div className="kv-row">
-          <dt>Head</dt>
-          <dd>
-            {report.head_seq === null ? (
-              'empty log'
-            ) : (
-              <>
-                entry {formatCount(report.head_seq)} · <span className="mono audit-hash">{report.head_hash}</span>
-              </>
-            )}
-          </dd>
-        </div>
-        <div className="kv-row">
-          <dt>Checkpoint</dt>
-          <dd>
-            <span className={`badge tone-${cpMeta.tone}`}>{cpMeta.label}</span>
-            {cp.seq !== null && <span> at entry {formatCount(cp.seq)}</span>}
-            {cp.key_id && <span className="muted"> · key {cp.key_id}</span>}
-            <div className="audit-cp-message">{cp.message}</div>
-          </dd>
-        </div>
-        <div className="kv-row">
-          <dt>Entry MACs</dt>
-          <dd>
-            {report.macs_from === null
-              ? 'none: the log was written before entries carried MACs'
-              : `from entry ${formatCount(report.macs_from)} · ${formatCount(report.macs_checked)} checked against the log’s key`}
-          </dd>
-        </div>
-        <div className="kv-row">
-          <dt>Took</dt>
-          <dd>{report.elapsed_ms < 1000 ? `${report.elapsed_ms} ms` : `${(report.elapsed_ms / 1000).toFixed(1)} s`}</dd>
-        </div>
+        <KvRow label="Head">
+          {report.head_seq === null ? (
+            'empty log'
+          ) : (
+            <>
+              entry {formatCount(report.head_seq)} · <span className="mono audit-hash">{report.head_hash}</span>
+            </>
+          )}
+        </KvRow>
+        <KvRow label="Checkpoint">
+          <span className={`badge tone-${cpMeta.tone}`}>{cpMeta.label}</span>
+          {cp.seq !== null && <span> at entry {formatCount(cp.seq)}</span>}
+          {cp.key_id && <span className="muted"> · key {cp.key_id}</span>}
+          <div className="audit-cp-message">{cp.message}</div>
+        </KvRow>
+        <KvRow label="Entry MACs">
+          {report.macs_from === null
+            ? 'none: the log was written before entries carried MACs'
+            : `from entry ${formatCount(report.macs_from)} · ${formatCount(report.macs_checked)} checked against the log’s key`}
+        </KvRow>
+        <KvRow label="Took">{report.elapsed_ms < 1000 ? `${report.elapsed_ms} ms` : `${(report.elapsed_ms / 1000).toFixed(1)} s`}</KvRow>
       </dl>
       {!report.ok && first?.seq !== null && first?.seq !== undefined && first.kind !== 'gap' && (
         <button type="button" className="btn btn-small" onClick={() => onOpenEntry(first.seq ?? 0)}>

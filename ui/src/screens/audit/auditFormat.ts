@@ -1,7 +1,7 @@
 // Words and colours for the audit screen, and the checks its forms make before any call.
 import type { AuditCheckpointState, AuditExportFormat, AuditFilter, AuditProblemKind } from '../../ipc';
 import { AUDIT_ACTIONS, type AuditAction } from '../../ipc/bindings/auditActions';
-import { attemptMeta, type Tone } from '../../lib/status';
+import { attemptMeta, metaOf, type Tone } from '../../lib/status';
 
 // Keyed by the backend's own list (generated from domain::audit::ACTIONS): an action added there
 // without a label here is a type error.
@@ -37,7 +37,7 @@ export const KNOWN_ACTIONS: readonly string[] = AUDIT_ACTIONS;
 
 export function actionMeta(action: string): { label: string; tone: Tone } {
   // An action from a newer backend than this build shows as it is written.
-  return (ACTIONS as Record<string, { label: string; tone: Tone }>)[action] ?? { label: action, tone: 'neutral' };
+  return metaOf<{ label: string; tone: Tone }>(ACTIONS, action);
 }
 
 const OUTCOMES: Record<string, { label: string; tone: Tone }> = {

@@ -18,7 +18,7 @@ function ByCode({ title, counts, tone }: { title: string; counts: Record<string,
   return (
     <div className="batch-by-code">
       <h3 className="block-title">{title}</h3>
-      <ul aria-label={title}>
+      <ul className="list-column" aria-label={title}>
         {rows.map(([code, n]) => {
           const label = findingLabel(code);
           return (

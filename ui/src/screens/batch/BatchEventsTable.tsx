@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { BatchEventDetail } from '../../ipc';
-import { isWritable } from '../../lib/batchGate';
+import { isWritable } from './batchGate';
 import { formatCount } from '../../lib/format';
 import { attemptMeta } from '../../lib/status';
 import { findingLabel } from './batchFormat';

@@ -1,7 +1,8 @@
 import { useId, useState, type FormEvent } from 'react';
 import { OperatorField } from '../../components/OperatorField';
+import { ReasonField } from '../../components/ReasonField';
 import type { BatchDetail, BatchRunRequest } from '../../ipc';
-import { batchGate, batchRunRequest, DEFAULT_CONCURRENCY, isWritable, MAX_CONCURRENCY, sideEffectKinds, type BatchFormState } from '../../lib/batchGate';
+import { batchGate, batchRunRequest, DEFAULT_CONCURRENCY, isWritable, MAX_CONCURRENCY, sideEffectKinds, type BatchFormState } from './batchGate';
 import { formatCount } from '../../lib/format';
 import { rememberOperator, rememberedOperator } from '../../lib/operator';
 import { useAcknowledgments } from '../../lib/useAcknowledgments';
@@ -9,7 +10,7 @@ import { useAcknowledgments } from '../../lib/useAcknowledgments';
 /**
  * One operator, one reason and one acknowledgment for the whole batch: a checkbox per kind of
  * side effect its writable events have. The button stays disabled, saying why, until all is
- * filled in (lib/batchGate.ts); a batch that ended early is resumed with the same form.
+ * filled in (batchGate.ts); a batch that ended early is resumed with the same form.
  */
 export function BatchRunForm({
   batch,
@@ -64,16 +65,12 @@ export function BatchRunForm({
       <p id={`${id}-concurrency-help`} className="visually-hidden">
         Writes in flight at once, from 1 to {MAX_CONCURRENCY}.
       </p>
-      <label className="form-field" htmlFor={`${id}-reason`}>
-        <span className="form-label">Reason</span>
-        <textarea
-          id={`${id}-reason`}
-          rows={2}
-          value={reason}
-          onChange={(e) => setReason(e.target.value)}
-          placeholder="Why these events are written again, e.g. the incident they belong to"
-        />
-      </label>
+      <ReasonField
+        id={`${id}-reason`}
+        value={reason}
+        onChange={setReason}
+        placeholder="Why these events are written again, e.g. the incident they belong to"
+      />
       <fieldset className="acks">
         <legend className="form-label">
           Side effects to acknowledge <span className="muted">(over the {formatCount(writable)} events that would be written)</span>

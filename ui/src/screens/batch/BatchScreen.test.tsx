@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { AuditQuery, BatchDetail, BatchRunRequest, BatchSummary, LaneSummary, Selection } from '../../ipc';
-import { emitTaskProgress } from '../../ipc/opsMock';
+import { emitTaskProgress } from '../../ipc/mock';
 import { batchDetail, batchEvent, batchListItem, batchPlan, batchSummary, LANE } from '../../test/batch';
 import { eventDetail, mockBackend, renderApp, summary as eventSummary, type Call } from '../../test/ipc';
 
@@ -269,15 +269,19 @@ describe('batch replay from the queue', () => {
     return { user, calls };
   }
 
-  it('takes the queue’s lane, status and reason code, runs the batch preflight and opens the batch', async () => {
-    const detail = batchDetail();
-    const calls = mockBackend({
+  /** The queue with 28 failed events of the lane, whose batch preflight plans this batch. */
+  const queueWithBatch = (detail: BatchDetail) =>
+    mockBackend({
       lanes: [lane],
       counts: [{ lane_id: LANE, status: 'failed', count: 28 }],
       events: () => ({ events: [eventSummary({ id: 5 })], next_cursor: null }),
       batchPreflight: () => batchPlan(detail),
       batchShow: () => detail,
     });
+
+  it('takes the queue’s lane, status and reason code, runs the batch preflight and opens the batch', async () => {
+    const detail = batchDetail();
+    const calls = queueWithBatch(detail);
     const { user } = await queueOn(LANE, () => calls);
     await user.type(screen.getByLabelText('Failure reason code'), 'SERVER_UNAVAILABLE{Enter}');
     await user.click(await screen.findByRole('button', { name: 'Batch replay…' }));
@@ -298,13 +302,7 @@ describe('batch replay from the queue', () => {
 
   it('carries an approved override into the batch preflight when asked, and says where it applies', async () => {
     const detail = batchDetail();
-    const calls = mockBackend({
-      lanes: [lane],
-      counts: [{ lane_id: LANE, status: 'failed', count: 28 }],
-      events: () => ({ events: [eventSummary({ id: 5 })], next_cursor: null }),
-      batchPreflight: () => batchPlan(detail),
-      batchShow: () => detail,
-    });
+    const calls = queueWithBatch(detail);
     const { user } = await queueOn(LANE, () => calls);
     await user.click(await screen.findByRole('button', { name: 'Batch replay…' }));
     const start = await screen.findByRole('region', { name: 'Batch preflight' });

@@ -1,8 +1,8 @@
-import { useId, useState } from 'react';
+import { useId } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
-import { OverrideFields } from '../../components/OverrideFields';
+import { OverrideFields, useOverrideState } from '../../components/OverrideFields';
 import { useBatch, useBatchPreflight, useBatchRun, type BatchDetail, type Selection } from '../../ipc';
-import { batchFreshFor } from '../../lib/batchGate';
+import { batchFreshFor } from './batchGate';
 import { formatCount, formatTime } from '../../lib/format';
 import { rememberedOperator } from '../../lib/operator';
 import { formatRemaining } from '../../lib/replayGate';
@@ -14,6 +14,7 @@ import { BatchRunForm } from './BatchRunForm';
 import { BatchRunProgress, BatchSummaryView } from './BatchSummaryView';
 import { batchStatusMeta, describeSelection, isResumable } from './batchFormat';
 import './batch.css';
+import { KvRow } from '../../components/KvRow';
 
 /** What the batch screen shows: a selection still to preflight, or a stored batch. */
 export type BatchTarget =
@@ -79,9 +80,8 @@ function NewBatch({
   const preflight = useBatchPreflight();
   const s = target.selection;
   const id = useId();
-  const [overrideOn, setOverrideOn] = useState(false);
-  const [overrideReason, setOverrideReason] = useState('');
-  const [approver, setApprover] = useState('');
+  const overrideState = useOverrideState();
+  const { on: overrideOn, reason: overrideReason, approver } = overrideState;
   // What an override needs is the lane contract's owner_override_allowed_only_when: the backend
   // refuses one that lacks a listed condition, naming it.
   const override =
@@ -116,18 +116,9 @@ function NewBatch({
           </header>
           <div className="card-body">
             <dl className="kv batch-selection">
-              <div className="kv-row">
-                <dt>Lane</dt>
-                <dd className="mono">{s.lane_id}</dd>
-              </div>
-              <div className="kv-row">
-                <dt>Status</dt>
-                <dd>{s.status ?? 'failed and blocked'}</dd>
-              </div>
-              <div className="kv-row">
-                <dt>Reason code</dt>
-                <dd className="mono">{s.reason_code ?? 'any'}</dd>
-              </div>
+              <KvRow label="Lane" className="mono">{s.lane_id}</KvRow>
+              <KvRow label="Status">{s.status ?? 'failed and blocked'}</KvRow>
+              <KvRow label="Reason code" className="mono">{s.reason_code ?? 'any'}</KvRow>
             </dl>
             {target.ignoredSearch && (
               <p className="callout card tone-warning batch-search-note" role="note">
@@ -135,18 +126,7 @@ function NewBatch({
                 reason code only, so it covers every event that matches those.
               </p>
             )}
-            <fieldset className="override">
-              <OverrideFields
-                id={id}
-                label="Carry an approved override for events that would change protected fields"
-                approverHint="Someone other than the operator"
-                on={overrideOn}
-                onToggle={setOverrideOn}
-                reason={overrideReason}
-                onReason={setOverrideReason}
-                approver={approver}
-                onApprover={setApprover}
-              />
+            <OverrideFields id={id} label="Carry an approved override for events that would change protected fields" approverHint="Someone other than the operator" state={overrideState}>
               {overrideOn && (
                 <p className="muted override-note">
                   Applied only to the events whose preflight finds a protected-field conflict, and recorded on each of them. What
@@ -154,7 +134,7 @@ function NewBatch({
                   owner_override_allowed_only_when.
                 </p>
               )}
-            </fieldset>
+            </OverrideFields>
             <p className="batch-explain">
               The batch preflight reads the target record, owner and last change of every event from Salesforce (up to 200
               records per query), stores one preflight per event and shows what the batch would do. Nothing is written until
@@ -253,7 +233,7 @@ function SavedBatch({
       {q.isError && <ErrorBanner context={`Batch ${batchId}`} error={q.error} onRetry={() => void q.refetch()} />}
       {q.isPending && <p className="muted pad">Loading batch…</p>}
       {b && (
-        <div className="batch-body">
+        <div className="split-body batch-body">
           <div className="batch-main">
             <Freshness batch={b} now={now} />
             {b.operator && (

@@ -18,7 +18,7 @@ function EventIds({ items, onOpenEvent }: { items: Item[]; onOpenEvent: (eventId
   const shown = all ? items : items.slice(0, FIRST_IDS);
   return (
     <>
-      <ul className="batch-ids">
+      <ul className="batch-ids list-row">
         {shown.map((it) => (
           <li key={it.id}>
             <button
@@ -88,44 +88,14 @@ export function BatchSummaryView({
   const groups: { key: string; title: string; note?: string; items: { id: number; code?: string; message?: string }[]; tone: string }[] = [
     { key: 'updated', title: 'Updated', items: ids(s.updated), tone: 'success' },
     { key: 'created', title: 'Created', items: ids(s.created), tone: 'success' },
-    {
-      key: 'unknown',
-      title: 'Unknown outcome: needs Verify',
-      note: 'Sent, but no answer came. Open each event and run Verify before anything else; until then it is not replayed again.',
-      items: ids(s.unknown_outcome),
-      tone: 'attention',
-    },
+    { key: 'unknown', title: 'Unknown outcome: needs Verify', note: 'Sent, but no answer came. Open each event and run Verify before anything else; until then it is not replayed again.', items: ids(s.unknown_outcome), tone: 'attention' },
     { key: 'rejected', title: 'Rejected by Salesforce', note: 'Nothing was written; the events stay replayable.', items: skipped(s.rejected), tone: 'danger' },
-    {
-      key: 'changed',
-      title: 'Changed since the preflight (412)',
-      note: 'The record changed after the batch preflight: nothing was written. Preflight these events again.',
-      items: ids(s.changed_since_preflight),
-      tone: 'warning',
-    },
+    { key: 'changed', title: 'Changed since the preflight (412)', note: 'The record changed after the batch preflight: nothing was written. Preflight these events again.', items: ids(s.changed_since_preflight), tone: 'warning' },
     { key: 'blocked', title: 'Blocked: skipped, never written', items: skipped(s.blocked), tone: 'warning' },
     { key: 'skipped', title: 'Skipped: the event changed state or had an attempt in flight', items: skipped(s.skipped), tone: 'warning' },
-    {
-      key: 'not-started',
-      title: 'Not started',
-      note: 'The run ended before these; resuming the batch writes them.',
-      items: ids(s.not_started),
-      tone: 'neutral',
-    },
-    {
-      key: 'attempted',
-      title: 'Attempted in an earlier run of this batch',
-      note: 'Skipped by this run: never written twice.',
-      items: ids(s.already_attempted),
-      tone: 'neutral',
-    },
-    {
-      key: 'mismatch',
-      title: 'Post-verify mismatch',
-      note: 'Written, but the record read back differs from what was sent.',
-      items: ids(s.post_verify_mismatches),
-      tone: 'danger',
-    },
+    { key: 'not-started', title: 'Not started', note: 'The run ended before these; resuming the batch writes them.', items: ids(s.not_started), tone: 'neutral' },
+    { key: 'attempted', title: 'Attempted in an earlier run of this batch', note: 'Skipped by this run: never written twice.', items: ids(s.already_attempted), tone: 'neutral' },
+    { key: 'mismatch', title: 'Post-verify mismatch', note: 'Written, but the record read back differs from what was sent.', items: ids(s.post_verify_mismatches), tone: 'danger' },
   ];
   return (
     <section className={`card batch-summary result tone-${meta.tone}`} aria-label="Batch summary">

@@ -1,8 +1,8 @@
 // Words and colours for batch replay.
 import type { Selection } from '../../ipc';
-import type { Tone } from '../../lib/status';
+import { metaOf, type Meta } from '../../lib/status';
 
-const STATUSES: Record<string, { label: string; tone: Tone; meaning: string }> = {
+const STATUSES: Record<string, Meta> = {
   planned: { label: 'Planned', tone: 'info', meaning: 'Preflight taken; not run yet.' },
   running: { label: 'Running', tone: 'info', meaning: 'Writing events now (in this window or from the command line).' },
   paused: { label: 'Paused', tone: 'attention', meaning: "Paused on the org's API usage; resume it later." },
@@ -16,8 +16,8 @@ const STATUSES: Record<string, { label: string; tone: Tone; meaning: string }> =
   done: { label: 'Done', tone: 'success', meaning: 'Every event was attempted or skipped.' },
 };
 
-export function batchStatusMeta(status: string): { label: string; tone: Tone; meaning: string } {
-  return STATUSES[status] ?? { label: status, tone: 'neutral', meaning: '' };
+export function batchStatusMeta(status: string): Meta {
+  return metaOf(STATUSES, status);
 }
 
 /** A run that ended early can be run again with the same token: it skips what was attempted. */

@@ -1,6 +1,7 @@
-import { OutcomeBadge } from '../../components/OutcomeBadge';
+import { OutcomeBadge } from './OutcomeBadge';
 import type { AttemptRow } from '../../ipc';
 import { formatTime } from '../../lib/format';
+import { TableHead } from '../../components/TableHead';
 
 /** Every replay attempt of the event, oldest first, as stored. */
 export function AttemptHistory({ attempts }: { attempts: AttemptRow[] }) {
@@ -8,16 +9,7 @@ export function AttemptHistory({ attempts }: { attempts: AttemptRow[] }) {
   return (
     <div className="table-box">
       <table className="plain attempts" aria-label="Attempts">
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Outcome</th>
-            <th scope="col">Operator</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Started (UTC)</th>
-            <th scope="col">Answer</th>
-          </tr>
-        </thead>
+        <TableHead columns={['#', 'Outcome', 'Operator', 'Reason', 'Started (UTC)', 'Answer']} />
         <tbody>
           {attempts.map((a) => (
             <tr key={a.id}>

@@ -1,14 +1,13 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { Dialog } from '../../components/Dialog';
 import { ErrorBanner } from '../../components/ErrorBanner';
+import { ReasonField } from '../../components/ReasonField';
 import { useDiscard } from '../../ipc';
 import { rememberOperator, rememberedOperator } from '../../lib/operator';
-import { useFocusTrap } from '../../lib/useFocusTrap';
 
 /** Closes an event without replay: who and why, for the audit log. */
 export function DiscardDialog({ eventId, onClose }: { eventId: number; onClose: () => void }) {
   const id = useId();
-  const dialogRef = useRef<HTMLDivElement>(null);
-  useFocusTrap(dialogRef);
   const discard = useDiscard(eventId);
   const [operator, setOperator] = useState(rememberedOperator);
   const [reason, setReason] = useState('');
@@ -29,42 +28,24 @@ export function DiscardDialog({ eventId, onClose }: { eventId: number; onClose: 
   };
 
   return (
-    <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div
-        ref={dialogRef}
-        className="dialog card"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={`${id}-title`}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') {
-            e.preventDefault();
-            onClose();
-          }
-        }}
-      >
-        <form onSubmit={submit}>
-          <h2 id={`${id}-title`}>Discard event {eventId}</h2>
-          <p className="muted">The event leaves the queue of replayable work without being written. The audit log keeps who and why.</p>
-          <label className="form-field" htmlFor={`${id}-operator`}>
-            <span className="form-label">Operator</span>
-            <input id={`${id}-operator`} ref={first} type="text" value={operator} onChange={(e) => setOperator(e.target.value)} />
-          </label>
-          <label className="form-field" htmlFor={`${id}-reason`}>
-            <span className="form-label">Reason</span>
-            <textarea id={`${id}-reason`} ref={second} rows={3} value={reason} onChange={(e) => setReason(e.target.value)} />
-          </label>
-          {discard.isError && <ErrorBanner context="Discard" error={discard.error} />}
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="btn btn-danger" disabled={!ready}>
-              {discard.isPending ? 'Discarding…' : 'Discard event'}
-            </button>
-          </div>
-        </form>
-      </div>
-    </div>
+    <Dialog title={`Discard event ${eventId}`} onEscape={onClose} onBackdrop={onClose}>
+      <form onSubmit={submit}>
+        <p className="muted">The event leaves the queue of replayable work without being written. The audit log keeps who and why.</p>
+        <label className="form-field" htmlFor={`${id}-operator`}>
+          <span className="form-label">Operator</span>
+          <input id={`${id}-operator`} ref={first} type="text" value={operator} onChange={(e) => setOperator(e.target.value)} />
+        </label>
+        <ReasonField id={`${id}-reason`} inputRef={second} rows={3} value={reason} onChange={setReason} />
+        {discard.isError && <ErrorBanner context="Discard" error={discard.error} />}
+        <div className="dialog-actions">
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="btn btn-danger" disabled={!ready}>
+            {discard.isPending ? 'Discarding…' : 'Discard event'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
   );
 }

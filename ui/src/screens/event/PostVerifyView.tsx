@@ -1,6 +1,7 @@
 import { JsonValueView } from '../../components/JsonValueView';
 import type { PostVerify } from '../../ipc';
 import { formatTime } from '../../lib/format';
+import { TableHead } from '../../components/TableHead';
 
 /** The record read back after the write: each sent field, intended against actual. */
 export function PostVerifyView({ check }: { check: PostVerify }) {
@@ -34,16 +35,7 @@ export function PostVerifyView({ check }: { check: PostVerify }) {
         )}
       </p>
       <table className="diff" aria-label="Post-verify">
-        <thead>
-          <tr>
-            <th scope="col">Field</th>
-            <th scope="col">Intended</th>
-            <th scope="col">Actual</th>
-            <th scope="col" className="diff-notes-col">
-              Match
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['Field', 'Intended', 'Actual', { label: 'Match', className: 'diff-notes-col' }]} />
         <tbody>
           {check.fields.map((f) => (
             <tr key={f.field} className={f.matches ? 'is-same' : 'is-mismatch'}>

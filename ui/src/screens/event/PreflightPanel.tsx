@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { none, Row } from '../../components/EventFields';
 import { JsonValueView } from '../../components/JsonValueView';
-import { OutcomeBadge } from '../../components/OutcomeBadge';
+import { OutcomeBadge } from './OutcomeBadge';
 import type { FieldChange, Finding, OwnerState, PlannedRequest, Preflight, PreflightView } from '../../ipc';
 import { formatTime } from '../../lib/format';
 import { formatRemaining, freshFor } from '../../lib/replayGate';
@@ -84,7 +84,7 @@ function Findings({ findings }: { findings: Finding[] }) {
   // Blocking first: they decide whether the replay can happen at all.
   const sorted = [...findings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'blocking' ? -1 : 1));
   return (
-    <ul className="findings" aria-label="Findings">
+    <ul className="findings list-column" aria-label="Findings">
       {sorted.map((f, i) => (
         <li key={`${f.code}-${i}`} className={`finding ${f.severity === 'blocking' ? 'tone-danger' : 'tone-warning'}`}>
           <span className="finding-head">

@@ -1,7 +1,8 @@
 import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { OperatorField } from '../../components/OperatorField';
-import { OverrideFields } from '../../components/OverrideFields';
+import { OverrideFields, useOverrideState } from '../../components/OverrideFields';
+import { ReasonField } from '../../components/ReasonField';
 import type { OverrideRequest, PreflightView, ReplayRequest } from '../../ipc';
 import { rememberOperator, rememberedOperator } from '../../lib/operator';
 import { freshFor, replayGate, replayRequest, type ReplayFormState } from '../../lib/replayGate';
@@ -39,11 +40,11 @@ export function ReplayForm({
   // Ticks belong to one preflight: a new token (new side effects, maybe) starts unticked.
   const [acknowledged, toggle] = useAcknowledgments<number>(p.ack_token);
   const [again, setAgain] = useState('');
-  const [overrideOn, setOverrideOn] = useState(p.override_request !== null);
-  const [overrideReason, setOverrideReason] = useState(p.override_request?.reassignment_reason ?? '');
-  const [approver, setApprover] = useState(p.override_request?.approved_by ?? '');
+  const overrideState = useOverrideState(p.override_request);
 
-  const override: OverrideRequest | null = overrideOn ? { reassignment_reason: overrideReason, approved_by: approver } : null;
+  const override: OverrideRequest | null = overrideState.on
+    ? { reassignment_reason: overrideState.reason, approved_by: overrideState.approver }
+    : null;
   const form: ReplayFormState = { operator, reason, acknowledged, again, override };
   const gate = replayGate(view, form, now, eventStatus);
   const canSubmit = gate.ok && !submitting && !rerunning;
@@ -75,31 +76,16 @@ export function ReplayForm({
       <div className="form-row">
         <OperatorField id={`${id}-operator`} value={operator} onChange={setOperator} />
       </div>
-      <label className="form-field" htmlFor={`${id}-reason`}>
-        <span className="form-label">Reason</span>
-        <textarea
-          id={`${id}-reason`}
-          rows={2}
-          value={reason}
-          onChange={(e) => setReason(e.target.value)}
-          onKeyDown={onReasonKey}
-          placeholder="Why this event is written again, e.g. the incident it belongs to"
-        />
-      </label>
+      <ReasonField
+        id={`${id}-reason`}
+        value={reason}
+        onChange={setReason}
+        onKeyDown={onReasonKey}
+        placeholder="Why this event is written again, e.g. the incident it belongs to"
+      />
 
       {offerOverride && (
-        <fieldset className="override">
-          <OverrideFields
-            id={id}
-            label="Write the protected fields under an approved override"
-            approverHint="Someone other than you"
-            on={overrideOn}
-            onToggle={setOverrideOn}
-            reason={overrideReason}
-            onReason={setOverrideReason}
-            approver={approver}
-            onApprover={setApprover}
-          />
+        <OverrideFields id={id} label="Write the protected fields under an approved override" approverHint="Someone other than you" state={overrideState}>
           {overrideDiffers && overrideComplete && (
             <div className="override-rerun">
               <button type="button" className="btn btn-small" disabled={rerunning} onClick={() => onRerun(override)}>
@@ -113,7 +99,7 @@ export function ReplayForm({
               This preflight was taken with the override approved by {p.override_request.approved_by}.
             </p>
           )}
-        </fieldset>
+        </OverrideFields>
       )}
 
       <fieldset className="acks">

@@ -19,6 +19,11 @@ export function ReplayResultView({ result, onPreflightAgain }: { result: ReplayR
   // The form that had focus is gone: the result takes it, so the keyboard and a screen reader
   // land on what happened.
   useEffect(() => title.current?.focus(), []);
+  const again = (primary: boolean) => (
+    <button type="button" className={primary ? 'btn btn-primary' : 'btn'} onClick={onPreflightAgain}>
+      Run the preflight again
+    </button>
+  );
   let body: ReactNode;
   switch (result.outcome) {
     case 'applied':
@@ -30,60 +35,36 @@ export function ReplayResultView({ result, onPreflightAgain }: { result: ReplayR
       break;
     case 'rejected':
       body = (
-        <>
-          <dl className="kv">
-            <dt>Salesforce said</dt>
-            <dd>
-              {result.error_code && <span className="failure-code">{result.error_code}</span>} {result.message}
-            </dd>
-          </dl>
-          <p>The event stays replayable. Fix the cause in Salesforce, then run the preflight again.</p>
-          <button type="button" className="btn" onClick={onPreflightAgain}>
-            Run the preflight again
-          </button>
-        </>
+        <Explained
+          found={['Salesforce said', <>{result.error_code && <span className="failure-code">{result.error_code}</span>} {result.message}</>]}
+          text="The event stays replayable. Fix the cause in Salesforce, then run the preflight again."
+          next={again(false)}
+        />
       );
       break;
     case 'precondition_failed':
       body = (
-        <>
-          <p>
-            Someone changed the record after the preflight read it (HTTP 412); nothing was written. The preflight must show the
-            record as it is now before a replay.
-          </p>
-          <button type="button" className="btn btn-primary" onClick={onPreflightAgain}>
-            Run the preflight again
-          </button>
-        </>
+        <Explained
+          text="Someone changed the record after the preflight read it (HTTP 412); nothing was written. The preflight must show the record as it is now before a replay."
+          next={again(true)}
+        />
       );
       break;
     case 'record_appeared':
       body = (
-        <>
-          <dl className="kv">
-            <dt>Found at the write</dt>
-            <dd>{result.message}</dd>
-          </dl>
-          <p>
-            The preflight planned a create, but a record with this external ID exists now{result.record_id ? ` (${result.record_id})` : ''}.
-            A create never updates a record nobody reviewed, so nothing was written. The next preflight shows that record, its
-            owner and its data before anything is written to it.
-          </p>
-          <button type="button" className="btn btn-primary" onClick={onPreflightAgain}>
-            Run the preflight again
-          </button>
-        </>
+        <Explained
+          found={['Found at the write', result.message]}
+          text={`The preflight planned a create, but a record with this external ID exists now${result.record_id ? ` (${result.record_id})` : ''}. A create never updates a record nobody reviewed, so nothing was written. The next preflight shows that record, its owner and its data before anything is written to it.`}
+          next={again(true)}
+        />
       );
       break;
     case 'unknown_outcome':
       body = (
-        <>
-          <p>
-            The request was sent but no answer came back: it may or may not have been applied. Any new replay is refused until a
-            verify reads the record and settles it.
-          </p>
-          <VerifyAction eventId={result.event_id} />
-        </>
+        <Explained
+          text="The request was sent but no answer came back: it may or may not have been applied. Any new replay is refused until a verify reads the record and settles it."
+          next={<VerifyAction eventId={result.event_id} />}
+        />
       );
       break;
   }
@@ -124,5 +105,21 @@ export function ReplayResultView({ result, onPreflightAgain }: { result: ReplayR
       </dl>
       {body}
     </section>
+  );
+}
+
+/** An outcome other than applied: what was found, what it means, and what to do next. */
+function Explained({ found, text, next }: { found?: [string, ReactNode]; text: string; next: ReactNode }) {
+  return (
+    <>
+      {found && (
+        <dl className="kv">
+          <dt>{found[0]}</dt>
+          <dd>{found[1]}</dd>
+        </dl>
+      )}
+      <p>{text}</p>
+      {next}
+    </>
   );
 }

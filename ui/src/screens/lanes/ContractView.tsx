@@ -44,7 +44,7 @@ function Value({ value }: { value: JsonValue }) {
     if (value.length === 0) return <span className="muted">none</span>;
     if (value.every((v) => v === null || typeof v !== 'object')) {
       return (
-        <ul className="chip-list">
+        <ul className="chip-list list-row">
           {value.map((v, i) => (
             <li key={i} className="tag">
               {String(v)}

@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { CredentialBadge, credentialState } from '../../components/CredentialBadge';
+import { CredentialBadge, credentialState } from './CredentialBadge';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import {
   toIpcError,
@@ -202,7 +202,7 @@ function CheckPassed({ result }: { result: CheckResult }) {
         Check passed: the secret acts as <span className="mono">{result.acts_as ?? '?'}</span> ({formatTime(result.at)} UTC).
       </p>
       {result.lane_warnings.length > 0 && (
-        <ul className="findings" aria-label="Lane warnings">
+        <ul className="findings list-column" aria-label="Lane warnings">
           {result.lane_warnings.map((w) => (
             <li key={w} className="finding tone-warning">
               <span className="finding-head">

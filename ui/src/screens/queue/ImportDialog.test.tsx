@@ -1,29 +1,11 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import type { ImportOutcome, LaneSummary } from '../../ipc';
-import { emitTaskProgress } from '../../ipc/opsMock';
-import { mockBackend, renderApp, type Call } from '../../test/ipc';
+import type { ImportOutcome } from '../../ipc';
+import { emitTaskProgress } from '../../ipc/mock';
+import { type Call, laneSummary, mockBackend, renderApp } from '../../test/ipc';
 
-const lane: LaneSummary = {
-  lane_id: 'account_sync_north_america',
-  version: 1,
-  object: 'Account',
-  external_id_field: 'billing_account_id__c',
-  integration_user: 'sf_account_sync_app',
-  username: 'sf_account_sync_app@acme.example',
-  instance_url: 'https://acme.my.salesforce.com',
-  imported_at: '2026-11-21T08:30:00.000Z',
-  credential: {
-    lane_id: 'account_sync_north_america',
-    account: 'account_sync_north_america/sf_account_sync_app',
-    auth: 'jwt_bearer',
-    present: true,
-    keychain_error: null,
-    set_at: null,
-    last_check: null,
-  },
-};
+const lane = laneSummary({}, { present: true });
 
 const PATH = '/home/ops/incidents/INC-4471/failed.ndjson';
 

@@ -1,10 +1,11 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type Ref } from 'react';
+import { Dialog } from '../../components/Dialog';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { toIpcError, useEventsImport, type Format, type ImportOutcome, type TaskProgress } from '../../ipc';
 import { formatCount } from '../../lib/format';
 import { importRejection, type ImportRejection } from './importRejection';
 import './ImportDialog.css';
-import { useFocusTrap } from '../../lib/useFocusTrap';
+import { TableHead } from '../../components/TableHead';
 
 const FORMATS: { value: Format | ''; label: string }[] = [
   { value: '', label: 'Auto (from the extension)' },
@@ -42,8 +43,6 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
   const pathRef = useRef<HTMLInputElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
   const resultRef = useRef<HTMLHeadingElement>(null);
-  const dialogRef = useRef<HTMLDivElement>(null);
-  useFocusTrap(dialogRef);
   const trimmed = path.trim();
   const pathOk = isAbsolutePath(trimmed);
   const running = importer.isPending;
@@ -71,109 +70,99 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
   const close = () => (running ? importer.cancel() : onClose());
 
   return (
-    <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && !running && onClose()}>
-      <div
-        ref={dialogRef}
-        className="dialog card import-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={`${id}-title`}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') {
-            e.preventDefault();
-            close();
-          }
-        }}
-      >
-        <h2 id={`${id}-title`}>Import events</h2>
-        {!running && !finished && (
-          <form onSubmit={start}>
-            <p className="muted">
-              A file of failed and blocked writes: NDJSON, a JSON array, or CSV with the same column names. The whole file is
-              checked first; any invalid record rejects it, and records already stored are not added twice.
-            </p>
-            <div className="form-field">
-              <label className="form-label" htmlFor={`${id}-path`}>
-                File path
-              </label>
-              <input
-                id={`${id}-path`}
-                ref={pathRef}
-                type="text"
-                className="mono"
-                placeholder="/home/ops/incidents/INC-4471/failed.ndjson"
-                spellCheck={false}
-                autoComplete="off"
-                value={path}
-                aria-describedby={`${id}-path-hint`}
-                aria-invalid={trimmed !== '' && !pathOk ? true : undefined}
-                onChange={(e) => setPath(e.target.value)}
-              />
-              <span id={`${id}-path-hint`} className={`form-hint${trimmed !== '' && !pathOk ? ' is-bad' : ''}`}>
-                {trimmed !== '' && !pathOk
-                  ? 'Give the full path, starting with / (or a drive letter on Windows).'
-                  : 'The full path of the file on this machine.'}
-              </span>
-            </div>
-            <label className="form-field" htmlFor={`${id}-format`}>
-              <span className="form-label">Format</span>
-              <select
-                id={`${id}-format`}
-                className="select"
-                value={format}
-                onChange={(e) => setFormat(FORMATS.find((f) => f.value === e.target.value)?.value ?? '')}
-              >
-                {FORMATS.map((f) => (
-                  <option key={f.value} value={f.value}>
-                    {f.label}
-                  </option>
-                ))}
-              </select>
+    <Dialog
+      title="Import events"
+      className="import-dialog"
+      onEscape={close}
+      onBackdrop={running ? undefined : onClose}
+    >
+      {!running && !finished && (
+        <form onSubmit={start}>
+          <p className="muted">
+            A file of failed and blocked writes: NDJSON, a JSON array, or CSV with the same column names. The whole file is
+            checked first; any invalid record rejects it, and records already stored are not added twice.
+          </p>
+          <div className="form-field">
+            <label className="form-label" htmlFor={`${id}-path`}>
+              File path
             </label>
-            <div className="dialog-actions">
-              <button type="button" className="btn" onClick={onClose}>
-                Close
-              </button>
-              <button type="submit" className="btn btn-primary" disabled={!pathOk}>
-                Start import
-              </button>
-            </div>
-          </form>
-        )}
-
-        {running && (
-          <div className="import-running">
-            <p className="mono ellipsis" title={trimmed}>
-              {trimmed}
-            </p>
-            <ImportProgress progress={importer.progress} />
-            <div className="dialog-actions">
-              <button ref={cancelRef} type="button" className="btn" onClick={importer.cancel}>
-                Cancel import
-              </button>
-            </div>
+            <input
+              id={`${id}-path`}
+              ref={pathRef}
+              type="text"
+              className="mono"
+              placeholder="/home/ops/incidents/INC-4471/failed.ndjson"
+              spellCheck={false}
+              autoComplete="off"
+              value={path}
+              aria-describedby={`${id}-path-hint`}
+              aria-invalid={trimmed !== '' && !pathOk ? true : undefined}
+              onChange={(e) => setPath(e.target.value)}
+            />
+            <span id={`${id}-path-hint`} className={`form-hint${trimmed !== '' && !pathOk ? ' is-bad' : ''}`}>
+              {trimmed !== '' && !pathOk
+                ? 'Give the full path, starting with / (or a drive letter on Windows).'
+                : 'The full path of the file on this machine.'}
+            </span>
           </div>
-        )}
-
-        {finished && (
-          <div className="import-result">
-            {importer.outcome !== undefined ? (
-              <ImportDone outcome={importer.outcome} headingRef={resultRef} />
-            ) : (
-              <ImportFailed error={importer.error} source={trimmed} headingRef={resultRef} />
-            )}
-            <div className="dialog-actions">
-              <button type="button" className="btn" onClick={importer.reset}>
-                Import another file
-              </button>
-              <button type="button" className="btn btn-primary" onClick={onClose}>
-                Done
-              </button>
-            </div>
+          <label className="form-field" htmlFor={`${id}-format`}>
+            <span className="form-label">Format</span>
+            <select
+              id={`${id}-format`}
+              className="select"
+              value={format}
+              onChange={(e) => setFormat(FORMATS.find((f) => f.value === e.target.value)?.value ?? '')}
+            >
+              {FORMATS.map((f) => (
+                <option key={f.value} value={f.value}>
+                  {f.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <div className="dialog-actions">
+            <button type="button" className="btn" onClick={onClose}>
+              Close
+            </button>
+            <button type="submit" className="btn btn-primary" disabled={!pathOk}>
+              Start import
+            </button>
           </div>
-        )}
-      </div>
-    </div>
+        </form>
+      )}
+
+      {running && (
+        <div className="import-running">
+          <p className="mono ellipsis" title={trimmed}>
+            {trimmed}
+          </p>
+          <ImportProgress progress={importer.progress} />
+          <div className="dialog-actions">
+            <button ref={cancelRef} type="button" className="btn" onClick={importer.cancel}>
+              Cancel import
+            </button>
+          </div>
+        </div>
+      )}
+
+      {finished && (
+        <div className="import-result">
+          {importer.outcome !== undefined ? (
+            <ImportDone outcome={importer.outcome} headingRef={resultRef} />
+          ) : (
+            <ImportFailed error={importer.error} source={trimmed} headingRef={resultRef} />
+          )}
+          <div className="dialog-actions">
+            <button type="button" className="btn" onClick={importer.reset}>
+              Import another file
+            </button>
+            <button type="button" className="btn btn-primary" onClick={onClose}>
+              Done
+            </button>
+          </div>
+        </div>
+      )}
+    </Dialog>
   );
 }
 
@@ -274,14 +263,7 @@ function RejectionView({ rejection, headingRef }: { rejection: ImportRejection; 
       </p>
       <div className="import-issues" tabIndex={0} role="region" aria-label="Problems by line">
         <table className="plain mono">
-          <thead>
-            <tr>
-              <th scope="col">Line</th>
-              <th scope="col">Column</th>
-              <th scope="col">Field</th>
-              <th scope="col">Problem</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Line', 'Column', 'Field', 'Problem']} />
           <tbody>
             {rejection.problems.map((p, i) => (
               <tr key={i}>

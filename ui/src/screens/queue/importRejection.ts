@@ -1,4 +1,4 @@
-import type { IpcError } from '../../ipc/errors';
+import type { IpcError } from '../../ipc';
 
 /** One problem of a rejected import file. */
 export interface ImportProblem {

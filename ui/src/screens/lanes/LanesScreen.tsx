@@ -1,11 +1,13 @@
 import { useState } from 'react';
-import { CredentialBadge } from '../components/CredentialBadge';
-import { ErrorBanner } from '../components/ErrorBanner';
-import { ImportHelp } from '../components/ImportHelp';
-import { useLane, useLanes, type LaneDetail, type LaneSummary } from '../ipc';
-import { formatTime } from '../lib/format';
-import { ContractView } from './lanes/ContractView';
-import { CredentialCard } from './lanes/CredentialCard';
+import { CredentialBadge } from './CredentialBadge';
+import { ErrorBanner } from '../../components/ErrorBanner';
+import { ImportHelp } from '../../components/ImportHelp';
+import { useLane, useLanes, type LaneDetail, type LaneSummary } from '../../ipc';
+import { formatTime } from '../../lib/format';
+import { ContractView } from './ContractView';
+import { CredentialCard } from './CredentialCard';
+import './lanes.css';
+import { TableHead } from '../../components/TableHead';
 
 export function LanesScreen({ onShowEvents }: { onShowEvents: (laneId: string) => void }) {
   const lanes = useLanes();
@@ -27,7 +29,7 @@ export function LanesScreen({ onShowEvents }: { onShowEvents: (laneId: string) =
       {lanes.data && lanes.data.length > 0 && (
         <div className="lanes-body">
           <nav className="lane-list" aria-label="Lanes">
-            <ul>
+            <ul className="list-column">
               {lanes.data.map((l) => (
                 <li key={l.lane_id}>
                   <button
@@ -103,14 +105,7 @@ function LaneDetailView({
       <h3 className="block-title">Version history</h3>
       <div className="card">
         <table className="plain">
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Imported (UTC)</th>
-              <th scope="col">Source</th>
-              <th scope="col">SHA-256</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Version', 'Imported (UTC)', 'Source', 'SHA-256']} />
           <tbody>
             {lane.versions.map((v) => (
               <tr key={v.version}>

@@ -1,5 +1,5 @@
-import type { BatchDetail, BatchEventDetail, BatchRunRequest } from '../ipc';
-import type { Gate } from './replayGate';
+import type { BatchDetail, BatchEventDetail, BatchRunRequest } from '../../ipc';
+import type { Gate } from '../../lib/replayGate';
 
 /** Writes in flight at once: the backend's default and its bounds (services/batch.rs). */
 export const DEFAULT_CONCURRENCY = 4;

@@ -1,29 +1,10 @@
 import { screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import type { LaneSummary } from '../ipc';
-import { humanize } from '../lib/format';
-import { accountSyncContract, accountSyncLane } from '../test/fixtures';
-import { mockBackend, renderApp } from '../test/ipc';
+import { humanize } from '../../lib/format';
+import { accountSyncContract, accountSyncLane } from '../../test/fixtures';
+import { laneSummary, mockBackend, renderApp } from '../../test/ipc';
 
-const summary: LaneSummary = {
-  lane_id: 'account_sync_north_america',
-  version: 2,
-  object: 'Account',
-  external_id_field: 'billing_account_id__c',
-  integration_user: 'sf_account_sync_app',
-  username: 'sf_account_sync_app@acme.example',
-  instance_url: 'https://acme.my.salesforce.com',
-  imported_at: '2026-11-21T08:30:00.000Z',
-  credential: {
-    lane_id: 'account_sync_north_america',
-    account: 'account_sync_north_america/sf_account_sync_app',
-    auth: 'jwt_bearer',
-    present: false,
-    keychain_error: null,
-    set_at: null,
-    last_check: null,
-  },
-};
+const summary = laneSummary({ version: 2 });
 
 describe('lanes', () => {
   it('renders every section and every field of the reference contract', async () => {

@@ -1,16 +1,18 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { ErrorBanner } from '../components/ErrorBanner';
-import { ImportHelp } from '../components/ImportHelp';
-import { EVENT_STATUSES, useEventCounts, useLanes, type EventFilter, type EventStatus } from '../ipc';
-import { formatCount } from '../lib/format';
-import { isEventStatus, statusMeta } from '../lib/status';
-import { CountsSummary } from './queue/CountsSummary';
-import { EventDetailPanel } from './queue/EventDetailPanel';
-import { EventTable } from './queue/EventTable';
-import { ImportDialog } from './queue/ImportDialog';
-import { AlertsPanel } from './alerts/AlertsPanel';
-import type { BatchTarget } from './batch/BatchScreen';
+import { ErrorBanner } from '../../components/ErrorBanner';
+import { ImportHelp } from '../../components/ImportHelp';
+import { EVENT_STATUSES, useEventCounts, useLanes, type EventFilter, type EventStatus } from '../../ipc';
+import { formatCount } from '../../lib/format';
+import { isEventStatus, statusMeta } from '../../lib/status';
+import { CountsSummary } from './CountsSummary';
+import { EventDetailPanel } from './EventDetailPanel';
+import { EventTable } from './EventTable';
+import { ImportDialog } from './ImportDialog';
+import { AlertsPanel } from '../alerts/AlertsPanel';
+import type { BatchTarget } from '../batch/BatchScreen';
+import './queue.css';
+import { FilterSelect, FilterText } from '../../components/FilterFields';
 
 /** A batch replays failed or blocked events: the queue's status filter is one of those, or none. */
 function batchStatus(status: EventStatus | null): string | null | undefined {
@@ -127,37 +129,20 @@ export function QueueScreen({
           )}
 
           <div className="toolbar" role="search" aria-label="Filter events">
-            <label className="field">
-              <span>Lane</span>
-              <select
-                value={filter.laneId ?? ''}
-                onChange={(e) => setFilter({ ...filter, laneId: e.target.value === '' ? null : e.target.value })}
-              >
-                <option value="">All lanes</option>
-                {laneIds.map((id) => (
-                  <option key={id} value={id}>
-                    {id}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label className="field">
-              <span>Status</span>
-              <select
-                value={filter.status ?? ''}
-                onChange={(e) => {
-                  const v = e.target.value;
-                  setFilter({ ...filter, status: isEventStatus(v) ? v : null });
-                }}
-              >
-                <option value="">All statuses</option>
-                {EVENT_STATUSES.map((s: EventStatus) => (
-                  <option key={s} value={s}>
-                    {statusMeta(s).label}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <FilterSelect
+              label="Lane"
+              value={filter.laneId ?? ''}
+              onChange={(v) => setFilter({ ...filter, laneId: v === '' ? null : v })}
+              all="All lanes"
+              options={laneIds}
+            />
+            <FilterSelect
+              label="Status"
+              value={filter.status ?? ''}
+              onChange={(v) => setFilter({ ...filter, status: isEventStatus(v) ? v : null })}
+              all="All statuses"
+              options={EVENT_STATUSES.map((s) => ({ value: s, label: statusMeta(s).label }))}
+            />
             <form
               className="field"
               onSubmit={(e) => {
@@ -165,26 +150,21 @@ export function QueueScreen({
                 setFilter({ ...filter, search: search.trim() || undefined, reasonCode: reasonCode.trim() || undefined });
               }}
             >
-              <label className="field">
-                <span>Search</span>
-                <input
-                  type="search"
-                  value={search}
-                  placeholder="External ID or event key"
-                  aria-label="Search by external ID or event key (prefix)"
-                  onChange={(e) => setSearch(e.target.value)}
-                />
-              </label>
-              <label className="field">
-                <span>Reason code</span>
-                <input
-                  type="text"
-                  value={reasonCode}
-                  placeholder="e.g. UNABLE_TO_LOCK_ROW"
-                  aria-label="Failure reason code"
-                  onChange={(e) => setReasonCode(e.target.value)}
-                />
-              </label>
+              <FilterText
+                label="Search"
+                type="search"
+                value={search}
+                placeholder="External ID or event key"
+                aria-label="Search by external ID or event key (prefix)"
+                onChange={setSearch}
+              />
+              <FilterText
+                label="Reason code"
+                value={reasonCode}
+                placeholder="e.g. UNABLE_TO_LOCK_ROW"
+                aria-label="Failure reason code"
+                onChange={setReasonCode}
+              />
               <button type="submit" className="btn">
                 Apply
               </button>

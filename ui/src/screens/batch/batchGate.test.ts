@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchDetail, batchEvent } from '../test/batch';
+import { batchDetail, batchEvent } from '../../test/batch';
 import { batchGate, batchRunRequest, sideEffectKinds, type BatchFormState } from './batchGate';
 
 const NOW = Date.parse('2026-11-20T10:05:00.000Z');

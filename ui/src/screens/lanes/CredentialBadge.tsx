@@ -1,6 +1,6 @@
-import type { CredentialStatus } from '../ipc';
-import { formatTime } from '../lib/format';
-import type { Tone } from '../lib/status';
+import type { CredentialStatus } from '../../ipc';
+import { formatTime } from '../../lib/format';
+import type { Tone } from '../../lib/status';
 
 /** The state of a lane's integration-user secret, in one word and a colour. */
 export function credentialState(c: CredentialStatus): { label: string; tone: Tone; detail: string } {

@@ -1,4 +1,4 @@
-import { attemptMeta } from '../lib/status';
+import { attemptMeta } from '../../lib/status';
 
 export function OutcomeBadge({ outcome }: { outcome: string }) {
   const meta = attemptMeta(outcome);

@@ -1,8 +1,8 @@
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import type { AttemptRow } from '../ipc';
-import { eventDetail, mockBackend, renderApp, summary } from '../test/ipc';
+import type { AttemptRow } from '../../ipc';
+import { eventDetail, mockBackend, renderApp, summary } from '../../test/ipc';
 
 const attempt = (over: Partial<AttemptRow>): AttemptRow => ({
   id: 1,

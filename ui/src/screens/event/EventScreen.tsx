@@ -1,13 +1,14 @@
 import { useState } from 'react';
-import { ErrorBanner } from '../components/ErrorBanner';
-import { EventFields } from '../components/EventFields';
-import { StatusBadge } from '../components/StatusBadge';
-import { useEvent } from '../ipc';
-import { AttemptHistory } from './event/AttemptHistory';
-import { DiscardDialog } from './event/DiscardDialog';
-import { ReplayWorkflow } from './event/ReplayWorkflow';
-import { VerifyAction } from './event/VerifyAction';
-import { AuditTrailLink } from './audit/openAudit';
+import { ErrorBanner } from '../../components/ErrorBanner';
+import { EventFields } from '../../components/EventFields';
+import { StatusBadge } from '../../components/StatusBadge';
+import { useEvent } from '../../ipc';
+import { AttemptHistory } from './AttemptHistory';
+import { DiscardDialog } from './DiscardDialog';
+import { ReplayWorkflow } from './ReplayWorkflow';
+import { VerifyAction } from './VerifyAction';
+import { AuditTrailLink } from '../audit/openAudit';
+import './event.css';
 
 /** One event in full: what is stored about it, its attempts, and the way to a replay. */
 export function EventScreen({ id, onBack, backLabel = 'Queue' }: { id: number; onBack: () => void; backLabel?: string }) {
@@ -46,7 +47,7 @@ export function EventScreen({ id, onBack, backLabel = 'Queue' }: { id: number; o
       {event.isError && <ErrorBanner context={`Event ${id}`} error={event.error} onRetry={() => void event.refetch()} />}
       {event.isPending && <p className="muted pad">Loading event…</p>}
       {e && (
-        <div className="event-body">
+        <div className="split-body event-body">
           <aside className="event-facts card" aria-label="Stored event">
             <div className="card-body">
               <EventFields event={e} />

@@ -1,0 +1,32 @@
+// The lanes: the list (with each lane's credential state) and one lane's contract.
+import { useQuery } from '@tanstack/react-query';
+import { call } from './call';
+import type { LaneDetail } from './bindings/LaneDetail';
+import type { LaneSummary } from './bindings/LaneSummary';
+
+export type { LaneDetail, LaneSummary };
+export type { LaneVersionInfo } from './bindings/LaneVersionInfo';
+
+// Argument names are the Rust parameter names in camelCase, as Tauri expects them.
+export const laneCommands = {
+  lanesList: () => call<LaneSummary[]>('lanes_list'),
+  laneShow: (laneId: string) => call<LaneDetail>('lane_show', { laneId }),
+};
+
+export const laneKeys = {
+  /** Every lane query (and each lane's credential) sits under this key. */
+  all: ['lanes'] as const,
+  one: (laneId: string) => ['lanes', laneId] as const,
+};
+
+export function useLanes() {
+  return useQuery({ queryKey: laneKeys.all, queryFn: laneCommands.lanesList });
+}
+
+export function useLane(laneId: string | null) {
+  return useQuery({
+    queryKey: laneKeys.one(laneId ?? ''),
+    queryFn: () => laneCommands.laneShow(laneId ?? ''),
+    enabled: laneId !== null,
+  });
+}
