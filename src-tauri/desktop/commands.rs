@@ -19,7 +19,7 @@ use crate::services::events::{EventDetail, EventPage, EventQuery, StatusCount};
 use crate::services::import::{Format, ImportOutcome};
 use crate::services::lanes::{LaneDetail, LaneSummary};
 use crate::services::preflight::PreflightView;
-use crate::services::settle::VerifyResult;
+use crate::services::settle::SettleResult;
 use tauri::{AppHandle, State};
 
 #[tauri::command]
@@ -47,6 +47,7 @@ pub async fn event_counts(app: State<'_, App>) -> Reply<Vec<StatusCount>> {
     services::events::counts(&app).await.map_err(|e| e.reply())
 }
 
+/// Reads the target record from Salesforce now (0.1 to 2 s) and stores the preflight.
 #[tauri::command]
 pub async fn preflight_run(
     app: State<'_, App>,
@@ -63,6 +64,7 @@ pub async fn preflight_latest(app: State<'_, App>, event_id: i64) -> Reply<Optio
     services::preflight::latest(&app, event_id).await.map_err(|e| e.reply())
 }
 
+/// Rejects with kind `refused` when the gate says no; nothing is written then.
 #[tauri::command]
 pub async fn replay_run(app: State<'_, App>, event_id: i64, request: ReplayRequest) -> Reply<ReplayResult> {
     services::replay::replay(&app, event_id, request)
@@ -77,8 +79,9 @@ pub async fn event_discard(app: State<'_, App>, event_id: i64, operator: String,
         .map_err(|e| e.reply())
 }
 
+/// Settles an event in `unknown_outcome`: reads the record and decides applied or not.
 #[tauri::command]
-pub async fn verify_run(app: State<'_, App>, event_id: i64) -> Reply<VerifyResult> {
+pub async fn settle_run(app: State<'_, App>, event_id: i64) -> Reply<SettleResult> {
     services::settle::settle(&app, event_id, None)
         .await
         .map_err(|e| e.reply())
@@ -91,6 +94,7 @@ pub async fn credentials_status(app: State<'_, App>, lane_id: String) -> Reply<C
         .map_err(|e| e.reply())
 }
 
+/// Rejects with kind `refused` when the secret acts as another user than the lane's.
 #[tauri::command]
 pub async fn credentials_check(app: State<'_, App>, lane_id: String) -> Reply<CheckResult> {
     services::credentials::check(&app, &lane_id)
@@ -98,6 +102,7 @@ pub async fn credentials_check(app: State<'_, App>, lane_id: String) -> Reply<Ch
         .map_err(|e| e.reply())
 }
 
+/// The secret goes to the keychain; the reply never carries it back.
 #[tauri::command]
 pub async fn credentials_set(app: State<'_, App>, lane_id: String, secret: String) -> Reply<CredentialSet> {
     // The secret arrives once, goes to the keychain, and is never sent back to the window.
@@ -113,11 +118,14 @@ pub async fn credentials_delete(app: State<'_, App>, lane_id: String) -> Reply<b
         .map_err(|e| e.reply())
 }
 
+/// Sets the cancel flag of a running task; a task that already ended is not an error.
 #[tauri::command]
 pub fn task_cancel(tasks: State<'_, Tasks>, task_id: String) {
     tasks.cancel(&task_id);
 }
 
+/// Rejects with kind `invalid_input` (the problems by line) when any record is invalid; nothing is
+/// imported then.
 #[tauri::command]
 pub async fn events_import(
     app: State<'_, App>,
@@ -143,6 +151,7 @@ pub async fn audit_show(app: State<'_, App>, seq: i64) -> Reply<AuditEntryDetail
     services::audit::show(&app, seq).await.map_err(|e| e.reply())
 }
 
+/// Long: reports `task-progress` under `task_id`.
 #[tauri::command]
 pub async fn audit_verify(
     app: State<'_, App>,
@@ -153,6 +162,7 @@ pub async fn audit_verify(
     tracked(&handle, &tasks, &task_id, |p| services::audit::verify_chain(&app, p)).await
 }
 
+/// Long and cancellable: a cancelled export rejects with kind `cancelled` and leaves no file.
 #[tauri::command]
 pub async fn audit_export(
     app: State<'_, App>,
@@ -167,12 +177,13 @@ pub async fn audit_export(
     .await
 }
 
-/// The checkpoint losses the log records: the audit screen's standing alert.
+/// The checkpoint losses the log records, acknowledged or not: the audit screen's standing alert.
 #[tauri::command]
 pub async fn audit_losses(app: State<'_, App>) -> Reply<Vec<AuditLoss>> {
     services::audit::losses(&app).await.map_err(|e| e.reply())
 }
 
+/// A reviewer's acknowledgment of one loss, itself an audit entry.
 #[tauri::command]
 pub async fn audit_acknowledge(app: State<'_, App>, seq: i64, reviewer: String, reason: String) -> Reply<AuditLoss> {
     services::audit::acknowledge(&app, seq, &reviewer, &reason)
@@ -185,6 +196,8 @@ pub async fn alerts(app: State<'_, App>) -> Reply<AlertsView> {
     services::alerts::alerts(&app).await.map_err(|e| e.reply())
 }
 
+/// Reads the selection's target records from Salesforce and stores the batch with one preflight per
+/// event.
 #[tauri::command]
 pub async fn batch_preflight(
     app: State<'_, App>,

@@ -19,7 +19,7 @@ pub enum Settlement {
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[ts(export, export_to = "bindings/")]
-pub struct VerifyResult {
+pub struct SettleResult {
     pub event_id: i64,
     pub attempt_id: i64,
     pub settlement: Settlement,
@@ -33,7 +33,7 @@ pub struct VerifyResult {
 /// otherwise as not applied (the event becomes `failed`, replayable after a new preflight).
 /// `verify ID` in the CLI and Verify in the window: settles an unknown outcome. (Not to be
 /// confused with `audit verify`, which checks the audit chain: `services::audit::verify_chain`.)
-pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<VerifyResult> {
+pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<SettleResult> {
     let ev = store::events::get(&app.pool, event_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
@@ -144,7 +144,7 @@ pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<Ver
     .await?;
     tx.commit().await?;
     audit::checkpoint(app).await;
-    Ok(VerifyResult {
+    Ok(SettleResult {
         event_id,
         attempt_id,
         settlement,

@@ -1,15 +1,11 @@
 // The contract's critical alerts and the recent activity behind them.
 import { useQuery } from '@tanstack/react-query';
-import { call } from './call';
+import { commands } from './bindings/commands';
 import type { AlertsView } from './bindings/AlertsView';
 
 export type { AlertsView };
 export type { Alert } from './bindings/Alert';
 export type { Bucket } from './bindings/Bucket';
-
-export const alertCommands = {
-  alerts: () => call<AlertsView>('alerts'),
-};
 
 export const alertKeys = {
   // Under ['events', ...]: the queue's Refresh and an import refresh the alerts with the events.
@@ -17,5 +13,5 @@ export const alertKeys = {
 };
 
 export function useAlerts() {
-  return useQuery({ queryKey: alertKeys.all, queryFn: alertCommands.alerts });
+  return useQuery({ queryKey: alertKeys.all, queryFn: () => commands.alerts() });
 }

@@ -2,12 +2,11 @@
 // tasks that report progress (`task-progress` events) and can be cancelled (`task_cancel`).
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { homeDir } from '@tauri-apps/api/path';
-import { call } from './call';
+import { commands } from './bindings/commands';
 import type { AuditEntryDetail } from './bindings/AuditEntryDetail';
 import type { AuditExportOutcome } from './bindings/AuditExportOutcome';
 import type { AuditExportRequest } from './bindings/AuditExportRequest';
 import type { AuditFilter } from './bindings/AuditFilter';
-import type { AuditLoss } from './bindings/AuditLoss';
 import type { AuditPage } from './bindings/AuditPage';
 import type { AuditQuery } from './bindings/AuditQuery';
 import type { AuditVerifyReport } from './bindings/AuditVerifyReport';
@@ -27,20 +26,6 @@ export type { AuditLossAck } from './bindings/AuditLossAck';
 export type { AuditMacState } from './bindings/AuditMacState';
 export type { AuditEntryDetail, AuditExportOutcome, AuditExportRequest, AuditFilter, AuditPage, AuditQuery, AuditVerifyReport };
 
-// Argument names are the Rust parameter names in camelCase, as Tauri expects them.
-export const auditCommands = {
-  auditList: (query: AuditQuery) => call<AuditPage>('audit_list', { query }),
-  auditShow: (seq: number) => call<AuditEntryDetail>('audit_show', { seq }),
-  /** Long: reports `task-progress` under `taskId`. */
-  auditVerify: (taskId: string) => call<AuditVerifyReport>('audit_verify', { taskId }),
-  /** Long and cancellable: a cancelled export rejects with kind `cancelled` and leaves no file. */
-  auditExport: (request: AuditExportRequest, taskId: string) => call<AuditExportOutcome>('audit_export', { request, taskId }),
-  /** The checkpoint losses the log records, acknowledged or not: the standing alert. */
-  auditLosses: () => call<AuditLoss[]>('audit_losses', {}),
-  /** A reviewer's acknowledgment of one loss, itself an audit entry. */
-  auditAcknowledge: (seq: number, reviewer: string, reason: string) => call<AuditLoss>('audit_acknowledge', { seq, reviewer, reason }),
-};
-
 /** Rows per `audit_list` call. */
 export const AUDIT_PAGE_SIZE = 200;
 
@@ -53,14 +38,14 @@ export const auditKeys = {
 
 /** The recorded checkpoint losses (cheap: an index read), kept fresh while the screen is open. */
 export function useAuditLosses() {
-  return useQuery({ queryKey: auditKeys.losses, queryFn: () => auditCommands.auditLosses(), refetchInterval: 30_000 });
+  return useQuery({ queryKey: auditKeys.losses, queryFn: () => commands.auditLosses(), refetchInterval: 30_000 });
 }
 
 /** Acknowledges a loss, then reloads the losses and the log (the acknowledgment is an entry). */
 export function useAcknowledgeLoss() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (a: { seq: number; reviewer: string; reason: string }) => auditCommands.auditAcknowledge(a.seq, a.reviewer, a.reason),
+    mutationFn: (a: { seq: number; reviewer: string; reason: string }) => commands.auditAcknowledge(a.seq, a.reviewer, a.reason),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: auditKeys.all });
     },
@@ -71,7 +56,7 @@ export function useAcknowledgeLoss() {
 export function useAuditPages(filter: AuditFilter, newestFirst: boolean, pageSize: number = AUDIT_PAGE_SIZE) {
   return useInfiniteQuery({
     queryKey: auditKeys.pages(filter, newestFirst),
-    queryFn: ({ pageParam }) => auditCommands.auditList({ filter, after: pageParam, limit: pageSize, newest_first: newestFirst }),
+    queryFn: ({ pageParam }) => commands.auditList({ filter, after: pageParam, limit: pageSize, newest_first: newestFirst }),
     initialPageParam: null as number | null,
     getNextPageParam: (last) => last.next_after,
   });
@@ -80,19 +65,19 @@ export function useAuditPages(filter: AuditFilter, newestFirst: boolean, pageSiz
 export function useAuditEntry(seq: number | null) {
   return useQuery({
     queryKey: auditKeys.entry(seq ?? -1),
-    queryFn: () => auditCommands.auditShow(seq ?? -1),
+    queryFn: () => commands.auditShow(seq ?? -1),
     enabled: seq !== null,
   });
 }
 
 /** `audit verify` over the whole log, with progress. */
 export function useAuditVerify() {
-  return useLongTask('audit-verify', (_: void, taskId) => auditCommands.auditVerify(taskId));
+  return useLongTask('audit-verify', (_: void, taskId) => commands.auditVerify(taskId));
 }
 
 /** `audit export`, with progress and cancel. */
 export function useAuditExport() {
-  return useLongTask('audit-export', (request: AuditExportRequest, taskId) => auditCommands.auditExport(request, taskId));
+  return useLongTask('audit-export', (request: AuditExportRequest, taskId) => commands.auditExport(request, taskId));
 }
 
 /** The user's home folder, to suggest an absolute export path; fails quietly (`isError`). */

@@ -1,7 +1,7 @@
 // Batch replay: the batch preflight over a selection of a lane's events, its execution (long,
 // with progress and cancel, resumable), and the history of batches.
 import { skipToken, useInfiniteQuery, useMutation, useMutationState, useQuery, useQueryClient, type MutationState } from '@tanstack/react-query';
-import { call } from './call';
+import { commands } from './bindings/commands';
 import { useCallback } from 'react';
 import type { BatchDetail } from './bindings/BatchDetail';
 import type { BatchPage } from './bindings/BatchPage';
@@ -11,7 +11,7 @@ import type { BatchSummary } from './bindings/BatchSummary';
 import type { Selection } from './bindings/Selection';
 import { auditKeys } from './audit';
 import { eventKeys, refreshQueue } from './events';
-import { newTaskId, onTaskProgress, taskCommands, type TaskProgress } from './tasks';
+import { newTaskId, onTaskProgress, type TaskProgress } from './tasks';
 
 export type { BatchAggregate } from './bindings/BatchAggregate';
 export type { BatchEventDetail } from './bindings/BatchEventDetail';
@@ -19,19 +19,6 @@ export type { BatchEventPlan } from './bindings/BatchEventPlan';
 export type { BatchListItem } from './bindings/BatchListItem';
 export type { SkippedEvent } from './bindings/SkippedEvent';
 export type { BatchDetail, BatchPage, BatchPlan, BatchRunRequest, BatchSummary, Selection };
-
-// Argument names are the Rust parameter names in camelCase, as Tauri expects them.
-export const batchCommands = {
-  /** Reads the selection's target records from Salesforce and stores the batch with one preflight per event. */
-  batchPreflight: (selection: Selection, plannedBy: string | null) => call<BatchPlan>('batch_preflight', { selection, plannedBy }),
-  /**
-   * Runs (or resumes) the batch with this token; progress as `task-progress` under `taskId`. A
-   * cancel does not reject: the summary comes back with status `cancelled`.
-   */
-  batchExecute: (request: BatchRunRequest, taskId: string) => call<BatchSummary>('batch_execute', { request, taskId }),
-  batchList: (before: number | null, limit: number) => call<BatchPage>('batch_list', { before, limit }),
-  batchShow: (batchId: number) => call<BatchDetail>('batch_show', { batchId }),
-};
 
 /** Batches per `batch_list` call. */
 export const BATCH_PAGE_SIZE = 50;
@@ -50,20 +37,20 @@ export function useBatchPreflight() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: ({ selection, plannedBy }: { selection: Selection; plannedBy: string | null }) =>
-      batchCommands.batchPreflight(selection, plannedBy),
+      commands.batchPreflight(selection, plannedBy),
     onSuccess: () => client.invalidateQueries({ queryKey: batchKeys.pages }),
   });
 }
 
 export function useBatch(batchId: number) {
-  return useQuery({ queryKey: batchKeys.one(batchId), queryFn: () => batchCommands.batchShow(batchId) });
+  return useQuery({ queryKey: batchKeys.one(batchId), queryFn: () => commands.batchShow(batchId) });
 }
 
 /** The history, newest first, page by page (keyset on the batch id). */
 export function useBatchPages(pageSize: number = BATCH_PAGE_SIZE) {
   return useInfiniteQuery({
     queryKey: batchKeys.pages,
-    queryFn: ({ pageParam }) => batchCommands.batchList(pageParam, pageSize),
+    queryFn: ({ pageParam }) => commands.batchList(pageParam, pageSize),
     initialPageParam: null as number | null,
     getNextPageParam: (last) => last.next_before,
   });
@@ -91,7 +78,7 @@ export function useBatchRun(batchId: number) {
         client.setQueryData<BatchProgress>(progressKey, (old) => ({ cancelRequested: false, ...old, ...p })),
       );
       try {
-        return await batchCommands.batchExecute(request, taskId);
+        return await commands.batchExecute(request, taskId);
       } finally {
         stop();
       }
@@ -114,7 +101,7 @@ export function useBatchRun(batchId: number) {
     const p = client.getQueryData<BatchProgress>(progressKey);
     if (!p) return;
     client.setQueryData<BatchProgress>(progressKey, { ...p, cancelRequested: true });
-    void taskCommands.taskCancel(p.task_id).catch(() => undefined);
+    void commands.taskCancel(p.task_id).catch(() => undefined);
   }, [client, progressKey]);
   const last = runs.at(-1);
   return {

@@ -1,23 +1,13 @@
 // The lanes' integration-user credentials in the OS keychain: status, set, check, delete.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useState } from 'react';
-import { call } from './call';
+import { commands } from './bindings/commands';
 import { laneKeys } from './lanes';
 import type { CheckResult } from './bindings/CheckResult';
 import type { CredentialSet } from './bindings/CredentialSet';
 import type { CredentialStatus } from './bindings/CredentialStatus';
 
 export type { CheckResult, CredentialSet, CredentialStatus };
-
-// Argument names are the Rust parameter names in camelCase, as Tauri expects them.
-export const credentialCommands = {
-  credentialsStatus: (laneId: string) => call<CredentialStatus>('credentials_status', { laneId }),
-  /** The secret goes to the keychain; the reply never carries it back. */
-  credentialsSet: (laneId: string, secret: string) => call<CredentialSet>('credentials_set', { laneId, secret }),
-  /** Rejects with kind `refused` when the secret acts as another user than the lane's. */
-  credentialsCheck: (laneId: string) => call<CheckResult>('credentials_check', { laneId }),
-  credentialsDelete: (laneId: string) => call<boolean>('credentials_delete', { laneId }),
-};
 
 export const credentialKeys = {
   // Under ['lanes', ...]: invalidating the lanes refreshes every lane's credential too.
@@ -28,7 +18,7 @@ export const credentialKeys = {
 export function useCredentialStatus(laneId: string, initial?: CredentialStatus) {
   return useQuery({
     queryKey: credentialKeys.one(laneId),
-    queryFn: () => credentialCommands.credentialsStatus(laneId),
+    queryFn: () => commands.credentialsStatus(laneId),
     placeholderData: initial,
   });
 }
@@ -54,7 +44,7 @@ export function useCredentialSet(laneId: string) {
     async (secret: string): Promise<CredentialSet | null> => {
       setState({ pending: true, error: null, data: null });
       try {
-        const data = await credentialCommands.credentialsSet(laneId, secret);
+        const data = await commands.credentialsSet(laneId, secret);
         setState({ pending: false, error: null, data });
         return data;
       } catch (error) {
@@ -75,7 +65,7 @@ export function useCredentialCheck(laneId: string) {
   const changed = useCredentialChanged();
   return useMutation({
     mutationKey: ['credential-check', laneId],
-    mutationFn: () => credentialCommands.credentialsCheck(laneId),
+    mutationFn: () => commands.credentialsCheck(laneId),
     // A failed check is recorded as the lane's last check too.
     onSettled: changed,
   });
@@ -85,7 +75,7 @@ export function useCredentialDelete(laneId: string) {
   const changed = useCredentialChanged();
   return useMutation({
     mutationKey: ['credential-delete', laneId],
-    mutationFn: () => credentialCommands.credentialsDelete(laneId),
+    mutationFn: () => commands.credentialsDelete(laneId),
     onSettled: changed,
   });
 }

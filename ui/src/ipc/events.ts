@@ -1,7 +1,7 @@
 // The event queue: counts, pages of events, one event, and discarding one. Also the refresh that
 // every change to events (replay, verify, discard, import, batch run) ends with.
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { call } from './call';
+import { commands } from './bindings/commands';
 import type { EventDetail } from './bindings/EventDetail';
 import type { EventPage } from './bindings/EventPage';
 import type { EventQuery } from './bindings/EventQuery';
@@ -30,14 +30,6 @@ export const EVENT_STATUSES = [
 type Missing = Exclude<EventStatus, (typeof EVENT_STATUSES)[number]>;
 const _allListed: Missing extends never ? true : Missing = true;
 void _allListed;
-
-// Argument names are the Rust parameter names in camelCase, as Tauri expects them.
-export const eventCommands = {
-  eventsList: (query: EventQuery) => call<EventPage>('events_list', { query }),
-  eventShow: (id: number) => call<EventDetail>('event_show', { id }),
-  eventCounts: () => call<StatusCount[]>('event_counts'),
-  eventDiscard: (eventId: number, operator: string, reason: string) => call<null>('event_discard', { eventId, operator, reason }),
-};
 
 /** Rows per `events_list` call: a few screens' worth, far below the backend's maximum of 1000. */
 export const EVENT_PAGE_SIZE = 200;
@@ -76,7 +68,7 @@ export function refreshQueue(client: QueryClient): Promise<unknown> {
 }
 
 export function useEventCounts() {
-  return useQuery({ queryKey: eventKeys.counts, queryFn: eventCommands.eventCounts });
+  return useQuery({ queryKey: eventKeys.counts, queryFn: () => commands.eventCounts() });
 }
 
 /** The queue, page by page (keyset): each page asks for the events after the last one seen. */
@@ -84,7 +76,7 @@ export function useEventPages(filter: EventFilter, pageSize: number = EVENT_PAGE
   return useInfiniteQuery({
     queryKey: eventKeys.pages(filter),
     queryFn: ({ pageParam }) =>
-      eventCommands.eventsList({
+      commands.eventsList({
         lane_id: filter.laneId,
         status: filter.status,
         after: pageParam,
@@ -100,7 +92,7 @@ export function useEventPages(filter: EventFilter, pageSize: number = EVENT_PAGE
 export function useEvent(id: number | null) {
   return useQuery({
     queryKey: eventKeys.one(id ?? -1),
-    queryFn: () => eventCommands.eventShow(id ?? -1),
+    queryFn: () => commands.eventShow(id ?? -1),
     enabled: id !== null,
   });
 }
@@ -122,7 +114,7 @@ export function useEventChanged(eventId: number) {
 export function useDiscard(eventId: number) {
   const changed = useEventChanged(eventId);
   return useMutation({
-    mutationFn: ({ operator, reason }: { operator: string; reason: string }) => eventCommands.eventDiscard(eventId, operator, reason),
+    mutationFn: ({ operator, reason }: { operator: string; reason: string }) => commands.eventDiscard(eventId, operator, reason),
     onSuccess: changed,
   });
 }

@@ -1,6 +1,6 @@
 // Importing a file of failed and blocked events: long, with progress and cancel (tasks.ts).
 import { useQueryClient } from '@tanstack/react-query';
-import { call } from './call';
+import { commands } from './bindings/commands';
 import { alertKeys } from './alerts';
 import { refreshQueue } from './events';
 import { laneKeys } from './lanes';
@@ -9,13 +9,6 @@ import type { Format } from './bindings/Format';
 import type { ImportOutcome } from './bindings/ImportOutcome';
 
 export type { Format, ImportOutcome };
-
-// Argument names are the Rust parameter names in camelCase, as Tauri expects them.
-export const importCommands = {
-  /** Rejects with kind `invalid_input` (the problems by line) when any record is invalid; nothing is imported then. */
-  eventsImport: (path: string, format: Format | null, taskId: string) =>
-    call<ImportOutcome>('events_import', { path, format, taskId }),
-};
 
 /**
  * Imports one event file. Progress arrives as `task-progress` events of this import's task id;
@@ -26,7 +19,7 @@ export function useEventsImport() {
   const client = useQueryClient();
   const task = useLongTask(
     'import',
-    ({ path, format }: { path: string; format: Format | null }, taskId) => importCommands.eventsImport(path, format, taskId),
+    ({ path, format }: { path: string; format: Format | null }, taskId) => commands.eventsImport(path, format, taskId),
     {
       onSuccess: () =>
         Promise.all([

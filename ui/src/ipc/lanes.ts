@@ -1,17 +1,11 @@
 // The lanes: the list (with each lane's credential state) and one lane's contract.
 import { useQuery } from '@tanstack/react-query';
-import { call } from './call';
+import { commands } from './bindings/commands';
 import type { LaneDetail } from './bindings/LaneDetail';
 import type { LaneSummary } from './bindings/LaneSummary';
 
 export type { LaneDetail, LaneSummary };
 export type { LaneVersionInfo } from './bindings/LaneVersionInfo';
-
-// Argument names are the Rust parameter names in camelCase, as Tauri expects them.
-export const laneCommands = {
-  lanesList: () => call<LaneSummary[]>('lanes_list'),
-  laneShow: (laneId: string) => call<LaneDetail>('lane_show', { laneId }),
-};
 
 export const laneKeys = {
   /** Every lane query (and each lane's credential) sits under this key. */
@@ -20,13 +14,13 @@ export const laneKeys = {
 };
 
 export function useLanes() {
-  return useQuery({ queryKey: laneKeys.all, queryFn: laneCommands.lanesList });
+  return useQuery({ queryKey: laneKeys.all, queryFn: () => commands.lanesList() });
 }
 
 export function useLane(laneId: string | null) {
   return useQuery({
     queryKey: laneKeys.one(laneId ?? ''),
-    queryFn: () => laneCommands.laneShow(laneId ?? ''),
+    queryFn: () => commands.laneShow(laneId ?? ''),
     enabled: laneId !== null,
   });
 }

@@ -3,7 +3,7 @@
 import { useMutation, type UseMutationOptions } from '@tanstack/react-query';
 import { listen } from '@tauri-apps/api/event';
 import { useCallback, useRef, useState } from 'react';
-import { call } from './call';
+import { commands } from './bindings/commands';
 
 /** What the backend emits while long work runs (`task-progress`); `done`/`total` in bytes for an import. */
 export interface TaskProgress {
@@ -13,12 +13,6 @@ export interface TaskProgress {
 }
 
 export const TASK_PROGRESS_EVENT = 'task-progress';
-
-// Argument names are the Rust parameter names in camelCase, as Tauri expects them.
-export const taskCommands = {
-  /** Sets the cancel flag of a running task; a task that already ended is not an error. */
-  taskCancel: (taskId: string) => call<null>('task_cancel', { taskId }),
-};
 
 let taskCounter = 0;
 /** A task id unique in this window: the kind, a counter and a random part. */
@@ -78,7 +72,7 @@ export function useLongTask<A, R>(
       }
     },
   });
-  const cancelMutation = useMutation({ mutationFn: (taskId: string) => taskCommands.taskCancel(taskId) });
+  const cancelMutation = useMutation({ mutationFn: (taskId: string) => commands.taskCancel(taskId) });
   const { mutate: sendCancel } = cancelMutation;
   const cancel = useCallback(() => {
     const taskId = running.current;

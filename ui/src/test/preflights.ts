@@ -15,7 +15,7 @@ import type {
   ReplayResult,
   SideEffect,
   Target,
-  VerifyResult,
+  SettleResult,
 } from '../ipc';
 
 /** The situations worth seeing, each named after what the preflight finds. */
@@ -392,8 +392,8 @@ export function replayResultFor(view: PreflightView, outcome: ReplayResult['outc
   }
 }
 
-/** The backend's answer to `verify_run`. */
-export function verifyResultFor(view: PreflightView, settlement: VerifyResult['settlement'], at: number): VerifyResult {
+/** The backend's answer to `settle_run`. */
+export function verifyResultFor(view: PreflightView, settlement: SettleResult['settlement'], at: number): SettleResult {
   const check = postVerify(view, at, settlement === 'not_applied');
   return {
     event_id: view.preflight.event.event_id,

@@ -30,8 +30,8 @@ import type { PreflightView } from './PreflightView';
 import type { ReplayRequest } from './ReplayRequest';
 import type { ReplayResult } from './ReplayResult';
 import type { Selection } from './Selection';
+import type { SettleResult } from './SettleResult';
 import type { StatusCount } from './StatusCount';
-import type { VerifyResult } from './VerifyResult';
 
 export const commands = {
   lanesList: () => call<LaneSummary[]>('lanes_list'),
@@ -39,25 +39,36 @@ export const commands = {
   eventsList: (query: EventQuery) => call<EventPage>('events_list', { query }),
   eventShow: (id: number) => call<EventDetail>('event_show', { id }),
   eventCounts: () => call<StatusCount[]>('event_counts'),
+  /** Reads the target record from Salesforce now (0.1 to 2 s) and stores the preflight. */
   preflightRun: (eventId: number, overrideRequest: OverrideRequest | null) => call<PreflightView>('preflight_run', { eventId, overrideRequest }),
   preflightLatest: (eventId: number) => call<PreflightView | null>('preflight_latest', { eventId }),
+  /** Rejects with kind `refused` when the gate says no; nothing is written then. */
   replayRun: (eventId: number, request: ReplayRequest) => call<ReplayResult>('replay_run', { eventId, request }),
   eventDiscard: (eventId: number, operator: string, reason: string) => call<null>('event_discard', { eventId, operator, reason }),
-  verifyRun: (eventId: number) => call<VerifyResult>('verify_run', { eventId }),
+  /** Settles an event in `unknown_outcome`: reads the record and decides applied or not. */
+  settleRun: (eventId: number) => call<SettleResult>('settle_run', { eventId }),
   credentialsStatus: (laneId: string) => call<CredentialStatus>('credentials_status', { laneId }),
+  /** Rejects with kind `refused` when the secret acts as another user than the lane's. */
   credentialsCheck: (laneId: string) => call<CheckResult>('credentials_check', { laneId }),
+  /** The secret goes to the keychain; the reply never carries it back. */
   credentialsSet: (laneId: string, secret: string) => call<CredentialSet>('credentials_set', { laneId, secret }),
   credentialsDelete: (laneId: string) => call<boolean>('credentials_delete', { laneId }),
+  /** Sets the cancel flag of a running task; a task that already ended is not an error. */
   taskCancel: (taskId: string) => call<null>('task_cancel', { taskId }),
+  /** Rejects with kind `invalid_input` (the problems by line) when any record is invalid; nothing is imported then. */
   eventsImport: (path: string, format: Format | null, taskId: string) => call<ImportOutcome>('events_import', { path, format, taskId }),
   auditList: (query: AuditQuery) => call<AuditPage>('audit_list', { query }),
   auditShow: (seq: number) => call<AuditEntryDetail>('audit_show', { seq }),
+  /** Long: reports `task-progress` under `task_id`. */
   auditVerify: (taskId: string) => call<AuditVerifyReport>('audit_verify', { taskId }),
+  /** Long and cancellable: a cancelled export rejects with kind `cancelled` and leaves no file. */
   auditExport: (request: AuditExportRequest, taskId: string) => call<AuditExportOutcome>('audit_export', { request, taskId }),
-  /** The checkpoint losses the log records: the audit screen's standing alert. */
+  /** The checkpoint losses the log records, acknowledged or not: the audit screen's standing alert. */
   auditLosses: () => call<AuditLoss[]>('audit_losses'),
+  /** A reviewer's acknowledgment of one loss, itself an audit entry. */
   auditAcknowledge: (seq: number, reviewer: string, reason: string) => call<AuditLoss>('audit_acknowledge', { seq, reviewer, reason }),
   alerts: () => call<AlertsView>('alerts'),
+  /** Reads the selection's target records from Salesforce and stores the batch with one preflight per event. */
   batchPreflight: (selection: Selection, plannedBy: string | null) => call<BatchPlan>('batch_preflight', { selection, plannedBy }),
   /** Runs (or resumes) a batch; a cancel stops new writes and lets the in-flight ones settle, and the summary then says `cancelled`. */
   batchExecute: (request: BatchRunRequest, taskId: string) => call<BatchSummary>('batch_execute', { request, taskId }),

@@ -85,7 +85,7 @@ describe('replay result', () => {
 
     const settled = await screen.findByText('The write reached Salesforce: the event is settled as replayed.');
     expect(settled, 'the settlement is shown').toBeVisible();
-    expect(calls.filter((c) => c.cmd === 'verify_run').map((c) => c.args), 'verify_run for this event').toEqual([{ eventId: 7 }]);
+    expect(calls.filter((c) => c.cmd === 'settle_run').map((c) => c.args), 'settle_run for this event').toEqual([{ eventId: 7 }]);
   });
 });
 

@@ -2,7 +2,7 @@
 import type { PostVerify } from "./PostVerify";
 import type { Settlement } from "./Settlement";
 
-export type VerifyResult = { event_id: number, attempt_id: number, settlement: Settlement, 
+export type SettleResult = { event_id: number, attempt_id: number, settlement: Settlement, 
 /**
  * The evidence, in a sentence.
  */
