@@ -39,6 +39,7 @@ impl App {
     /// Opens without the trigger check: only for the audit commands that must work on exactly
     /// such a database (verify, list, show, export, restore-triggers).
     pub async fn open_unguarded(db_path: &Path) -> Result<App> {
+        refuse_database_url(db_path)?;
         let pool = crate::store::open(db_path).await?;
         let http = crate::services::org::http_client()?;
         let keychain_prefix = crate::store::settings::get(&pool, "keychain_prefix").await?;
@@ -116,6 +117,29 @@ impl App {
         }
         self.pool.close().await;
     }
+}
+
+/// `--db` (or `REPLAY_CONSOLE_DB`) is a SQLite file. A database URL (`postgres://…`, the team
+/// mode of issue 17, not built yet) is refused before anything is created: taken as a path it
+/// would make a folder named `postgres:` and a private SQLite file that no teammate sees. The
+/// message names the scheme only, never the rest of the URL (it may carry a password).
+fn refuse_database_url(db_path: &Path) -> Result<()> {
+    let text = db_path.to_string_lossy();
+    let Some((scheme, _)) = text.split_once("://") else {
+        return Ok(());
+    };
+    let is_scheme = !scheme.is_empty()
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !is_scheme {
+        return Ok(());
+    }
+    Err(crate::error::Error::InvalidInput(format!(
+        "--db: `{scheme}://…` is a database URL; this console keeps its data in a SQLite file and \
+         a shared server (team mode) is not available yet. Give a file path, e.g. --db ./replay-console.db"
+    )))
 }
 
 /// The database when neither `--db` nor `REPLAY_CONSOLE_DB` says otherwise: the OS data

@@ -208,3 +208,43 @@ fn unknown_lane_is_a_clear_not_found() {
     let stderr = env.fails(&["lanes", "show", "nope"], 1);
     assert!(stderr.contains("no lane `nope`"), "{stderr}");
 }
+
+#[test]
+fn a_database_url_is_refused_and_creates_nothing() {
+    let work = tempfile::tempdir().expect("a temp dir");
+    for url in [
+        "postgres://alice:s3cret-pw@db.example:5432/replay",
+        "postgresql://db.example/replay",
+    ] {
+        let out = std::process::Command::new(BIN)
+            .current_dir(work.path())
+            .args(["--db", url, "lanes", "list"])
+            .env_remove("REPLAY_CONSOLE_DB")
+            .output()
+            .expect("the CLI binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "refused: {stderr}");
+        assert!(
+            stderr.contains("is a database URL") && stderr.contains("team mode"),
+            "says why: {stderr}"
+        );
+        assert!(
+            !stderr.contains("s3cret-pw") && !stderr.contains("alice"),
+            "never echoes the URL's credentials: {stderr}"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(work.path()).expect("read the dir").collect();
+    assert!(
+        left.is_empty(),
+        "no folder named `postgres:` and no database file: {left:?}"
+    );
+    // The environment variable is the same door.
+    let out = std::process::Command::new(BIN)
+        .current_dir(work.path())
+        .args(["lanes", "list"])
+        .env("REPLAY_CONSOLE_DB", "postgres://db.example/replay")
+        .output()
+        .expect("the CLI binary runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(std::fs::read_dir(work.path()).expect("read the dir").next().is_none());
+}
