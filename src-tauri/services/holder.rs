@@ -44,31 +44,6 @@ pub fn is_alive(pid: Option<i64>, started: Option<&str>, host: Option<&str>) -> 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn this_process_is_alive_and_a_stale_stamp_is_not() {
-        let me = me();
-        if me.started.is_empty() {
-            return; // no /proc on this platform
-        }
-        assert!(
-            is_alive(Some(me.pid), Some(&me.started), Some(&me.host)),
-            "we are running"
-        );
-        assert!(
-            !is_alive(Some(me.pid), Some("other-boot:1"), Some(&me.host)),
-            "a reused pid is not the holder"
-        );
-        assert!(
-            !is_alive(Some(me.pid), Some(&me.started), Some("elsewhere")),
-            "another host cannot be checked"
-        );
-    }
-}
-
 /// The OS user and host recorded with every entry.
 pub fn os_user() -> String {
     std::env::var("USER")
@@ -108,4 +83,29 @@ pub fn host() -> String {
         .or_else(|| std::env::var("HOSTNAME").ok())
         .or_else(|| std::env::var("COMPUTERNAME").ok())
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_alive_and_a_stale_stamp_is_not() {
+        let me = me();
+        if me.started.is_empty() {
+            return; // no /proc on this platform
+        }
+        assert!(
+            is_alive(Some(me.pid), Some(&me.started), Some(&me.host)),
+            "we are running"
+        );
+        assert!(
+            !is_alive(Some(me.pid), Some("other-boot:1"), Some(&me.host)),
+            "a reused pid is not the holder"
+        );
+        assert!(
+            !is_alive(Some(me.pid), Some(&me.started), Some("elsewhere")),
+            "another host cannot be checked"
+        );
+    }
 }
