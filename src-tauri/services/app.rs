@@ -115,7 +115,7 @@ impl App {
         for t in tasks {
             let _ = t.await;
         }
-        self.pool.close().await;
+        crate::store::close(&self.pool).await;
     }
 }
 

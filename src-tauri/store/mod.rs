@@ -49,6 +49,16 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const NORMAL_CACHE: &str = "-4096";
 pub const IMPORT_CACHE: &str = "-65536";
 
+/// Closes the database: first moves the write-ahead log into the database and empties it
+/// (`wal_checkpoint(TRUNCATE)`), so that no `-wal` of any size is left beside the file, even
+/// where the last connection's own checkpoint at close does not finish before the process
+/// exits (seen after a 1,000,000-event import: a 1.4 GB log left until the next start). Best
+/// effort: a reader elsewhere may keep the log busy, and then SQLite keeps it, safely.
+pub async fn close(pool: &Pool) {
+    let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await;
+    pool.close().await;
+}
+
 /// Sets a connection's page cache (`NORMAL_CACHE` or `IMPORT_CACHE`).
 pub async fn set_cache_size(conn: &mut sqlx::SqliteConnection, size: &str) -> Result<()> {
     sqlx::query(&format!("PRAGMA cache_size = {size}"))

@@ -18,6 +18,10 @@ fn ten_thousand_events_import_and_reimport_adds_nothing() {
     assert_eq!(r["inserted"], 10_000, "every valid event is stored");
     assert_eq!(r["records"], 10_000);
     assert_eq!(env.event_total(), 10_000);
+    // The import's write-ahead log is moved into the database and emptied when the CLI closes:
+    // no log of the import's size is left beside the file until the next start.
+    let wal = std::fs::metadata(format!("{}-wal", env.db.display())).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "no write-ahead log is left after the command ends");
 
     let again = env.run(&["events", "import", &file]);
     assert_eq!(again.code, 0, "re-importing is not an error: {}", again.stderr);
