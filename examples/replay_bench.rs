@@ -55,12 +55,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         k += 1;
     }
-    // Warm up (token, identity, connections) and keep only events whose preflight is clean (some
-    // demo events would change a protected field and are blocked).
+    // Warm up (token, identity, connections) and keep only updates whose preflight is clean (some
+    // demo events would change a protected field and are blocked; a few would create).
     let mut ready = Vec::new();
     for id in clean {
         let v = services::preflight::run(&app, id, None).await?;
-        if v.preflight.blocking().next().is_none() {
+        // Updates only, as the header says: a create is three calls by design (the re-read by
+        // external ID, the POST, the read-back) and would be a different figure.
+        let update = v.preflight.request.kind == replay_console::domain::preflight::WriteKind::Update;
+        if update && v.preflight.blocking().next().is_none() {
             ready.push(id);
         }
     }
