@@ -28,10 +28,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = args[2].parse()?;
     let app = replay_console::App::open(std::path::Path::new(&args[1])).await?;
     let lanes: Vec<String> = sqlx::query_scalar("SELECT lane_id FROM lanes")
-        .fetch_all(&app.pool)
+        .fetch_all(app.pool.as_sqlite().expect("a SQLite file"))
         .await?;
     let max_id: i64 = sqlx::query_scalar("SELECT max(id) FROM events")
-        .fetch_one(&app.pool)
+        .fetch_one(app.pool.as_sqlite().expect("a SQLite file"))
         .await?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut sql = std::fs::File::create(&args[3])?;
@@ -79,7 +79,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t = Instant::now();
         let _: Vec<(String, String, i64)> =
             sqlx::query_as("SELECT lane_id, status, count(*) FROM events GROUP BY lane_id, status")
-                .fetch_all(&app.pool)
+                .fetch_all(app.pool.as_sqlite().expect("a SQLite file"))
                 .await?;
         t.elapsed().as_secs_f64() * 1000.0
     };

@@ -11,7 +11,11 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct App {
     pub pool: crate::store::Pool,
+    /// The database file; on a server (team mode), the local anchor of this console's audit
+    /// checkpoint files (see [`team_anchor`]).
     pub db_path: PathBuf,
+    /// Where the database is, as given: the file or the server.
+    pub location: crate::store::Location,
     /// The one HTTP client of the process (`org::http_client`: timeouts set once, in `salesforce`).
     pub http: reqwest::Client,
     /// The queue's page reads (a synchronous connection on the blocking pool).
@@ -39,15 +43,43 @@ impl App {
     /// Opens without the trigger check: only for the audit commands that must work on exactly
     /// such a database (verify, list, show, export, restore-triggers).
     pub async fn open_unguarded(db_path: &Path) -> Result<App> {
-        refuse_database_url(db_path)?;
-        let pool = crate::store::open(db_path).await?;
+        let location = crate::store::Location::parse(db_path).map_err(crate::error::Error::InvalidInput)?;
+        let password = match &location {
+            crate::store::Location::File(_) => None,
+            crate::store::Location::Server(s) => crate::services::team::stored_password(s).await?,
+        };
+        let opened = crate::store::open_location(&location, password.as_ref().map(|p| p.expose())).await;
+        let pool = match (opened, &location) {
+            (Ok(pool), _) => pool,
+            (Err(e @ crate::store::StoreError::Open { .. }), crate::store::Location::Server(s))
+                if password.is_none() =>
+            {
+                return Err(crate::error::Error::Io(format!(
+                    "{e} ({})",
+                    crate::services::team::login_hint(s)
+                )));
+            }
+            (Err(e), _) => return Err(e.into()),
+        };
+        drop(password);
+        let db_path = match &location {
+            crate::store::Location::File(p) => p.clone(),
+            crate::store::Location::Server(s) => {
+                let anchor = team_anchor(s);
+                if let Some(dir) = anchor.parent() {
+                    private_dir(dir)?;
+                }
+                anchor
+            }
+        };
         let http = crate::services::org::http_client()?;
         let keychain_prefix = crate::store::settings::get(&pool, "keychain_prefix").await?;
         let app = App {
+            queue_reader: Arc::new(crate::store::events::QueueReader::new(&pool.source(&db_path))),
             pool,
-            db_path: db_path.to_path_buf(),
+            db_path,
+            location,
             http,
-            queue_reader: Arc::new(crate::store::events::QueueReader::new(db_path)),
             keychain_prefix: keychain_prefix.unwrap_or_default(),
             sessions: Arc::default(),
             checkpointer: Arc::default(),
@@ -70,6 +102,11 @@ impl App {
         let s = Arc::new(Session::connect(self, contract).await?);
         sessions.insert(key, s.clone());
         Ok(s)
+    }
+
+    /// What the long reads (the audit walker) open: the file, or the server's pool.
+    pub fn log_source(&self) -> crate::store::Source {
+        self.pool.source(&self.db_path)
     }
 
     /// Marks this database as the demo's: its lanes' secrets get their own keychain accounts.
@@ -119,27 +156,36 @@ impl App {
     }
 }
 
-/// `--db` (or `REPLAY_CONSOLE_DB`) is a SQLite file. A database URL (`postgres://…`, the team
-/// mode of issue 17, not built yet) is refused before anything is created: taken as a path it
-/// would make a folder named `postgres:` and a private SQLite file that no teammate sees. The
-/// message names the scheme only, never the rest of the URL (it may carry a password).
-fn refuse_database_url(db_path: &Path) -> Result<()> {
-    let text = db_path.to_string_lossy();
-    let Some((scheme, _)) = text.split_once("://") else {
-        return Ok(());
-    };
-    let is_scheme = !scheme.is_empty()
-        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    if !is_scheme {
-        return Ok(());
+/// A server's local anchor: the path this console's audit checkpoint and its keychain view of
+/// the log are kept under, one per login, server and database, in the OS data directory.
+pub fn team_anchor(s: &crate::store::ServerUrl) -> PathBuf {
+    let name: String = format!("{}@{}_{}_{}", s.login, s.host, s.port, s.database)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '@' | '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("replay-console")
+        .join("team")
+        .join(name)
+}
+
+/// Creates the folder of a server's anchor, readable by the user only.
+fn private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| crate::error::Error::Io(format!("cannot create {}: {e}", dir.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
     }
-    Err(crate::error::Error::InvalidInput(format!(
-        "--db: `{scheme}://…` is a database URL; this console keeps its data in a SQLite file and \
-         a shared server (team mode) is not available yet. Give a file path, e.g. --db ./replay-console.db"
-    )))
+    Ok(())
 }
 
 /// The database when neither `--db` nor `REPLAY_CONSOLE_DB` says otherwise: the OS data

@@ -18,6 +18,7 @@ pub mod preflight;
 pub mod recovery;
 pub mod replay;
 pub mod settle;
+pub mod team;
 
 /// Reports progress of long work and asks whether to stop. The CLI draws a bar; the desktop
 /// forwards it to the window.

@@ -503,7 +503,7 @@ impl Settled {
     }
 
     /// Records the outcome on the attempt and the event (inside the caller's transaction).
-    pub(crate) async fn store(&self, conn: &mut store::Conn, attempt_id: i64, event_id: i64) -> Result<()> {
+    pub(crate) async fn store(&self, conn: &mut store::Tx<'_>, attempt_id: i64, event_id: i64) -> Result<()> {
         let response_text = self.response.to_string();
         store::attempts::finish(
             conn,

@@ -1,8 +1,8 @@
 //! What the alerts and the activity chart count: preflights, audited refusals and critical
 //! entries by lane, and failures and replays by the hour.
 
+use super::on_pool;
 use super::Result;
-use sqlx::SqlitePool;
 
 /// Preflights of a lane since a time: how many, how many found the record with the fallback
 /// owner, a duplicate conflict, a protected-field conflict.
@@ -13,64 +13,84 @@ pub struct PreflightTally {
     pub protected: i64,
 }
 
-pub async fn preflights_since(pool: &SqlitePool, lane_id: &str, since: &str) -> Result<PreflightTally> {
-    let (total, fallback, duplicate, protected): (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*),
-                coalesce(sum(p.fallback_owner), 0),
-                coalesce(sum(p.body LIKE '%\"code\":\"duplicate_conflict_detected\"%'), 0),
-                coalesce(sum(p.body LIKE '%\"code\":\"protected_field_conflict\"%'), 0)
+pub async fn preflights_since(pool: &super::Pool, lane_id: &str, since: &str) -> Result<PreflightTally> {
+    on_pool!(pool, |pool, sq| {
+        let (total, fallback, duplicate, protected): (i64, i64, i64, i64) = sqlx::query_as(&sq("SELECT count(*),
+                CAST(coalesce(sum(p.fallback_owner), 0) AS BIGINT),
+                CAST(coalesce(sum(CASE WHEN p.body LIKE '%\"code\":\"duplicate_conflict_detected\"%' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(coalesce(sum(CASE WHEN p.body LIKE '%\"code\":\"protected_field_conflict\"%' THEN 1 ELSE 0 END), 0) AS BIGINT)
            FROM preflights p JOIN events e ON e.id = p.event_id
-          WHERE e.lane_id = ? AND p.taken_at >= ?",
-    )
-    .bind(lane_id)
-    .bind(since)
-    .fetch_one(pool)
-    .await?;
-    Ok(PreflightTally {
-        total,
-        fallback,
-        duplicate,
-        protected,
+          WHERE e.lane_id = ? AND p.taken_at >= ?"))
+        .bind(lane_id)
+        .bind(since)
+        .fetch_one(pool)
+        .await?;
+        Ok(PreflightTally {
+            total,
+            fallback,
+            duplicate,
+            protected,
+        })
     })
 }
 
 /// Audit entries of an action about a lane's events since a time.
-pub async fn audited_since(pool: &SqlitePool, lane_id: &str, action: &str, since: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log a JOIN events e ON e.id = a.event_id
+pub async fn audited_since(pool: &super::Pool, lane_id: &str, action: &str, since: &str) -> Result<i64> {
+    on_pool!(pool, |pool, sq| {
+        Ok(sqlx::query_scalar(&sq(
+            "SELECT count(*) FROM audit_log a JOIN events e ON e.id = a.event_id
           WHERE e.lane_id = ? AND a.action = ? AND a.at >= ?",
-    )
-    .bind(lane_id)
-    .bind(action)
-    .bind(since)
-    .fetch_one(pool)
-    .await?)
+        ))
+        .bind(lane_id)
+        .bind(action)
+        .bind(since)
+        .fetch_one(pool)
+        .await?)
+    })
 }
 
 /// Audit entries of an action on a lane, ever (a critical entry never ages out).
-pub async fn audited_ever(pool: &SqlitePool, lane_id: &str, action: &str) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE lane_id = ? AND action = ?")
-            .bind(lane_id)
-            .bind(action)
-            .fetch_one(pool)
-            .await?,
-    )
+pub async fn audited_ever(pool: &super::Pool, lane_id: &str, action: &str) -> Result<i64> {
+    on_pool!(pool, |pool, sq| {
+        Ok(
+            sqlx::query_scalar(&sq("SELECT count(*) FROM audit_log WHERE lane_id = ? AND action = ?"))
+                .bind(lane_id)
+                .bind(action)
+                .fetch_one(pool)
+                .await?,
+        )
+    })
 }
 
 /// Failures by the hour they occurred, replays by the hour they were applied: `(hour, failures,
 /// replays)`, the last 48 hours with activity, newest first, anchored at the newest failure so
 /// imported incidents show up too.
-pub async fn activity_by_hour(pool: &SqlitePool) -> Result<Vec<(String, i64, i64)>> {
-    Ok(sqlx::query_as(
-        "WITH f AS (SELECT substr(occurred_at, 1, 13) AS h, count(*) AS n FROM events
-                     WHERE occurred_at >= (SELECT strftime('%Y-%m-%dT%H:%M:%fZ', max(occurred_at), '-48 hours') FROM events) GROUP BY h),
+pub async fn activity_by_hour(pool: &super::Pool) -> Result<Vec<(String, i64, i64)>> {
+    // The window's start, 48 hours before the newest failure, in the stored fixed-width form.
+    let newest: Option<String> = on_pool!(pool, |pool, sq| sqlx::query_scalar(&sq(
+        "SELECT max(occurred_at) FROM events"
+    ))
+    .fetch_one(pool)
+    .await?);
+    let Some(start) = newest
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| crate::domain::event::format_time(t.with_timezone(&chrono::Utc) - chrono::Duration::hours(48)))
+    else {
+        return Ok(Vec::new());
+    };
+    on_pool!(pool, |pool, sq| {
+        Ok(sqlx::query_as(&sq(
+            "WITH f AS (SELECT substr(occurred_at, 1, 13) AS h, count(*) AS n FROM events
+                     WHERE occurred_at >= ? GROUP BY h),
               r AS (SELECT substr(finished_at, 1, 13) AS h, count(*) AS n FROM attempts
                      WHERE outcome = 'applied' AND finished_at IS NOT NULL GROUP BY h)
-         SELECT h, sum(fn), sum(rn) FROM (
+         SELECT h, CAST(sum(fn) AS BIGINT), CAST(sum(rn) AS BIGINT) FROM (
              SELECT h, n AS fn, 0 AS rn FROM f UNION ALL SELECT h, 0, n FROM r
-         ) GROUP BY h ORDER BY h DESC LIMIT 48",
-    )
-    .fetch_all(pool)
-    .await?)
+         ) u GROUP BY h ORDER BY h DESC LIMIT 48",
+        ))
+        .bind(start)
+        .fetch_all(pool)
+        .await?)
+    })
 }

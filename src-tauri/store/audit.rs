@@ -3,11 +3,11 @@
 //! connection, which hands out borrowed column text: a million rows without a million
 //! allocations. Both link the same SQLite (libsqlite3-sys).
 
+use super::on_tx;
 use super::{Result, StoreError};
 use crate::domain::audit::row::{Cell, Kind, COLUMNS, COLUMN_DEFS};
 use crate::domain::audit::{chain_hash, AuditDraft, AuditEntry, AuditFilter, EntryRef, GENESIS};
 use rusqlite::types::ValueRef;
-use sqlx::SqliteConnection;
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::LazyLock;
@@ -42,18 +42,18 @@ pub struct AppendHead {
 }
 
 /// The head, read inside the caller's write transaction.
-pub async fn append_head(conn: &mut SqliteConnection) -> Result<Option<AppendHead>> {
-    let head: Option<(i64, String, bool, Option<String>)> = sqlx::query_as(
-        "SELECT seq, hash, mac IS NOT NULL, (SELECT hash FROM audit_log WHERE seq = 1) FROM audit_log ORDER BY seq DESC LIMIT 1",
-    )
+pub async fn append_head(conn: &mut super::Tx<'_>) -> Result<Option<AppendHead>> {
+    on_tx!(conn, |conn, sq| {
+        let head: Option<(i64, String, bool, Option<String>)> = sqlx::query_as(&sq("SELECT seq, hash, mac IS NOT NULL, (SELECT hash FROM audit_log WHERE seq = 1) FROM audit_log ORDER BY seq DESC LIMIT 1",))
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(head.map(|(seq, hash, has_mac, log_id)| AppendHead {
-        seq,
-        hash,
-        has_mac,
-        log_id,
-    }))
+        Ok(head.map(|(seq, hash, has_mac, log_id)| AppendHead {
+            seq,
+            hash,
+            has_mac,
+            log_id,
+        }))
+    })
 }
 
 /// The entry a draft becomes after `head`: sequence number, normalised text, link and hash.
@@ -81,23 +81,26 @@ pub fn build_entry(
 
 /// Inserts a built entry with its MAC. The caller holds a write transaction (BEGIN IMMEDIATE)
 /// and read the head inside it, so no other writer can slip an entry in between.
-pub async fn insert(conn: &mut SqliteConnection, e: &AuditEntry, mac: Option<&str>) -> Result<()> {
-    let mut q = sqlx::query(&INSERT_SQL);
-    for c in e.as_entry_ref().cells() {
-        q = match c {
-            Cell::Num(n) => q.bind(n),
-            Cell::Text(s) => q.bind(s),
-        };
-    }
-    q.bind(mac).execute(&mut *conn).await?;
-    Ok(())
+pub async fn insert(conn: &mut super::Tx<'_>, e: &AuditEntry, mac: Option<&str>) -> Result<()> {
+    on_tx!(conn, |conn, sq| {
+        let sql = sq(&INSERT_SQL);
+        let mut q = sqlx::query(&sql);
+        for c in e.as_entry_ref().cells() {
+            q = match c {
+                Cell::Num(n) => q.bind(n),
+                Cell::Text(s) => q.bind(s),
+            };
+        }
+        q.bind(mac).execute(&mut *conn).await?;
+        Ok(())
+    })
 }
 
 /// Appends one entry without a MAC, chained to the last, as the console did before entries
 /// carried MACs: tests and benchmarks use it to make such an "old" log. The console itself
 /// appends through `services::audit::record`, which adds the MAC.
 pub async fn append(
-    conn: &mut SqliteConnection,
+    conn: &mut super::Tx<'_>,
     d: &AuditDraft,
     at: &str,
     os_user: &str,
@@ -109,23 +112,37 @@ pub async fn append(
     Ok(e)
 }
 
-/// The append-only triggers that are missing or whose body no longer aborts.
-pub async fn missing_triggers(pool: &sqlx::SqlitePool) -> Result<Vec<String>> {
-    let rows: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")
-            .fetch_all(pool)
-            .await?;
+/// The append-only triggers that are missing or whose body no longer aborts (on a server: a
+/// disabled trigger counts as missing).
+pub async fn missing_triggers(pool: &super::Pool) -> Result<Vec<String>> {
+    let rows: Vec<(String, Option<String>)> = match pool {
+        super::Pool::Sqlite(p) => {
+            sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")
+                .fetch_all(p)
+                .await?
+        }
+        super::Pool::Pg(p) => sqlx::query_as(PG_TRIGGERS).fetch_all(p).await?,
+    };
     Ok(judge_triggers(rows))
 }
 
-fn judge_triggers(rows: Vec<(String, Option<String>)>) -> Vec<String> {
+/// A server's triggers on the audit log, each as its definition and its function's body
+/// (`public.` dropped, so the definition reads as the migration wrote it).
+pub(super) const PG_TRIGGERS: &str = "SELECT t.tgname::text,
+        replace(pg_get_triggerdef(t.oid), 'public.', '') || ' ' || p.prosrc
+   FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+  WHERE t.tgrelid = 'audit_log'::regclass AND NOT t.tgisinternal AND t.tgenabled <> 'D'";
+
+pub(super) fn judge_triggers(rows: Vec<(String, Option<String>)>) -> Vec<String> {
     TRIGGERS
         .iter()
         .filter(|(name, phrase)| {
             !rows.iter().any(|(n, sql)| {
                 let sql = sql.as_deref().unwrap_or("").to_ascii_uppercase();
                 let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-                n == name && sql.contains(&phrase.to_ascii_uppercase()) && sql.contains("RAISE(ABORT")
+                n == name
+                    && sql.contains(&phrase.to_ascii_uppercase())
+                    && (sql.contains("RAISE(ABORT") || sql.contains("RAISE EXCEPTION"))
             })
         })
         .map(|(name, _)| name.to_string())
@@ -133,10 +150,38 @@ fn judge_triggers(rows: Vec<(String, Option<String>)>) -> Vec<String> {
 }
 
 /// Re-creates the triggers (after `audit verify` passed). Idempotent.
-pub async fn restore_triggers(pool: &sqlx::SqlitePool) -> Result<()> {
-    sqlx::raw_sql(TRIGGER_SQL).execute(pool).await?;
+pub async fn restore_triggers(pool: &super::Pool) -> Result<()> {
+    match pool {
+        super::Pool::Sqlite(p) => {
+            sqlx::raw_sql(TRIGGER_SQL).execute(p).await?;
+        }
+        super::Pool::Pg(p) => {
+            sqlx::raw_sql(PG_TRIGGER_SQL).execute(p).await?;
+        }
+    }
     Ok(())
 }
+
+/// The server's triggers as in migrations/postgres/0001_schema.sql (functions and triggers),
+/// for `audit restore-triggers`.
+const PG_TRIGGER_SQL: &str = "
+CREATE OR REPLACE FUNCTION audit_log_no_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit log is append-only: entries cannot be changed';
+END $$;
+CREATE OR REPLACE FUNCTION audit_log_no_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit log is append-only: entries cannot be deleted';
+END $$;
+CREATE OR REPLACE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_no_update();
+CREATE OR REPLACE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_no_delete();
+CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_no_delete();
+ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update;
+ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_delete;
+ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_truncate;";
 
 /// A bind parameter of a filtered read.
 #[derive(Debug, Clone)]
@@ -183,7 +228,7 @@ pub fn filter_sql(f: &AuditFilter) -> (Vec<&'static str>, Vec<Param>) {
 }
 
 /// Every column of the table, in the domain's order, then the MAC.
-static COLUMNS_SQL: LazyLock<String> = LazyLock::new(|| format!("{}, mac", COLUMNS.join(", ")));
+pub(super) static COLUMNS_SQL: LazyLock<String> = LazyLock::new(|| format!("{}, mac", COLUMNS.join(", ")));
 
 /// The insert of one entry: its columns and the MAC.
 static INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
@@ -193,8 +238,9 @@ static INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
 
 /// A read-only connection for long reads. Each public method reads in one transaction, so what
 /// it sees is one consistent state of the log even while the app appends.
-pub struct LogReader {
-    conn: rusqlite::Connection,
+pub enum LogReader {
+    File(rusqlite::Connection),
+    Server(super::audit_server::ServerReader),
 }
 
 /// A row that cannot even be read as an entry (a column of the wrong type, text that is not
@@ -212,7 +258,16 @@ pub enum Walked {
 }
 
 impl LogReader {
-    pub fn open(path: &Path) -> Result<LogReader> {
+    /// Opens the reader of a database: its own read-only connection to the file, or the
+    /// server's pool. Call it on the blocking pool (a server's reads wait on the runtime).
+    pub fn open(source: &super::Source) -> Result<LogReader> {
+        match source {
+            super::Source::File(path) => LogReader::open_file(path),
+            super::Source::Server(pool) => Ok(LogReader::Server(super::audit_server::ServerReader::new(pool.clone()))),
+        }
+    }
+
+    fn open_file(path: &Path) -> Result<LogReader> {
         use rusqlite::OpenFlags;
         // Read-write open (no create) with query_only: a read-only open of a WAL database
         // fails when its -shm file does not exist yet.
@@ -227,7 +282,7 @@ impl LogReader {
         conn.busy_timeout(super::BUSY_TIMEOUT)?;
         // Large sequential reads: memory-map the file and keep a big page cache.
         conn.execute_batch("PRAGMA query_only = 1; PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536;")?;
-        Ok(LogReader { conn })
+        Ok(LogReader::File(conn))
     }
 
     /// Runs `f` inside one read transaction.
@@ -235,19 +290,101 @@ impl LogReader {
         &self,
         f: impl FnOnce(&Snapshot<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let tx = self.conn.unchecked_transaction().map_err(StoreError::from)?;
-        let r = f(&Snapshot { conn: &tx });
-        drop(tx);
-        r
+        match self {
+            LogReader::File(conn) => {
+                let tx = conn.unchecked_transaction().map_err(StoreError::from)?;
+                let r = f(&Snapshot::File(FileSnapshot { conn: &tx }));
+                drop(tx);
+                r
+            }
+            LogReader::Server(reader) => reader.snapshot(|s| f(&Snapshot::Server(s))),
+        }
     }
 }
 
 /// The log as of one read transaction.
-pub struct Snapshot<'a> {
-    conn: &'a rusqlite::Connection,
+pub enum Snapshot<'a> {
+    File(FileSnapshot<'a>),
+    Server(&'a super::audit_server::ServerSnapshot),
+}
+
+/// Each read of a snapshot, on whichever database it is.
+macro_rules! both {
+    ($(pub fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*) => {
+        impl Snapshot<'_> {
+            $(pub fn $name(&self $(, $arg: $ty)*) -> $ret {
+                match self {
+                    Snapshot::File(s) => s.$name($($arg),*),
+                    Snapshot::Server(s) => s.$name($($arg),*),
+                }
+            })*
+        }
+    };
+}
+
+both! {
+    pub fn head(&self) -> Result<Option<(i64, String)>>;
+    pub fn hash_at(&self, seq: i64) -> Result<Option<String>>;
+    pub fn mac_at(&self, seq: i64) -> Result<Option<String>>;
+    pub fn first_mac(&self) -> Result<Option<i64>>;
+    pub fn count(&self) -> Result<i64>;
+    pub fn missing_triggers(&self) -> Result<Vec<String>>;
+    pub fn explain_page(&self, filter: &AuditFilter, newest_first: bool) -> Result<Vec<String>>;
+    pub fn walk_where(&self, clause: &str, params: &[Param], newest_first: bool, limit: Option<u32>, f: &mut dyn FnMut(std::result::Result<&EntryRef<'_>, BadRow>) -> ControlFlow<()>) -> Result<Walked>;
 }
 
 impl Snapshot<'_> {
+    /// One entry with its predecessor's hash (for `audit show`).
+    pub fn entry(&self, seq: i64) -> Result<Option<AuditEntry>> {
+        let mut out = None;
+        self.walk_where("seq = ?", &[Param::Int(seq)], false, Some(1), &mut |r| {
+            if let Ok(e) = r {
+                out = Some(e.to_entry());
+            }
+            ControlFlow::Break(())
+        })?;
+        Ok(out)
+    }
+
+    /// Entries after `after` (or before it, newest first) matching `filter`, at most `limit`.
+    pub fn page(
+        &self,
+        filter: &AuditFilter,
+        after: Option<i64>,
+        limit: u32,
+        newest_first: bool,
+    ) -> Result<Vec<AuditEntry>> {
+        let (clause, p, _) = page_where(filter, after, newest_first);
+        let mut out = Vec::with_capacity(limit as usize);
+        self.walk_where(&clause, &p, newest_first, Some(limit), &mut |r| {
+            if let Ok(e) = r {
+                out.push(e.to_entry());
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok(out)
+    }
+
+    /// Every entry with `seq > after` matching `filter`, oldest first, until `f` breaks.
+    pub fn walk(
+        &self,
+        after: i64,
+        filter: &AuditFilter,
+        f: &mut dyn FnMut(std::result::Result<&EntryRef<'_>, BadRow>) -> ControlFlow<()>,
+    ) -> Result<Walked> {
+        let (mut w, mut p) = filter_sql(filter);
+        w.push("seq > ?");
+        p.push(Param::Int(after));
+        self.walk_where(&w.join(" AND "), &p, false, None, f)
+    }
+}
+
+/// A snapshot of the file's log (one read transaction of the reader's own connection).
+pub struct FileSnapshot<'a> {
+    conn: &'a rusqlite::Connection,
+}
+
+impl FileSnapshot<'_> {
     pub fn head(&self) -> Result<Option<(i64, String)>> {
         Ok(self
             .conn
@@ -302,50 +439,6 @@ impl Snapshot<'_> {
         Ok(judge_triggers(rows))
     }
 
-    /// One entry with its predecessor's hash (for `audit show`).
-    pub fn entry(&self, seq: i64) -> Result<Option<AuditEntry>> {
-        let mut out = None;
-        self.walk_where("seq = ?", &[Param::Int(seq)], "seq", None, &mut |r| {
-            if let Ok(e) = r {
-                out = Some(e.to_entry());
-            }
-            ControlFlow::Break(())
-        })?;
-        Ok(out)
-    }
-
-    /// Entries after `after` (or before it, newest first) matching `filter`, at most `limit`.
-    pub fn page(
-        &self,
-        filter: &AuditFilter,
-        after: Option<i64>,
-        limit: u32,
-        newest_first: bool,
-    ) -> Result<Vec<AuditEntry>> {
-        let (clause, p, order) = page_where(filter, after, newest_first);
-        let mut out = Vec::with_capacity(limit as usize);
-        self.walk_where(&clause, &p, order, Some(limit), &mut |r| {
-            if let Ok(e) = r {
-                out.push(e.to_entry());
-            }
-            ControlFlow::Continue(())
-        })?;
-        Ok(out)
-    }
-
-    /// Every entry with `seq > after` matching `filter`, oldest first, until `f` breaks.
-    pub fn walk(
-        &self,
-        after: i64,
-        filter: &AuditFilter,
-        f: &mut dyn FnMut(std::result::Result<&EntryRef<'_>, BadRow>) -> ControlFlow<()>,
-    ) -> Result<Walked> {
-        let (mut w, mut p) = filter_sql(filter);
-        w.push("seq > ?");
-        p.push(Param::Int(after));
-        self.walk_where(&w.join(" AND "), &p, "seq", None, f)
-    }
-
     /// The query plan of a page of [`Snapshot::page`] (first page): which index serves a filter.
     pub fn explain_page(&self, filter: &AuditFilter, newest_first: bool) -> Result<Vec<String>> {
         let (clause, p, order) = page_where(filter, None, newest_first);
@@ -357,14 +450,15 @@ impl Snapshot<'_> {
         Ok(rows)
     }
 
-    fn walk_where(
+    pub fn walk_where(
         &self,
         clause: &str,
         params: &[Param],
-        order: &str,
+        newest_first: bool,
         limit: Option<u32>,
         f: &mut dyn FnMut(std::result::Result<&EntryRef<'_>, BadRow>) -> ControlFlow<()>,
     ) -> Result<Walked> {
+        let order = if newest_first { "seq DESC" } else { "seq" };
         let mut st = self.conn.prepare(&select_sql("SELECT", clause, order, limit))?;
         let mut rows = st.query(rusqlite::params_from_iter(params))?;
         while let Some(row) = rows.next()? {
@@ -381,7 +475,11 @@ impl Snapshot<'_> {
 }
 
 /// The WHERE clause, parameters and order of a page of entries.
-fn page_where(filter: &AuditFilter, after: Option<i64>, newest_first: bool) -> (String, Vec<Param>, &'static str) {
+pub(super) fn page_where(
+    filter: &AuditFilter,
+    after: Option<i64>,
+    newest_first: bool,
+) -> (String, Vec<Param>, &'static str) {
     let (mut w, mut p) = filter_sql(filter);
     if let Some(a) = after {
         w.push(if newest_first { "seq < ?" } else { "seq > ?" });
@@ -390,7 +488,7 @@ fn page_where(filter: &AuditFilter, after: Option<i64>, newest_first: bool) -> (
     (w.join(" AND "), p, if newest_first { "seq DESC" } else { "seq" })
 }
 
-fn select_sql(select: &str, clause: &str, order: &str, limit: Option<u32>) -> String {
+pub(super) fn select_sql(select: &str, clause: &str, order: &str, limit: Option<u32>) -> String {
     let mut sql = format!("{select} {} FROM audit_log", *COLUMNS_SQL);
     if !clause.is_empty() {
         sql.push_str(" WHERE ");

@@ -3,9 +3,9 @@
 //! window pages with), counts by lane and status, and each event's status.
 
 use super::Result;
+use super::{on_pool, on_tx};
 use crate::domain::event::{format_time, NewEvent};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::Row;
 
 pub enum Inserted {
     New,
@@ -38,60 +38,65 @@ fn insert_sql(rows: usize) -> String {
 /// Inserts a batch of events (each with its lane version) and says, per event, whether it was
 /// new, already stored with the same content, or a conflict. Runs in the caller's transaction.
 pub async fn insert_batch(
-    conn: &mut SqliteConnection,
+    conn: &mut super::Tx<'_>,
     events: &[(&NewEvent, i64)],
     import_id: i64,
     now: &str,
 ) -> Result<Vec<Inserted>> {
-    if events.is_empty() {
-        return Ok(Vec::new());
-    }
-    let hashes: Vec<[u8; 32]> = events.iter().map(|(e, _)| e.content_hash()).collect();
-    let sql = insert_sql(events.len());
-    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-    for ((e, version), hash) in events.iter().zip(&hashes) {
-        q = q
-            .bind(&e.lane_id)
-            .bind(*version)
-            .bind(&e.event_key)
-            .bind(&e.source_system)
-            .bind(&e.object)
-            .bind(&e.external_id)
-            .bind(e.operation.as_str())
-            .bind(e.payload_json())
-            .bind(&hash[..])
-            .bind(e.status.as_str())
-            .bind(e.failure.as_ref().map(|f| f.code.as_str()))
-            .bind(e.failure.as_ref().map(|f| f.message.as_str()))
-            .bind(e.failure.as_ref().and_then(|f| f.http_status).map(i64::from))
-            .bind(format_time(e.occurred_at))
-            .bind(import_id)
-            .bind(now);
-    }
-    let inserted: std::collections::HashSet<(String, String)> = q.fetch_all(&mut *conn).await?.into_iter().collect();
-    let mut out = Vec::with_capacity(events.len());
-    // A key that appears twice in one batch was inserted by its first occurrence only.
-    let mut claimed: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
-    for ((e, _), hash) in events.iter().zip(&hashes) {
-        let key = (e.lane_id.as_str(), e.event_key.as_str());
-        let first = claimed.insert(key);
-        if first && inserted.contains(&(e.lane_id.clone(), e.event_key.clone())) {
-            out.push(Inserted::New);
-            continue;
+    on_tx!(conn, |conn, sq| {
+        if events.is_empty() {
+            return Ok(Vec::new());
         }
-        let (id, existing, by_import): (i64, Vec<u8>, i64) =
-            sqlx::query_as("SELECT id, content_hash, import_id FROM events WHERE lane_id = ? AND event_key = ?")
+        let hashes: Vec<[u8; 32]> = events.iter().map(|(e, _)| e.content_hash()).collect();
+        let sql = insert_sql(events.len());
+        let sql = sq(&sql);
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for ((e, version), hash) in events.iter().zip(&hashes) {
+            q = q
                 .bind(&e.lane_id)
+                .bind(*version)
                 .bind(&e.event_key)
-                .fetch_one(&mut *conn)
-                .await?;
-        out.push(if existing == hash[..] {
-            Inserted::Same
-        } else {
-            Inserted::Conflict(id, by_import)
-        });
-    }
-    Ok(out)
+                .bind(&e.source_system)
+                .bind(&e.object)
+                .bind(&e.external_id)
+                .bind(e.operation.as_str())
+                .bind(e.payload_json())
+                .bind(&hash[..])
+                .bind(e.status.as_str())
+                .bind(e.failure.as_ref().map(|f| f.code.as_str()))
+                .bind(e.failure.as_ref().map(|f| f.message.as_str()))
+                .bind(e.failure.as_ref().and_then(|f| f.http_status).map(i64::from))
+                .bind(format_time(e.occurred_at))
+                .bind(import_id)
+                .bind(now);
+        }
+        let inserted: std::collections::HashSet<(String, String)> =
+            q.fetch_all(&mut *conn).await?.into_iter().collect();
+        let mut out = Vec::with_capacity(events.len());
+        // A key that appears twice in one batch was inserted by its first occurrence only.
+        let mut claimed: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+        for ((e, _), hash) in events.iter().zip(&hashes) {
+            let key = (e.lane_id.as_str(), e.event_key.as_str());
+            let first = claimed.insert(key);
+            if first && inserted.contains(&(e.lane_id.clone(), e.event_key.clone())) {
+                out.push(Inserted::New);
+                continue;
+            }
+            let (id, existing, by_import): (i64, Vec<u8>, i64) = sqlx::query_as(&sq(
+                "SELECT id, content_hash, import_id FROM events WHERE lane_id = ? AND event_key = ?",
+            ))
+            .bind(&e.lane_id)
+            .bind(&e.event_key)
+            .fetch_one(&mut *conn)
+            .await?;
+            out.push(if existing == hash[..] {
+                Inserted::Same
+            } else {
+                Inserted::Conflict(id, by_import)
+            });
+        }
+        Ok(out)
+    })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -106,7 +111,7 @@ pub struct Filter {
     pub until: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
     pub id: i64,
     pub lane_id: String,
@@ -124,32 +129,12 @@ pub struct EventRow {
     pub import_id: i64,
     pub updated_at: String,
     /// Only filled by `get`: listings leave the payload out.
+    #[sqlx(default)]
     pub payload: Option<String>,
 }
 
 const COLUMNS: &str = "id, lane_id, lane_version, event_key, source_system, object, external_id, operation, status,
     failure_code, failure_message, failure_http_status, occurred_at, import_id, updated_at";
-
-fn row(r: &SqliteRow, with_payload: bool) -> EventRow {
-    EventRow {
-        id: r.get("id"),
-        lane_id: r.get("lane_id"),
-        lane_version: r.get("lane_version"),
-        event_key: r.get("event_key"),
-        source_system: r.get("source_system"),
-        object: r.get("object"),
-        external_id: r.get("external_id"),
-        operation: r.get("operation"),
-        status: r.get("status"),
-        failure_code: r.get("failure_code"),
-        failure_message: r.get("failure_message"),
-        failure_http_status: r.get("failure_http_status"),
-        occurred_at: r.get("occurred_at"),
-        import_id: r.get("import_id"),
-        updated_at: r.get("updated_at"),
-        payload: if with_payload { r.get("payload") } else { None },
-    }
-}
 
 /// A bound value of a page query.
 #[derive(Debug, Clone)]
@@ -195,45 +180,74 @@ fn page_sql(head: &str, filter: &Filter, after: i64, limit: i64) -> (String, Vec
     (sql, params)
 }
 
-/// The query `sql` with its parameters bound in order.
-fn bound(sql: &str, params: Vec<Param>) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
-    let mut q = sqlx::query(sql);
-    for p in params {
-        q = match p {
-            Param::Int(i) => q.bind(i),
-            Param::Text(t) => q.bind(t),
-        };
-    }
-    q
+/// Binds a page query's parameters in order.
+macro_rules! bind_all {
+    ($q:expr, $params:expr) => {{
+        let mut q = $q;
+        for p in $params {
+            q = match p {
+                Param::Int(i) => q.bind(i),
+                Param::Text(t) => q.bind(t),
+            };
+        }
+        q
+    }};
 }
 
-/// One keyset page through the async pool (the queue itself reads through [`QueueReader`]).
-pub async fn page(pool: &SqlitePool, filter: &Filter, after: i64, limit: i64) -> Result<Vec<EventRow>> {
-    let (sql, params) = page_sql(&format!("SELECT {COLUMNS}"), filter, after, limit);
-    let rows = bound(&sql, params).fetch_all(pool).await?;
-    Ok(rows.iter().map(|r| row(r, false)).collect())
+/// One keyset page through the async pool (the window reads files through [`QueueReader`]).
+pub async fn page(pool: &super::Pool, filter: &Filter, after: i64, limit: i64) -> Result<Vec<EventRow>> {
+    on_pool!(pool, |pool, sq| {
+        let (sql, params) = page_sql(&format!("SELECT {COLUMNS}"), filter, after, limit);
+        let sql = sq(&sql);
+        Ok(bind_all!(sqlx::query_as::<_, EventRow>(&sql), params)
+            .fetch_all(pool)
+            .await?)
+    })
 }
 
 /// The query plan of a page query, one line per step: tests assert no full scan.
-pub async fn explain_page(pool: &SqlitePool, filter: &Filter) -> Result<Vec<String>> {
-    let (sql, params) = page_sql(&format!("EXPLAIN QUERY PLAN SELECT {COLUMNS}"), filter, 0, 50);
-    let rows = bound(&sql, params).fetch_all(pool).await?;
-    Ok(rows.iter().map(|r| r.get::<String, _>("detail")).collect())
+pub async fn explain_page(pool: &super::Pool, filter: &Filter) -> Result<Vec<String>> {
+    Ok(match pool {
+        super::Pool::Sqlite(p) => {
+            let (sql, params) = page_sql(&format!("EXPLAIN QUERY PLAN SELECT {COLUMNS}"), filter, 0, 50);
+            bind_all!(sqlx::query(&sql), params)
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(|r| r.get::<String, _>("detail"))
+                .collect()
+        }
+        super::Pool::Pg(p) => {
+            let (sql, params) = page_sql(&format!("EXPLAIN SELECT {COLUMNS}"), filter, 0, 50);
+            let sql = super::sql_numbered(&sql);
+            bind_all!(sqlx::query_scalar(&sql), params).fetch_all(p).await?
+        }
+    })
 }
 
 /// The queue's pages through a plain synchronous connection: a page is 50 small rows, and the
 /// async driver's per-row hand-over cost several times SQLite's own work (docs/BENCHMARKS.md).
 /// One connection, opened on first use; callers run it on the blocking pool.
+/// On a server there is no such cost to avoid: the reader pages through the pool.
 pub struct QueueReader {
     path: std::path::PathBuf,
     conn: std::sync::Mutex<Option<rusqlite::Connection>>,
+    server: Option<super::Pool>,
 }
 
 impl QueueReader {
-    pub fn new(path: &std::path::Path) -> QueueReader {
-        QueueReader {
-            path: path.to_path_buf(),
-            conn: std::sync::Mutex::new(None),
+    pub fn new(source: &super::Source) -> QueueReader {
+        match source {
+            super::Source::File(path) => QueueReader {
+                path: path.to_path_buf(),
+                conn: std::sync::Mutex::new(None),
+                server: None,
+            },
+            super::Source::Server(pool) => QueueReader {
+                path: std::path::PathBuf::new(),
+                conn: std::sync::Mutex::new(None),
+                server: Some(super::Pool::Pg(pool.clone())),
+            },
         }
     }
 
@@ -257,6 +271,9 @@ impl QueueReader {
 
     /// One keyset page: rows with `id > after`, in id order.
     pub fn page(&self, filter: &Filter, after: i64, limit: i64) -> Result<Vec<EventRow>> {
+        if let Some(pool) = &self.server {
+            return tokio::runtime::Handle::current().block_on(page(pool, filter, after, limit));
+        }
         let mut slot = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
             *slot = Some(self.open()?);
@@ -301,46 +318,53 @@ impl QueueReader {
     }
 }
 
-pub async fn get(pool: &SqlitePool, id: i64) -> Result<Option<EventRow>> {
-    let r = sqlx::query(&format!("SELECT {COLUMNS}, payload FROM events WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    Ok(r.as_ref().map(|r| row(r, true)))
+pub async fn get(pool: &super::Pool, id: i64) -> Result<Option<EventRow>> {
+    on_pool!(pool, |pool, sq| {
+        Ok(
+            sqlx::query_as::<_, EventRow>(&sq(&format!("SELECT {COLUMNS}, payload FROM events WHERE id = ?")))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?,
+        )
+    })
 }
 
 /// `(lane_id, status, count)` for every non-empty pair, from the maintained counts.
-pub async fn counts(pool: &SqlitePool) -> Result<Vec<(String, String, i64)>> {
-    Ok(
-        sqlx::query_as("SELECT lane_id, status, n FROM event_counts WHERE n > 0 ORDER BY lane_id, status")
-            .fetch_all(pool)
-            .await?,
-    )
+pub async fn counts(pool: &super::Pool) -> Result<Vec<(String, String, i64)>> {
+    on_pool!(pool, |pool, sq| {
+        Ok(sqlx::query_as(&sq(
+            "SELECT lane_id, status, n FROM event_counts WHERE n > 0 ORDER BY lane_id, status",
+        ))
+        .fetch_all(pool)
+        .await?)
+    })
 }
 
 /// Adds an import's tallies to the counts, in the import's transaction.
 pub async fn add_counts(
-    conn: &mut SqliteConnection,
+    conn: &mut super::Tx<'_>,
     tallies: &std::collections::HashMap<(String, String), i64>,
 ) -> Result<()> {
-    for ((lane, status), n) in tallies {
-        sqlx::query(
-            "INSERT INTO event_counts (lane_id, status, n) VALUES (?, ?, ?)
-             ON CONFLICT (lane_id, status) DO UPDATE SET n = n + excluded.n",
-        )
-        .bind(lane)
-        .bind(status)
-        .bind(n)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+    on_tx!(conn, |conn, sq| {
+        for ((lane, status), n) in tallies {
+            sqlx::query(&sq("INSERT INTO event_counts (lane_id, status, n) VALUES (?, ?, ?)
+             ON CONFLICT (lane_id, status) DO UPDATE SET n = event_counts.n + excluded.n"))
+            .bind(lane)
+            .bind(status)
+            .bind(n)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    })
 }
 
 /// An event's status, inside the caller's transaction; `None` when there is no such event.
-pub async fn status(conn: &mut SqliteConnection, id: i64) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT status FROM events WHERE id = ?")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?)
+pub async fn status(conn: &mut super::Tx<'_>, id: i64) -> Result<Option<String>> {
+    on_tx!(conn, |conn, sq| {
+        Ok(sqlx::query_scalar(&sq("SELECT status FROM events WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?)
+    })
 }

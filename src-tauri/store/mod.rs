@@ -1,21 +1,28 @@
-//! The local SQLite store: WAL, `synchronous=FULL`, a busy timeout, foreign keys on, migrations
-//! embedded and applied at open. SQL lives here, one file per table group.
+//! The store: the local SQLite file (WAL, `synchronous=FULL`, a busy timeout, foreign keys on)
+//! or a shared PostgreSQL server (team mode), migrations for both embedded and applied at open.
+//! SQL lives here, one file per table group.
 
 pub mod alerts;
 pub mod attempts;
 pub mod audit;
+pub mod audit_server;
 pub mod batches;
 pub mod credentials;
 pub mod events;
 pub mod imports;
 pub mod lanes;
+pub mod location;
 pub mod preflights;
 pub mod settings;
 
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use std::borrow::Cow;
 use std::path::Path;
 use std::time::Duration;
+
+pub use location::{Location, ServerUrl};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -34,11 +41,163 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// The database as the services hold it: a pool, one connection, one transaction. Services name
-/// these, never the driver's types, so a second database changes only this module.
-pub type Pool = SqlitePool;
-pub type Conn = sqlx::SqliteConnection;
-pub type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
+/// The database as the services hold it: the embedded SQLite file (one person) or a shared
+/// PostgreSQL server (team mode, issue 17). Services name this, never the driver's types; each
+/// store function runs the same statement on either (`on_pool!`, `on_tx!`), or its own form
+/// where the two dialects differ.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// One write transaction (see [`write_tx`]).
+pub enum Tx<'c> {
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Pg(sqlx::Transaction<'c, sqlx::Postgres>),
+}
+
+/// One connection held for a while (an import keeps one for its page cache).
+pub enum Conn {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Pg(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+/// What the long reads (the audit walker) open: the file, or the server's pool.
+#[derive(Clone, Debug)]
+pub enum Source {
+    File(std::path::PathBuf),
+    Server(PgPool),
+}
+
+impl Pool {
+    /// The long reads' source: `path` for a file, the pool itself for a server.
+    pub fn source(&self, path: &Path) -> Source {
+        match self {
+            Pool::Sqlite(_) => Source::File(path.to_path_buf()),
+            Pool::Pg(p) => Source::Server(p.clone()),
+        }
+    }
+
+    /// The SQLite pool of a file, for tests and benchmarks that reach into the file with SQL of
+    /// their own; `None` on a server.
+    pub fn as_sqlite(&self) -> Option<&SqlitePool> {
+        match self {
+            Pool::Sqlite(p) => Some(p),
+            Pool::Pg(_) => None,
+        }
+    }
+
+    /// Whether this is a shared server (team mode).
+    pub fn is_server(&self) -> bool {
+        matches!(self, Pool::Pg(_))
+    }
+
+    pub async fn acquire(&self) -> Result<Conn> {
+        Ok(match self {
+            Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+            Pool::Pg(p) => Conn::Pg(p.acquire().await?),
+        })
+    }
+}
+
+impl Tx<'_> {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Pg(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+/// A statement as SQLite takes it: `?` placeholders, unchanged.
+pub fn sql_as_is(sql: &str) -> Cow<'_, str> {
+    Cow::Borrowed(sql)
+}
+
+/// A statement as PostgreSQL takes it: each `?` outside quotes becomes `$1`, `$2`, … in order.
+/// The store writes every statement once, with `?`, and this gives the server's form.
+pub fn sql_numbered(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('?') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match (quote, ch) {
+            // `?2`: SQLite's numbered form, already numbered.
+            (None, '?') if chars.peek().is_some_and(char::is_ascii_digit) => out.push('$'),
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (Some(_), c) => out.push(c),
+            (None, '\'') | (None, '"') => {
+                quote = Some(ch);
+                out.push(ch);
+            }
+            (None, '?') => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            (None, c) => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Runs `$body` on whichever database a [`Pool`] is: `$c` is the driver's pool, `$q` writes a
+/// statement's placeholders in that database's form (`sql_as_is` or `sql_numbered`).
+macro_rules! on_pool {
+    ($pool:expr, |$c:ident, $q:ident| $body:expr) => {
+        match $pool {
+            $crate::store::Pool::Sqlite($c) => {
+                #[allow(unused_variables)]
+                let $q = $crate::store::sql_as_is;
+                $body
+            }
+            $crate::store::Pool::Pg($c) => {
+                #[allow(unused_variables)]
+                let $q = $crate::store::sql_numbered;
+                $body
+            }
+        }
+    };
+}
+
+/// The same for a [`Tx`]: `$c` is the transaction's connection (`&mut`, reborrow it with
+/// `&mut *$c` to use it twice).
+macro_rules! on_tx {
+    ($tx:expr, |$c:ident, $q:ident| $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(t) => {
+                let $c: &mut sqlx::SqliteConnection = &mut **t;
+                #[allow(unused_variables)]
+                let $q = $crate::store::sql_as_is;
+                $body
+            }
+            $crate::store::Tx::Pg(t) => {
+                let $c: &mut sqlx::PgConnection = &mut **t;
+                #[allow(unused_variables)]
+                let $q = $crate::store::sql_numbered;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use {on_pool, on_tx};
 
 /// Another process (the desktop app and a CLI at once) may hold the write lock; wait rather than
 /// fail with "database is locked".
@@ -49,34 +208,105 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const NORMAL_CACHE: &str = "-4096";
 pub const IMPORT_CACHE: &str = "-65536";
 
-/// Closes the database: first moves the write-ahead log into the database and empties it
-/// (`wal_checkpoint(TRUNCATE)`), so that no `-wal` of any size is left beside the file, even
+/// The key of the advisory lock every write transaction on a server takes first: the console's
+/// writes are serialised there as `BEGIN IMMEDIATE` serialises them in SQLite, so what a
+/// transaction read (the audit head, an event's status) cannot change before it commits, and
+/// no "could not serialize" or deadlock can reach a user. Writes are short: no network call is
+/// ever made inside one (the replay protocol commits its intent first).
+const WRITE_LOCK: i64 = 0x7265_706c_6179; // "replay"
+
+/// Closes the database. SQLite: first moves the write-ahead log into the database and empties
+/// it (`wal_checkpoint(TRUNCATE)`), so that no `-wal` of any size is left beside the file, even
 /// where the last connection's own checkpoint at close does not finish before the process
 /// exits (seen after a 1,000,000-event import: a 1.4 GB log left until the next start). Best
 /// effort: a reader elsewhere may keep the log busy, and then SQLite keeps it, safely.
 pub async fn close(pool: &Pool) {
-    let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await;
-    pool.close().await;
+    match pool {
+        Pool::Sqlite(p) => {
+            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(p).await;
+            p.close().await;
+        }
+        Pool::Pg(p) => p.close().await,
+    }
 }
 
-/// Sets a connection's page cache (`NORMAL_CACHE` or `IMPORT_CACHE`).
-pub async fn set_cache_size(conn: &mut sqlx::SqliteConnection, size: &str) -> Result<()> {
-    sqlx::query(&format!("PRAGMA cache_size = {size}"))
-        .execute(conn)
+/// Sets a connection's page cache (`NORMAL_CACHE` or `IMPORT_CACHE`). The server manages its
+/// own memory: nothing to set there.
+pub async fn set_cache_size(conn: &mut Conn, size: &str) -> Result<()> {
+    if let Conn::Sqlite(c) = conn {
+        sqlx::query(&format!("PRAGMA cache_size = {size}"))
+            .execute(&mut **c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A write transaction that takes the write lock at once: `BEGIN IMMEDIATE` in SQLite (a
+/// concurrent writer waits, busy timeout, instead of failing at its first write), the
+/// advisory lock [`WRITE_LOCK`] on a server. What the transaction read cannot change before it
+/// commits. Every durable write of the services goes through one.
+pub async fn write_tx(pool: &Pool) -> Result<Tx<'static>> {
+    Ok(match pool {
+        Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+        Pool::Pg(p) => {
+            let mut t = p.begin().await?;
+            lock_writes(&mut t).await?;
+            Tx::Pg(t)
+        }
+    })
+}
+
+/// The same on a connection the caller holds (an import keeps one for its page cache).
+pub async fn write_tx_on(conn: &mut Conn) -> Result<Tx<'_>> {
+    Ok(match conn {
+        Conn::Sqlite(c) => Tx::Sqlite(sqlx::Connection::begin_with(&mut **c, "BEGIN IMMEDIATE").await?),
+        Conn::Pg(c) => {
+            let mut t = sqlx::Connection::begin(&mut **c).await?;
+            lock_writes(&mut t).await?;
+            Tx::Pg(t)
+        }
+    })
+}
+
+async fn lock_writes(t: &mut sqlx::PgConnection) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(WRITE_LOCK)
+        .execute(t)
         .await?;
     Ok(())
 }
 
-/// A write transaction that takes the write lock at once (`BEGIN IMMEDIATE`): a concurrent
-/// writer waits (busy timeout) instead of failing at its first write, and what the transaction
-/// read cannot change before it commits. Every durable write of the services goes through one.
-pub async fn write_tx(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+/// Opens the database a [`Location`] names: the SQLite file, or the server with the person's
+/// password (from their keychain; `None` where the server needs none).
+pub async fn open_location(location: &Location, password: Option<&str>) -> Result<Pool> {
+    match location {
+        Location::File(path) => Ok(Pool::Sqlite(open(path).await?)),
+        Location::Server(s) => Ok(Pool::Pg(open_server(s, password).await?)),
+    }
 }
 
-/// The same on a connection the caller holds (an import keeps one for its page cache).
-pub async fn write_tx_on(conn: &mut sqlx::SqliteConnection) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>> {
-    Ok(sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?)
+/// Connects to a shared server and brings its schema up to date (migrations/postgres/, which
+/// mirror the SQLite set). The error names the server as shown, never a password.
+pub async fn open_server(s: &ServerUrl, password: Option<&str>) -> Result<PgPool> {
+    let mut options: PgConnectOptions = s.connect_options().map_err(|source| StoreError::Open {
+        path: s.shown(),
+        source,
+    })?;
+    if let Some(p) = password {
+        options = options.password(p);
+    }
+    options = options.application_name("replay-console");
+    let pool = PgPoolOptions::new()
+        .max_connections(6)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Open {
+            path: s.shown(),
+            source,
+        })?;
+    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+    Ok(pool)
 }
 
 pub async fn open(path: &Path) -> Result<SqlitePool> {
@@ -155,4 +385,23 @@ pub struct Holder {
     pub pid: i64,
     pub started: String,
     pub host: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes_and_numbered_ones_kept() {
+        assert_eq!(
+            sql_numbered("SELECT a FROM t WHERE b = ? AND c = '?' AND d = \"?\" AND e IN (?, ?)"),
+            "SELECT a FROM t WHERE b = $1 AND c = '?' AND d = \"?\" AND e IN ($2, $3)"
+        );
+        assert_eq!(
+            sql_numbered("WHERE (CAST(?1 AS BIGINT) IS NULL OR id < ?1) LIMIT ?2"),
+            "WHERE (CAST($1 AS BIGINT) IS NULL OR id < $1) LIMIT $2"
+        );
+        assert_eq!(sql_numbered("SELECT 'it''s ?' , ?"), "SELECT 'it''s ?' , $1");
+        assert!(matches!(sql_numbered("SELECT 1"), Cow::Borrowed(_)));
+    }
 }

@@ -30,7 +30,7 @@ fn fill(env: &Env, n: usize) {
         let app = replay_console::App::open(&env.db)
             .await
             .expect("open the test database");
-        let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await.expect("write lock");
+        let mut tx = replay_console::store::write_tx(&app.pool).await.expect("write lock");
         let mut key = None;
         for i in 1..=n {
             let lane = if i % 2 == 0 { "lane_a" } else { "lane_b" };
@@ -150,7 +150,7 @@ fn an_untouched_log_verifies_with_its_range_head_and_checkpoint() {
 
 #[test]
 fn one_changed_byte_in_entry_500_is_named() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 1000);
     let c = attacker(&env);
     c.execute(
@@ -170,7 +170,7 @@ fn one_changed_byte_in_entry_500_is_named() {
 
 #[test]
 fn a_deleted_entry_is_a_gap() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 1000);
     let c = attacker(&env);
     c.execute("DELETE FROM audit_log WHERE seq = 500", []).expect("tamper");
@@ -190,7 +190,7 @@ fn a_deleted_entry_is_a_gap() {
 
 #[test]
 fn swapped_entries_are_out_of_order() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 1000);
     let c = attacker(&env);
     c.execute_batch(
@@ -216,7 +216,7 @@ fn swapped_entries_are_out_of_order() {
 
 #[test]
 fn a_deleted_tail_is_caught_by_the_checkpoint() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 1000);
     let c = attacker(&env);
     c.execute("DELETE FROM audit_log WHERE seq > 990", []).expect("tamper");
@@ -275,7 +275,7 @@ fn edit_and_recompute(c: &rusqlite::Connection) -> String {
 
 #[test]
 fn a_recomputed_chain_is_caught_by_the_checkpoint_signature() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 1000);
     let c = attacker(&env);
     let new_head = edit_and_recompute(&c);
@@ -333,17 +333,17 @@ fn a_recomputed_chain_is_caught_by_the_checkpoint_signature() {
 
 #[test]
 fn an_update_through_the_apps_own_connection_fails() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 3);
     rt().block_on(async {
         let app = replay_console::App::open(&env.db).await.expect("open");
         let upd = sqlx::query("UPDATE audit_log SET reason = 'x' WHERE seq = 2")
-            .execute(&app.pool)
+            .execute(app.pool.as_sqlite().expect("a SQLite file"))
             .await;
         let err = upd.expect_err("the triggers abort an update even from the app itself");
         assert!(err.to_string().contains("append-only"), "the trigger's message: {err}");
         let del = sqlx::query("DELETE FROM audit_log WHERE seq = 3")
-            .execute(&app.pool)
+            .execute(app.pool.as_sqlite().expect("a SQLite file"))
             .await;
         assert!(del.is_err(), "and a delete");
         app.close().await;
@@ -353,7 +353,7 @@ fn an_update_through_the_apps_own_connection_fails() {
 
 #[test]
 fn missing_triggers_stop_the_console_until_a_verified_restore() {
-    let env = Env::new();
+    let env = Env::file();
     env.import_reference_lane();
     let c = attacker(&env);
     drop(c);
@@ -384,7 +384,7 @@ fn missing_triggers_stop_the_console_until_a_verified_restore() {
 
 #[test]
 fn a_deleted_checkpoint_file_is_reported() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 5);
     std::fs::remove_file(checkpoint_path(&env)).expect("delete the checkpoint");
     let r = verify(&env, 1);
@@ -396,7 +396,7 @@ fn a_deleted_checkpoint_file_is_reported() {
 
 #[test]
 fn without_a_keychain_the_signature_is_not_proven_and_says_so() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 5);
     let run = |extra: &[&str]| {
         std::process::Command::new(BIN)
@@ -617,7 +617,7 @@ fn exports_verify_offline_and_an_edited_byte_is_named() {
 
 #[test]
 fn a_batchs_entries_are_listed_exported_and_served_by_an_index() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 200);
     let expected: Vec<i64> = (1..=200usize)
         .filter(|i| batch_of(*i) == Some(2))
@@ -679,7 +679,8 @@ fn a_batchs_entries_are_listed_exported_and_served_by_an_index() {
     rusqlite::Connection::open(&env.db)
         .and_then(|c| c.execute_batch("ANALYZE"))
         .expect("fresh statistics, as a used database has");
-    let reader = replay_console::store::audit::LogReader::open(&env.db).expect("reader");
+    let reader = replay_console::store::audit::LogReader::open(&replay_console::store::Source::File(env.db.clone()))
+        .expect("reader");
     let filter = replay_console::domain::audit::AuditFilter {
         batch_id: Some(2),
         ..Default::default()
@@ -759,7 +760,7 @@ fn csv_export_neutralises_formulas_end_to_end() {
     let env = Env::new();
     rt().block_on(async {
         let app = replay_console::App::open(&env.db).await.expect("open");
-        let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await.expect("lock");
+        let mut tx = replay_console::store::write_tx(&app.pool).await.expect("lock");
         for reason in [
             "=HYPERLINK(\"http://x\",\"y\")",
             "+1",

@@ -467,7 +467,7 @@ fn old_log(env: &Env, n: usize) {
         .expect("runtime");
     rt.block_on(async {
         let app = replay_console::App::open(&env.db).await.expect("open");
-        let mut tx = app.pool.begin_with("BEGIN IMMEDIATE").await.expect("write lock");
+        let mut tx = replay_console::store::write_tx(&app.pool).await.expect("write lock");
         let mut last = None;
         for i in 0..n {
             let d = replay_console::domain::audit::AuditDraft {

@@ -330,19 +330,13 @@ fn killed_mid_batch_resumes_without_a_second_write() {
             "every event is written or, if its intent died in flight, awaits verify (event {id}: {st})"
         );
     }
-    let c = rusqlite::Connection::open(&o.env.db).expect("db");
-    let unverified: i64 = c
-        .query_row(
-            "SELECT count(*) FROM attempts WHERE batch_id IS NOT NULL AND outcome = 'applied' AND post_verify IS NULL",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count");
+    let unverified = o.env.scalar(
+        "SELECT count(*) FROM attempts WHERE batch_id IS NOT NULL AND outcome = 'applied' AND post_verify IS NULL",
+    );
     assert_eq!(
         unverified, 0,
         "the resume reads back what the killed process wrote but never verified"
     );
-    drop(c);
     let replayed = event_ids.iter().filter(|i| o.status(**i) == "replayed").count();
     assert!(
         replayed >= 38,
@@ -581,14 +575,10 @@ fn ctrl_c_cancels_lets_in_flight_writes_settle_and_the_same_token_resumes() {
         "the cancel stopped new writes: {sum}"
     );
     o.org.set_latency(Duration::ZERO);
-    let c = rusqlite::Connection::open(&o.env.db).expect("db");
-    let in_flight: i64 = c
-        .query_row("SELECT count(*) FROM attempts WHERE outcome = 'in_flight'", [], |r| {
-            r.get(0)
-        })
-        .expect("count");
+    let in_flight = o
+        .env
+        .scalar("SELECT count(*) FROM attempts WHERE outcome = 'in_flight'");
     assert_eq!(in_flight, 0, "nothing is left in flight after a cancel");
-    drop(c);
     assert_eq!(finished_entry(&o, batch_id)["outcome"], "cancelled");
 
     let (r2, sum2) = execute_with(&o, &token, &[]);

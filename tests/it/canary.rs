@@ -49,7 +49,7 @@ fn the_secret_appears_nowhere() {
         .block_on(sandbox::start(SandboxConfig { port: 0, seed }))
         .expect("org");
 
-    let env = Env::new();
+    let env = Env::file();
     let lane = format!("canary_{}", std::process::id());
     let yaml = reference_contract()
         .replace("lane_id: account_sync_north_america", &format!("lane_id: {lane}"))

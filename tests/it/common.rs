@@ -1,4 +1,6 @@
-//! Shared set-up: a temp directory with a real SQLite file, and the real CLI binary.
+//! Shared set-up: a temp directory with a real SQLite file (or, with `REPLAY_CONSOLE_TEST_PG`
+//! set to a server's admin URL, a fresh database of its own on that real PostgreSQL server:
+//! the team-mode pass of the suite), and the real CLI binary.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,70 @@ pub fn reference_contract() -> String {
 
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// The SQLite file, or the server database's URL (`postgres://…`, no password).
     pub db: PathBuf,
+    /// The server database this test made, dropped with the test.
+    server: Option<ServerDb>,
+}
+
+/// The suite's server, when the team-mode pass runs (`REPLAY_CONSOLE_TEST_PG`, an admin URL).
+pub fn test_server() -> Option<String> {
+    std::env::var("REPLAY_CONSOLE_TEST_PG").ok().filter(|s| !s.is_empty())
+}
+
+/// A database made for one test on the suite's server.
+struct ServerDb {
+    admin: String,
+    name: String,
+}
+
+impl ServerDb {
+    fn create(admin: &str) -> (ServerDb, String) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "rc_test_{}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst),
+            chrono::Utc::now().timestamp_micros() % 1_000_000
+        );
+        admin_sql(admin, &format!("CREATE DATABASE {name}"));
+        let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+        (
+            ServerDb {
+                admin: admin.to_string(),
+                name: name.clone(),
+            },
+            format!("{base}/{name}"),
+        )
+    }
+}
+
+impl Drop for ServerDb {
+    fn drop(&mut self) {
+        admin_sql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+/// Runs one statement as the suite server's administrator.
+fn admin_sql(admin: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(admin)
+            .await
+            .unwrap_or_else(|e| panic!("connect to the test server {admin}: {e}"));
+        sqlx::Executor::execute(&mut c, sql)
+            .await
+            .unwrap_or_else(|e| panic!("`{sql}` on the test server: {e}"));
+        let _ = c.close().await;
+    });
 }
 
 pub struct Run {
@@ -24,10 +89,108 @@ pub struct Run {
 }
 
 impl Env {
+    /// A fresh database: a SQLite file, or on the team-mode pass a database on the server.
     pub fn new() -> Env {
+        match test_server() {
+            Some(admin) => {
+                let dir = tempfile::tempdir().expect("a temp dir");
+                let (server, url) = ServerDb::create(&admin);
+                Env {
+                    dir,
+                    db: PathBuf::from(url),
+                    server: Some(server),
+                }
+            }
+            None => Env::file(),
+        }
+    }
+
+    /// A SQLite file whatever the pass: for tests of the file itself (its bytes, its
+    /// triggers, the sqlite3 CLI).
+    pub fn file() -> Env {
         let dir = tempfile::tempdir().expect("a temp dir");
         let db = dir.path().join("console.db");
-        Env { dir, db }
+        Env { dir, db, server: None }
+    }
+
+    /// Whether this test runs on the server (the team-mode pass).
+    pub fn on_server(&self) -> bool {
+        self.server.is_some()
+    }
+
+    /// Rows of a read-only query (text columns; NULL as None), on whichever store the test
+    /// runs: the file through its own connection, the server through its own login.
+    pub fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        if self.server.is_some() {
+            let url = self.db.to_string_lossy().into_owned();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            return rt.block_on(async {
+                use sqlx::{Connection, Row};
+                let mut c = sqlx::PgConnection::connect(&url)
+                    .await
+                    .expect("connect to the test database");
+                let rows = sqlx::query(&format!("SELECT * FROM ({sql}) q"))
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let out = rows
+                    .iter()
+                    .map(|r| {
+                        (0..r.columns().len())
+                            .map(|i| {
+                                r.try_get::<Option<String>, _>(i)
+                                    .or_else(|_| r.try_get::<Option<i64>, _>(i).map(|v| v.map(|n| n.to_string())))
+                                    .unwrap_or_else(|e| panic!("{sql}: column {i}: {e}"))
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let _ = c.close().await;
+                out
+            });
+        }
+        let c = rusqlite::Connection::open_with_flags(&self.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the database read-only");
+        let mut st = c.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let n = st.column_count();
+        st.query_map([], |r| {
+            (0..n)
+                .map(|i| {
+                    Ok(match r.get_ref(i)? {
+                        rusqlite::types::ValueRef::Null => None,
+                        rusqlite::types::ValueRef::Integer(v) => Some(v.to_string()),
+                        rusqlite::types::ValueRef::Real(v) => Some(v.to_string()),
+                        rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                        rusqlite::types::ValueRef::Blob(b) => Some(hex::encode(b)),
+                    })
+                })
+                .collect()
+        })
+        .and_then(|rows| rows.collect())
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs one changing statement (a test's set-up behind the app's back): `file_sql` on a
+    /// SQLite file, `server_sql` on the server (the dialects differ where JSON is edited).
+    pub fn execute(&self, file_sql: &str, server_sql: &str) {
+        if self.server.is_some() {
+            admin_sql(&self.db.to_string_lossy(), server_sql);
+            return;
+        }
+        let c = rusqlite::Connection::open(&self.db).expect("open the database");
+        c.execute_batch(file_sql).unwrap_or_else(|e| panic!("{file_sql}: {e}"));
+    }
+
+    /// One integer of a read-only query (a count), on whichever store the test runs.
+    pub fn scalar(&self, sql: &str) -> i64 {
+        self.rows(sql)
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{sql}: one integer"))
     }
 
     pub fn run(&self, args: &[&str]) -> Run {

@@ -130,8 +130,11 @@ fn event_import_of_mutated_or_random_input_is_all_or_nothing_with_located_errors
             None => random,
         };
         let count = || -> i64 {
-            rt.block_on(sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&app.pool))
-                .expect("count")
+            rt.block_on(
+                sqlx::query_scalar("SELECT count(*) FROM events")
+                    .fetch_one(app.pool.as_sqlite().expect("a SQLite file")),
+            )
+            .expect("count")
         };
         let before = count();
         let len = bytes.len() as u64;

@@ -16,7 +16,10 @@ fn every_queue_filter_uses_an_index() {
     rt.block_on(async {
         let app = replay_console::App::open(&env.db).await.expect("open");
         // Fresh statistics, as a real database has after use; without them the planner guesses.
-        sqlx::query("ANALYZE").execute(&app.pool).await.expect("analyze");
+        sqlx::query("ANALYZE")
+            .execute(app.pool.as_sqlite().expect("a SQLite file"))
+            .await
+            .expect("analyze");
         let s = |v: &str| Some(v.to_string());
         let filters = vec![
             ("none", Filter::default()),
@@ -85,7 +88,7 @@ fn every_queue_filter_uses_an_index() {
         let kept = replay_console::services::events::counts(&app).await.expect("counts");
         let counted: Vec<(String, String, i64)> =
             sqlx::query_as("SELECT lane_id, status, count(*) FROM events GROUP BY lane_id, status ORDER BY 1, 2")
-                .fetch_all(&app.pool)
+                .fetch_all(app.pool.as_sqlite().expect("a SQLite file"))
                 .await
                 .expect("count");
         let kept: Vec<(String, String, i64)> = kept

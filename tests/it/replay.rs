@@ -344,21 +344,10 @@ fn refusals_write_nothing_and_are_audited() {
 
     // A preflight older than the lane's maximum age.
     let t2 = o.token(a2);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
-    rt.block_on(async {
-        let app = replay_console::App::open(&o.env.db).await.expect("open");
-        sqlx::query(
-            "UPDATE preflights SET body = json_set(body, '$.taken_at', '2026-01-01T00:00:00.000Z') WHERE event_id = ?",
-        )
-        .bind(a2)
-        .execute(&app.pool)
-        .await
-        .expect("age the preflight");
-        app.close().await;
-    });
+    o.env.execute(
+        &format!("UPDATE preflights SET body = json_set(body, '$.taken_at', '2026-01-01T00:00:00.000Z') WHERE event_id = {a2}"),
+        &format!("UPDATE preflights SET body = jsonb_set(body::jsonb, '{{taken_at}}', '\"2026-01-01T00:00:00.000Z\"')::text WHERE event_id = {a2}"),
+    );
     let r = o.replay(a2, &t2, &[]);
     assert_eq!(r.code, 3);
     assert!(

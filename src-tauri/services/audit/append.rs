@@ -9,7 +9,7 @@ use crate::store;
 
 /// Appends an entry inside the caller's write transaction, with its MAC under the log's key.
 /// After the commit, call [`checkpoint`].
-pub async fn record(conn: &mut crate::store::Conn, draft: &AuditDraft) -> Result<AuditEntry> {
+pub async fn record(conn: &mut crate::store::Tx<'_>, draft: &AuditDraft) -> Result<AuditEntry> {
     debug_assert!(
         crate::domain::audit::ACTIONS.contains(&draft.action.as_str()),
         "audit action `{}` is not in domain::audit::ACTIONS (the UI labels every listed action)",

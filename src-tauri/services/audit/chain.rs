@@ -94,7 +94,7 @@ pub async fn verify_chain(app: &App, progress: Arc<dyn Progress>) -> Result<Audi
     // database snapshot: writers update them in the opposite order, so none of these names a
     // head the next one cannot see.
     let log_id = {
-        let db = app.db_path.clone();
+        let db = app.log_source();
         blocking(move || Ok(LogReader::open(&db)?.snapshot(|s| s.hash_at(1))?)).await?
     };
     let kc = match &log_id {
@@ -109,7 +109,7 @@ pub async fn verify_chain(app: &App, progress: Arc<dyn Progress>) -> Result<Audi
         macs_from: kc.as_ref().and_then(|k| k.macs_from()),
     };
     let w = {
-        let db = app.db_path.clone();
+        let db = app.log_source();
         blocking(move || LogReader::open(&db)?.snapshot(|s| walk(s, plan, &*progress))).await?
     };
     if w.cancelled {

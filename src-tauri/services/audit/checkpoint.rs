@@ -71,7 +71,7 @@ pub async fn write_checkpoint(app: &App) -> Result<AuditCheckpointWritten> {
     let lock = lock_checkpoint(&db).await?;
     // Which log this is, then what the keychain remembers, then the file.
     let (head0, first) = {
-        let db = db.clone();
+        let db = app.log_source();
         blocking(move || {
             let reader = LogReader::open(&db)?;
             reader.snapshot(|s| -> Result<_> { Ok((s.head()?, s.hash_at(1)?)) })
@@ -91,7 +91,7 @@ pub async fn write_checkpoint(app: &App) -> Result<AuditCheckpointWritten> {
     let log_id = first.ok_or_else(|| conflict("entry 1 of the audit log is missing".into()))?;
     let kc = KeychainView::read(&db, &log_id, false).await;
     let prev = previous_checkpoint(app, &log_id, &kc, &cp_path).await?;
-    let tail = verify_tail(&db, &prev, &kc).await?;
+    let tail = verify_tail(app.log_source(), &prev, &kc).await?;
     let (head_seq, head_hash) = check_extends(&path, &log_id, prev.existing.as_ref(), &tail)?;
     let macs_from = kc.macs_from().or(tail.first_mac);
     if let Some(cp) = prev.existing.as_ref().filter(|c| c.seq == head_seq) {
@@ -190,11 +190,10 @@ struct Tail {
 }
 
 /// Verifies, in one snapshot, what the new checkpoint will vouch for and the old one did not.
-async fn verify_tail(db: &Path, prev: &Previous, kc: &KeychainView) -> Result<Tail> {
+async fn verify_tail(db: crate::store::Source, prev: &Previous, kc: &KeychainView) -> Result<Tail> {
     let from_cp = prev.existing.as_ref().map(|c| (c.seq, c.hash.clone()));
     let from_head = prev.from_head.clone();
     let (mac_key, macs_from) = (kc.mac_key(), kc.macs_from());
-    let db = db.to_path_buf();
     blocking(move || {
         let reader = LogReader::open(&db)?;
         reader.snapshot(|s| -> Result<_> {

@@ -116,7 +116,7 @@ fn already_recorded(latest: Option<&AuditEntry>, loss: &Loss) -> bool {
 pub(super) async fn record_loss(app: &App, loss: &Loss) -> Result<()> {
     let mut tx = store::write_tx(&app.pool).await?;
     let latest = {
-        let db = app.db_path.clone();
+        let db = app.log_source();
         blocking(move || {
             let reader = LogReader::open(&db)?;
             let f = AuditFilter {
@@ -268,7 +268,7 @@ fn losses_from(loss_entries: &[AuditEntry], ack_entries: &[AuditEntry], acks_ver
 /// The checkpoint losses the log records, as recorded (not verified: `audit verify` does that),
 /// for the window's standing alert. Served by the `action` index.
 pub async fn losses(app: &App) -> Result<Vec<AuditLoss>> {
-    let db = app.db_path.clone();
+    let db = app.log_source();
     blocking(move || {
         let reader = LogReader::open(&db)?;
         reader.snapshot(|s| -> Result<_> {
@@ -299,7 +299,7 @@ pub async fn acknowledge(app: &App, seq: i64, reviewer: &str, reason: &str) -> R
         return Err(AuditError::AlreadyAcknowledged { seq, by_seq: a.seq }.into());
     }
     let lost_hash = {
-        let db = app.db_path.clone();
+        let db = app.log_source();
         blocking(move || Ok(LogReader::open(&db)?.snapshot(|s| s.hash_at(seq))?)).await?
     }
     .ok_or(AuditError::NoEntry(seq))?;

@@ -56,7 +56,7 @@ pub fn normalise_filter(f: &AuditFilter) -> Result<AuditFilter> {
 
 pub async fn list(app: &App, q: &AuditQuery) -> Result<AuditPage> {
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let db = app.db_path.clone();
+    let db = app.log_source();
     let q = AuditQuery {
         filter: normalise_filter(&q.filter)?,
         ..q.clone()
@@ -117,7 +117,7 @@ pub enum AuditMacState {
 }
 
 pub async fn show(app: &App, seq: i64) -> Result<AuditEntryDetail> {
-    let db = app.db_path.clone();
+    let db = app.log_source();
     let (entry, prev) = blocking(move || {
         let reader = LogReader::open(&db)?;
         reader.snapshot(|s| -> Result<_> {
@@ -132,7 +132,7 @@ pub async fn show(app: &App, seq: i64) -> Result<AuditEntryDetail> {
     .await?;
     let entry = entry.ok_or(AuditError::NoEntry(seq))?;
     let (mac, log_id) = {
-        let db = app.db_path.clone();
+        let db = app.log_source();
         blocking(move || LogReader::open(&db)?.snapshot(|s| -> Result<_> { Ok((s.mac_at(seq)?, s.hash_at(1)?)) }))
             .await?
     };
@@ -146,7 +146,7 @@ pub async fn show(app: &App, seq: i64) -> Result<AuditEntryDetail> {
         (Some(f), _) => Some(f),
         (None, Some(_)) => None,
         (None, None) => {
-            let db = app.db_path.clone();
+            let db = app.log_source();
             blocking(move || Ok(LogReader::open(&db)?.snapshot(|s| s.first_mac())?)).await?
         }
     };

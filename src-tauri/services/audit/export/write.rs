@@ -42,7 +42,7 @@ pub async fn export(app: &App, req: &AuditExportRequest, progress: Arc<dyn Progr
     let cp = read_checkpoint(&checkpoint_path(&app.db_path)).ok().flatten();
     let (file, tmp) = create_temp_beside(&out)
         .map_err(|e| Error::Io(format!("cannot create a temp file beside {}: {e}", out.display())))?;
-    let db = app.db_path.clone();
+    let db = app.log_source();
     let (format, f2, tmp2) = (req.format, filter.clone(), tmp.clone());
     let written = blocking(move || {
         let r = write_export(&db, file, &tmp2, format, &f2, &*progress);
@@ -190,7 +190,7 @@ fn place(tmp: &Path, out: &Path, force: bool) -> std::io::Result<()> {
 }
 
 fn write_export(
-    db: &Path,
+    db: &crate::store::Source,
     file: std::fs::File,
     tmp: &Path,
     format: AuditExportFormat,
