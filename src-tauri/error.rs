@@ -11,7 +11,7 @@ use serde::Serialize;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// A lane contract that does not validate; the message names file, line, column and field.
     #[error("{0}")]
     Contract(String),
@@ -119,6 +119,37 @@ impl Error {
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
-        Error::Store(StoreError::Sql(e))
+        Error::from(StoreError::Sql(e))
+    }
+}
+
+/// A store error, with the two refusals a team server makes named as refusals: a privilege the
+/// person's login lacks (the role enforcement of team mode), and a rule its triggers enforce
+/// (an approval decided by its requester, a decision changed). Nothing was written.
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        if let StoreError::Sql(sqlx::Error::Database(db)) = &e {
+            match db.code().as_deref() {
+                Some("42501") => {
+                    return Error::Refused {
+                        code: "not_permitted".into(),
+                        message: format!(
+                            "the team's server refused this for your login ({}); a role that allows it \
+                             (reader, operator, approver, admin) is granted by an administrator: \
+                             `replay-console team grant LOGIN ROLE`; `replay-console team whoami` shows yours",
+                            db.message()
+                        ),
+                    }
+                }
+                Some("P0001") => {
+                    return Error::Refused {
+                        code: "refused_by_server".into(),
+                        message: db.message().to_string(),
+                    }
+                }
+                _ => {}
+            }
+        }
+        Error::Store(e)
     }
 }

@@ -14,8 +14,9 @@ use std::path::PathBuf;
     about = "Guarded manual replay of failed and blocked Salesforce writes.\n\nWith no command, opens the desktop window."
 )]
 pub struct Cli {
-    /// The database file (default: the OS data directory).
-    #[arg(long, global = true, env = "REPLAY_CONSOLE_DB", value_name = "PATH")]
+    /// The database: a file (default: in the OS data directory), or a team's PostgreSQL server
+    /// as postgres://LOGIN@HOST:PORT/DATABASE (the password comes from your keychain: `team login`).
+    #[arg(long, global = true, env = "REPLAY_CONSOLE_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// Print one JSON document instead of text.
     #[arg(long, global = true)]
@@ -84,6 +85,12 @@ pub enum Command {
     /// The tamper-evident audit log: list, show, verify, export.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Team mode on a shared PostgreSQL server: your login, roles, set-up.
+    #[command(subcommand)]
+    Team(TeamCmd),
+    /// Team mode: approval requests of overrides (owner change, protected fields).
+    #[command(subcommand)]
+    Approvals(ApprovalsCmd),
     /// The simulated Salesforce org alone, on loopback: prints its base URL as the first line
     /// of standard output (a JSON object with --json), then serves until Ctrl-C or SIGTERM.
     Sandbox {
@@ -99,6 +106,51 @@ pub enum Command {
         /// Largest query batch before `nextRecordsUrl` paging (Salesforce: 2000).
         #[arg(long, value_name = "N")]
         query_batch_size: Option<usize>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TeamCmd {
+    /// Store your database password for the server of --db in your OS keychain (read from
+    /// standard input or --password-file; never echoed, never written to a file).
+    Login {
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Remove your stored database password for the server of --db.
+    Logout,
+    /// Who you are on the server of --db and what your roles let you do.
+    Whoami,
+    /// Create the team roles (reader, operator, approver, admin) and their privileges. Run once
+    /// by an administrator of the server, again after an upgrade.
+    Init,
+    /// Grant a team role (reader, operator, approver, admin) to a login (administrator).
+    Grant { login: String, role: String },
+    /// Revoke a team role from a login (administrator).
+    Revoke { login: String, role: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApprovalsCmd {
+    /// Approval requests, newest first.
+    List {
+        /// pending, approved or rejected (default: all).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Approve a request (an approver other than its requester).
+    Approve {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reject a request (an approver other than its requester).
+    Reject {
+        id: i64,
+        #[arg(long)]
+        reason: String,
     },
 }
 

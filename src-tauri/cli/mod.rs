@@ -9,6 +9,7 @@ mod demo;
 mod progress;
 mod queue;
 mod render;
+mod team;
 
 pub use args::*;
 pub use demo::demo;
@@ -31,6 +32,10 @@ pub fn run(cli: Cli, command: Command) -> i32 {
         // report and exits 1) and are how a damaged log is examined, so they route themselves.
         if let Command::Audit(cmd) = command {
             return audit::audit(&cli.db_path(), cmd, json).await;
+        }
+        // Storing or removing a team password needs no connection (and must work before one can).
+        if let Command::Team(cmd @ (TeamCmd::Login { .. } | TeamCmd::Logout)) = &command {
+            return team::credentials(&cli.db_path(), cmd, json).await.map(|()| 0);
         }
         // The simulated org needs no database.
         if let Command::Sandbox {
@@ -100,6 +105,8 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
             .await
             .map(drop),
         Command::Lanes(cmd) => queue::lanes(app, cmd, json).await,
+        Command::Team(cmd) => team::team(app, cmd, json).await,
+        Command::Approvals(cmd) => team::approvals(app, cmd, json).await,
         Command::Events(cmd) => queue::events(app, cmd, json).await,
         Command::Credentials(cmd) => queue::credentials(app, cmd, json).await,
         Command::Preflight { id, over } => queue::preflight(app, id, over, json).await,

@@ -152,7 +152,7 @@ pub(super) async fn settle(app: &App, id: i64, json: bool) -> Result<()> {
 
 /// Reads a secret from a file or standard input. It is never echoed, never logged, and the
 /// buffer it passed through is zeroized.
-fn read_secret(from_file: Option<&std::path::Path>) -> Result<crate::keychain::Secret> {
+pub(super) fn read_secret(from_file: Option<&std::path::Path>) -> Result<crate::keychain::Secret> {
     use std::io::Read;
     let mut raw = zeroize::Zeroizing::new(Vec::new());
     match from_file {

@@ -85,8 +85,13 @@ impl App {
             checkpointer: Arc::default(),
         };
         // Before anything else runs: intents left by a dead process become unknown_outcome.
-        crate::services::recovery::recover_orphans(&app).await?;
-        crate::services::recovery::recover_batches(&app).await?;
+        // On a team server only a login that may write (an operator) recovers: a reviewer's
+        // console reads.
+        let recovers = !app.pool.is_server() || crate::services::team::whoami(&app).await?.may("operator");
+        if recovers {
+            crate::services::recovery::recover_orphans(&app).await?;
+            crate::services::recovery::recover_batches(&app).await?;
+        }
         Ok(app)
     }
 
@@ -156,10 +161,12 @@ impl App {
     }
 }
 
-/// A server's local anchor: the path this console's audit checkpoint and its keychain view of
-/// the log are kept under, one per login, server and database, in the OS data directory.
+/// A server's local anchor: the path this machine's audit checkpoint of the team's log is kept
+/// under, one per server and database, in the OS data directory. Not per login: the checkpoint
+/// is signed with a key in this OS user's keychain, which every login used here shares, so the
+/// keychain's record of the signed head and the file must be one (docs/TEAM.md).
 pub fn team_anchor(s: &crate::store::ServerUrl) -> PathBuf {
-    let name: String = format!("{}@{}_{}_{}", s.login, s.host, s.port, s.database)
+    let name: String = format!("{}_{}_{}", s.host, s.port, s.database)
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '@' | '_' | '-' | '.') {

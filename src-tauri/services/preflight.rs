@@ -203,6 +203,7 @@ pub(crate) fn unresolved_checks(
 pub async fn run(app: &App, event_id: i64, override_request: Option<OverrideRequest>) -> Result<PreflightView> {
     let facts = event_facts(app, event_id).await?;
     let (version, contract) = lanes::contract(app, &facts.lane_id).await?;
+    let override_request = crate::services::team::team_override(app, &contract, override_request);
     let session = app.session(&contract).await?;
     let mut observed = observe(&session, &contract, &facts).await?;
     observed.latest_attempt = store::attempts::latest_attempt(&app.pool, event_id).await?;

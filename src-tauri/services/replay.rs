@@ -151,8 +151,30 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
     if req.operator.trim().is_empty() && !policy.operator_name {
         req.operator = crate::services::holder::os_user();
     }
+    // Team mode: an override the contract says needs approval is approved by another
+    // authenticated approver through a request bound to this preflight; a typed name does not
+    // count. The approver's login then stands in the attempt and the audit.
+    req.override_request = crate::services::team::team_override(app, &contract, req.override_request);
+    let mut approver_login = None;
+    if app.pool.is_server() && policy.override_approval {
+        if let (Some(ov), Some((preflight_id, p))) = (req.override_request.clone(), latest.as_ref()) {
+            if p.override_request.as_ref() == Some(&ov) {
+                match crate::services::team::approval_gate(app, *preflight_id, p, &ov, &req.operator).await? {
+                    crate::services::team::ApprovalGate::Approved(login) => approver_login = Some(login),
+                    crate::services::team::ApprovalGate::Refused(code, message) => {
+                        return Err(refuse(app, event_id, &req, code, message).await);
+                    }
+                }
+            }
+        }
+    }
     if let Err(r) = preflight::gate(latest.as_ref().map(|(_, p)| p), &req, &policy, Utc::now()) {
         return Err(refuse(app, event_id, &req, &r.code, r.message).await);
+    }
+    // The approving login, authenticated by the server, is what the attempt and its audit
+    // entries record as the approver.
+    if let (Some(login), Some(o)) = (approver_login, req.override_request.as_mut()) {
+        o.approved_by = login;
     }
     let Some((preflight_id, p)) = latest else {
         return Err(refuse(

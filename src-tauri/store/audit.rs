@@ -56,6 +56,19 @@ pub async fn append_head(conn: &mut super::Tx<'_>) -> Result<Option<AppendHead>>
     })
 }
 
+/// The authenticated login of a server session (team mode), read inside the caller's
+/// transaction; `None` for a file, where there are no logins.
+pub async fn session_login(conn: &mut super::Tx<'_>) -> Result<Option<String>> {
+    Ok(match conn {
+        super::Tx::Sqlite(_) => None,
+        super::Tx::Pg(t) => Some(
+            sqlx::query_scalar("SELECT session_user::text")
+                .fetch_one(&mut **t)
+                .await?,
+        ),
+    })
+}
+
 /// The entry a draft becomes after `head`: sequence number, normalised text, link and hash.
 pub fn build_entry(
     d: &AuditDraft,

@@ -14,6 +14,7 @@ pub mod lanes;
 pub mod location;
 pub mod preflights;
 pub mod settings;
+pub mod team;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -305,7 +306,34 @@ pub async fn open_server(s: &ServerUrl, password: Option<&str>) -> Result<PgPool
             path: s.shown(),
             source,
         })?;
-    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+    // Migrations need the schema's owner (the administrator); a person's login only checks that
+    // the schema is current, so a console never tries DDL it may not run.
+    let migrator = sqlx::migrate!("./migrations/postgres");
+    let applied: Vec<i64> =
+        match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(&pool)
+            .await
+        {
+            Ok(v) => v,
+            // A login the team has not given a role: the server's refusal says so.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42501") => {
+                pool.close().await;
+                return Err(StoreError::Sql(sqlx::Error::Database(e)));
+            }
+            Err(_) => Vec::new(),
+        };
+    if migrator.iter().any(|m| !applied.contains(&m.version)) {
+        if let Err(e) = migrator.run(&pool).await {
+            pool.close().await;
+            return Err(StoreError::Open {
+                path: s.shown(),
+                source: sqlx::Error::Protocol(format!(
+                    "the team database's schema is missing or older than this console, and this login cannot \
+                     update it ({e}); an administrator runs `replay-console --db … team init` once"
+                )),
+            });
+        }
+    }
     Ok(pool)
 }
 

@@ -22,6 +22,37 @@ pub struct Env {
     server: Option<ServerDb>,
 }
 
+/// A person of the team on the test server: their login and the URL their console opens.
+pub struct Person {
+    pub login: String,
+    pub db: PathBuf,
+}
+
+/// Runs the CLI on a database (a file or a server URL), with standard input if given.
+pub fn run_on(db: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("REPLAY_CONSOLE_DB")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the CLI binary runs");
+    let input = child.stdin.take();
+    if let (Some(mut i), Some(text)) = (input, stdin) {
+        i.write_all(text.as_bytes()).expect("write standard input");
+    }
+    let out: Output = child.wait_with_output().expect("the CLI binary ends");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// The suite's server, when the team-mode pass runs (`REPLAY_CONSOLE_TEST_PG`, an admin URL).
 pub fn test_server() -> Option<String> {
     std::env::var("REPLAY_CONSOLE_TEST_PG").ok().filter(|s| !s.is_empty())
@@ -194,18 +225,49 @@ impl Env {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        let out: Output = Command::new(BIN)
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("REPLAY_CONSOLE_DB")
-            .output()
-            .expect("the CLI binary runs");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        run_on(&self.db, args, None)
+    }
+
+    /// Runs as a person of the team (their own login on the test server).
+    pub fn run_as(&self, who: &Person, args: &[&str]) -> Run {
+        run_on(&who.db, args, None)
+    }
+
+    /// `team init` on this test's database, as the server's administrator. Roles are the
+    /// cluster's, shared by every test: one test at a time creates them.
+    pub fn team_init(&self) {
+        static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one = ONE.lock().unwrap_or_else(|p| p.into_inner());
+        self.ok(&["team", "init"]);
+    }
+
+    /// A new person on the test server: a login with a password (kept in the keychain with
+    /// `team login`, as a person would), holding `role` if given. Call [`Env::team_init`] first.
+    pub fn person(&self, role: Option<&str>) -> Person {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        assert!(self.on_server(), "people exist on a team server only");
+        let login = format!(
+            "p{}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst),
+            role.unwrap_or("none")
+        );
+        let password = format!("pw-{login}-Z9");
+        admin_sql(
+            &self.db.to_string_lossy(),
+            &format!("CREATE ROLE {login} LOGIN PASSWORD '{password}'"),
+        );
+        if let Some(r) = role {
+            self.ok(&["team", "grant", &login, r]);
         }
+        let url = self.db.to_string_lossy().into_owned();
+        let (scheme, rest) = url.split_once("://").expect("a URL");
+        let (_, host_db) = rest.split_once('@').expect("a login in the URL");
+        let db = PathBuf::from(format!("{scheme}://{login}@{host_db}"));
+        let stored = run_on(&db, &["team", "login"], Some(&password));
+        assert_eq!(stored.code, 0, "team login: {} {}", stored.stdout, stored.stderr);
+        Person { login, db }
     }
 
     /// Runs and requires exit 0.

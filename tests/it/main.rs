@@ -20,3 +20,4 @@ mod replay;
 mod salesforce;
 mod sandbox;
 mod sf_support;
+mod team;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 pub const KEY_PEM: &str = include_str!("../data/test_only_rsa_key.pem");
 const CLIENT_ID: &str = "3MVG9EXAMPLECONSUMERKEY";
-const BEFORE: &str = "2026-11-19T08:00:00.000+0000";
+pub const BEFORE: &str = "2026-11-19T08:00:00.000+0000";
 
 /// A simulated org (kept alive on its own runtime while the CLI runs against it), a database
 /// with a lane of its own pointed at the org, and that lane's secret in the keychain.

@@ -58,6 +58,11 @@ pub const ACTIONS: &[&str] = &[
     "create_overwrote_record",
     "checkpoint_lost",
     "checkpoint_loss_acknowledged",
+    "team_initialised",
+    "role_granted",
+    "role_revoked",
+    "approval_requested",
+    "approval_decided",
 ];
 
 #[cfg(test)]

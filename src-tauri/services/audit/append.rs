@@ -15,8 +15,25 @@ pub async fn record(conn: &mut crate::store::Tx<'_>, draft: &AuditDraft) -> Resu
         "audit action `{}` is not in domain::audit::ACTIONS (the UI labels every listed action)",
         draft.action
     );
+    // Team mode: the actor is the session's authenticated login (the server refuses any other);
+    // the typed name stays beside it as a display name. Entries carry no MAC there: a MAC
+    // needs a key every console shares, and the server's privileges (no application role may
+    // change or delete an entry) and the chain protect the log instead (docs/TEAM.md).
+    let login = store::audit::session_login(conn).await?;
+    let authenticated;
+    let draft = match &login {
+        Some(l) => {
+            authenticated = as_login(draft, l);
+            &authenticated
+        }
+        None => draft,
+    };
     let head = store::audit::append_head(conn).await?;
     let e = store::audit::build_entry(draft, &store::now_text(), &os_user(), &host(), head.as_ref())?;
+    if login.is_some() {
+        store::audit::insert(conn, &e, None).await?;
+        return Ok(e);
+    }
     let has_macs = head.as_ref().is_some_and(|h| h.has_mac);
     // The log is named by its first entry's hash: this entry's own, for a new log.
     let log_id = match &head {
@@ -31,4 +48,23 @@ pub async fn record(conn: &mut crate::store::Tx<'_>, draft: &AuditDraft) -> Resu
     let mac = key.as_ref().and_then(|k| k.mac_hex(&e.hash));
     store::audit::insert(conn, &e, mac.as_deref()).await?;
     Ok(e)
+}
+
+/// A draft written by a login: the login is the actor, the typed name (if another) a display
+/// name in the detail.
+fn as_login(draft: &AuditDraft, login: &str) -> AuditDraft {
+    let mut d = draft.clone();
+    if d.actor != login {
+        let typed = std::mem::replace(&mut d.actor, login.to_string());
+        match &mut d.detail {
+            serde_json::Value::Object(m) => {
+                m.insert("display_name".into(), serde_json::Value::String(typed));
+            }
+            other => {
+                let inner = std::mem::take(other);
+                *other = serde_json::json!({ "display_name": typed, "detail": inner });
+            }
+        }
+    }
+    d
 }

@@ -119,6 +119,15 @@ pub async fn preflight(app: &App, sel: &Selection, planned_by: Option<&str>) -> 
     for id in &ids {
         facts.push(crate::services::preflight::event_facts(app, *id).await?);
     }
+    if app.pool.is_server() && sel.override_request.is_some() && preflight::GatePolicy::of(&contract).override_approval
+    {
+        return Err(crate::error::Error::Refused {
+            code: "override_needs_approval".into(),
+            message: "in team mode an override that needs approval is approved per preflight: replay those events \
+                      one at a time (each opens an approval request for another approver)"
+                .into(),
+        });
+    }
     let session = app.session(&contract).await?;
     let calls = AtomicU64::new(0);
     let mut observed = observe_all(&session, &contract, &facts, &calls).await?;

@@ -26,6 +26,11 @@ export const AUDIT_ACTIONS = [
   'create_overwrote_record',
   'checkpoint_lost',
   'checkpoint_loss_acknowledged',
+  'team_initialised',
+  'role_granted',
+  'role_revoked',
+  'approval_requested',
+  'approval_decided',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -30,6 +30,11 @@ const ACTIONS: Record<AuditAction, { label: string; tone: Tone }> = {
   create_overwrote_record: { label: 'Create changed an existing record (critical)', tone: 'danger' },
   checkpoint_lost: { label: 'Checkpoint lost', tone: 'danger' },
   checkpoint_loss_acknowledged: { label: 'Checkpoint loss acknowledged', tone: 'warning' },
+  team_initialised: { label: 'Team roles set up', tone: 'neutral' },
+  role_granted: { label: 'Role granted', tone: 'warning' },
+  role_revoked: { label: 'Role revoked', tone: 'warning' },
+  approval_requested: { label: 'Approval requested', tone: 'warning' },
+  approval_decided: { label: 'Approval decided', tone: 'warning' },
 };
 
 /** The actions the backend writes, for the filter's suggestions. */
