@@ -13,6 +13,7 @@ pub mod events;
 pub mod holder;
 pub mod import;
 pub mod lanes;
+pub mod lease;
 pub mod org;
 pub mod preflight;
 pub mod recovery;

@@ -8,6 +8,29 @@ use crate::domain::audit::AuditDraft;
 use crate::error::Result;
 use crate::services::{audit, holder};
 use crate::store;
+use crate::store::leases::Held;
+
+/// Whether the process that holds an attempt or a batch may still be at it. On this machine its
+/// pid says so. On a team server, a holder on another machine may be until its lease runs out
+/// by the server's clock (no lease at all: granted by no console of this version, so none
+/// renews it). On a file, a holder recorded on another machine is taken as gone, as before.
+async fn still_held(
+    app: &App,
+    tx: &mut store::Tx<'_>,
+    held: Held,
+    id: i64,
+    pid: Option<i64>,
+    started: Option<&str>,
+    host: Option<&str>,
+) -> Result<bool> {
+    if host.is_none_or(|h| h == holder::host()) {
+        return Ok(holder::is_alive(pid, started, host));
+    }
+    if !app.pool.is_server() {
+        return Ok(false);
+    }
+    Ok(store::leases::left(tx, held, id).await?.is_some_and(|ms| ms > 0))
+}
 
 /// Returns the ids of the events that became `unknown_outcome`.
 pub async fn recover_orphans(app: &App) -> Result<Vec<i64>> {
@@ -18,8 +41,8 @@ pub async fn recover_orphans(app: &App) -> Result<Vec<i64>> {
     let mut tx = store::write_tx(&app.pool).await?;
     let mut recovered = Vec::new();
     for (attempt_id, event_id, pid, started, host) in store::attempts::in_flight(&mut tx).await? {
-        if holder::is_alive(pid, started.as_deref(), host.as_deref()) {
-            continue; // another instance is sending it right now
+        if still_held(app, &mut tx, Held::Attempt, attempt_id, pid, started.as_deref(), host.as_deref()).await? {
+            continue; // another instance may be sending it right now
         }
         let now = store::now_text();
         store::attempts::finish(
@@ -46,7 +69,7 @@ pub async fn recover_orphans(app: &App) -> Result<Vec<i64>> {
                 event_id: Some(event_id),
                 attempt_id: Some(attempt_id),
                 outcome: Some("unknown_outcome".into()),
-                reason: Some("found in flight at start-up; its process is gone".into()),
+                reason: Some("found in flight; its process is gone (or, on a team server, its lease ran out)".into()),
                 detail: serde_json::json!({"holder_pid": pid, "holder_host": host}),
                 ..AuditDraft::default()
             },
@@ -70,8 +93,8 @@ pub async fn recover_batches(app: &App) -> Result<Vec<i64>> {
     let mut tx = store::write_tx(&app.pool).await?;
     let mut interrupted = Vec::new();
     for (batch_id, lane_id, pid, started, host) in store::batches::running(&mut tx).await? {
-        if holder::is_alive(pid, started.as_deref(), host.as_deref()) {
-            continue; // another instance is running it right now
+        if still_held(app, &mut tx, Held::Batch, batch_id, pid, started.as_deref(), host.as_deref()).await? {
+            continue; // another instance may be running it right now
         }
         store::batches::interrupt(&mut tx, batch_id, &store::now_text()).await?;
         audit::record(
@@ -82,7 +105,7 @@ pub async fn recover_batches(app: &App) -> Result<Vec<i64>> {
                 lane_id: Some(lane_id),
                 batch_id: Some(batch_id),
                 outcome: Some("interrupted".into()),
-                reason: Some("found running at start-up; its process is gone".into()),
+                reason: Some("found running; its process is gone (or, on a team server, its lease ran out)".into()),
                 detail: serde_json::json!({"holder_pid": pid, "holder_host": host}),
                 ..AuditDraft::default()
             },

@@ -212,6 +212,8 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
     let attempt_id = commit_intent(app, event_id, preflight_id, &p, &contract, &req).await?;
 
     // Send.
+    // Team mode: the lease says to every other console that this send may still be going on.
+    let _lease = crate::services::lease::Lease::hold(app, store::leases::Held::Attempt, vec![attempt_id]);
     let sent = session.send(&p.request).await;
 
     // Outcome.
@@ -316,7 +318,10 @@ async fn commit_intent(
     )
     .await?;
     let attempt_id = match intent {
-        store::attempts::IntentResult::Created(id) => id,
+        store::attempts::IntentResult::Created(id) => {
+            crate::services::lease::grant(&mut tx, store::leases::Held::Attempt, id).await?;
+            id
+        }
         store::attempts::IntentResult::Busy => {
             drop(tx);
             return Err(refuse(

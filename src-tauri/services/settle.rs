@@ -37,6 +37,25 @@ pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<Set
     let ev = store::events::get(&app.pool, event_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
+    // An intent still in flight: if its holder is gone (here: its process; on a team server,
+    // elsewhere: its lease ran out), it becomes an unknown outcome first; else it is not ours
+    // to settle while it may still be sending.
+    if ev.status == "in_flight" {
+        crate::services::recovery::recover_orphans(app).await?;
+        if let Some((attempt_id, host, left)) = store::leases::in_flight_of(&app.pool, event_id).await? {
+            let wait = match left {
+                Some(ms) if ms > 0 => format!("; its lease runs out in {} s, try again then", (ms + 999) / 1000),
+                _ => String::new(),
+            };
+            return Err(Error::Refused {
+                code: "in_flight".into(),
+                message: format!(
+                    "event {event_id}'s replay (attempt {attempt_id}) is in flight on {}: it may still be sending{wait}",
+                    host.as_deref().unwrap_or("another machine")
+                ),
+            });
+        }
+    }
     let Some((attempt_id, request_json, started_at)) = store::attempts::unsettled(&app.pool, event_id).await? else {
         return Err(Error::Refused {
             code: "nothing_to_verify".into(),

@@ -10,6 +10,7 @@ pub mod batches;
 pub mod credentials;
 pub mod events;
 pub mod imports;
+pub mod leases;
 pub mod lanes;
 pub mod location;
 pub mod preflights;

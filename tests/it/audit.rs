@@ -24,7 +24,8 @@ fn batch_of(i: usize) -> Option<i64> {
 
 /// Appends `n` varied entries in one transaction (as fast as the store allows), then writes the
 /// checkpoint as the services do after a commit. Entry 1 names this database, so no two tests
-/// share a log id (and so a keychain key).
+/// share a log id (and so a keychain key). Chosen times and actors, behind the services' back:
+/// on a file only (a team server takes no actor but the writer's login).
 fn fill(env: &Env, n: usize) {
     rt().block_on(async {
         let app = replay_console::App::open(&env.db)
@@ -118,7 +119,7 @@ fn checkpoint_path(env: &Env) -> std::path::PathBuf {
 
 #[test]
 fn an_untouched_log_verifies_with_its_range_head_and_checkpoint() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 1000);
     let r = verify(&env, 0);
     assert_eq!(r["ok"], true, "nothing was touched: {r}");
@@ -432,7 +433,7 @@ fn without_a_keychain_the_signature_is_not_proven_and_says_so() {
 
 #[test]
 fn list_filters_and_pages_by_keyset() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 120);
     let page = env.json(&["audit", "list", "--lane", "lane_a", "--limit", "25"]);
     let seqs: Vec<i64> = page
@@ -505,7 +506,7 @@ fn list_filters_and_pages_by_keyset() {
 
 #[test]
 fn show_gives_before_after_and_the_field_diff() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 3);
     let d = env.json(&["audit", "show", "2"]);
     assert_eq!(d["entry"]["seq"], 2);
@@ -549,7 +550,7 @@ fn export(env: &Env, format: &str, name: &str, extra: &[&str]) -> (std::path::Pa
 
 #[test]
 fn exports_verify_offline_and_an_edited_byte_is_named() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 200);
     for format in ["csv", "ndjson"] {
         let (out, o) = export(&env, format, &format!("log.{format}"), &[]);
@@ -700,7 +701,7 @@ fn a_batchs_entries_are_listed_exported_and_served_by_an_index() {
 
 #[test]
 fn filtered_and_incident_window_exports_say_what_they_prove() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 200);
     let (out, o) = export(&env, "ndjson", "lane_a.ndjson", &["--lane", "lane_a"]);
     assert_eq!(o["manifest"]["count"], 100, "half the entries are lane_a");
@@ -818,7 +819,7 @@ impl Progress for CancelNow {
 
 #[test]
 fn a_cancelled_export_leaves_no_file_under_the_name() {
-    let env = Env::new();
+    let env = Env::file();
     fill(&env, 50);
     let out = env.dir.path().join("cancelled.csv");
     let r = rt().block_on(async {

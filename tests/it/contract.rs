@@ -417,7 +417,7 @@ fn owner_override_allowed_only_when_lists_exactly_what_an_override_needs() {
     ] {
         let (mut s, u, _) = seed_with_acme();
         account(&mut s, "TIER", "Tier Co", &u.rita, BEFORE, "Gold");
-        let o = Org::start_with(tag, s, f);
+        let o = Org::start_solo(tag, s, f);
         let ids = o.events(&[(Some("TIER"), json!({"Name": "Tier Co", "Tier__c": "Silver"}))]);
         let id = ids[0].to_string();
         let p = o
@@ -805,7 +805,7 @@ fn the_contracts_owners_appear_in_the_preflight_and_the_audit() {
 fn a_batch_follows_the_same_rules() {
     let (mut s, u, _) = seed_with_acme();
     account(&mut s, "TIER", "Tier Co", &u.rita, BEFORE, "Gold");
-    let o = Org::start("batch_rules", s);
+    let o = Org::start_solo("batch_rules", s, |c| c);
     let ids = o.events(&[
         (Some("LATE-B"), json!({"Name": "Late Batch Co"})),
         (Some("ACME"), json!({"Name": "Acme Batch"})),

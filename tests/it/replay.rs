@@ -82,6 +82,16 @@ impl Org {
     }
 
     pub fn start_with(tag: &str, seed: Seed, contract: impl Fn(String) -> String) -> Org {
+        Org::start_on(Env::new(), tag, seed, contract)
+    }
+
+    /// On a SQLite file whatever the pass: for what only solo mode does (a typed approver;
+    /// team mode's approvals are tests/it/team.rs).
+    pub fn start_solo(tag: &str, seed: Seed, contract: impl Fn(String) -> String) -> Org {
+        Org::start_on(Env::file(), tag, seed, contract)
+    }
+
+    fn start_on(env: Env, tag: &str, seed: Seed, contract: impl Fn(String) -> String) -> Org {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -90,7 +100,6 @@ impl Org {
         let org = rt
             .block_on(sandbox::start(SandboxConfig { port: 0, seed }))
             .expect("the simulated org starts");
-        let env = Env::new();
         let lane = format!("rp_{tag}_{}", std::process::id());
         let yaml = reference_contract()
             .replace("lane_id: account_sync_north_america", &format!("lane_id: {lane}"))
@@ -565,7 +574,7 @@ fn updates_suppress_assignment_and_protected_fields_need_an_approved_override() 
     let (mut s, u) = base_seed();
     let rita = u.rita.clone();
     account(&mut s, "A1", "A1 (old)", &rita, BEFORE, "Gold");
-    let o = Org::start("protect", s);
+    let o = Org::start_solo("protect", s, |c| c);
     let ev = o.events(&[(
         Some("A1"),
         json!({"Name": "A1 new", "Tier__c": "Silver", "BillingCity": "Austin"}),

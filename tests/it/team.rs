@@ -300,3 +300,76 @@ fn an_override_runs_only_after_another_login_approves_that_preflight() {
     assert!(r.stderr.contains("approval_pending"), "{}", r.stderr);
     assert_eq!(o.writes(), 1, "nothing more was written");
 }
+
+/// Issue 17: "A console killed with SIGKILL mid-replay: another console sees the intent, waits
+/// out the lease, marks it `unknown_outcome`, and `verify` settles it." The killed console is
+/// made to stand on another machine (its recorded host), where no pid can say it is gone: only
+/// its lease can.
+#[test]
+fn a_console_killed_mid_replay_on_another_machine_is_waited_out_then_settled() {
+    use replay_console::sandbox::{Applies, Fault, FaultKind};
+    use std::time::{Duration, Instant};
+    if test_server().is_none() {
+        return; // runs in the team pass (scripts/test-team)
+    }
+    let (mut s, u) = base_seed();
+    account(&mut s, "A1", "A1 (old)", &u.rita, crate::replay::BEFORE, "Gold");
+    let o = Org::start("lease", s);
+    let ev = o.events(&[(Some("A1"), json!({"Name": "A1 new"}))])[0];
+    let token = o.token(ev);
+    o.org.inject(Fault {
+        kind: FaultKind::Latency,
+        count: 1,
+        latency_ms: 20_000,
+        applies_to: Some(Applies::Writes),
+    });
+    // Console A, with a 4-second lease it renews every second while it waits for the answer.
+    let mut a = std::process::Command::new(crate::common::BIN)
+        .args(["--db", &o.env.db.display().to_string(), "replay", &ev.to_string()])
+        .args(["--operator", "Dana Ops", "--reason", "INC-4711", "--ack", &token])
+        .env("REPLAY_CONSOLE_LEASE_SECS", "4")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn console A");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while o.status(ev) != "in_flight" {
+        assert!(Instant::now() < deadline, "the intent is committed before the send");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    o.env.execute(
+        "",
+        &format!("UPDATE attempts SET holder_host = 'ops-laptop-2' WHERE event_id = {ev} AND outcome = 'in_flight'"),
+    );
+    // While A lives, B (this machine) leaves its intent alone, whatever it runs.
+    std::thread::sleep(Duration::from_millis(5_000));
+    assert_eq!(o.status(ev), "in_flight", "a renewed lease is never taken over");
+    a.kill().expect("SIGKILL console A");
+    let _ = a.wait();
+    let killed = Instant::now();
+
+    // B sees the intent and is told to wait for the lease.
+    assert_eq!(o.status(ev), "in_flight", "B sees A's intent");
+    let r = o.env.run(&["verify", &ev.to_string()]);
+    refused(&r, "verify while the lease runs");
+    assert!(
+        r.stderr.contains("in flight on ops-laptop-2") && r.stderr.contains("lease runs out in"),
+        "{}",
+        r.stderr
+    );
+    // Once the lease ran out (4 s by the server's clock), B takes it as an unknown outcome and
+    // settles it by reading the record.
+    std::thread::sleep(Duration::from_millis(4_500).saturating_sub(killed.elapsed()));
+    let r = o.env.run(&["verify", &ev.to_string(), "--json"]);
+    assert_eq!(r.code, 0, "verify settles after the lease: {} {}", r.stdout, r.stderr);
+    let v = json_of(&r);
+    assert!(
+        v["settlement"] == "applied" || v["settlement"] == "not_applied",
+        "settled one way or the other: {v}"
+    );
+    let actions = o.audit_actions();
+    assert!(actions.iter().any(|a| a == "unknown_outcome"), "{actions:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(o.writes() <= 1, "never sent twice");
+    assert_eq!(o.env.run(&["audit", "verify"]).code, 0);
+}

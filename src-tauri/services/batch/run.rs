@@ -104,7 +104,10 @@ pub(super) async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> R
     )
     .await?;
     let attempt_id = match intent {
-        store::attempts::IntentResult::Created(id) => id,
+        store::attempts::IntentResult::Created(id) => {
+            crate::services::lease::grant(&mut tx, store::leases::Held::Attempt, id).await?;
+            id
+        }
         store::attempts::IntentResult::Busy => {
             return Ok(EventResult::Skipped(SkippedEvent {
                 event_id,
@@ -138,13 +141,15 @@ pub(super) async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> R
     audit::record(&mut tx, &e).await?;
     tx.commit().await?;
 
-    // Send; again only after an answer that proves nothing was written.
+    // Send; again only after an answer that proves nothing was written, and (team mode) only
+    // while the lease is surely still this console's.
+    let lease = crate::services::lease::Lease::hold(&run.app, store::leases::Held::Attempt, vec![attempt_id]);
     let mut retried: Vec<String> = Vec::new();
     let sent = loop {
         let sent = run.session.send(&p.request).await;
         match &sent {
             SendOutcome::Rejected { status, code, .. }
-                if batch::is_retryable(*status, code) && (retried.len() as u32) < MAX_RETRIES =>
+                if batch::is_retryable(*status, code) && (retried.len() as u32) < MAX_RETRIES && lease.fresh() =>
             {
                 let n = retried.len() as u32;
                 retried.push(code.clone());
@@ -644,6 +649,7 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
     }
     let mut tx = store::write_tx(&app.pool).await?;
     store::batches::start(&mut tx, row.id, &operator, &reason, &store::now_text(), &holder::me()).await?;
+    crate::services::lease::grant(&mut tx, store::leases::Held::Batch, row.id).await?;
     audit::record(
         &mut tx,
         &AuditDraft {
@@ -682,6 +688,8 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
         }
     }
     tx.commit().await?;
+    // Team mode: the batch's lease, renewed until it ends, says it runs here.
+    let _batch_lease = crate::services::lease::Lease::hold(app, store::leases::Held::Batch, vec![row.id]);
 
     let run = Arc::new(Run {
         app: app.clone(),
