@@ -41,7 +41,17 @@ pub async fn recover_orphans(app: &App) -> Result<Vec<i64>> {
     let mut tx = store::write_tx(&app.pool).await?;
     let mut recovered = Vec::new();
     for (attempt_id, event_id, pid, started, host) in store::attempts::in_flight(&mut tx).await? {
-        if still_held(app, &mut tx, Held::Attempt, attempt_id, pid, started.as_deref(), host.as_deref()).await? {
+        if still_held(
+            app,
+            &mut tx,
+            Held::Attempt,
+            attempt_id,
+            pid,
+            started.as_deref(),
+            host.as_deref(),
+        )
+        .await?
+        {
             continue; // another instance may be sending it right now
         }
         let now = store::now_text();
@@ -93,7 +103,17 @@ pub async fn recover_batches(app: &App) -> Result<Vec<i64>> {
     let mut tx = store::write_tx(&app.pool).await?;
     let mut interrupted = Vec::new();
     for (batch_id, lane_id, pid, started, host) in store::batches::running(&mut tx).await? {
-        if still_held(app, &mut tx, Held::Batch, batch_id, pid, started.as_deref(), host.as_deref()).await? {
+        if still_held(
+            app,
+            &mut tx,
+            Held::Batch,
+            batch_id,
+            pid,
+            started.as_deref(),
+            host.as_deref(),
+        )
+        .await?
+        {
             continue; // another instance may be running it right now
         }
         store::batches::interrupt(&mut tx, batch_id, &store::now_text()).await?;
