@@ -373,3 +373,133 @@ fn a_console_killed_mid_replay_on_another_machine_is_waited_out_then_settled() {
     assert!(o.writes() <= 1, "never sent twice");
     assert_eq!(o.env.run(&["audit", "verify"]).code, 0);
 }
+
+/// Issue 17: "two console processes on one PostgreSQL replaying the same events and
+/// overlapping batches: every event written at most once (the simulated org's write log), the
+/// audit verifies, no deadlock or 'could not serialize' escapes to a user." Two operators, each
+/// with their own login and console process, plan a batch over overlapping selections and run
+/// them at the same moment, while a third process replays single events of the overlap.
+#[test]
+fn two_consoles_running_overlapping_batches_write_each_event_once() {
+    use std::collections::BTreeMap;
+    if test_server().is_none() {
+        return; // runs in the team pass (scripts/test-team)
+    }
+    let (mut s, u) = base_seed();
+    for i in 0..30 {
+        account(
+            &mut s,
+            &format!("OV{i}"),
+            &format!("Ov {i} (old)"),
+            &u.rita,
+            crate::replay::BEFORE,
+            "Gold",
+        );
+    }
+    let o = Org::start("overlap", s);
+    o.env.team_init();
+    let ana = o.env.person(Some("operator"));
+    let otto = o.env.person(Some("operator"));
+    let refs: Vec<(String, Value)> = (0..30)
+        .map(|i| (format!("OV{i}"), json!({"Name": format!("Ov {i} new")})))
+        .collect();
+    let refs: Vec<(Option<&str>, Value)> = refs.iter().map(|(e, p)| (Some(e.as_str()), p.clone())).collect();
+    let ids = o.events(&refs);
+    // ana: events 0..20; otto: events 10..30; the overlap 10..20.
+    let plan = |who: &Person, sel: &[i64], name: &str| -> String {
+        let file = o
+            .env
+            .write(name, sel.iter().map(|id| format!("{id}\n")).collect::<String>());
+        let p = json_of(&o.env.run_as(
+            who,
+            &[
+                "replay",
+                "batch",
+                "--lane",
+                &o.lane,
+                "--ids",
+                &file,
+                "--operator",
+                "Dana Ops",
+                "--json",
+            ],
+        ));
+        format!("{file}\n{}", p["ack_token"].as_str().expect("a batch token"))
+    };
+    let a = plan(&ana, &ids[0..20], "ana.ids");
+    let b = plan(&otto, &ids[10..30], "otto.ids");
+    let singles: Vec<(i64, String)> = ids[12..15].iter().map(|id| (*id, o.token(*id))).collect();
+    let run_batch = |who: &Person, planned: &str| -> Run {
+        let (file, token) = planned.split_once('\n').expect("file and token");
+        o.env.run_as(
+            who,
+            &[
+                "replay",
+                "batch",
+                "--lane",
+                &o.lane,
+                "--ids",
+                file,
+                "--operator",
+                "Dana Ops",
+                "--reason",
+                "INC-4711",
+                "--ack",
+                token,
+                "--concurrency",
+                "4",
+                "--json",
+            ],
+        )
+    };
+    let (ra, rb, rs) = std::thread::scope(|sc| {
+        let ta = sc.spawn(|| run_batch(&ana, &a));
+        let tb = sc.spawn(|| run_batch(&otto, &b));
+        let ts = sc.spawn(|| singles.iter().map(|(id, t)| o.replay(*id, t, &[])).collect::<Vec<_>>());
+        (
+            ta.join().expect("ana's batch"),
+            tb.join().expect("otto's batch"),
+            ts.join().expect("the single replays"),
+        )
+    });
+    for (who, r) in [("ana", &ra), ("otto", &rb)] {
+        assert!(
+            r.code == 0 || r.code == 4,
+            "{who}'s batch ran: {} {}",
+            r.stdout,
+            r.stderr
+        );
+        let all = format!("{}{}", r.stdout, r.stderr).to_lowercase();
+        assert!(
+            !all.contains("could not serialize") && !all.contains("deadlock") && !all.contains("database error"),
+            "no database error reaches {who}: {all}"
+        );
+    }
+    for r in &rs {
+        assert!(
+            [0, 3].contains(&r.code),
+            "a single replay is done or refused as busy/changed: {} {}",
+            r.stdout,
+            r.stderr
+        );
+        assert!(!r.stderr.to_lowercase().contains("database error"), "{}", r.stderr);
+    }
+    let mut per_record: BTreeMap<String, usize> = BTreeMap::new();
+    for w in o.org.writes() {
+        *per_record.entry(w.record_id.clone()).or_default() += 1;
+    }
+    assert!(
+        per_record.values().all(|n| *n == 1),
+        "every record written at most once: {per_record:?}"
+    );
+    assert_eq!(
+        per_record.len(),
+        30,
+        "and every event written by someone: {per_record:?}"
+    );
+    for id in &ids {
+        assert_eq!(o.status(*id), "replayed", "event {id}");
+    }
+    let v = o.env.run(&["audit", "verify"]);
+    assert_eq!(v.code, 0, "the audit verifies: {} {}", v.stdout, v.stderr);
+}

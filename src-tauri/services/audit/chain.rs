@@ -126,7 +126,16 @@ pub async fn verify_chain(app: &App, progress: Arc<dyn Progress>) -> Result<Audi
     let verified_last = w.verified.as_ref().map_or(0, |v| v.last);
     let losses = judge_losses(&w.loss_entries, &w.ack_entries, verified_last, &mut found);
     let macs_from = kc.as_ref().and_then(|k| k.macs_from()).or(w.first_mac);
-    judge_macs(macs_from, kc.as_ref(), &mut found);
+    if app.pool.is_server() && macs_from.is_none() {
+        // Team mode writes no MACs (docs/TEAM.md): say what protects the entries instead.
+        found.unproven(
+            "entries on a team server carry no MAC (no key is shared by every console): they are protected by \
+             the server's privileges (no application role may change or delete one), its triggers, the chain and \
+             this machine's checkpoint",
+        );
+    } else {
+        judge_macs(macs_from, kc.as_ref(), &mut found);
+    }
     judge_rest(&w, &mut found);
     Ok(report(w, kc.as_ref(), checkpoint, losses, macs_from, found, started))
 }
