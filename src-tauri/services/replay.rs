@@ -361,6 +361,9 @@ async fn commit_intent(
         "override": req.override_request.as_ref().map(|o| serde_json::json!({
             "reassignment_reason": o.reassignment_reason,
             "approved_by": o.approved_by,
+            // Team mode: the approver is a login the server authenticated (an approval
+            // request decided by it); solo mode: a name the operator declared.
+            "approver_authenticated": app.pool.is_server(),
         })),
     });
     audit::record(&mut tx, &intent_entry).await?;

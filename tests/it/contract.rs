@@ -869,4 +869,8 @@ fn a_batch_follows_the_same_rules() {
         detail["override"]["approved_by"], "VP RevOps",
         "the override is recorded on the event's intent: {detail}"
     );
+    assert_eq!(
+        detail["override"]["approver_authenticated"], false,
+        "solo mode: the approver is declared, not authenticated: {detail}"
+    );
 }

@@ -277,10 +277,9 @@ fn an_override_runs_only_after_another_login_approves_that_preflight() {
         .find(|e| e["action"] == "replay_intent" && e["event_id"] == ev)
         .expect("the intent is audited");
     assert_eq!(intent["actor"], operator.login.as_str());
-    assert!(
-        intent["detail"].to_string().contains(&approver.login),
-        "the intent names the approving login: {intent}"
-    );
+    let detail: Value = serde_json::from_str(intent["detail"].as_str().unwrap_or("null")).expect("detail is JSON");
+    assert_eq!(detail["override"]["approved_by"], approver.login.as_str(), "{detail}");
+    assert_eq!(detail["override"]["approver_authenticated"], true, "{detail}");
     assert!(entries
         .iter()
         .any(|e| e["action"] == "approval_decided" && e["actor"] == approver.login.as_str()));

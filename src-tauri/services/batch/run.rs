@@ -136,6 +136,9 @@ pub(super) async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> R
         "override": p.override_request.as_ref().map(|o| serde_json::json!({
             "reassignment_reason": o.reassignment_reason,
             "approved_by": o.approved_by,
+            // Team mode: the approver is a login the server authenticated (an approval
+            // request decided by it); solo mode: a name the operator declared.
+            "approver_authenticated": run.app.pool.is_server(),
         })),
     });
     audit::record(&mut tx, &e).await?;
