@@ -34,6 +34,8 @@ GRANT USAGE ON SCHEMA public TO replay_reader;
 -- Readers (reviewers, incident leads): every list, the audit and its export. Opening, verifying
 -- and exporting append audit entries (INSERT only).
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO replay_reader;
+-- Tables a later migration adds (run by this same administrator) are readable too.
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO replay_reader;
 GRANT INSERT ON audit_log TO replay_reader;
 -- Operators: import, preflight, replay, discard, batch.
 GRANT INSERT, UPDATE ON events, imports, preflights, attempts, batches, event_counts, credential_events
