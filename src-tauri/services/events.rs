@@ -139,10 +139,16 @@ pub async fn list(app: &App, q: &EventQuery) -> Result<EventPage> {
         until: q.until.as_deref().map(|t| time_bound(t, "until")).transpose()?,
     };
     // One row more than asked tells whether another page exists without a second query.
-    let reader = app.queue_reader.clone();
-    let mut rows = tokio::task::spawn_blocking(move || reader.page(&filter, after, limit + 1))
-        .await
-        .map_err(|e| Error::Io(format!("the queue read failed: {e}")))??;
+    // A file pages through its own synchronous connection on the blocking pool; a server
+    // through the async pool (no per-row hand-over cost to avoid there).
+    let mut rows = if app.pool.is_server() {
+        store::events::page(&app.pool, &filter, after, limit + 1).await?
+    } else {
+        let reader = app.queue_reader.clone();
+        tokio::task::spawn_blocking(move || reader.page(&filter, after, limit + 1))
+            .await
+            .map_err(|e| Error::Io(format!("the queue read failed: {e}")))??
+    };
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if more {
