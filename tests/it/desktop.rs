@@ -680,14 +680,25 @@ fn team_an_approver_approves_in_the_window_and_a_reader_may_not() {
     let reader = o.env.person(Some("reader"));
     let ev = o.events(&[(Some("A1"), serde_json::json!({"Name": "A1 new", "Tier__c": "Silver"}))])[0];
     let (ev_s, reason) = (ev.to_string(), "tier fixed by finance");
-    let p = o
-        .env
-        .run_as(&operator, &["preflight", &ev_s, "--reassignment-reason", reason, "--json"]);
+    let p = o.env.run_as(
+        &operator,
+        &["preflight", &ev_s, "--reassignment-reason", reason, "--json"],
+    );
     let p: serde_json::Value = serde_json::from_str(&p.stdout).unwrap_or_else(|e| panic!("{e}: {}", p.stderr));
     let token = p["preflight"]["ack_token"].as_str().expect("a token").to_string();
     let replay = |who: &Person| {
-        let args = ["replay", &ev_s, "--operator", "Dana Ops", "--reason", "INC-4711", "--ack", &token];
-        o.env.run_as(who, &[&args[..], &["--reassignment-reason", reason]].concat())
+        let args = [
+            "replay",
+            &ev_s,
+            "--operator",
+            "Dana Ops",
+            "--reason",
+            "INC-4711",
+            "--ack",
+            &token,
+        ];
+        o.env
+            .run_as(who, &[&args[..], &["--reassignment-reason", reason]].concat())
     };
     let r = replay(&operator);
     assert!(r.code == 3 && r.stderr.contains("approval_pending"), "{}", r.stderr);
@@ -699,10 +710,11 @@ fn team_an_approver_approves_in_the_window_and_a_reader_may_not() {
     {
         let app = Desktop::launch(&reader.db);
         app.wait_text("authenticated by the server");
-        let who = app.text("[aria-label='Who is at the console']");
-        assert!(who.contains(&reader.login) && who.contains("reader"), "{who}");
-        app.wait_text(&format!("Your login `{}` is a reader: importing events", reader.login));
         app.screenshot("team-queue-reader");
+        let who = app.text("[aria-label='Who is at the console']");
+        let login = app.prop(".whoami-login", "textContent").unwrap_or_default();
+        assert!(login == reader.login && who.contains("reader"), "{login}: {who}");
+        app.wait_text(&format!("Your login `{}` is a reader: importing events", reader.login));
         app.click_text("nav[aria-label='Main'] button", "Approvals");
         app.wait(&card);
         app.wait_text("Dana Ops");
@@ -720,7 +732,10 @@ fn team_an_approver_approves_in_the_window_and_a_reader_may_not() {
         let app = Desktop::launch(&approver.db);
         app.click_text("nav[aria-label='Main'] button", "Approvals");
         app.wait(&card);
-        assert!(app.attr(&format!("{card} button.btn-approve"), "disabled").is_some(), "no reason yet");
+        assert!(
+            app.attr(&format!("{card} button.btn-approve"), "disabled").is_some(),
+            "no reason yet"
+        );
         app.type_into(&format!("{card} textarea"), "finance confirmed in the window");
         app.screenshot("team-approvals-approver");
         app.click(&format!("{card} button.btn-approve"));
@@ -737,6 +752,10 @@ fn team_an_approver_approves_in_the_window_and_a_reader_may_not() {
     assert_eq!(a["decided_by"], approver.login.as_str(), "{a}");
     assert_eq!(a["decision_reason"], "finance confirmed in the window", "{a}");
     let r = replay(&operator);
-    assert_eq!(r.code, 0, "approved in the window, the replay runs: {} {}", r.stdout, r.stderr);
+    assert_eq!(
+        r.code, 0,
+        "approved in the window, the replay runs: {} {}",
+        r.stdout, r.stderr
+    );
     assert_eq!(o.writes(), 1);
 }
