@@ -145,6 +145,7 @@ describe('replay form', () => {
     await user.click(within(form).getByLabelText('Write the protected fields under an approved override'));
     await user.type(within(form).getByLabelText('Reassignment reason'), 'moved to enterprise');
     await user.type(within(form).getByLabelText(/^Approved by/), 'm.rossi');
+    expect(within(form).getByLabelText('Approved by (declared, not authenticated)'), 'solo mode: a typed name, not a login').toHaveValue('m.rossi');
     expect(gateText(), 'an override not in the preflight: the token would not bind it').toBe(
       'Run the preflight again with this override: the acknowledgment binds the exact request.',
     );
@@ -275,5 +276,35 @@ describe('replay form', () => {
     const alert = await within(form).findByRole('alert');
     expect(alert).toHaveTextContent("Replay: Refused by the team's server: your login may not do this");
     expect(alert).toHaveTextContent("the team's server refused this for your login");
+  });
+
+  it('team mode: an override names no typed approver; an approval request stands for it, and the solo label is not shown', async () => {
+    const user = userEvent.setup();
+    const event = eventDetail({ status: 'blocked' });
+    const views: PreflightView[] = [];
+    const calls = mockBackend({
+      whoami: () => ({ login: 'otto', roles: ['reader', 'operator'], authenticated: true, server: 'postgres://otto@db:5432/replay' }),
+      event: () => event,
+      preflightLatest: () => views.at(-1) ?? null,
+      preflightRun: (_id: number, override: OverrideRequest | null) => {
+        const v = preflightFor(event, 'protected', { now: Date.now(), override });
+        views.push(v);
+        return v;
+      },
+    });
+    renderEvent(7);
+    const form = await runPreflight(user);
+    await user.click(within(form).getByLabelText('Write the protected fields under an approved override'));
+    expect(within(form).queryByLabelText(/^Approved by/), 'no name to type: it would count for nothing').toBeNull();
+    expect(within(form).getByRole('note')).toHaveTextContent('another login with the approver role decides it under Approvals');
+    await user.type(within(form).getByLabelText('Reassignment reason'), 'moved to enterprise');
+    await user.click(within(form).getByRole('button', { name: 'Run the preflight with this override' }));
+    await waitFor(() => expect(views).toHaveLength(2));
+    expect(calls.filter((c) => c.cmd === 'preflight_run').at(-1)?.args.overrideRequest).toEqual({
+      reassignment_reason: 'moved to enterprise',
+      approved_by: '(approval request: team mode)',
+    });
+    expect(await within(form).findByText(/the replay opens an approval request for it/)).toBeVisible();
+    expect(form, 'the solo label belongs to solo mode').not.toHaveTextContent('declared, not authenticated');
   });
 });
