@@ -673,12 +673,17 @@ fn team_an_approver_approves_in_the_window_and_a_reader_may_not() {
     }
     let (mut s, u) = base_seed();
     account(&mut s, "A1", "A1 (old)", &u.rita, BEFORE, "Gold");
+    account(&mut s, "A2", "A2 (old)", &u.rita, BEFORE, "Gold");
     let o = Org::start("window", s);
     o.env.team_init();
     let operator = o.env.person(Some("operator"));
     let approver = o.env.person(Some("approver"));
     let reader = o.env.person(Some("reader"));
-    let ev = o.events(&[(Some("A1"), serde_json::json!({"Name": "A1 new", "Tier__c": "Silver"}))])[0];
+    let ids = o.events(&[
+        (Some("A1"), serde_json::json!({"Name": "A1 new", "Tier__c": "Silver"})),
+        (Some("A2"), serde_json::json!({"Name": "A2 new", "Tier__c": "Silver"})),
+    ]);
+    let ev = ids[0];
     let (ev_s, reason) = (ev.to_string(), "tier fixed by finance");
     let p = o.env.run_as(
         &operator,
@@ -758,4 +763,32 @@ fn team_an_approver_approves_in_the_window_and_a_reader_may_not() {
         r.stdout, r.stderr
     );
     assert_eq!(o.writes(), 1);
+
+    // The operator's window: an override names no approver; the replay opens a request.
+    let app = Desktop::launch(&operator.db);
+    app.click("[aria-label='Events'] td[title='evt-1']");
+    app.click_text("button", "Preflight and replay");
+    app.click_text("button", "Run preflight");
+    app.fill("input[placeholder^='Your name']", "Otto Ops");
+    app.type_into("[placeholder^='Why this event is written again']", "INC-4711");
+    app.click_text("form[aria-label='Replay'] label.check", "under an approved override");
+    app.type_into("input[id$='-override-reason']", reason);
+    app.click_text("button", "Run the preflight with this override");
+    app.wait_text("the replay opens an approval request for it");
+    app.click_all("form[aria-label='Replay'] input[type='checkbox'][data-code]");
+    app.click("button.btn-replay");
+    app.wait("[aria-label='Approval requested']");
+    let said = app.text("[aria-label='Approval requested']");
+    assert!(
+        said.contains(&format!(
+            "An approval request was opened for your login {}",
+            operator.login
+        )),
+        "{said}"
+    );
+    app.screenshot("team-approval-requested");
+    let listed = o.env.json(&["approvals", "list", "--status", "pending"]);
+    assert_eq!(listed[0]["event_id"], ids[1], "{listed}");
+    assert_eq!(listed[0]["requested_by"], operator.login.as_str(), "{listed}");
+    assert_eq!(o.writes(), 1, "nothing more was written");
 }
