@@ -118,7 +118,7 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
             <EventScreen
               key={openEvent}
               id={openEvent}
-              backLabel={screen === 'batches' && batch !== null ? 'Batch' : 'Queue'}
+              backLabel={screen === 'batches' && batch !== null ? 'Batch' : screen === 'approvals' ? 'Approvals' : 'Queue'}
               onBack={() => setOpenEvent(null)}
             />
           )}
