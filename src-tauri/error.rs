@@ -65,6 +65,11 @@ pub enum ErrorKind {
 pub struct ErrorReply {
     pub kind: ErrorKind,
     pub message: String,
+    /// A refusal's code (`not_permitted`, `approval_pending`, a gate's code), so the window can
+    /// branch on it without parsing `message`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub code: Option<String>,
     /// A refused import: its problems in file order (the first 100), so that no reader has to
     /// parse them back out of `message`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,6 +116,10 @@ impl Error {
         ErrorReply {
             kind: self.kind(),
             message: self.to_string(),
+            code: match self {
+                Error::Refused { code, .. } => Some(code.clone()),
+                _ => None,
+            },
             issues: rejected.map(|r| r.issues.clone()),
             total: rejected.map(|r| r.total),
         }

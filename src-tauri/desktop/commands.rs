@@ -20,6 +20,7 @@ use crate::services::import::{Format, ImportOutcome};
 use crate::services::lanes::{LaneDetail, LaneSummary};
 use crate::services::preflight::PreflightView;
 use crate::services::settle::SettleResult;
+use crate::services::team::{Approval, Person};
 use tauri::{AppHandle, State};
 
 #[tauri::command]
@@ -234,4 +235,29 @@ pub async fn batch_list(app: State<'_, App>, before: Option<i64>, limit: Option<
 #[tauri::command]
 pub async fn batch_show(app: State<'_, App>, batch_id: i64) -> Reply<BatchDetail> {
     services::batch::show(&app, batch_id).await.map_err(|e| e.reply())
+}
+
+/// Who is at the console: in team mode the server's authenticated login and its roles; in solo
+/// mode the OS user, not authenticated, with every role.
+#[tauri::command]
+pub async fn whoami(app: State<'_, App>) -> Reply<Person> {
+    services::team::whoami(&app).await.map_err(|e| e.reply())
+}
+
+/// Team mode's approval requests, newest first (`pending`, `approved`, `rejected`, or all);
+/// rejects with kind `invalid_input` on a database file (solo mode has no approvals).
+#[tauri::command]
+pub async fn approvals_list(app: State<'_, App>, status: Option<String>) -> Reply<Vec<Approval>> {
+    services::team::approvals(&app, status.as_deref(), 200)
+        .await
+        .map_err(|e| e.reply())
+}
+
+/// Approves or rejects a pending request as the session's login; the server refuses (kind
+/// `refused`) a login without the approver role, the requester and a second decision.
+#[tauri::command]
+pub async fn approval_decide(app: State<'_, App>, id: i64, approve: bool, reason: String) -> Reply<Approval> {
+    services::team::decide(&app, id, approve, &reason)
+        .await
+        .map_err(|e| e.reply())
 }

@@ -660,3 +660,135 @@ fn the_audit_screen_shows_a_lost_checkpoint_and_a_forged_entry_with_their_seqs()
     app.wait_text(&format!("Entry {lost}: Checkpoint lost"));
     app.screenshot("audit-checkpoint-lost");
 }
+
+/// Issue 17 in the real window, on the team pass's server: an operator's override opens an
+/// approval request (through the CLI); a reader's window shows who is at the console and keeps
+/// Approve disabled with the reason; the approver's own window (their login, their keychain)
+/// approves it with a reason, and the CLI then sees it approved by that login.
+#[test]
+fn team_an_approver_approves_in_the_window_and_a_reader_may_not() {
+    use crate::replay::{account, base_seed, Org, BEFORE};
+    if test_server().is_none() {
+        return; // runs in the team pass (scripts/test-team desktop::team)
+    }
+    let (mut s, u) = base_seed();
+    account(&mut s, "A1", "A1 (old)", &u.rita, BEFORE, "Gold");
+    account(&mut s, "A2", "A2 (old)", &u.rita, BEFORE, "Gold");
+    let o = Org::start("window", s);
+    o.env.team_init();
+    let operator = o.env.person(Some("operator"));
+    let approver = o.env.person(Some("approver"));
+    let reader = o.env.person(Some("reader"));
+    let ids = o.events(&[
+        (Some("A1"), serde_json::json!({"Name": "A1 new", "Tier__c": "Silver"})),
+        (Some("A2"), serde_json::json!({"Name": "A2 new", "Tier__c": "Silver"})),
+    ]);
+    let ev = ids[0];
+    let (ev_s, reason) = (ev.to_string(), "tier fixed by finance");
+    let p = o.env.run_as(
+        &operator,
+        &["preflight", &ev_s, "--reassignment-reason", reason, "--json"],
+    );
+    let p: serde_json::Value = serde_json::from_str(&p.stdout).unwrap_or_else(|e| panic!("{e}: {}", p.stderr));
+    let token = p["preflight"]["ack_token"].as_str().expect("a token").to_string();
+    let replay = |who: &Person| {
+        let args = [
+            "replay",
+            &ev_s,
+            "--operator",
+            "Dana Ops",
+            "--reason",
+            "INC-4711",
+            "--ack",
+            &token,
+        ];
+        o.env
+            .run_as(who, &[&args[..], &["--reassignment-reason", reason]].concat())
+    };
+    let r = replay(&operator);
+    assert!(r.code == 3 && r.stderr.contains("approval_pending"), "{}", r.stderr);
+    let listed = o.env.json(&["approvals", "list"]);
+    let id = listed[0]["id"].as_i64().expect("a request");
+    let card = format!("article[data-approval-id='{id}']");
+
+    // The reader: who is here, Approve disabled and why; the queue's import too.
+    {
+        let app = Desktop::launch(&reader.db);
+        app.wait_text("authenticated by the server");
+        app.screenshot("team-queue-reader");
+        let who = app.text("[aria-label='Who is at the console']");
+        let login = app.prop(".whoami-login", "textContent").unwrap_or_default();
+        assert!(login == reader.login && who.contains("reader"), "{login}: {who}");
+        app.wait_text(&format!("Your login `{}` is a reader: importing events", reader.login));
+        app.click_text("nav[aria-label='Main'] button", "Approvals");
+        app.wait(&card);
+        app.wait_text("Dana Ops");
+        assert!(
+            app.attr(&format!("{card} button.btn-approve"), "disabled").is_some(),
+            "a reader cannot approve"
+        );
+        let why = app.text(&format!("{card} .decide-reason"));
+        assert!(why.contains("is a reader") && why.contains("approver role"), "{why}");
+        app.screenshot("team-approvals-reader");
+    }
+
+    // The approver approves in the window, with a reason.
+    {
+        let app = Desktop::launch(&approver.db);
+        app.click_text("nav[aria-label='Main'] button", "Approvals");
+        app.wait(&card);
+        assert!(
+            app.attr(&format!("{card} button.btn-approve"), "disabled").is_some(),
+            "no reason yet"
+        );
+        app.type_into(&format!("{card} textarea"), "finance confirmed in the window");
+        app.screenshot("team-approvals-approver");
+        app.click(&format!("{card} button.btn-approve"));
+        app.wait(&format!("article[data-approval-id='{id}'][data-status='approved']"));
+        app.wait_text("Nothing waits for a decision.");
+        app.screenshot("team-approvals-approved");
+    }
+    let listed = o.env.json(&["approvals", "list"]);
+    let a = listed
+        .as_array()
+        .and_then(|l| l.iter().find(|a| a["id"] == id))
+        .expect("the request");
+    assert_eq!(a["status"], "approved", "{a}");
+    assert_eq!(a["decided_by"], approver.login.as_str(), "{a}");
+    assert_eq!(a["decision_reason"], "finance confirmed in the window", "{a}");
+    let r = replay(&operator);
+    assert_eq!(
+        r.code, 0,
+        "approved in the window, the replay runs: {} {}",
+        r.stdout, r.stderr
+    );
+    assert_eq!(o.writes(), 1);
+
+    // The operator's window: an override names no approver; the replay opens a request.
+    let app = Desktop::launch(&operator.db);
+    app.click("[aria-label='Events'] td[title='evt-1']");
+    app.click_text("button", "Preflight and replay");
+    app.click_text("button", "Run preflight");
+    app.fill("input[placeholder^='Your name']", "Otto Ops");
+    app.type_into("[placeholder^='Why this event is written again']", "INC-4711");
+    app.click_text("form[aria-label='Replay'] label.check", "under an approved override");
+    app.type_into("input[id$='-override-reason']", reason);
+    app.click_text("button", "Run the preflight with this override");
+    app.wait_text("the replay opens an approval request for it");
+    app.click_all("form[aria-label='Replay'] input[type='checkbox'][data-code]");
+    app.click("button.btn-replay");
+    app.wait("[aria-label='Approval requested']");
+    let said = app.text("[aria-label='Approval requested']");
+    assert!(
+        said.contains(&format!(
+            "An approval request was opened for your login {}",
+            operator.login
+        )),
+        "{said}"
+    );
+    app.screenshot("team-approval-requested");
+    let listed = o.env.json(&["approvals", "list", "--status", "pending"]);
+    assert_eq!(listed[0]["event_id"], ids[1], "{listed}");
+    assert_eq!(listed[0]["requested_by"], operator.login.as_str(), "{listed}");
+    assert_eq!(o.writes(), 1, "nothing more was written");
+}

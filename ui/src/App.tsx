@@ -1,6 +1,6 @@
 import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
-import { useAuditLosses, useEventCounts, useLanes, type AuditFilter, type EventFilter } from './ipc';
+import { useAuditLosses, useEventCounts, useLanes, useWhoami, type AuditFilter, type EventFilter, type Person } from './ipc';
 import { formatCount } from './lib/format';
 import { LanesScreen } from './screens/lanes/LanesScreen';
 import { EventScreen } from './screens/event/EventScreen';
@@ -10,8 +10,10 @@ import { AuditScreen } from './screens/audit/AuditScreen';
 import { OpenAuditProvider } from './screens/audit/openAudit';
 import { BatchScreen, type BatchTarget } from './screens/batch/BatchScreen';
 import { BatchesScreen } from './screens/batch/BatchesScreen';
+import { ApprovalsScreen } from './screens/approvals/ApprovalsScreen';
+import { rolesInWords } from './lib/roles';
 
-export type Screen = 'queue' | 'lanes' | 'audit' | 'batches';
+export type Screen = 'queue' | 'lanes' | 'audit' | 'batches' | 'approvals';
 
 export function App({
   client,
@@ -87,6 +89,8 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
               />
             ) : screen === 'audit' ? (
               <AuditScreen filter={auditFilter} onFilterChange={setAuditFilter} />
+            ) : screen === 'approvals' ? (
+              <ApprovalsScreen onOpenEvent={setOpenEvent} />
             ) : screen === 'batches' ? (
               <BatchesScreen onOpen={(batchId) => openBatch({ kind: 'saved', batchId }, 'batches')} />
             ) : (
@@ -114,7 +118,7 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
             <EventScreen
               key={openEvent}
               id={openEvent}
-              backLabel={screen === 'batches' && batch !== null ? 'Batch' : 'Queue'}
+              backLabel={screen === 'batches' && batch !== null ? 'Batch' : screen === 'approvals' ? 'Approvals' : 'Queue'}
               onBack={() => setOpenEvent(null)}
             />
           )}
@@ -129,6 +133,7 @@ function Sidebar({ screen, onNavigate }: { screen: Screen; onNavigate: (s: Scree
   const lanes = useLanes();
   // A lost audit checkpoint stands in the navigation, on every screen, until acknowledged.
   const losses = useAuditLosses();
+  const me = useWhoami();
   const openLosses = (losses.data ?? []).filter((l) => l.acknowledged === null);
   const totalEvents = counts.data?.reduce((sum, c) => sum + c.count, 0);
   const items: { id: Screen; label: string; count: number | undefined; icon: ReactNode }[] = [
@@ -137,6 +142,10 @@ function Sidebar({ screen, onNavigate }: { screen: Screen; onNavigate: (s: Scree
     { id: 'batches', label: 'Batches', count: undefined, icon: <BatchesIcon /> },
     { id: 'audit', label: 'Audit', count: undefined, icon: <AuditIcon /> },
   ];
+  // Approvals are team mode's: a database file has one person and no logins.
+  if (me.data?.authenticated === true) {
+    items.push({ id: 'approvals', label: 'Approvals', count: undefined, icon: <ApprovalsIcon /> });
+  }
   return (
     <aside className="sidebar">
       <div className="brand">
@@ -173,7 +182,40 @@ function Sidebar({ screen, onNavigate }: { screen: Screen; onNavigate: (s: Scree
           ))}
         </ul>
       </nav>
+      {me.data && <WhoIsHere person={me.data} />}
     </aside>
+  );
+}
+
+/** Who is at the console: the server's login and roles in team mode; the OS user in solo mode. */
+function WhoIsHere({ person }: { person: Person }) {
+  return (
+    <section className="whoami" aria-label="Who is at the console">
+      <div className="whoami-login mono" title={person.server ?? 'a database file on this machine'}>
+        {person.login}
+      </div>
+      {person.authenticated ? (
+        <>
+          <div className="whoami-roles">{person.roles.length === 0 ? 'no team role' : person.roles.join(' · ')}</div>
+          <div className="whoami-auth is-authenticated" title={`Your login ${rolesInWords(person.roles)} on ${person.server ?? 'the server'}`}>
+            authenticated by the server
+          </div>
+        </>
+      ) : (
+        <div className="whoami-auth" title="A database file has one person and no logins: names typed in forms are declared, not authenticated">
+          solo: not authenticated
+        </div>
+      )}
+    </section>
+  );
+}
+
+function ApprovalsIcon() {
+  return (
+    <svg className="nav-icon" width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5" aria-hidden="true">
+      <circle cx="8" cy="8" r="5.5" />
+      <path d="M5.6 8.2l1.7 1.7 3.2-3.4" strokeLinecap="round" strokeLinejoin="round" />
+    </svg>
   );
 }
 

@@ -18,7 +18,7 @@ export function ErrorBanner({ error, context, onRetry }: { error: unknown; conte
       <div className="banner-text">
         <strong>
           {context ? `${context}: ` : ''}
-          {TITLES[e.kind]}
+          {e.code === 'not_permitted' ? "Refused by the team's server: your login may not do this" : TITLES[e.kind]}
         </strong>
         <span className="banner-message">{e.message}</span>
       </div>

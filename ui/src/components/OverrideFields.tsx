@@ -1,6 +1,7 @@
 // The approved-override fields of the replay form and the batch preflight, and their state.
 import { useState, type ReactNode } from 'react';
 import type { OverrideRequest } from '../ipc';
+import { REQUESTED_APPROVER } from '../lib/roles';
 
 /** What the override fields hold: ticked or not, the reassignment reason and the approver. */
 export interface OverrideState {
@@ -16,7 +17,7 @@ export interface OverrideState {
 export function useOverrideState(initial: OverrideRequest | null = null): OverrideState {
   const [on, setOn] = useState(initial !== null);
   const [reason, setReason] = useState(initial?.reassignment_reason ?? '');
-  const [approver, setApprover] = useState(initial?.approved_by ?? '');
+  const [approver, setApprover] = useState(initial?.approved_by === REQUESTED_APPROVER ? '' : (initial?.approved_by ?? ''));
   return { on, reason, approver, setOn, setReason, setApprover };
 }
 
@@ -30,12 +31,18 @@ export function OverrideFields({
   label,
   approverHint,
   state,
+  approval = 'declared',
   children,
 }: {
   id: string;
   label: string;
   approverHint: string;
   state: OverrideState;
+  /**
+   * Who approves: `declared`, a typed name (solo mode: not authenticated), or `request`, an
+   * approval request another login with the approver role decides (team mode: no name typed).
+   */
+  approval?: 'declared' | 'request';
   /** Said or offered below the fields. */
   children?: ReactNode;
 }) {
@@ -52,16 +59,25 @@ export function OverrideFields({
             <span className="form-label">Reassignment reason</span>
             <input id={`${id}-override-reason`} type="text" value={state.reason} onChange={(e) => state.setReason(e.target.value)} />
           </label>
-          <label className="form-field" htmlFor={`${id}-approver`}>
-            <span className="form-label">Approved by</span>
-            <input
-              id={`${id}-approver`}
-              type="text"
-              value={state.approver}
-              onChange={(e) => state.setApprover(e.target.value)}
-              placeholder={approverHint}
-            />
-          </label>
+          {approval === 'declared' ? (
+            <label className="form-field" htmlFor={`${id}-approver`}>
+              <span className="form-label">
+                Approved by <span className="muted">(declared, not authenticated)</span>
+              </span>
+              <input
+                id={`${id}-approver`}
+                type="text"
+                value={state.approver}
+                onChange={(e) => state.setApprover(e.target.value)}
+                placeholder={approverHint}
+              />
+            </label>
+          ) : (
+            <p className="form-field override-request-note" role="note">
+              <span className="form-label">Approved by</span>
+              <span>an approval request: another login with the approver role decides it under Approvals</span>
+            </p>
+          )}
         </div>
       )}
       {children}

@@ -16,6 +16,8 @@ const KINDS: Record<ErrorKind, true> = {
 /** An IPC failure as the Rust side reports it: the UI branches on `kind`, shows `message`. */
 export class IpcError extends Error {
   readonly kind: ErrorKind;
+  /** A refusal's code: `not_permitted` (the team's server refused the login), `approval_pending`, a gate's code. */
+  readonly code?: string;
   /** A refused import: its problems in file order (the first 100). */
   readonly issues?: ImportIssue[];
   /** A refused import: all its problems, listed or not. */
@@ -25,6 +27,7 @@ export class IpcError extends Error {
     super(reply.message);
     this.name = 'IpcError';
     this.kind = reply.kind;
+    if (reply.code !== undefined) this.code = reply.code;
     if (reply.issues !== undefined) this.issues = reply.issues;
     if (reply.total !== undefined) this.total = reply.total;
   }
@@ -59,6 +62,7 @@ export function toIpcError(cause: unknown): IpcError {
     // Only well-formed problem lists are kept; anything else leaves the message alone to tell.
     if (Array.isArray(cause.issues) && cause.issues.every(isIssue)) reply.issues = cause.issues;
     if (typeof cause.total === 'number') reply.total = cause.total;
+    if (typeof cause.code === 'string') reply.code = cause.code;
     return new IpcError(reply);
   }
   // A kind this build does not know yet (a newer backend): keep the message.

@@ -13,6 +13,7 @@ export * from './imports';
 export * from './alerts';
 export * from './audit';
 export * from './batch';
+export * from './team';
 
 export type { ErrorKind } from './bindings/ErrorKind';
 export type { ErrorReply } from './bindings/ErrorReply';

@@ -7,6 +7,11 @@ import type { ImportIssue } from "./ImportIssue";
  */
 export type ErrorReply = { kind: ErrorKind, message: string, 
 /**
+ * A refusal's code (`not_permitted`, `approval_pending`, a gate's code), so the window can
+ * branch on it without parsing `message`.
+ */
+code?: string, 
+/**
  * A refused import: its problems in file order (the first 100), so that no reader has to
  * parse them back out of `message`.
  */

@@ -3,6 +3,7 @@
 // Argument names are the Rust parameter names in camelCase, as Tauri expects them.
 import { call } from '../call';
 import type { AlertsView } from './AlertsView';
+import type { Approval } from './Approval';
 import type { AuditEntryDetail } from './AuditEntryDetail';
 import type { AuditExportOutcome } from './AuditExportOutcome';
 import type { AuditExportRequest } from './AuditExportRequest';
@@ -26,6 +27,7 @@ import type { ImportOutcome } from './ImportOutcome';
 import type { LaneDetail } from './LaneDetail';
 import type { LaneSummary } from './LaneSummary';
 import type { OverrideRequest } from './OverrideRequest';
+import type { Person } from './Person';
 import type { PreflightView } from './PreflightView';
 import type { ReplayRequest } from './ReplayRequest';
 import type { ReplayResult } from './ReplayResult';
@@ -74,4 +76,10 @@ export const commands = {
   batchExecute: (request: BatchRunRequest, taskId: string) => call<BatchSummary>('batch_execute', { request, taskId }),
   batchList: (before: number | null, limit: number | null) => call<BatchPage>('batch_list', { before, limit }),
   batchShow: (batchId: number) => call<BatchDetail>('batch_show', { batchId }),
+  /** Who is at the console: in team mode the server's authenticated login and its roles; in solo mode the OS user, not authenticated, with every role. */
+  whoami: () => call<Person>('whoami'),
+  /** Team mode's approval requests, newest first (`pending`, `approved`, `rejected`, or all); rejects with kind `invalid_input` on a database file (solo mode has no approvals). */
+  approvalsList: (status: string | null) => call<Approval[]>('approvals_list', { status }),
+  /** Approves or rejects a pending request as the session's login; the server refuses (kind `refused`) a login without the approver role, the requester and a second decision. */
+  approvalDecide: (id: number, approve: boolean, reason: string) => call<Approval>('approval_decide', { id, approve, reason }),
 };

@@ -13,9 +13,11 @@ import { importAnswers, type ImportsMockBackend } from './imports';
 import { laneAnswers, type LanesMockBackend } from './lanes';
 import { replayAnswers, type ReplayMockBackend } from './replay';
 import { taskAnswers, type TasksMockBackend } from './tasks';
+import { teamAnswers, type TeamMockBackend } from './team';
 
 export { clearMocks };
 export { emitTaskProgress } from './tasks';
+export { SOLO_PERSON } from './team';
 export type {
   AlertsMockBackend,
   AuditMockBackend,
@@ -26,6 +28,7 @@ export type {
   LanesMockBackend,
   ReplayMockBackend,
   TasksMockBackend,
+  TeamMockBackend,
 };
 
 /** One IPC call as the Rust side would receive it. */
@@ -43,9 +46,10 @@ export interface MockBackend
     AlertsMockBackend,
     AuditMockBackend,
     BatchMockBackend,
-    TasksMockBackend {
+    TasksMockBackend,
+    TeamMockBackend {
   /** A command named here rejects with this `{kind, message}` (an import refusal adds `issues`, `total`), as a failing Rust command does. */
-  fail?: Record<string, { kind: string; message: string; issues?: unknown[]; total?: number }>;
+  fail?: Record<string, { kind: string; message: string; code?: string; issues?: unknown[]; total?: number }>;
 }
 
 const ANSWERS: Answers<MockBackend> = {
@@ -58,6 +62,7 @@ const ANSWERS: Answers<MockBackend> = {
   ...auditAnswers,
   ...batchAnswers,
   ...taskAnswers,
+  ...teamAnswers,
 };
 
 /** Installs the mock; returns the log of every call, in order. */

@@ -6,6 +6,7 @@ import { batchGate, batchRunRequest, DEFAULT_CONCURRENCY, isWritable, MAX_CONCUR
 import { formatCount } from '../../lib/format';
 import { rememberOperator, rememberedOperator } from '../../lib/operator';
 import { useAcknowledgments } from '../../lib/useAcknowledgments';
+import { useRoleBlock } from '../../lib/roles';
 
 /**
  * One operator, one reason and one acknowledgment for the whole batch: a checkbox per kind of
@@ -32,7 +33,8 @@ export function BatchRunForm({
   const [concurrency, setConcurrency] = useState(String(DEFAULT_CONCURRENCY));
 
   const form: BatchFormState = { operator, reason, acknowledged, concurrency };
-  const gate = batchGate(batch, form, now, running);
+  const roleBlocked = useRoleBlock('batch');
+  const gate = roleBlocked !== null ? ({ ok: false, reason: roleBlocked } as const) : batchGate(batch, form, now, running);
   const kinds = sideEffectKinds(batch.events);
   const writable = batch.events.filter(isWritable).length;
   const resume = batch.status !== 'planned';

@@ -309,7 +309,7 @@ describe('batch replay from the queue', () => {
     await user.click(within(start).getByRole('checkbox', { name: /approved override/ }));
     expect(start, 'where the override applies, and whose rules decide').toHaveTextContent('owner_override_allowed_only_when');
     await user.type(within(start).getByLabelText('Reassignment reason'), 'finance corrected tiers');
-    await user.type(within(start).getByLabelText('Approved by'), 'VP RevOps');
+    await user.type(within(start).getByLabelText(/^Approved by/), 'VP RevOps');
     await user.click(within(start).getByRole('button', { name: 'Run batch preflight' }));
     await screen.findByRole('heading', { name: 'Batch 3' });
     expect(

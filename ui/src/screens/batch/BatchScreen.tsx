@@ -15,6 +15,8 @@ import { BatchRunProgress, BatchSummaryView } from './BatchSummaryView';
 import { batchStatusMeta, describeSelection, isResumable } from './batchFormat';
 import './batch.css';
 import { KvRow } from '../../components/KvRow';
+import { RoleNote } from '../../components/RoleNote';
+import { useRoleBlock } from '../../lib/roles';
 
 /** What the batch screen shows: a selection still to preflight, or a stored batch. */
 export type BatchTarget =
@@ -78,6 +80,7 @@ function NewBatch({
   onPlanned: (batchId: number) => void;
 }) {
   const preflight = useBatchPreflight();
+  const batchBlocked = useRoleBlock('batch');
   const s = target.selection;
   const id = useId();
   const overrideState = useOverrideState();
@@ -141,9 +144,16 @@ function NewBatch({
               you run it.
             </p>
             <div className="submit-row">
-              <button type="button" className="btn btn-primary btn-replay" onClick={run} disabled={preflight.isPending}>
+              <button
+                type="button"
+                className="btn btn-primary btn-replay"
+                onClick={run}
+                disabled={preflight.isPending || batchBlocked !== null}
+                title={batchBlocked ?? undefined}
+              >
                 {preflight.isPending ? 'Reading from Salesforce…' : 'Run batch preflight'}
               </button>
+              <RoleNote reason={batchBlocked} />
             </div>
             {preflight.isError && <ErrorBanner context="Batch preflight" error={preflight.error} />}
           </div>

@@ -1,10 +1,12 @@
 import { OutcomeBadge } from './OutcomeBadge';
-import type { AttemptRow } from '../../ipc';
+import { useWhoami, type AttemptRow } from '../../ipc';
 import { formatTime } from '../../lib/format';
 import { TableHead } from '../../components/TableHead';
 
 /** Every replay attempt of the event, oldest first, as stored. */
 export function AttemptHistory({ attempts }: { attempts: AttemptRow[] }) {
+  // Solo mode: the approver is a typed name; in team mode it is the approving login.
+  const declared = useWhoami().data?.authenticated === false;
   if (attempts.length === 0) return <p className="muted">No replay attempt yet.</p>;
   return (
     <div className="table-box">
@@ -24,6 +26,7 @@ export function AttemptHistory({ attempts }: { attempts: AttemptRow[] }) {
                 {a.approved_by && (
                   <span className="attempt-extra">
                     override approved by {a.approved_by}
+                    {declared ? ' (declared, not authenticated)' : ''}
                     {a.override_reason ? `: ${a.override_reason}` : ''}
                   </span>
                 )}

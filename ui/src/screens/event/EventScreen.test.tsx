@@ -2,7 +2,7 @@ import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { AttemptRow } from '../../ipc';
-import { eventDetail, mockBackend, renderApp, summary } from '../../test/ipc';
+import { eventDetail, mockBackend, renderApp, renderEvent, summary } from '../../test/ipc';
 
 const attempt = (over: Partial<AttemptRow>): AttemptRow => ({
   id: 1,
@@ -63,5 +63,24 @@ describe('event view', () => {
     await user.click(screen.getByRole('button', { name: /Queue$/ }));
     expect(await screen.findByRole('grid', { name: 'Events' }), 'back on the queue').toBeVisible();
     expect(screen.getByRole('complementary', { name: 'Event 7' }), 'with the same event still selected').toBeVisible();
+  });
+
+  it("marks an attempt's typed approver as declared in solo mode, and not in team mode, where it is the approving login", async () => {
+    const event = eventDetail({ id: 7, status: 'replayed', attempts: [attempt({ approved_by: 'm.rossi', override_reason: 'moved to enterprise', outcome: 'applied' })] });
+    mockBackend({ event: () => event });
+    const { unmount } = renderEvent(7);
+    const table = await screen.findByRole('table', { name: 'Attempts' });
+    expect(await within(table).findByText(/declared, not authenticated/)).toHaveTextContent(
+      'override approved by m.rossi (declared, not authenticated): moved to enterprise',
+    );
+    unmount();
+
+    mockBackend({
+      event: () => ({ ...event, attempts: [attempt({ approved_by: 'vera', outcome: 'applied' })] }),
+      whoami: () => ({ login: 'otto', roles: ['reader', 'operator'], authenticated: true, server: 'postgres://otto@db:5432/replay' }),
+    });
+    renderEvent(7);
+    const teamTable = await screen.findByRole('table', { name: 'Attempts' });
+    expect(await within(teamTable).findByText(/override approved by vera/)).not.toHaveTextContent('declared');
   });
 });

@@ -8,6 +8,8 @@ import { DiscardDialog } from './DiscardDialog';
 import { ReplayWorkflow } from './ReplayWorkflow';
 import { VerifyAction } from './VerifyAction';
 import { AuditTrailLink } from '../audit/openAudit';
+import { RoleNote } from '../../components/RoleNote';
+import { useRoleBlock } from '../../lib/roles';
 import './event.css';
 
 /** One event in full: what is stored about it, its attempts, and the way to a replay. */
@@ -16,6 +18,7 @@ export function EventScreen({ id, onBack, backLabel = 'Queue' }: { id: number; o
   const [discarding, setDiscarding] = useState(false);
   const e = event.data;
   const discardable = e?.status === 'failed' || e?.status === 'blocked';
+  const discardBlocked = useRoleBlock('discard');
 
   return (
     <div className="screen event-screen">
@@ -38,12 +41,19 @@ export function EventScreen({ id, onBack, backLabel = 'Queue' }: { id: number; o
         <div className="detail-actions">
           <AuditTrailLink eventId={id} />
           {discardable && (
-            <button type="button" className="btn btn-danger-ghost" onClick={() => setDiscarding(true)}>
+            <button
+              type="button"
+              className="btn btn-danger-ghost"
+              onClick={() => setDiscarding(true)}
+              disabled={discardBlocked !== null}
+              title={discardBlocked ?? undefined}
+            >
               Discard…
             </button>
           )}
         </div>
       </header>
+      {discardable && <RoleNote reason={discardBlocked} />}
       {event.isError && <ErrorBanner context={`Event ${id}`} error={event.error} onRetry={() => void event.refetch()} />}
       {event.isPending && <p className="muted pad">Loading event…</p>}
       {e && (

@@ -144,7 +144,8 @@ describe('replay form', () => {
     for (const box of within(form).getAllByRole('checkbox').filter((b) => b.closest('.acks'))) await user.click(box);
     await user.click(within(form).getByLabelText('Write the protected fields under an approved override'));
     await user.type(within(form).getByLabelText('Reassignment reason'), 'moved to enterprise');
-    await user.type(within(form).getByLabelText('Approved by'), 'm.rossi');
+    await user.type(within(form).getByLabelText(/^Approved by/), 'm.rossi');
+    expect(within(form).getByLabelText('Approved by (declared, not authenticated)'), 'solo mode: a typed name, not a login').toHaveValue('m.rossi');
     expect(gateText(), 'an override not in the preflight: the token would not bind it').toBe(
       'Run the preflight again with this override: the acknowledgment binds the exact request.',
     );
@@ -211,5 +212,99 @@ describe('replay form', () => {
     expect(alert, 'the refused kind has its own title').toHaveTextContent('Replay: Refused: nothing was written');
     expect(alert, "with the backend's reason").toHaveTextContent('another replay of this event is in flight');
     expect(calls.filter((c) => c.cmd === 'event_show').length, 'the event is read again after the attempt').toBeGreaterThan(1);
+  });
+
+  it('team mode: a refusal for approval says a request was opened for the login; a reader cannot preflight or replay, and is told why', async () => {
+    const user = userEvent.setup();
+    const event = eventDetail();
+    let view: PreflightView | null = null;
+    mockBackend({
+      whoami: () => ({ login: 'otto', roles: ['reader', 'operator'], authenticated: true, server: 'postgres://otto@db:5432/replay' }),
+      event: () => event,
+      preflightLatest: () => view,
+      preflightRun: () => (view = preflightFor(event, 'update', { now: Date.now() })),
+      fail: {
+        replay_run: {
+          kind: 'refused',
+          code: 'approval_pending',
+          message: 'refused (approval_pending): this override needs another person\'s approval: request 4 is open for an approver',
+        },
+      },
+    });
+    const { unmount } = renderEvent(7);
+    const form = await runPreflight(user);
+    await user.type(within(form).getByLabelText('Operator'), 'Otto Ops');
+    await user.type(within(form).getByLabelText('Reason'), 'INC-4471');
+    for (const box of within(form).getAllByRole('checkbox').filter((b) => b.closest('.acks'))) await user.click(box);
+    await user.click(replayButton());
+    const opened = await within(form).findByRole('status', { name: 'Approval requested' });
+    expect(opened, 'for whom').toHaveTextContent('An approval request was opened for your login otto');
+    expect(opened, 'the server says which request').toHaveTextContent('request 4 is open for an approver');
+    expect(within(form).queryByRole('alert'), 'not shown as a failure').toBeNull();
+    unmount();
+
+    // A reader, on the same stored preflight: neither button, each saying why.
+    mockBackend({
+      whoami: () => ({ login: 'rita', roles: ['reader'], authenticated: true, server: 'postgres://rita@db:5432/replay' }),
+      event: () => event,
+      preflightLatest: () => view,
+    });
+    renderEvent(7);
+    await screen.findByRole('form', { name: 'Replay' });
+    await waitFor(() => expect(replayButton()).toBeDisabled());
+    expect(gateText()).toBe('Your login `rita` is a reader: replay needs the operator role.');
+    expect(screen.getByRole('button', { name: 'Run the preflight again' })).toBeDisabled();
+    expect(screen.getByText('Your login `rita` is a reader: a preflight needs the operator role.')).toBeVisible();
+  });
+
+  it("a refusal by the team's server (not_permitted) is shown as such", async () => {
+    const user = userEvent.setup();
+    const event = eventDetail();
+    let view: PreflightView | null = null;
+    mockBackend({
+      event: () => event,
+      preflightLatest: () => view,
+      preflightRun: () => (view = preflightFor(event, 'update', { now: Date.now() })),
+      fail: { replay_run: { kind: 'refused', code: 'not_permitted', message: 'refused (not_permitted): the team\'s server refused this for your login' } },
+    });
+    renderEvent(7);
+    const form = await runPreflight(user);
+    await user.type(within(form).getByLabelText('Operator'), 'l.fischer');
+    await user.type(within(form).getByLabelText('Reason'), 'INC-4471');
+    for (const box of within(form).getAllByRole('checkbox').filter((b) => b.closest('.acks'))) await user.click(box);
+    await user.click(replayButton());
+    const alert = await within(form).findByRole('alert');
+    expect(alert).toHaveTextContent("Replay: Refused by the team's server: your login may not do this");
+    expect(alert).toHaveTextContent("the team's server refused this for your login");
+  });
+
+  it('team mode: an override names no typed approver; an approval request stands for it, and the solo label is not shown', async () => {
+    const user = userEvent.setup();
+    const event = eventDetail({ status: 'blocked' });
+    const views: PreflightView[] = [];
+    const calls = mockBackend({
+      whoami: () => ({ login: 'otto', roles: ['reader', 'operator'], authenticated: true, server: 'postgres://otto@db:5432/replay' }),
+      event: () => event,
+      preflightLatest: () => views.at(-1) ?? null,
+      preflightRun: (_id: number, override: OverrideRequest | null) => {
+        const v = preflightFor(event, 'protected', { now: Date.now(), override });
+        views.push(v);
+        return v;
+      },
+    });
+    renderEvent(7);
+    const form = await runPreflight(user);
+    await user.click(within(form).getByLabelText('Write the protected fields under an approved override'));
+    expect(within(form).queryByLabelText(/^Approved by/), 'no name to type: it would count for nothing').toBeNull();
+    expect(within(form).getByRole('note')).toHaveTextContent('another login with the approver role decides it under Approvals');
+    await user.type(within(form).getByLabelText('Reassignment reason'), 'moved to enterprise');
+    await user.click(within(form).getByRole('button', { name: 'Run the preflight with this override' }));
+    await waitFor(() => expect(views).toHaveLength(2));
+    expect(calls.filter((c) => c.cmd === 'preflight_run').at(-1)?.args.overrideRequest).toEqual({
+      reassignment_reason: 'moved to enterprise',
+      approved_by: '(approval request: team mode)',
+    });
+    expect(await within(form).findByText(/the replay opens an approval request for it/)).toBeVisible();
+    expect(form, 'the solo label belongs to solo mode').not.toHaveTextContent('declared, not authenticated');
   });
 });

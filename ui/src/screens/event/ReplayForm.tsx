@@ -3,7 +3,8 @@ import { ErrorBanner } from '../../components/ErrorBanner';
 import { OperatorField } from '../../components/OperatorField';
 import { OverrideFields, useOverrideState } from '../../components/OverrideFields';
 import { ReasonField } from '../../components/ReasonField';
-import type { OverrideRequest, PreflightView, ReplayRequest } from '../../ipc';
+import { toIpcError, useWhoami, type OverrideRequest, type PreflightView, type ReplayRequest } from '../../ipc';
+import { REQUESTED_APPROVER, roleBlock } from '../../lib/roles';
 import { rememberOperator, rememberedOperator } from '../../lib/operator';
 import { freshFor, replayGate, replayRequest, type ReplayFormState } from '../../lib/replayGate';
 import { useAcknowledgments } from '../../lib/useAcknowledgments';
@@ -41,12 +42,17 @@ export function ReplayForm({
   const [acknowledged, toggle] = useAcknowledgments<number>(p.ack_token);
   const [again, setAgain] = useState('');
   const overrideState = useOverrideState(p.override_request);
+  const me = useWhoami().data;
+  // Team mode: an approval request, decided by another login with the approver role, stands
+  // for the approver; a typed name would count for nothing.
+  const team = me?.authenticated === true;
 
   const override: OverrideRequest | null = overrideState.on
-    ? { reassignment_reason: overrideState.reason, approved_by: overrideState.approver }
+    ? { reassignment_reason: overrideState.reason, approved_by: team ? REQUESTED_APPROVER : overrideState.approver }
     : null;
   const form: ReplayFormState = { operator, reason, acknowledged, again, override };
-  const gate = replayGate(view, form, now, eventStatus);
+  const roleBlocked = roleBlock(me, 'replay');
+  const gate = roleBlocked !== null ? ({ ok: false, reason: roleBlocked } as const) : replayGate(view, form, now, eventStatus);
   const canSubmit = gate.ok && !submitting && !rerunning;
 
   const askAgain = eventStatus === 'replayed' || p.findings.some((f) => f.code === 'already_replayed');
@@ -85,7 +91,13 @@ export function ReplayForm({
       />
 
       {offerOverride && (
-        <OverrideFields id={id} label="Write the protected fields under an approved override" approverHint="Someone other than you" state={overrideState}>
+        <OverrideFields
+          id={id}
+          label="Write the protected fields under an approved override"
+          approverHint="Someone other than you"
+          state={overrideState}
+          approval={team ? 'request' : 'declared'}
+        >
           {overrideDiffers && overrideComplete && (
             <div className="override-rerun">
               <button type="button" className="btn btn-small" disabled={rerunning} onClick={() => onRerun(override)}>
@@ -96,7 +108,9 @@ export function ReplayForm({
           )}
           {p.override_request !== null && !overrideDiffers && (
             <p className="muted override-note">
-              This preflight was taken with the override approved by {p.override_request.approved_by}.
+              {p.override_request.approved_by === REQUESTED_APPROVER
+                ? 'This preflight was taken with the override; the replay opens an approval request for it (or runs once another login has approved it).'
+                : `This preflight was taken with the override approved by ${p.override_request.approved_by} (declared, not authenticated).`}
             </p>
           )}
         </OverrideFields>
@@ -146,7 +160,26 @@ export function ReplayForm({
           </button>
         )}
       </div>
-      {error !== null && error !== undefined && <ErrorBanner context="Replay" error={error} />}
+      {error !== null && error !== undefined && <ReplayError error={error} login={me?.login ?? null} />}
     </form>
+  );
+}
+
+/**
+ * A refused replay. `approval_pending` is not a failure to fix but a step of team mode: the
+ * request is open and waits for another login with the approver role.
+ */
+function ReplayError({ error, login }: { error: unknown; login: string | null }) {
+  const e = toIpcError(error);
+  if (e.code !== 'approval_pending') return <ErrorBanner context="Replay" error={error} />;
+  return (
+    <section className="card callout tone-attention approval-pending" role="status" aria-label="Approval requested">
+      <h2>An approval request was opened{login !== null ? ` for your login ${login}` : ''}</h2>
+      <p>
+        Nothing was written. Another login with the approver role approves or rejects it under Approvals; once approved,
+        replay again with this same preflight.
+      </p>
+      <p className="muted">{e.message}</p>
+    </section>
   );
 }

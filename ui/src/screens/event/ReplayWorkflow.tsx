@@ -2,6 +2,8 @@ import { useState } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { usePreflightLatest, usePreflightRun, useReplay, type EventDetail, type ReplayResult } from '../../ipc';
 import { useNow } from '../../lib/useNow';
+import { useRoleBlock } from '../../lib/roles';
+import { RoleNote } from '../../components/RoleNote';
 import { PreflightPanel } from './PreflightPanel';
 import { ReplayForm } from './ReplayForm';
 import { ReplayResultView } from './ReplayResultView';
@@ -12,6 +14,7 @@ export function ReplayWorkflow({ event }: { event: EventDetail }) {
   const run = usePreflightRun(event.id);
   const replay = useReplay(event.id);
   const now = useNow(1000);
+  const preflightBlocked = useRoleBlock('preflight');
   // A result belongs to the preflight it consumed; a new preflight brings the form back.
   const [result, setResult] = useState<{ token: string; result: ReplayResult } | null>(null);
 
@@ -33,11 +36,18 @@ export function ReplayWorkflow({ event }: { event: EventDetail }) {
             send.
           </p>
         </div>
-        <button type="button" className={`btn${view ? '' : ' btn-primary'}`} disabled={run.isPending} onClick={runPreflight}>
+        <button
+          type="button"
+          className={`btn${view ? '' : ' btn-primary'}`}
+          disabled={run.isPending || preflightBlocked !== null}
+          title={preflightBlocked ?? undefined}
+          onClick={runPreflight}
+        >
           {run.isPending ? 'Reading Salesforce…' : view ? 'Run the preflight again' : 'Run preflight'}
         </button>
       </header>
       <div className="card-body">
+        <RoleNote reason={preflightBlocked} />
         {latest.isError && <ErrorBanner context="Preflight" error={latest.error} onRetry={() => void latest.refetch()} />}
         {run.isError && <ErrorBanner context="Preflight" error={run.error} />}
         {latest.isPending && <p className="muted">Looking for an earlier preflight…</p>}

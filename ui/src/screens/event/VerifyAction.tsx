@@ -1,6 +1,8 @@
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { useVerify, useVerifyState } from '../../ipc';
 import { PostVerifyView } from './PostVerifyView';
+import { RoleNote } from '../../components/RoleNote';
+import { useRoleBlock } from '../../lib/roles';
 
 /** Settles an unknown outcome: reads the record and decides whether the write was applied. */
 export function VerifyAction({ eventId }: { eventId: number }) {
@@ -9,13 +11,15 @@ export function VerifyAction({ eventId }: { eventId: number }) {
   const last = useVerifyState(eventId);
   const r = last?.status === 'success' ? last.data : undefined;
   const pending = last?.status === 'pending';
+  const blocked = useRoleBlock('verify');
   return (
     <div className="verify">
       {!r && (
-        <button type="button" className="btn btn-primary" disabled={pending} onClick={() => verify.mutate()}>
+        <button type="button" className="btn btn-primary" disabled={pending || blocked !== null} title={blocked ?? undefined} onClick={() => verify.mutate()}>
           {pending ? 'Reading the record…' : 'Verify'}
         </button>
       )}
+      {!r && <RoleNote reason={blocked} />}
       {last?.status === 'error' && <ErrorBanner context="Verify" error={last.error} />}
       {r && (
         <div className="settlement" role="status">

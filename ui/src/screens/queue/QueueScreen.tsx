@@ -13,6 +13,8 @@ import { AlertsPanel } from '../alerts/AlertsPanel';
 import type { BatchTarget } from '../batch/BatchScreen';
 import './queue.css';
 import { FilterSelect, FilterText } from '../../components/FilterFields';
+import { RoleNote } from '../../components/RoleNote';
+import { useRoleBlock } from '../../lib/roles';
 
 /** A batch replays failed or blocked events: the queue's status filter is one of those, or none. */
 function batchStatus(status: EventStatus | null): string | null | undefined {
@@ -38,6 +40,9 @@ export function QueueScreen({
   const client = useQueryClient();
   const [selectedId, setSelectedId] = useState<number | null>(null);
   const [importing, setImporting] = useState(false);
+  // Team mode: a login without the operator role may look, not import or replay.
+  const importBlocked = useRoleBlock('import');
+  const batchBlocked = useRoleBlock('batch');
 
   const laneIds = useMemo(() => {
     const ids = new Set<string>();
@@ -100,13 +105,20 @@ export function QueueScreen({
         <div className="screen-actions">
           {filter.laneId !== null && !nothingImported && (
             <div className="batch-action">
-              <button type="button" className="btn btn-primary" onClick={startBatch} disabled={status === undefined}>
+              <button
+                type="button"
+                className="btn btn-primary"
+                onClick={startBatch}
+                disabled={status === undefined || batchBlocked !== null}
+                title={batchBlocked ?? undefined}
+              >
                 Batch replay…
               </button>
               {batchNote && <p className="batch-action-note">{batchNote}</p>}
+              <RoleNote reason={batchBlocked} />
             </div>
           )}
-          <button type="button" className="btn" onClick={() => setImporting(true)}>
+          <button type="button" className="btn" onClick={() => setImporting(true)} disabled={importBlocked !== null} title={importBlocked ?? undefined}>
             Import events…
           </button>
           <button type="button" className="btn" onClick={refresh}>
@@ -114,6 +126,7 @@ export function QueueScreen({
           </button>
         </div>
       </header>
+      <RoleNote reason={importBlocked} />
       {importing && <ImportDialog onClose={() => setImporting(false)} />}
 
       {counts.isError && <ErrorBanner context="Counts" error={counts.error} onRetry={() => void counts.refetch()} />}
