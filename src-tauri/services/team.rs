@@ -251,6 +251,10 @@ pub fn team_override(
     ov.map(|mut o| {
         if app.pool.is_server() && needs_approval {
             o.approved_by = REQUESTED_APPROVER.to_string();
+        } else if o.approved_by == REQUESTED_APPROVER {
+            // The window asks for an approval request whatever the lane; a lane whose contract
+            // needs none gets no approver at all, never this placeholder as one.
+            o.approved_by = String::new();
         }
         o
     })
