@@ -1,7 +1,8 @@
-//! The import's inserts on a server (team mode): each batch goes through `COPY … FROM STDIN`
-//! (text format) into a temporary staging table, then one `INSERT … SELECT … ON CONFLICT DO
-//! NOTHING`, in the import's transaction. The result per event is the multi-row INSERT's of
-//! store/events.rs: new, the same content already stored, or a conflict.
+//! The import's inserts on a server (team mode): each batch's keys go through `COPY … FROM
+//! STDIN` (text format) into a temporary staging table, one join finds which of them are
+//! stored already, and the new events go into `events` by a second COPY, in the import's
+//! transaction. The result per event is the multi-row INSERT's of store/events.rs: new, the
+//! same content already stored, or a conflict.
 
 use super::events::Inserted;
 use super::Result;
@@ -9,51 +10,28 @@ use crate::domain::event::{format_time, NewEvent};
 use sqlx::PgConnection;
 use std::collections::HashMap;
 
-/// The staging table: the events table's columns as a batch carries them, with `ord`, the
-/// event's place in the batch. A temporary table of the import's session, dropped at commit
-/// (or with the transaction's rollback). Text columns collate "C" as the events table's do, so
-/// the look-up below joins on its unique index.
+/// The staging table: each event's place in the batch and its key. A temporary table of the
+/// import's session, dropped at commit (or with the transaction's rollback). Text columns
+/// collate "C" as the events table's do, so the look-up joins on its unique index.
 const CREATE_STAGING: &str = r#"CREATE TEMP TABLE import_staging (
-    ord                 BIGINT NOT NULL,
-    lane_id             TEXT COLLATE "C" NOT NULL,
-    lane_version        BIGINT NOT NULL,
-    event_key           TEXT COLLATE "C" NOT NULL,
-    source_system       TEXT COLLATE "C" NOT NULL,
-    object              TEXT COLLATE "C" NOT NULL,
-    external_id         TEXT COLLATE "C",
-    operation           TEXT COLLATE "C" NOT NULL,
-    payload             TEXT COLLATE "C" NOT NULL,
-    content_hash        BYTEA NOT NULL,
-    status              TEXT COLLATE "C" NOT NULL,
-    failure_code        TEXT COLLATE "C",
-    failure_message     TEXT COLLATE "C",
-    failure_http_status BIGINT,
-    occurred_at         TEXT COLLATE "C" NOT NULL
+    ord       BIGINT NOT NULL,
+    lane_id   TEXT COLLATE "C" NOT NULL,
+    event_key TEXT COLLATE "C" NOT NULL
 ) ON COMMIT DROP"#;
 
-const COPY_STAGING: &str = "COPY import_staging (ord, lane_id, lane_version, event_key, source_system, object,
-    external_id, operation, payload, content_hash, status, failure_code, failure_message, failure_http_status,
-    occurred_at) FROM STDIN";
+const COPY_STAGING: &str = "COPY import_staging (ord, lane_id, event_key) FROM STDIN";
 
-/// One statement per batch. The INSERT (a data-modifying WITH) takes the staged rows in batch
-/// order, so of two rows with the same key the first is inserted and the second skipped, as
-/// in the multi-row INSERT. The SELECT runs on the statement's snapshot, which does not hold
-/// the rows the INSERT adds: it finds exactly the keys stored before this batch, with their
-/// id, content hash and import. The last row (`ord` -1) is how many rows the INSERT added.
-const INSERT_STAGED: &str = "WITH ins AS (
-    INSERT INTO events (lane_id, lane_version, event_key, source_system, object, external_id, operation,
-                        payload, content_hash, status, failure_code, failure_message, failure_http_status,
-                        occurred_at, import_id, updated_at)
-    SELECT lane_id, lane_version, event_key, source_system, object, external_id, operation,
-           payload, content_hash, status, failure_code, failure_message, failure_http_status,
-           occurred_at, $1::BIGINT, $2::TEXT
-    FROM import_staging ORDER BY ord
-    ON CONFLICT (lane_id, event_key) DO NOTHING
-    RETURNING 1)
-SELECT s.ord, e.id, e.content_hash, e.import_id
-FROM import_staging s JOIN events e ON e.lane_id = s.lane_id AND e.event_key = s.event_key
-UNION ALL
-SELECT -1, count(*), NULL::BYTEA, NULL::BIGINT FROM ins";
+/// The batch's keys stored before it, with their id, content hash and import.
+const STORED: &str = "SELECT s.ord, e.id, e.content_hash, e.import_id
+FROM import_staging s JOIN events e ON e.lane_id = s.lane_id AND e.event_key = s.event_key";
+
+/// The new events, straight into the table: the server's bulk path (no per-row statement, no
+/// conflict arbitration: the keys are known to be new, and every console write holds the write
+/// lock, so none can appear meanwhile; a row written by other means would fail the unique
+/// constraint and the whole import, never be overwritten).
+const COPY_EVENTS: &str = "COPY events (lane_id, lane_version, event_key, source_system, object, external_id,
+    operation, payload, content_hash, status, failure_code, failure_message, failure_http_status, occurred_at,
+    import_id, updated_at) FROM STDIN";
 
 /// Makes the staging table, once per import, in its transaction.
 pub(super) async fn create_staging(conn: &mut PgConnection) -> Result<()> {
@@ -88,10 +66,9 @@ fn text_or_null(out: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
-/// One staged row: the fields in [`COPY_STAGING`]'s order, tab-separated, newline-terminated.
-fn row(out: &mut Vec<u8>, ord: usize, e: &NewEvent, version: i64, hash: &[u8; 32]) {
+/// One row of [`COPY_EVENTS`]: the fields in its order, tab-separated, newline-terminated.
+fn event_row(out: &mut Vec<u8>, e: &NewEvent, version: i64, hash: &[u8; 32], import_id: i64, now: &str) {
     use std::io::Write;
-    let _ = write!(out, "{ord}\t");
     text(out, &e.lane_id);
     let _ = write!(out, "\t{version}\t");
     text(out, &e.event_key);
@@ -123,7 +100,19 @@ fn row(out: &mut Vec<u8>, ord: usize, e: &NewEvent, version: i64, hash: &[u8; 32
     }
     out.push(b'\t');
     text(out, &format_time(e.occurred_at));
+    let _ = write!(out, "\t{import_id}\t");
+    text(out, now);
     out.push(b'\n');
+}
+
+/// Sends `data` through one `COPY … FROM STDIN`; the number of rows the server took.
+async fn copy_in(conn: &mut PgConnection, statement: &str, data: Vec<u8>) -> Result<u64> {
+    let mut copy = conn.copy_in_raw(statement).await?;
+    if let Err(e) = copy.send(data).await {
+        let _ = copy.abort("the import's COPY failed").await;
+        return Err(e.into());
+    }
+    Ok(copy.finish().await?)
 }
 
 /// The server's form of `events::insert_batch`: the same result per event.
@@ -137,38 +126,31 @@ pub(super) async fn insert_batch(
         return Ok(Vec::new());
     }
     let hashes: Vec<[u8; 32]> = events.iter().map(|(e, _)| e.content_hash()).collect();
-    let mut data = Vec::with_capacity(events.len() * 1024);
-    for (ord, ((e, version), hash)) in events.iter().zip(&hashes).enumerate() {
-        row(&mut data, ord, e, *version, hash);
+    let mut keys = Vec::with_capacity(events.len() * 48);
+    for (ord, (e, _)) in events.iter().enumerate() {
+        use std::io::Write;
+        let _ = write!(keys, "{ord}\t");
+        text(&mut keys, &e.lane_id);
+        keys.push(b'\t');
+        text(&mut keys, &e.event_key);
+        keys.push(b'\n');
     }
     // Empty the table in place (it was made in this transaction: no new file, no WAL).
     sqlx::query("TRUNCATE import_staging").execute(&mut *conn).await?;
-    let mut copy = conn.copy_in_raw(COPY_STAGING).await?;
-    if let Err(e) = copy.send(data).await {
-        let _ = copy.abort("the import's COPY failed").await;
-        return Err(e.into());
-    }
-    copy.finish().await?;
-    let found: Vec<(i64, i64, Option<Vec<u8>>, Option<i64>)> = sqlx::query_as(INSERT_STAGED)
-        .bind(import_id)
-        .bind(now)
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut stored: HashMap<usize, (i64, Vec<u8>, i64)> = HashMap::new();
-    let mut added = None;
-    for (ord, id, hash, by_import) in found {
-        match (usize::try_from(ord), hash, by_import) {
-            (Ok(ord), Some(hash), Some(by_import)) => {
-                stored.insert(ord, (id, hash, by_import));
-            }
-            _ => added = Some(id),
-        }
-    }
+    copy_in(conn, COPY_STAGING, keys).await?;
+    let found: Vec<(i64, i64, Vec<u8>, i64)> = sqlx::query_as(STORED).fetch_all(&mut *conn).await?;
+    let stored: HashMap<usize, (i64, Vec<u8>, i64)> = found
+        .into_iter()
+        .filter_map(|(ord, id, hash, by_import)| Some((usize::try_from(ord).ok()?, (id, hash, by_import))))
+        .collect();
     let mut out = Vec::with_capacity(events.len());
-    // The first row of each key this batch brought that was not stored before it.
+    // The first row of each key this batch brings that was not stored before it: the one
+    // inserted, as in the multi-row INSERT. A later row with other content conflicts with it.
     let mut first: HashMap<(&str, &str), usize> = HashMap::new();
-    let mut new = 0i64;
-    for (ord, ((e, _), hash)) in events.iter().zip(&hashes).enumerate() {
+    let mut data = Vec::with_capacity(events.len() * 1024);
+    let mut new = 0u64;
+    let mut twins = Vec::new();
+    for (ord, ((e, version), hash)) in events.iter().zip(&hashes).enumerate() {
         if let Some((id, existing, by_import)) = stored.get(&ord) {
             out.push(if existing[..] == hash[..] {
                 Inserted::Same
@@ -182,26 +164,34 @@ pub(super) async fn insert_batch(
             None => {
                 first.insert(key, ord);
                 new += 1;
+                event_row(&mut data, e, *version, hash, import_id, now);
                 out.push(Inserted::New);
             }
             Some(&f) if hashes[f] == *hash => out.push(Inserted::Same),
             Some(_) => {
-                // Rare (a key twice in one batch with different content): the row that was
-                // inserted first, now visible.
-                let id: i64 = sqlx::query_scalar("SELECT id FROM events WHERE lane_id = $1 AND event_key = $2")
-                    .bind(&e.lane_id)
-                    .bind(&e.event_key)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                out.push(Inserted::Conflict(id, import_id));
+                // Its id is known once the first row is in (below).
+                twins.push(out.len());
+                out.push(Inserted::Conflict(0, import_id));
             }
         }
     }
-    if added != Some(new) {
-        return Err(sqlx::Error::Protocol(format!(
-            "the import's INSERT added {added:?} rows where {new} were new; nothing was imported"
-        ))
-        .into());
+    if new > 0 {
+        let added = copy_in(conn, COPY_EVENTS, data).await?;
+        if added != new {
+            return Err(sqlx::Error::Protocol(format!(
+                "the import's COPY added {added} rows where {new} were new; nothing was imported"
+            ))
+            .into());
+        }
+    }
+    for ord in twins {
+        let (e, _) = events[ord];
+        let id: i64 = sqlx::query_scalar("SELECT id FROM events WHERE lane_id = $1 AND event_key = $2")
+            .bind(&e.lane_id)
+            .bind(&e.event_key)
+            .fetch_one(&mut *conn)
+            .await?;
+        out[ord] = Inserted::Conflict(id, import_id);
     }
     Ok(out)
 }
