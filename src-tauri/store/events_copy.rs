@@ -138,7 +138,10 @@ pub(super) async fn insert_batch(
     // Empty the table in place (it was made in this transaction: no new file, no WAL).
     sqlx::query("TRUNCATE import_staging").execute(&mut *conn).await?;
     copy_in(conn, COPY_STAGING, keys).await?;
-    let found: Vec<(i64, i64, Vec<u8>, i64)> = sqlx::query_as(STORED).fetch_all(&mut *conn).await?;
+    // Planned afresh each time (not a prepared statement): a plan cached while the table was
+    // small (a scan of it, from the first batches of a first import) would be kept for the
+    // whole import as the table grows, making each batch's look-up read all of it.
+    let found: Vec<(i64, i64, Vec<u8>, i64)> = sqlx::query_as(STORED).persistent(false).fetch_all(&mut *conn).await?;
     let stored: HashMap<usize, (i64, Vec<u8>, i64)> = found
         .into_iter()
         .filter_map(|(ord, id, hash, by_import)| Some((usize::try_from(ord).ok()?, (id, hash, by_import))))
