@@ -1,16 +1,18 @@
-//! The queue's queries on a large database (issue 9; driven by bench/scale.sh, results in
-//! docs/BENCHMARKS.md).
+//! The queue's queries on a large database (issue 9; driven by bench/scale.sh and, on a
+//! server, bench/team.sh; results in docs/BENCHMARKS.md).
 //!
 //!   queue_bench DB N SQL_OUT
 //!
-//! Runs N filtered pages of 50 through the service the window and the CLI use (lane + status,
-//! starting at random deep cursors), then the counts by lane and status, and prints their
-//! timings as JSON. Writes the same page queries, as plain SQL, to SQL_OUT so the sqlite3 CLI
-//! can run them as the floor.
+//! DB is a SQLite file or a server's URL (`postgres://…`, team mode). Runs N filtered pages of
+//! 50 through the service the window and the CLI use (lane + status, starting at random deep
+//! cursors), then the counts by lane and status, and prints their timings as JSON. Writes the
+//! same page queries, as plain SQL, to SQL_OUT so the sqlite3 CLI (or psql) can run them as
+//! the floor.
 
 use rand::{Rng, SeedableRng};
 use replay_console::domain::event::EventStatus;
 use replay_console::services::events::{counts, list, EventQuery};
+use replay_console::store::Pool;
 use std::io::Write;
 use std::time::Instant;
 
@@ -27,16 +29,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let n: usize = args[2].parse()?;
     let app = replay_console::App::open(std::path::Path::new(&args[1])).await?;
-    let lanes: Vec<String> = sqlx::query_scalar("SELECT lane_id FROM lanes")
-        .fetch_all(app.pool.as_sqlite().expect("a SQLite file"))
-        .await?;
-    let max_id: i64 = sqlx::query_scalar("SELECT max(id) FROM events")
-        .fetch_one(app.pool.as_sqlite().expect("a SQLite file"))
-        .await?;
+    let server = app.pool.is_server();
+    let lanes: Vec<String> = match &app.pool {
+        Pool::Sqlite(p) => sqlx::query_scalar("SELECT lane_id FROM lanes").fetch_all(p).await?,
+        Pool::Pg(p) => sqlx::query_scalar("SELECT lane_id FROM lanes").fetch_all(p).await?,
+    };
+    let max_id: i64 = match &app.pool {
+        Pool::Sqlite(p) => sqlx::query_scalar("SELECT max(id) FROM events").fetch_one(p).await?,
+        Pool::Pg(p) => sqlx::query_scalar("SELECT max(id) FROM events").fetch_one(p).await?,
+    };
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut sql = std::fs::File::create(&args[3])?;
-    writeln!(sql, ".timer on")?;
-    writeln!(sql, ".output /dev/null")?;
+    if server {
+        // psql: no per-query timing; the caller times the whole file.
+        writeln!(sql, "\\timing off")?;
+        writeln!(sql, "\\o /dev/null")?;
+    } else {
+        writeln!(sql, ".timer on")?;
+        writeln!(sql, ".output /dev/null")?;
+    }
     let mut times = Vec::new();
     for i in 0..n + 10 {
         let lane = &lanes[rng.gen_range(0..lanes.len())];
@@ -77,17 +88,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let full_count = {
         let t = Instant::now();
-        let _: Vec<(String, String, i64)> =
-            sqlx::query_as("SELECT lane_id, status, count(*) FROM events GROUP BY lane_id, status")
-                .fetch_all(app.pool.as_sqlite().expect("a SQLite file"))
-                .await?;
+        let q = "SELECT lane_id, status, count(*) FROM events GROUP BY lane_id, status";
+        let _: Vec<(String, String, i64)> = match &app.pool {
+            Pool::Sqlite(p) => sqlx::query_as(q).fetch_all(p).await?,
+            Pool::Pg(p) => sqlx::query_as(q).fetch_all(p).await?,
+        };
         t.elapsed().as_secs_f64() * 1000.0
     };
     println!(
         "{}",
         serde_json::json!({
             "pages": times.len(),
-            "page_ms": {"p50": pct(&mut times.clone(), 0.5), "p95": pct(&mut times, 0.95)},
+            "page_ms": {
+                "p50": pct(&mut times.clone(), 0.5),
+                "p95": pct(&mut times.clone(), 0.95),
+                "mean": times.iter().sum::<f64>() / times.len().max(1) as f64,
+            },
             "counts_ms": {"p50": pct(&mut count_times.clone(), 0.5), "p95": pct(&mut count_times, 0.95)},
             "counts_by_group_by_ms": full_count,
         })

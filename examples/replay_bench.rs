@@ -7,6 +7,9 @@
 //! each of N events: a preflight (found record: GET by external ID, then the owner look-up), then
 //! a replay (PATCH by Id, then the read-back). Prints the median and p95 of each as a multiple
 //! of the round trip: the latency the org adds plus a bare loopback request measured in the run.
+//!
+//! The database is a fresh SQLite file (solo), or, with `REPLAY_BENCH_DB=postgres://…` naming
+//! an empty database on a server, that database (team mode; bench/team.sh compares the two).
 
 use replay_console::domain::preflight::ReplayRequest;
 use replay_console::sandbox::{self, SandboxConfig};
@@ -30,7 +33,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed = services::demo::seed()?;
     let org = sandbox::start(SandboxConfig { port: 0, seed }).await?;
     let dir = tempfile::tempdir()?;
-    let mut app = replay_console::App::open(&dir.path().join("bench.db")).await?;
+    let db = match std::env::var("REPLAY_BENCH_DB").ok().filter(|s| !s.is_empty()) {
+        Some(url) => std::path::PathBuf::from(url),
+        None => dir.path().join("bench.db"),
+    };
+    let mut app = replay_console::App::open(&db).await?;
     app.mark_demo().await?;
     services::demo::prepare(&app, org.base_url()).await?;
 
@@ -114,6 +121,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "{}",
         json!({
+            "database": if app.pool.is_server() { "server" } else { "file" },
             "events": clean.len(),
             "added_latency_ms": latency_ms,
             "bare_round_trip_ms": (bare_ms * 100.0).round() / 100.0,

@@ -19,6 +19,36 @@ pub enum Inserted {
 /// 64 rows x 16 columns stays far below SQLite's limit on bound parameters.
 pub const INSERT_BATCH: usize = 64;
 
+/// Rows per COPY chunk on a server (see [`insert_batch`]): one COPY, one INSERT … SELECT and
+/// one TRUNCATE of the staging table per chunk, so the round trips and the statements' fixed
+/// costs are spread over many rows (chosen by measurement, docs/BENCHMARKS.md, "Team mode").
+pub const SERVER_BATCH: usize = 4096;
+
+/// The most rows a batch holds on either database (what callers keep slack for).
+pub const MAX_BATCH: usize = if SERVER_BATCH > INSERT_BATCH {
+    SERVER_BATCH
+} else {
+    INSERT_BATCH
+};
+
+/// How many events the import hands to [`insert_batch`] at a time on this database.
+pub fn batch_rows(tx: &super::Tx<'_>) -> usize {
+    match tx {
+        super::Tx::Sqlite(_) => INSERT_BATCH,
+        super::Tx::Pg(_) => SERVER_BATCH,
+    }
+}
+
+/// Prepares an import's transaction: on a server, the staging table its COPY chunks go
+/// through (a temporary table of this session, dropped at commit or rollback). Nothing to do
+/// in SQLite.
+pub async fn begin_import(tx: &mut super::Tx<'_>) -> Result<()> {
+    if let super::Tx::Pg(t) = tx {
+        super::events_copy::create_staging(t).await?;
+    }
+    Ok(())
+}
+
 fn insert_sql(rows: usize) -> String {
     let mut sql = String::from(
         "INSERT INTO events (lane_id, lane_version, event_key, source_system, object, external_id, operation,
@@ -37,12 +67,17 @@ fn insert_sql(rows: usize) -> String {
 
 /// Inserts a batch of events (each with its lane version) and says, per event, whether it was
 /// new, already stored with the same content, or a conflict. Runs in the caller's transaction.
+/// On a server the batch goes through COPY into the staging table [`begin_import`] made, then
+/// one INSERT … SELECT (store/events_copy.rs), with the same result per event.
 pub async fn insert_batch(
     conn: &mut super::Tx<'_>,
     events: &[(&NewEvent, i64)],
     import_id: i64,
     now: &str,
 ) -> Result<Vec<Inserted>> {
+    if let super::Tx::Pg(t) = conn {
+        return super::events_copy::insert_batch(t, events, import_id, now).await;
+    }
     on_tx!(conn, |conn, sq| {
         if events.is_empty() {
             return Ok(Vec::new());

@@ -9,6 +9,7 @@ pub mod audit_server;
 pub mod batches;
 pub mod credentials;
 pub mod events;
+mod events_copy;
 pub mod imports;
 pub mod lanes;
 pub mod leases;

@@ -86,7 +86,7 @@ impl Issues {
     fn push(&mut self, issue: ImportIssue) {
         self.total += 1;
         // A batch's issues can arrive after later lines' ones: keep a batch of slack, sort at the end.
-        if self.listed.len() < MAX_LISTED + store::events::INSERT_BATCH {
+        if self.listed.len() < MAX_LISTED + store::events::MAX_BATCH {
             self.listed.push(issue);
         }
     }
@@ -192,7 +192,7 @@ impl Sink<'_> {
 
     async fn store(&mut self, line: u64, e: NewEvent, version: i64, key_col: Option<u64>) -> Result<()> {
         self.pending.push((line, key_col, e, version));
-        if self.pending.len() >= store::events::INSERT_BATCH {
+        if self.pending.len() >= store::events::batch_rows(&self.tx) {
             self.flush().await?;
         }
         Ok(())
@@ -334,6 +334,8 @@ async fn import_on<R: Read + Send>(app: &App, conn: &mut store::Conn, input: Inp
     // the first insert.
     let mut tx = store::write_tx_on(conn).await?;
     let import_id = store::imports::begin(&mut tx, source, format.as_str(), &now).await?;
+    store::events::begin_import(&mut tx).await?;
+    let batch_rows = store::events::batch_rows(&tx);
     let mut sink = Sink {
         tx,
         lanes,
@@ -347,7 +349,7 @@ async fn import_on<R: Read + Send>(app: &App, conn: &mut store::Conn, input: Inp
         inserted: 0,
         unchanged: 0,
         missing_external_id: 0,
-        pending: Vec::with_capacity(store::events::INSERT_BATCH),
+        pending: Vec::with_capacity(batch_rows),
         tallies: HashMap::new(),
     };
     let mut hashing = HashingReader {
