@@ -79,7 +79,11 @@ pub(super) async fn team(app: &App, cmd: TeamCmd, json: bool) -> Result<()> {
             let out = serde_json::json!({"revoked": role, "login": login});
             emit(json, &out, |_| format!("{login} no longer holds {role}\n"))
         }
-        TeamCmd::Login { .. } | TeamCmd::Logout => credentials(&app.db_path, &cmd, json).await,
+        // Routed before any database opens (cli/mod.rs); here for completeness, on the server as
+        // given (app.db_path is the local checkpoint anchor, not the server).
+        TeamCmd::Login { .. } | TeamCmd::Logout => {
+            credentials(std::path::Path::new(&app.location.shown()), &cmd, json).await
+        }
     }
 }
 
