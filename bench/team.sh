@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Team-mode benchmark (issue 17): the same commands on a PostgreSQL server, each figure beside a
 # floor measured in the same run on the same data, on a throwaway cluster of its own.
-#   import   `replay-console --db URL events import` of N events   vs  psql `\copy` of the same
-#            rows (CSV) into a table with the same columns and the same indexes
+#   import   `replay-console --db URL events import` of N events   vs  two psql `\copy` floors:
+#            the same rows into the same table (the console's schema: all 16 columns, the same
+#            indexes, its foreign keys), as the issue defines it; and the file's 12 columns into
+#            a plain table with the same indexes and no foreign keys (a lower floor, kept since
+#            the first measurement). The target is judged against both.
 #   a page   a filtered page of 50 (lane + status, a deep keyset cursor) through the service, mean
 #            of 1,000   vs  the same SQL in one psql session (wall clock of the file / its count)
 #   replay   preflight and replay latency, 50 ms added per Salesforce request: team (this
@@ -78,6 +81,25 @@ done
 "${PSQL[@]}" "$url" -c "CHECKPOINT"
 read -r ours_s ours_kb < <( { /usr/bin/time -f "%e %M" "$BIN" --db "$base/ours" events import "$WORK/events.ndjson" >/dev/null; } 2>&1 | tail -1 )
 ours_rows=$("${PSQL[@]}" -At "$base/ours" -c "SELECT count(*) FROM events")
+
+# (a) Floor on the same table: the rows our import stored, all their columns, \copy'd into a
+# fresh database with the console's schema (migrated by the console itself), its lanes and the
+# import's record (which the rows refer to).
+cols="lane_id, lane_version, event_key, source_system, object, external_id, operation, payload, content_hash, status, failure_code, failure_message, failure_http_status, occurred_at, import_id, updated_at"
+"${PSQL[@]}" "$base/ours" -c "\\copy (SELECT $cols FROM events ORDER BY id) TO '$WORK/stored.csv' WITH (FORMAT csv)"
+"${PSQL[@]}" "$base/ours" -c "\\copy imports TO '$WORK/imports.tsv'"
+"${PSQL[@]}" "$url" -c "DROP DATABASE IF EXISTS same" -c "CREATE DATABASE same"
+"$BIN" --db "$base/same" lanes import tests/data/lane_account_sync.yaml >/dev/null
+for l in b c d; do "$BIN" --db "$base/same" lanes import "$WORK/lane_$l.yaml" >/dev/null; done
+"${PSQL[@]}" "$base/same" -c "\\copy imports FROM '$WORK/imports.tsv'"
+"${PSQL[@]}" "$url" -c "CHECKPOINT"
+t0=$(now)
+"${PSQL[@]}" "$base/same" -c "\\copy events ($cols) FROM '$WORK/stored.csv' WITH (FORMAT csv)"
+t1=$(now)
+same_s=$(echo "$t1 - $t0" | bc -l)
+same_rows=$("${PSQL[@]}" -At "$base/same" -c "SELECT count(*) FROM events")
+"${PSQL[@]}" "$url" -c "DROP DATABASE same"
+rm -f "$WORK/stored.csv" "$WORK/imports.tsv"
 "${PSQL[@]}" "$base/ours" -c "VACUUM ANALYZE events"
 "${PSQL[@]}" "$base/floor" -c "VACUUM ANALYZE events"
 
@@ -103,20 +125,23 @@ solo_json=$("$RB" 40 50)
 team_json=$(REPLAY_BENCH_DB="$base/rb" "$RB" 40 50)
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 
-python3 - "$N" "$floor_s" "$floor_rows" "$ours_s" "$ours_kb" "$ours_rows" "$queue_json" "$psql_page_ms" "$queries" \
+python3 - "$N" "$floor_s" "$floor_rows" "$same_s" "$same_rows" "$ours_s" "$ours_kb" "$ours_rows" "$queue_json" "$psql_page_ms" "$queries" \
   "$solo_json" "$team_json" "$load_start" "$load_end" "$pg_version" "$WORK/page_plan.txt" <<'PY'
 import json, sys
-(n, floor_s, floor_rows, ours_s, kb, ours_rows, q, psql_ms, queries, solo, team, l0, l1, pgv, plan) = sys.argv[1:]
-n = int(n); floor_s = float(floor_s); ours_s = float(ours_s); q = json.loads(q); psql_ms = float(psql_ms)
+(n, floor_s, floor_rows, same_s, same_rows, ours_s, kb, ours_rows, q, psql_ms, queries, solo, team, l0, l1, pgv, plan) = sys.argv[1:]
+n = int(n); floor_s = float(floor_s); same_s = float(same_s); ours_s = float(ours_s); q = json.loads(q); psql_ms = float(psql_ms)
 solo = json.loads(solo); team = json.loads(team)
 def row(what, fig, floor, ratio, target, met):
     print(f"| {what} | {fig} | {floor} | {ratio} | {target}: {'met' if met else 'MISSED'} |")
 print(f"PostgreSQL {pgv}; load average {l0} at start, {l1} at the end")
 print("| | figure | floor | ratio | target |")
 print("|---|---|---|---|---|")
-imp = floor_s / ours_s
+imp = same_s / ours_s
 row(f"import of {n:,} events", f"{ours_s:.1f} s ({n / ours_s / 1000:.1f} k/s), {int(ours_rows):,} rows",
-    f"psql `\\copy`: {floor_s:.1f} s, {int(floor_rows):,} rows", f"**{imp:.2f}x** the floor's throughput", "at least 0.5x", imp >= 0.5)
+    f"psql `\\copy` of the same rows into the same table: {same_s:.1f} s, {int(same_rows):,} rows", f"**{imp:.2f}x** the floor's throughput", "at least 0.5x", imp >= 0.5)
+imp = floor_s / ours_s
+row(f"import of {n:,} events", "(the same run)",
+    f"psql `\\copy` of the file's 12 columns into a plain table, same indexes, no foreign keys: {floor_s:.1f} s, {int(floor_rows):,} rows", f"**{imp:.2f}x** the floor's throughput", "at least 0.5x", imp >= 0.5)
 print(f"| import peak resident memory | {int(kb) / 1024:.1f} MB | | | |")
 pm = q["page_ms"]
 ratio = pm["mean"] / max(psql_ms, 0.001)

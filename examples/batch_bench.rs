@@ -55,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     services::demo::prepare(&app, org.base_url()).await?;
     services::import::import_reader(
         &app,
-        events.as_bytes(),
+        std::io::Cursor::new(events.clone().into_bytes()),
         events.len() as u64,
         "bench events",
         services::import::Format::Ndjson,

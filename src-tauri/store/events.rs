@@ -19,9 +19,9 @@ pub enum Inserted {
 /// 64 rows x 16 columns stays far below SQLite's limit on bound parameters.
 pub const INSERT_BATCH: usize = 64;
 
-/// Rows per COPY chunk on a server (see [`insert_batch`]): one COPY, one INSERT … SELECT and
-/// one TRUNCATE of the staging table per chunk, so the round trips and the statements' fixed
-/// costs are spread over many rows (chosen by measurement, docs/BENCHMARKS.md, "Team mode").
+/// Rows per COPY chunk on a server (see [`insert_batch`]): one look-up of the chunk's keys and
+/// one COPY per chunk, so the round trips and the statements' fixed costs are spread over many
+/// rows (chosen by measurement, docs/BENCHMARKS.md, "Team mode").
 pub const SERVER_BATCH: usize = 4096;
 
 /// The most rows a batch holds on either database (what callers keep slack for).
@@ -37,16 +37,6 @@ pub fn batch_rows(tx: &super::Tx<'_>) -> usize {
         super::Tx::Sqlite(_) => INSERT_BATCH,
         super::Tx::Pg(_) => SERVER_BATCH,
     }
-}
-
-/// Prepares an import's transaction: on a server, the staging table its COPY chunks go
-/// through (a temporary table of this session, dropped at commit or rollback). Nothing to do
-/// in SQLite.
-pub async fn begin_import(tx: &mut super::Tx<'_>) -> Result<()> {
-    if let super::Tx::Pg(t) = tx {
-        super::events_copy::create_staging(t).await?;
-    }
-    Ok(())
 }
 
 fn insert_sql(rows: usize) -> String {
@@ -65,52 +55,81 @@ fn insert_sql(rows: usize) -> String {
     sql
 }
 
+/// An event ready to be inserted: with its lane version, and the parts that cost CPU to
+/// make (the content hash, the payload's JSON text, the time's text) made beforehand, so the
+/// import makes them on its reading thread while the database takes the previous batch. The
+/// payload is kept as its JSON text only (`event.payload` is emptied): that is all an insert
+/// needs, and the parsed form is most of an event's memory.
+pub struct NewRow {
+    pub event: NewEvent,
+    pub version: i64,
+    pub hash: [u8; 32],
+    pub payload_json: String,
+    pub occurred_at: String,
+}
+
+impl NewRow {
+    pub fn new(mut event: NewEvent, version: i64) -> NewRow {
+        let hash = event.content_hash();
+        let payload_json = event.payload_json();
+        event.payload = serde_json::Map::new();
+        NewRow {
+            hash,
+            payload_json,
+            occurred_at: format_time(event.occurred_at),
+            event,
+            version,
+        }
+    }
+}
+
 /// Inserts a batch of events (each with its lane version) and says, per event, whether it was
 /// new, already stored with the same content, or a conflict. Runs in the caller's transaction.
-/// On a server the batch goes through COPY into the staging table [`begin_import`] made, then
-/// one INSERT … SELECT (store/events_copy.rs), with the same result per event.
+/// On a server one query looks the batch's keys up and the new events go in by COPY
+/// (store/events_copy.rs), with the same result per event.
 pub async fn insert_batch(
     conn: &mut super::Tx<'_>,
-    events: &[(&NewEvent, i64)],
+    rows: &[&NewRow],
     import_id: i64,
     now: &str,
 ) -> Result<Vec<Inserted>> {
     if let super::Tx::Pg(t) = conn {
-        return super::events_copy::insert_batch(t, events, import_id, now).await;
+        return super::events_copy::insert_batch(t, rows, import_id, now).await;
     }
     on_tx!(conn, |conn, sq| {
-        if events.is_empty() {
+        if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let hashes: Vec<[u8; 32]> = events.iter().map(|(e, _)| e.content_hash()).collect();
-        let sql = insert_sql(events.len());
+        let sql = insert_sql(rows.len());
         let sql = sq(&sql);
         let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-        for ((e, version), hash) in events.iter().zip(&hashes) {
+        for row in rows {
+            let e = &row.event;
             q = q
                 .bind(&e.lane_id)
-                .bind(*version)
+                .bind(row.version)
                 .bind(&e.event_key)
                 .bind(&e.source_system)
                 .bind(&e.object)
                 .bind(&e.external_id)
                 .bind(e.operation.as_str())
-                .bind(e.payload_json())
-                .bind(&hash[..])
+                .bind(&row.payload_json)
+                .bind(&row.hash[..])
                 .bind(e.status.as_str())
                 .bind(e.failure.as_ref().map(|f| f.code.as_str()))
                 .bind(e.failure.as_ref().map(|f| f.message.as_str()))
                 .bind(e.failure.as_ref().and_then(|f| f.http_status).map(i64::from))
-                .bind(format_time(e.occurred_at))
+                .bind(&row.occurred_at)
                 .bind(import_id)
                 .bind(now);
         }
         let inserted: std::collections::HashSet<(String, String)> =
             q.fetch_all(&mut *conn).await?.into_iter().collect();
-        let mut out = Vec::with_capacity(events.len());
+        let mut out = Vec::with_capacity(rows.len());
         // A key that appears twice in one batch was inserted by its first occurrence only.
         let mut claimed: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
-        for ((e, _), hash) in events.iter().zip(&hashes) {
+        for row in rows {
+            let (e, hash) = (&row.event, &row.hash);
             let key = (e.lane_id.as_str(), e.event_key.as_str());
             let first = claimed.insert(key);
             if first && inserted.contains(&(e.lane_id.clone(), e.event_key.clone())) {

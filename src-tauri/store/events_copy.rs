@@ -1,29 +1,20 @@
-//! The import's inserts on a server (team mode): each batch's keys go through `COPY … FROM
-//! STDIN` (text format) into a temporary staging table, one join finds which of them are
-//! stored already, and the new events go into `events` by a second COPY, in the import's
-//! transaction. The result per event is the multi-row INSERT's of store/events.rs: new, the
+//! The import's inserts on a server (team mode): one query finds which of a batch's keys are
+//! stored already, and the new events go into `events` by `COPY … FROM STDIN` (text format),
+//! in the import's transaction. The result per event is the multi-row INSERT's of store/events.rs: new, the
 //! same content already stored, or a conflict.
 
-use super::events::Inserted;
+use super::events::{Inserted, NewRow};
 use super::Result;
-use crate::domain::event::{format_time, NewEvent};
 use sqlx::PgConnection;
 use std::collections::HashMap;
 
-/// The staging table: each event's place in the batch and its key. A temporary table of the
-/// import's session, dropped at commit (or with the transaction's rollback). Text columns
-/// collate "C" as the events table's do, so the look-up joins on its unique index.
-const CREATE_STAGING: &str = r#"CREATE TEMP TABLE import_staging (
-    ord       BIGINT NOT NULL,
-    lane_id   TEXT COLLATE "C" NOT NULL,
-    event_key TEXT COLLATE "C" NOT NULL
-) ON COMMIT DROP"#;
-
-const COPY_STAGING: &str = "COPY import_staging (ord, lane_id, event_key) FROM STDIN";
-
-/// The batch's keys stored before it, with their id, content hash and import.
-const STORED: &str = "SELECT s.ord, e.id, e.content_hash, e.import_id
-FROM import_staging s JOIN events e ON e.lane_id = s.lane_id AND e.event_key = s.event_key";
+/// The batch's keys stored before it, with their id, content hash and import: the keys go as
+/// two arrays (one statement, no staging table), joined on the table's unique index (its text
+/// columns collate "C", so the keys are compared in "C" too). `ord` is the key's place in the
+/// batch, from 0.
+const STORED_ARRAY: &str = r#"SELECT k.ord - 1, e.id, e.content_hash, e.import_id
+FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(lane_id, event_key, ord)
+JOIN events e ON e.lane_id = k.lane_id COLLATE "C" AND e.event_key = k.event_key COLLATE "C""#;
 
 /// The new events, straight into the table: the server's bulk path (no per-row statement, no
 /// conflict arbitration: the keys are known to be new, and every console write holds the write
@@ -32,12 +23,6 @@ FROM import_staging s JOIN events e ON e.lane_id = s.lane_id AND e.event_key = s
 const COPY_EVENTS: &str = "COPY events (lane_id, lane_version, event_key, source_system, object, external_id,
     operation, payload, content_hash, status, failure_code, failure_message, failure_http_status, occurred_at,
     import_id, updated_at) FROM STDIN";
-
-/// Makes the staging table, once per import, in its transaction.
-pub(super) async fn create_staging(conn: &mut PgConnection) -> Result<()> {
-    sqlx::query(CREATE_STAGING).execute(conn).await?;
-    Ok(())
-}
 
 /// A text field of COPY's text format: backslash, tab, newline and carriage return escaped
 /// (the only bytes the format gives a meaning to inside a field).
@@ -67,10 +52,11 @@ fn text_or_null(out: &mut Vec<u8>, s: Option<&str>) {
 }
 
 /// One row of [`COPY_EVENTS`]: the fields in its order, tab-separated, newline-terminated.
-fn event_row(out: &mut Vec<u8>, e: &NewEvent, version: i64, hash: &[u8; 32], import_id: i64, now: &str) {
+fn event_row(out: &mut Vec<u8>, row: &NewRow, import_id: i64, now: &str) {
     use std::io::Write;
+    let e = &row.event;
     text(out, &e.lane_id);
-    let _ = write!(out, "\t{version}\t");
+    let _ = write!(out, "\t{}\t", row.version);
     text(out, &e.event_key);
     out.push(b'\t');
     text(out, &e.source_system);
@@ -81,10 +67,10 @@ fn event_row(out: &mut Vec<u8>, e: &NewEvent, version: i64, hash: &[u8; 32], imp
     out.push(b'\t');
     text(out, e.operation.as_str());
     out.push(b'\t');
-    text(out, &e.payload_json());
+    text(out, &row.payload_json);
     // bytea in its hex form, `\x…`, whose backslash the text format doubles.
     out.extend_from_slice(b"\t\\\\x");
-    out.extend_from_slice(hex::encode(hash).as_bytes());
+    out.extend_from_slice(hex::encode(row.hash).as_bytes());
     out.push(b'\t');
     text(out, e.status.as_str());
     out.push(b'\t');
@@ -99,7 +85,7 @@ fn event_row(out: &mut Vec<u8>, e: &NewEvent, version: i64, hash: &[u8; 32], imp
         None => out.extend_from_slice(b"\\N"),
     }
     out.push(b'\t');
-    text(out, &format_time(e.occurred_at));
+    text(out, &row.occurred_at);
     let _ = write!(out, "\t{import_id}\t");
     text(out, now);
     out.push(b'\n');
@@ -118,42 +104,36 @@ async fn copy_in(conn: &mut PgConnection, statement: &str, data: Vec<u8>) -> Res
 /// The server's form of `events::insert_batch`: the same result per event.
 pub(super) async fn insert_batch(
     conn: &mut PgConnection,
-    events: &[(&NewEvent, i64)],
+    rows: &[&NewRow],
     import_id: i64,
     now: &str,
 ) -> Result<Vec<Inserted>> {
-    if events.is_empty() {
+    if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let hashes: Vec<[u8; 32]> = events.iter().map(|(e, _)| e.content_hash()).collect();
-    let mut keys = Vec::with_capacity(events.len() * 48);
-    for (ord, (e, _)) in events.iter().enumerate() {
-        use std::io::Write;
-        let _ = write!(keys, "{ord}\t");
-        text(&mut keys, &e.lane_id);
-        keys.push(b'\t');
-        text(&mut keys, &e.event_key);
-        keys.push(b'\n');
-    }
-    // Empty the table in place (it was made in this transaction: no new file, no WAL).
-    sqlx::query("TRUNCATE import_staging").execute(&mut *conn).await?;
-    copy_in(conn, COPY_STAGING, keys).await?;
-    // Planned afresh each time (not a prepared statement): a plan cached while the table was
-    // small (a scan of it, from the first batches of a first import) would be kept for the
-    // whole import as the table grows, making each batch's look-up read all of it.
-    let found: Vec<(i64, i64, Vec<u8>, i64)> = sqlx::query_as(STORED).persistent(false).fetch_all(&mut *conn).await?;
+    let lanes: Vec<&str> = rows.iter().map(|r| r.event.lane_id.as_str()).collect();
+    let keys: Vec<&str> = rows.iter().map(|r| r.event.event_key.as_str()).collect();
+    let found: Vec<(i64, i64, Vec<u8>, i64)> = sqlx::query_as(STORED_ARRAY)
+        .bind(&lanes)
+        .bind(&keys)
+        // Planned afresh each time: a plan cached while the table was small (a scan of it, in
+        // a first import) would be kept as the table grows.
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await?;
     let stored: HashMap<usize, (i64, Vec<u8>, i64)> = found
         .into_iter()
         .filter_map(|(ord, id, hash, by_import)| Some((usize::try_from(ord).ok()?, (id, hash, by_import))))
         .collect();
-    let mut out = Vec::with_capacity(events.len());
+    let mut out = Vec::with_capacity(rows.len());
     // The first row of each key this batch brings that was not stored before it: the one
     // inserted, as in the multi-row INSERT. A later row with other content conflicts with it.
     let mut first: HashMap<(&str, &str), usize> = HashMap::new();
-    let mut data = Vec::with_capacity(events.len() * 1024);
+    let mut data = Vec::with_capacity(rows.len() * 1024);
     let mut new = 0u64;
     let mut twins = Vec::new();
-    for (ord, ((e, version), hash)) in events.iter().zip(&hashes).enumerate() {
+    for (ord, row) in rows.iter().enumerate() {
+        let (e, hash) = (&row.event, &row.hash);
         if let Some((id, existing, by_import)) = stored.get(&ord) {
             out.push(if existing[..] == hash[..] {
                 Inserted::Same
@@ -167,10 +147,10 @@ pub(super) async fn insert_batch(
             None => {
                 first.insert(key, ord);
                 new += 1;
-                event_row(&mut data, e, *version, hash, import_id, now);
+                event_row(&mut data, row, import_id, now);
                 out.push(Inserted::New);
             }
-            Some(&f) if hashes[f] == *hash => out.push(Inserted::Same),
+            Some(&f) if rows[f].hash == *hash => out.push(Inserted::Same),
             Some(_) => {
                 // Its id is known once the first row is in (below).
                 twins.push(out.len());
@@ -188,7 +168,7 @@ pub(super) async fn insert_batch(
         }
     }
     for ord in twins {
-        let (e, _) = events[ord];
+        let e = &rows[ord].event;
         let id: i64 = sqlx::query_scalar("SELECT id FROM events WHERE lane_id = $1 AND event_key = $2")
             .bind(&e.lane_id)
             .bind(&e.event_key)

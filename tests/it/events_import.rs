@@ -200,6 +200,46 @@ fn conflicting_payload_is_reported_never_overwritten() {
     );
 }
 
+/// The reading thread finds bad records, the inserts find conflicts, several hand-overs apart:
+/// both kinds are listed together in file order, and nothing is imported.
+#[test]
+fn problems_found_reading_and_inserting_are_listed_in_file_order() {
+    let env = env_with_lane();
+    let mut lines: Vec<String> = ndjson(0..9_000).lines().map(String::from).collect();
+    let mut bad = event_json(5_999);
+    bad["status"] = json!("pending");
+    lines[5_999] = bad.to_string();
+    let mut twin = event_json(2);
+    twin["payload"]["Name"] = json!("Other");
+    lines[8_499] = twin.to_string();
+    let mut bad = event_json(8_799);
+    bad["operation"] = json!("merge");
+    lines[8_799] = bad.to_string();
+    let file = env.write("late.ndjson", lines.join("\n"));
+    let r = env.run(&["events", "import", &file, "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).expect("errors as JSON");
+    assert_eq!(v["total"], 3, "{v}");
+    let found: Vec<(u64, &str)> = v["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .map(|i| (i["line"].as_u64().unwrap_or(0), i["field"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        found,
+        vec![(6_000, "status"), (8_500, "event_key"), (8_800, "operation")],
+        "{v}"
+    );
+    assert!(
+        v["issues"][1]["message"].as_str().is_some_and(
+            |m| m.contains("`evt-000002` in lane `account_sync_north_america` appears earlier in this file")
+        ),
+        "{v}"
+    );
+    assert_eq!(env.event_total(), 0, "all or nothing");
+}
+
 fn csv_row(cells: &[&str]) -> String {
     let mut w = csv::Writer::from_writer(vec![]);
     w.write_record(cells).expect("csv");

@@ -13,12 +13,7 @@ struct Header {
     err_columns: HashMap<String, u64>,
 }
 
-pub(super) async fn read_csv<R: Read>(
-    r: &mut R,
-    sink: &mut Sink<'_>,
-    total: u64,
-    progress: &dyn Progress,
-) -> Result<()> {
+pub(super) fn read_csv<R: Read>(r: &mut R, sink: &mut Sink, total: u64, progress: &dyn Progress) -> Result<()> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -43,7 +38,7 @@ pub(super) async fn read_csv<R: Read>(
         n += 1;
         let line = record.position().map_or(next_line, |p| p.line());
         if let Some(obj) = row_object(&record, line, &header, sink) {
-            sink.record(line, Value::Object(obj), Some(&header.err_columns)).await?;
+            sink.record(line, Value::Object(obj), Some(&header.err_columns))?;
         }
         if n.is_multiple_of(4096) {
             progress.report(rdr.position().byte(), total);
@@ -56,7 +51,7 @@ pub(super) async fn read_csv<R: Read>(
 }
 
 /// Reads and checks the header row; `None` (with the problems in the sink) when it is unusable.
-fn read_header<R: Read>(rdr: &mut csv::Reader<R>, record: &mut csv::ByteRecord, sink: &mut Sink<'_>) -> Option<Header> {
+fn read_header<R: Read>(rdr: &mut csv::Reader<R>, record: &mut csv::ByteRecord, sink: &mut Sink) -> Option<Header> {
     match rdr.read_byte_record(record) {
         Ok(true) => {}
         Ok(false) => {
@@ -110,7 +105,7 @@ fn read_header<R: Read>(rdr: &mut csv::Reader<R>, record: &mut csv::ByteRecord, 
 
 /// One data row as the object an NDJSON line would hold; `None` (with the problems in the sink)
 /// when a cell cannot be read.
-fn row_object(record: &csv::ByteRecord, line: u64, header: &Header, sink: &mut Sink<'_>) -> Option<Map<String, Value>> {
+fn row_object(record: &csv::ByteRecord, line: u64, header: &Header, sink: &mut Sink) -> Option<Map<String, Value>> {
     if record.as_slice().len() > MAX_LINE_BYTES {
         sink.issue(line, None, "", format!("record is longer than {MAX_LINE_BYTES} bytes"));
         return None;

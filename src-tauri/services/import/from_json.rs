@@ -9,12 +9,7 @@ pub(super) fn char_column(line: &[u8], byte_offset: usize) -> u64 {
     (String::from_utf8_lossy(prefix).chars().count() + 1) as u64
 }
 
-pub(super) async fn read_ndjson<R: Read>(
-    r: &mut R,
-    sink: &mut Sink<'_>,
-    total: u64,
-    progress: &dyn Progress,
-) -> Result<()> {
+pub(super) fn read_ndjson<R: Read>(r: &mut R, sink: &mut Sink, total: u64, progress: &dyn Progress) -> Result<()> {
     let mut reader = BufReader::with_capacity(1 << 16, r);
     let mut buf = Vec::with_capacity(4096);
     let mut line_no = 0u64;
@@ -70,7 +65,7 @@ pub(super) async fn read_ndjson<R: Read>(
             continue;
         }
         match parse_strict(line) {
-            Ok(v) => sink.record(line_no, v, None).await?,
+            Ok(v) => sink.record(line_no, v, None)?,
             Err(e) => sink.issue(line_no, Some(e.column() as u64), "", json_problem(&e)),
         }
         if line_no.is_multiple_of(4096) {
@@ -115,7 +110,7 @@ pub(super) fn json_reason(e: &serde_json::Error) -> String {
 
 /// A JSON array is parsed whole (it has no record boundaries to stream on); each element's line
 /// is found from its position in the text.
-pub(super) async fn read_json<R: Read>(r: &mut R, sink: &mut Sink<'_>) -> Result<()> {
+pub(super) fn read_json<R: Read>(r: &mut R, sink: &mut Sink) -> Result<()> {
     let mut bytes = Vec::new();
     r.read_to_end(&mut bytes)
         .map_err(|e| Error::Io(format!("read error: {e}")))?;
@@ -151,7 +146,7 @@ pub(super) async fn read_json<R: Read>(r: &mut R, sink: &mut Sink<'_>) -> Result
         let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
         let (line, _) = line_col(&bytes, offset);
         match parse_strict(raw.get().as_bytes()) {
-            Ok(v) => sink.record(line, v, None).await?,
+            Ok(v) => sink.record(line, v, None)?,
             Err(e) => sink.issue(line, None, "", json_problem(&e)),
         }
     }

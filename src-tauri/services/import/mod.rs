@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::domain::event::{self, NewEvent, FIELDS};
 use crate::error::{Error, Result};
 use crate::store;
-use crate::store::events::Inserted;
+use crate::store::events::{Inserted, NewRow};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -77,6 +77,7 @@ pub struct ImportOutcome {
     pub file_sha256: String,
 }
 
+#[derive(Default)]
 struct Issues {
     listed: Vec<ImportIssue>,
     total: u64,
@@ -98,26 +99,35 @@ struct LaneInfo {
     contract: crate::domain::contract::LaneContract,
 }
 
-/// The transaction and tallies of one import.
-struct Sink<'a> {
-    tx: store::Tx<'a>,
+/// A validated event on its way to the database: `(line, key column, row)`.
+type Pending = (u64, Option<u64>, NewRow);
+
+/// Events handed from the reading thread to the writing task at a time (or the database's
+/// batch, if bigger): big enough that the hand-over costs nothing per event, small enough that
+/// memory stays flat (two hand-overs wait at most, besides the one being written).
+const HANDOVER: usize = 1024;
+
+/// The reading side of one import, on its own thread: parses and validates each record, and
+/// hands the valid events to the writing side in batches. Reading and writing overlap: while
+/// the database takes one batch (SQLite on sqlx's worker thread, a server in its own process),
+/// the next is parsed.
+struct Sink {
     lanes: HashMap<String, LaneInfo>,
-    import_id: i64,
-    now: String,
     issues: Issues,
     records: u64,
-    inserted: u64,
-    unchanged: u64,
-    missing_external_id: u64,
-    /// Validated events waiting for the next batched INSERT: `(line, key column, event, version)`.
-    pending: Vec<(u64, Option<u64>, NewEvent, i64)>,
-    /// New events by (lane, status), added to the maintained counts at commit.
-    tallies: HashMap<(String, String), i64>,
+    pending: Vec<Pending>,
+    /// Events per hand-over.
+    handover: usize,
+    out: tokio::sync::mpsc::Sender<Vec<Pending>>,
 }
 
-impl Sink<'_> {
+/// Why the reading side stopped early because the writing side is gone (it failed, or the
+/// import was dropped): not an error of its own, the writer's error is the one reported.
+const WRITER_GONE: &str = "the import's writer stopped";
+
+impl Sink {
     /// Takes one parsed record (or the problems found parsing it).
-    async fn record(&mut self, line: u64, value: Value, columns: Option<&HashMap<String, u64>>) -> Result<()> {
+    fn record(&mut self, line: u64, value: Value, columns: Option<&HashMap<String, u64>>) -> Result<()> {
         self.records += 1;
         let col = |field: &str| columns.and_then(|c| c.get(field.split('.').next().unwrap_or(field)).copied());
         // replay_policy.event_key: an event without a key of its own gets one derived from its
@@ -187,25 +197,65 @@ impl Sink<'_> {
             return Ok(());
         }
         let version = lane.version;
-        self.store(line, e, version, col("event_key")).await
+        self.store(line, e, version, col("event_key"))
     }
 
-    async fn store(&mut self, line: u64, e: NewEvent, version: i64, key_col: Option<u64>) -> Result<()> {
-        self.pending.push((line, key_col, e, version));
-        if self.pending.len() >= store::events::batch_rows(&self.tx) {
-            self.flush().await?;
+    fn store(&mut self, line: u64, e: NewEvent, version: i64, key_col: Option<u64>) -> Result<()> {
+        self.pending.push((line, key_col, NewRow::new(e, version)));
+        if self.pending.len() >= self.handover {
+            self.flush()?;
         }
         Ok(())
     }
 
-    async fn flush(&mut self) -> Result<()> {
+    /// Hands the pending events to the writing side, waiting while it is two batches behind.
+    fn flush(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let pending = std::mem::take(&mut self.pending);
-        let batch: Vec<(&NewEvent, i64)> = pending.iter().map(|(_, _, e, v)| (e, *v)).collect();
+        let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(self.handover));
+        self.out.blocking_send(batch).map_err(|_| Error::Io(WRITER_GONE.into()))
+    }
+
+    fn issue(&mut self, line: u64, column: Option<u64>, field: &str, message: String) {
+        self.issues.push(ImportIssue {
+            line,
+            column,
+            field: field.into(),
+            message,
+        });
+    }
+}
+
+/// The writing side of one import: the transaction, the inserts and their tallies.
+struct Writer<'a> {
+    tx: store::Tx<'a>,
+    import_id: i64,
+    now: String,
+    /// Conflicts found by the inserts.
+    issues: Issues,
+    inserted: u64,
+    unchanged: u64,
+    missing_external_id: u64,
+    /// New events by (lane, status), added to the maintained counts at commit.
+    tallies: HashMap<(String, String), i64>,
+}
+
+impl Writer<'_> {
+    /// Inserts one hand-over, in the database's batch size.
+    async fn write(&mut self, pending: Vec<Pending>) -> Result<()> {
+        let rows = store::events::batch_rows(&self.tx);
+        for chunk in pending.chunks(rows) {
+            self.insert(chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert(&mut self, pending: &[Pending]) -> Result<()> {
+        let batch: Vec<&NewRow> = pending.iter().map(|(_, _, row)| row).collect();
         let results = store::events::insert_batch(&mut self.tx, &batch, self.import_id, &self.now).await?;
-        for ((line, key_col, e, _), result) in pending.iter().zip(results) {
+        for ((line, key_col, row), result) in pending.iter().zip(results) {
+            let e = &row.event;
             match result {
                 Inserted::New => {
                     self.inserted += 1;
@@ -235,15 +285,6 @@ impl Sink<'_> {
         }
         Ok(())
     }
-
-    fn issue(&mut self, line: u64, column: Option<u64>, field: &str, message: String) {
-        self.issues.push(ImportIssue {
-            line,
-            column,
-            field: field.into(),
-            message,
-        });
-    }
 }
 
 /// Imports one file. `format` defaults to the file's extension.
@@ -269,7 +310,7 @@ pub async fn import_file(
 }
 
 /// Imports from any reader (a file, or bytes in tests).
-pub async fn import_reader<R: Read + Send>(
+pub async fn import_reader<R: Read + Send + 'static>(
     app: &App,
     reader: R,
     total_bytes: u64,
@@ -303,7 +344,11 @@ struct Input<'a, R> {
     progress: Arc<dyn Progress>,
 }
 
-async fn import_on<R: Read + Send>(app: &App, conn: &mut store::Conn, input: Input<'_, R>) -> Result<ImportOutcome> {
+async fn import_on<R: Read + Send + 'static>(
+    app: &App,
+    conn: &mut store::Conn,
+    input: Input<'_, R>,
+) -> Result<ImportOutcome> {
     let Input {
         reader,
         total_bytes,
@@ -334,63 +379,76 @@ async fn import_on<R: Read + Send>(app: &App, conn: &mut store::Conn, input: Inp
     // the first insert.
     let mut tx = store::write_tx_on(conn).await?;
     let import_id = store::imports::begin(&mut tx, source, format.as_str(), &now).await?;
-    store::events::begin_import(&mut tx).await?;
-    let batch_rows = store::events::batch_rows(&tx);
-    let mut sink = Sink {
-        tx,
+    let (out, mut handed) = tokio::sync::mpsc::channel(2);
+    let handover = store::events::batch_rows(&tx).max(HANDOVER);
+    let sink = Sink {
         lanes,
+        issues: Issues::default(),
+        records: 0,
+        pending: Vec::with_capacity(handover),
+        handover,
+        out,
+    };
+    let reading = {
+        let progress = progress.clone();
+        let source = source.to_string();
+        tokio::task::spawn_blocking(move || read_all(reader, format, sink, total_bytes, &*progress, &source))
+    };
+    let mut writer = Writer {
+        tx,
         import_id,
         now,
-        issues: Issues {
-            listed: Vec::new(),
-            total: 0,
-        },
-        records: 0,
+        issues: Issues::default(),
         inserted: 0,
         unchanged: 0,
         missing_external_id: 0,
-        pending: Vec::with_capacity(batch_rows),
         tallies: HashMap::new(),
     };
-    let mut hashing = HashingReader {
-        inner: reader,
-        hasher: Sha256::new(),
-        bytes: 0,
-    };
-    match format {
-        Format::Ndjson => read_ndjson(&mut hashing, &mut sink, total_bytes, &*progress).await?,
-        Format::Json => read_json(&mut hashing, &mut sink).await?,
-        Format::Csv => read_csv(&mut hashing, &mut sink, total_bytes, &*progress).await?,
+    let mut written = Ok(());
+    while let Some(batch) = handed.recv().await {
+        if let Err(e) = writer.write(batch).await {
+            written = Err(e);
+            break;
+        }
     }
-    sink.flush().await?;
-    // Issues from batched inserts arrive after those of later lines: restore file order.
-    sink.issues.listed.sort_by_key(|i| i.line);
-    sink.issues.listed.truncate(MAX_LISTED);
-    // Drain whatever a parser left unread, so the file hash covers the whole file.
-    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| Error::Io(format!("cannot read {source}: {e}")))?;
-    progress.report(hashing.bytes, total_bytes.max(hashing.bytes));
-    let file_sha256 = hex::encode(hashing.hasher.finalize());
+    // The reader stops at its next hand-over if the writer stopped first.
+    drop(handed);
+    let read = reading
+        .await
+        .map_err(|e| Error::Io(format!("the import's reader of {source} stopped: {e}")))?;
+    written?;
+    let read = read?;
+    progress.report(read.bytes, total_bytes.max(read.bytes));
     if progress.cancelled() {
         return Err(Error::Cancelled(format!("import of {source}; nothing was imported")));
     }
-    if sink.issues.total == 0 && sink.records == 0 {
+    let records = read.records;
+    let mut issues = read.issues;
+    issues.total += writer.issues.total;
+    issues.listed.append(&mut writer.issues.listed);
+    // Conflicts found by the inserts come after the reader's issues: restore file order.
+    issues.listed.sort_by_key(|i| i.line);
+    issues.listed.truncate(MAX_LISTED);
+    if issues.total == 0 && records == 0 {
         return Err(Error::InvalidInput(format!(
             "{source} holds no events (an empty file, or only blank lines); nothing was imported"
         )));
     }
-    if sink.issues.total > 0 {
+    if issues.total > 0 {
         // Dropping the transaction rolls it back: all or nothing.
         return Err(Error::ImportRejected(ImportRejected {
             source: source.into(),
-            issues: sink.issues.listed,
-            total: sink.issues.total,
+            issues: issues.listed,
+            total: issues.total,
         }));
     }
+    let file_sha256 = read.file_sha256;
+    let mut sink = writer;
     let mut outcome = ImportOutcome {
         source: source.into(),
         format,
         import_id: None,
-        records: sink.records,
+        records,
         inserted: sink.inserted,
         unchanged: sink.unchanged,
         missing_external_id: sink.missing_external_id,
@@ -401,7 +459,7 @@ async fn import_on<R: Read + Send>(app: &App, conn: &mut store::Conn, input: Inp
             &mut sink.tx,
             import_id,
             &file_sha256,
-            sink.records as i64,
+            records as i64,
             sink.inserted as i64,
             sink.unchanged as i64,
         )
@@ -417,7 +475,7 @@ async fn import_on<R: Read + Send>(app: &App, conn: &mut store::Conn, input: Inp
                     "source": source,
                     "format": format.as_str(),
                     "file_sha256": file_sha256,
-                    "records": sink.records,
+                    "records": records,
                     "inserted": sink.inserted,
                     "unchanged": sink.unchanged,
                 }),
@@ -430,6 +488,44 @@ async fn import_on<R: Read + Send>(app: &App, conn: &mut store::Conn, input: Inp
         outcome.import_id = Some(import_id);
     }
     Ok(outcome)
+}
+
+/// What the reading side found: its issues, how many records, and the whole file's hash.
+struct ReadOutcome {
+    issues: Issues,
+    records: u64,
+    bytes: u64,
+    file_sha256: String,
+}
+
+/// The reading thread: parses the whole input into the sink, hands over the last events, and
+/// reads what a parser left unread so that the file hash covers the whole file.
+fn read_all<R: Read>(
+    reader: R,
+    format: Format,
+    mut sink: Sink,
+    total_bytes: u64,
+    progress: &dyn Progress,
+    source: &str,
+) -> Result<ReadOutcome> {
+    let mut hashing = HashingReader {
+        inner: reader,
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    match format {
+        Format::Ndjson => read_ndjson(&mut hashing, &mut sink, total_bytes, progress)?,
+        Format::Json => read_json(&mut hashing, &mut sink)?,
+        Format::Csv => read_csv(&mut hashing, &mut sink, total_bytes, progress)?,
+    }
+    sink.flush()?;
+    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| Error::Io(format!("cannot read {source}: {e}")))?;
+    Ok(ReadOutcome {
+        issues: sink.issues,
+        records: sink.records,
+        bytes: hashing.bytes,
+        file_sha256: hex::encode(hashing.hasher.finalize()),
+    })
 }
 
 struct HashingReader<R> {
