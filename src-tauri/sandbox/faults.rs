@@ -37,6 +37,9 @@ pub enum Applies {
     Token,
     /// SOQL queries only (`/query`): e.g. the owner lookup of a preflight, not its record read.
     Queries,
+    /// A composite call as a whole (`/composite`), not its subrequests (which take the faults
+    /// aimed at their own kind of request).
+    Composite,
 }
 
 /// What `POST /__sandbox/faults` takes (one object or an array of them).
@@ -100,6 +103,8 @@ pub enum RequestClass {
     Query,
     Write,
     Token,
+    /// A composite call itself.
+    Composite,
 }
 
 fn hits(f: &Fault, class: RequestClass) -> bool {
@@ -112,6 +117,7 @@ fn hits(f: &Fault, class: RequestClass) -> bool {
             | (Applies::Queries, RequestClass::Query)
             | (Applies::Writes, RequestClass::Write)
             | (Applies::Token, RequestClass::Token)
+            | (Applies::Composite, RequestClass::Composite)
     )
 }
 

@@ -11,6 +11,8 @@ pub enum Out {
     Val(Value),
     Obj(Vec<(String, Out)>),
     Arr(Vec<Out>),
+    /// JSON text already made (a composite subrequest's body, kept in its own key order).
+    Raw(String),
 }
 
 impl Out {
@@ -54,6 +56,10 @@ impl Serialize for Out {
                 }
                 m.end()
             }
+            Out::Raw(text) => match serde_json::value::RawValue::from_string(text.clone()) {
+                Ok(raw) => raw.serialize(s),
+                Err(_) => Value::Null.serialize(s),
+            },
             Out::Arr(items) => {
                 let mut q = s.serialize_seq(Some(items.len()))?;
                 for i in items {

@@ -19,5 +19,6 @@ mod queue_plans;
 mod replay;
 mod salesforce;
 mod sandbox;
+mod sandbox_composite;
 mod sf_support;
 mod team;

@@ -45,7 +45,7 @@ impl FieldDef {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Table {
     pub name: String,
     pub key_prefix: String,

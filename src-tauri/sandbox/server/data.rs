@@ -3,7 +3,7 @@
 //! leaves behind (the write log, the limit header, a dropped answer).
 
 use super::reply::{invalid_session, limit_exceeded};
-use super::{bearer, now, oauth, query, records, Outcome, Received, Reply, Shared};
+use super::{bearer, composite, now, oauth, query, records, Outcome, Received, Reply, Shared};
 use crate::sandbox::faults::{self, Fault, FaultKind, RequestClass};
 use crate::sandbox::json::Out;
 use crate::sandbox::org::{ApiError, Org, WriteRecord};
@@ -47,15 +47,31 @@ pub(super) async fn data_api(shared: &Shared, req: &Received<'_>, rest: &str) ->
         Ok(v) => v,
         Err(r) => return Outcome::Reply(r),
     };
+    let (outcome, latency) = serve(shared, req, fault, &segments, &version);
+    // The subrequests' latency faults of a composite call, slept outside the org's lock.
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
+    outcome
+}
+
+/// A data request under the org's lock: its outcome, and latency still to add.
+fn serve(
+    shared: &Shared,
+    req: &Received<'_>,
+    fault: Option<FaultKind>,
+    segments: &[String],
+    version: &str,
+) -> (Outcome, u64) {
     let now = now();
     let mut org = shared.org();
-    let pending = match answer_fault(&org, fault, &segments) {
+    let pending = match answer_fault(&org, fault, segments) {
         Ok(p) => p,
-        Err(outcome) => return outcome,
+        Err(outcome) => return (outcome, 0),
     };
     let user_id = match admit(&mut org, req.headers, now) {
         Ok(u) => u,
-        Err(r) => return Outcome::Reply(r.header("sforce-limit-info", &org.limit_info())),
+        Err(r) => return (Outcome::Reply(r.header("sforce-limit-info", &org.limit_info())), 0),
     };
     let data = DataRequest {
         method: req.method,
@@ -64,19 +80,30 @@ pub(super) async fn data_api(shared: &Shared, req: &Received<'_>, rest: &str) ->
         target: req.target,
         headers: req.headers,
         body: req.body,
-        version: &version,
+        version,
         user_id: &user_id,
         now,
     };
+    if data.segments.len() == 1 && data.segments[0] == "composite" && *req.method == Method::POST {
+        let (outcome, latency) = composite::composite(&mut org, &data, pending.drop_after_write);
+        let limit = org.limit_info();
+        return match outcome {
+            Outcome::Reply(r) => (Outcome::Reply(r.header("sforce-limit-info", &limit)), latency),
+            Outcome::Drop => (Outcome::Drop, latency),
+        };
+    }
     if pending.record_appears {
         records::record_appears(&mut org, &data);
     }
     let result = dispatch(&mut org, &data);
-    settle(&mut org, result, pending.drop_after_write)
+    (settle(&mut org, result, pending.drop_after_write), 0)
 }
 
 /// Which faults a request is subject to.
 fn request_class(method: &Method, rest: &str) -> RequestClass {
+    if rest.split('/').nth(1) == Some("composite") && rest.split('/').count() == 2 {
+        return RequestClass::Composite;
+    }
     let is_read = method == Method::GET || method == Method::HEAD;
     let is_query = rest.split('/').nth(1).is_some_and(|seg| seg == "query");
     match (is_read, is_query) {
@@ -183,12 +210,13 @@ fn rearm_drop_after_write(org: &mut Org, drop_after_write: bool) {
     }
 }
 
-fn dispatch(org: &mut Org, r: &DataRequest) -> Dispatched {
+pub(super) fn dispatch(org: &mut Org, r: &DataRequest) -> Dispatched {
     let segs: Vec<&str> = r.segments.iter().map(String::as_str).collect();
     match segs.as_slice() {
         [] | [""] => Ok((resources(r.version), None)),
         ["query"] => query::query(org, r).map(|reply| (reply, None)),
         ["query", locator] => query::query_more(org, r, locator).map(|reply| (reply, None)),
+        ["composite"] => Err(method_not_allowed(r.method, "POST")),
         // Salesforce documents the create as `POST /sobjects/{SObject}/`; both forms are served.
         ["sobjects", object] | ["sobjects", object, ""] => {
             let t = table(org, object)?;
@@ -235,7 +263,7 @@ pub(super) fn versions() -> Reply {
 }
 
 /// `vNN.0` -> `NN.0`, or the answer for a version that is not served.
-fn api_version(seg: &str) -> Result<String, Reply> {
+pub(super) fn api_version(seg: &str) -> Result<String, Reply> {
     let parsed = seg
         .strip_prefix('v')
         .and_then(|v| v.strip_suffix(".0"))

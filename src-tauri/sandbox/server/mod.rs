@@ -6,6 +6,7 @@
 //! gatekeeping (faults, session, allowance) and its routes, `records` the sObject resources,
 //! `query` SOQL and its cursors, `control` the `/__sandbox/` API, `reply` the response type.
 
+mod composite;
 mod control;
 mod data;
 mod query;
