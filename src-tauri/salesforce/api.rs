@@ -227,7 +227,7 @@ fn header(name: &'static str, value: HeaderValue) -> (HeaderName, HeaderValue) {
 }
 
 /// The request body, refusing keys that are not API names and keys the URL already carries.
-fn write_body(fields: &Map<String, Value>, forbidden: &[&str]) -> Result<Vec<u8>, SalesforceError> {
+pub(super) fn write_body(fields: &Map<String, Value>, forbidden: &[&str]) -> Result<Vec<u8>, SalesforceError> {
     for k in fields.keys() {
         if k == "attributes" {
             continue;
@@ -242,7 +242,7 @@ fn write_body(fields: &Map<String, Value>, forbidden: &[&str]) -> Result<Vec<u8>
     serde_json::to_vec(fields).map_err(|e| SalesforceError::InvalidInput(format!("the record cannot be encoded: {e}")))
 }
 
-fn write_headers(
+pub(super) fn write_headers(
     auto_assign: &AutoAssign,
     duplicate_rule_header: Option<&str>,
 ) -> Result<Vec<(HeaderName, HeaderValue)>, SalesforceError> {
@@ -266,7 +266,7 @@ impl SalesforceClient {
         }
     }
 
-    fn success(&self, a: Answer) -> Result<Answer, SalesforceError> {
+    pub(super) fn success(&self, a: Answer) -> Result<Answer, SalesforceError> {
         if a.status.is_success() {
             Ok(a)
         } else {
@@ -747,7 +747,7 @@ fn within_budget(terms: Vec<String>, sep: usize) -> Vec<Vec<String>> {
     groups
 }
 
-fn select_list(select: &[&str]) -> Result<String, SalesforceError> {
+pub(super) fn select_list(select: &[&str]) -> Result<String, SalesforceError> {
     let mut cols = vec!["Id".to_string()];
     for f in select {
         api_name("field", f)?;
@@ -758,7 +758,7 @@ fn select_list(select: &[&str]) -> Result<String, SalesforceError> {
     Ok(cols.join(", "))
 }
 
-fn queue_from(rec: &Map<String, Value>) -> Option<Owner> {
+pub(super) fn queue_from(rec: &Map<String, Value>) -> Option<Owner> {
     let s = |k: &str| rec.get(k).and_then(Value::as_str).map(str::to_string);
     Some(Owner::Queue {
         id: encode::id18(&s("Id")?)?,
@@ -769,7 +769,7 @@ fn queue_from(rec: &Map<String, Value>) -> Option<Owner> {
 
 /// A write's JSON answer, or why it is not one: not JSON (it may have been applied, so no
 /// answer) or `success: false` with the record's errors.
-fn write_answer(a: &Answer, what: &str, may_have: &str) -> Result<Value, SalesforceError> {
+pub(super) fn write_answer(a: &Answer, what: &str, may_have: &str) -> Result<Value, SalesforceError> {
     let j = a
         .json()
         .ok_or_else(|| SalesforceError::NoAnswer(format!("{what} ({}) is not JSON; {may_have}", a.status.as_u16())))?;

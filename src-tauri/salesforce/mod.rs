@@ -7,6 +7,7 @@
 
 mod api;
 mod auth;
+mod composite;
 pub mod encode;
 mod error;
 mod secret;
@@ -17,6 +18,7 @@ pub use api::{
     UpsertOptions, UpsertResult,
 };
 pub use auth::Credential;
+pub use composite::{KeyQuery, PreflightReads, WriteAndReadBack, MAX_SUBREQUESTS};
 pub use error::{ApiErrorItem, ApiUsage, Delivery, DuplicateInfo, RecordError, SalesforceError};
 pub use secret::SecretString;
 pub use transport::CALL_OPTIONS;

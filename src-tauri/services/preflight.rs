@@ -1,14 +1,16 @@
 //! Preflight: fetch the target record, its owner and the last write, evaluate the contract, store
 //! and audit the result.
 //!
-//! Round trips (documented, and measured in docs/BENCHMARKS.md), with a cached token:
-//! 1. `GET /sobjects/{Object}/{ExtIdField}/{value}`: the record (or 404, or 300).
-//! 2. In parallel: owner and last modifier (`SELECT ... FROM User WHERE Id IN (...)` and, for a
-//!    queue owner, `SELECT ... FROM Group WHERE Id IN (...)`), or, when nothing matched and
-//!    `search_before_write` is on, the business-key search.
+//! Round trips (documented, and measured in docs/BENCHMARKS.md), with a cached token: one
+//! `POST /composite` (salesforce/composite.rs) carrying
+//! - `GET /sobjects/{Object}/{ExtIdField}/{value}`: the record (or 404, or 300), as `rec`;
+//! - the owner as a user and as a queue, and the last modifier, by `@{rec.OwnerId}` and
+//!   `@{rec.LastModifiedById}` (not run when there is no record: no owner to look up);
+//! - on a `search_before_write` lane with a complete business key, the business-key query;
+//! - once per process and lane, where a create relies on it, the object's describe.
 //!
-//! So two sequential round trips. Without a cached token add the token request and the identity
-//! check (both needed once per process and lane).
+//! So one round trip. Without a cached token add the token request and the identity check (both
+//! needed once per process and lane).
 
 use crate::app::App;
 use crate::domain::contract::LaneContract;
@@ -74,77 +76,92 @@ pub(crate) async fn event_facts(app: &App, event_id: i64) -> Result<EventFacts> 
     })
 }
 
-/// Fetches what the preflight needs: two sequential round trips (see the module comment). A
-/// check of the contract's `verify_before_replay` that cannot be completed (the owner or last
-/// modifier lookup fails, or finds nobody) is recorded in `failed_checks`, for `evaluate` to
-/// block on or warn about as the contract says; the lookup of the target itself is a floor and
-/// fails the preflight.
+/// Fetches what the preflight needs in one Composite call (one round trip, one API call): the
+/// record by external ID, its owner and last modifier, the business-key query of a
+/// `search_before_write` lane, and (once per process, where a create relies on it) whether the
+/// org marks the external-ID field unique. A check of the contract's `verify_before_replay` that
+/// cannot be completed (the owner or last modifier lookup fails, or finds nobody) is recorded in
+/// `failed_checks`, for `evaluate` to block on or warn about as the contract says; the lookup of
+/// the target itself is a floor and fails the preflight.
 pub(crate) async fn observe(session: &Session, contract: &LaneContract, facts: &EventFacts) -> Result<Observed> {
     let object = contract.identity_policy.object.as_str();
     let ext_field = contract.identity_policy.external_id_field.as_str();
-    let target = match &facts.external_id {
-        None => Target::NoExternalId,
-        Some(v) => session.lookup(object, ext_field, v).await?,
+    // Only a complete business key identifies a duplicate; an incomplete one is a finding of its
+    // own (`business_key_incomplete`), never a silently skipped search.
+    let keys: Option<Vec<(String, String)>> = if contract.identity_policy.search_before_write {
+        preflight::business_key(contract, &facts.payload).ok()
+    } else {
+        None
     };
+    let reads = match &facts.external_id {
+        None => None,
+        Some(v) => Some(
+            session
+                .preflight_reads(
+                    object,
+                    ext_field,
+                    v,
+                    keys.as_deref(),
+                    contract.write_policy.external_id_must_be_unique,
+                )
+                .await?,
+        ),
+    };
+    let Some(reads) = reads else {
+        return Ok(Observed {
+            target: Target::NoExternalId,
+            owner: None,
+            last_modified_by: None,
+            key_matches: Vec::new(),
+            acts_as: session.acts_as().to_string(),
+            latest_attempt: None,
+            failed_checks: Vec::new(),
+            external_id_unique_in_org: None,
+        });
+    };
+    let target = reads.target;
     let mut owner = None;
     let mut last_modified_by = None;
     let mut key_matches = Vec::new();
     let mut failed_checks = Vec::new();
     match &target {
-        Target::Found { record } => {
-            let mut ids: Vec<&str> = Vec::new();
-            if let Some(o) = record.owner_id.as_deref() {
-                ids.push(o);
+        Target::Found { record } => match reads.people.unwrap_or_else(|| Ok(Vec::new())) {
+            Ok(resolved) => {
+                owner = record
+                    .owner_id
+                    .as_deref()
+                    .and_then(|o| resolved.iter().find(|r| r.id == o).cloned());
+                last_modified_by = record
+                    .last_modified_by_id
+                    .as_deref()
+                    .and_then(|m| resolved.iter().find(|r| r.id == m).cloned());
+                failed_checks = unresolved_checks(record, owner.as_ref(), last_modified_by.as_ref());
             }
-            if let Some(m) = record.last_modified_by_id.as_deref() {
-                if !ids.contains(&m) {
-                    ids.push(m);
-                }
+            Err(e) => {
+                let message = format!("the owner and last-modifier lookup failed: {e}");
+                failed_checks = vec![
+                    FailedCheck {
+                        check: "owner_state".into(),
+                        message: message.clone(),
+                    },
+                    FailedCheck {
+                        check: "last_write_result".into(),
+                        message,
+                    },
+                ];
             }
-            match session.resolve_owners(&ids).await {
-                Ok(resolved) => {
-                    owner = record
-                        .owner_id
-                        .as_deref()
-                        .and_then(|o| resolved.iter().find(|r| r.id == o).cloned());
-                    last_modified_by = record
-                        .last_modified_by_id
-                        .as_deref()
-                        .and_then(|m| resolved.iter().find(|r| r.id == m).cloned());
-                    failed_checks = unresolved_checks(record, owner.as_ref(), last_modified_by.as_ref());
-                }
-                Err(e) => {
-                    let message = format!("the owner and last-modifier lookup failed: {e}");
-                    failed_checks = vec![
-                        FailedCheck {
-                            check: "owner_state".into(),
-                            message: message.clone(),
-                        },
-                        FailedCheck {
-                            check: "last_write_result".into(),
-                            message,
-                        },
-                    ];
-                }
-            }
-        }
+        },
         Target::NotFound if contract.identity_policy.search_before_write => {
-            // Only a complete business key identifies a duplicate; an incomplete one is a
-            // finding of its own (`business_key_incomplete`), never a silently skipped search.
-            if let Ok(keys) = preflight::business_key(contract, &facts.payload) {
-                let keys: Vec<(String, serde_json::Value)> = keys
-                    .into_iter()
-                    .map(|(f, v)| (f, serde_json::Value::String(v)))
-                    .collect();
-                key_matches = session.search_business_key(object, &keys).await?;
+            if let Some(found) = reads.key_matches {
+                key_matches = found?;
             }
         }
         _ => {}
     }
-    // Asked once per process and lane, and only where a create relies on it.
+    // Only where a create relies on it.
     let external_id_unique_in_org =
         if contract.write_policy.external_id_must_be_unique && matches!(target, Target::NotFound) {
-            Some(session.external_id_is_unique(object, ext_field).await?)
+            reads.external_id_unique.transpose()?
         } else {
             None
         };

@@ -214,7 +214,8 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
     // Send.
     // Team mode: the lease says to every other console that this send may still be going on.
     let _lease = crate::services::lease::Lease::hold(app, store::leases::Held::Attempt, vec![attempt_id]);
-    let sent = session.send(&p.request).await;
+    // One call: the write and the read-back of the same record.
+    let (sent, read_back) = session.send_with_read_back(&p.request).await;
 
     // Outcome.
     let settled = Settled::of(
@@ -248,7 +249,10 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         Some(
             record_post_verify(
                 app,
-                &session,
+                ReadFrom {
+                    session: &session,
+                    read_back,
+                },
                 &p,
                 &contract,
                 &operator,
@@ -376,14 +380,14 @@ async fn commit_intent(
 /// every field sent.
 async fn record_post_verify(
     app: &App,
-    session: &Session,
+    from: ReadFrom<'_>,
     p: &Preflight,
     contract: &LaneContract,
     operator: &str,
     attempt_id: i64,
     record_id: Option<&str>,
 ) -> Result<PostVerify> {
-    let pv = post_verify(session, p, record_id).await;
+    let pv = post_verify(from, p, record_id).await;
     let pv_json = serde_json::to_string(&pv).unwrap_or_default();
     let mut tx = store::write_tx(&app.pool).await?;
     store::attempts::set_post_verify(&mut tx, attempt_id, &pv_json).await?;
@@ -555,8 +559,15 @@ impl Settled {
     }
 }
 
-/// Reads the written record back by Id (the preflight's, or the one the upsert returned).
-pub(crate) async fn post_verify(session: &Session, p: &Preflight, returned_id: Option<&str>) -> PostVerify {
+/// Where the post-verify reads the record: what the write's own call read back, or else a read
+/// of its own.
+pub(crate) struct ReadFrom<'a> {
+    pub session: &'a Session,
+    pub read_back: Option<crate::services::org::ReadBack>,
+}
+
+/// Reads the written record back by Id (the preflight's, or the one the create returned).
+pub(crate) async fn post_verify(from: ReadFrom<'_>, p: &Preflight, returned_id: Option<&str>) -> PostVerify {
     let id = match &p.target {
         preflight::Target::Found { record } => Some(record.id.clone()),
         _ => returned_id.map(str::to_string),
@@ -564,7 +575,15 @@ pub(crate) async fn post_verify(session: &Session, p: &Preflight, returned_id: O
     let Some(id) = id else {
         return PostVerify::unread(None, "Salesforce returned no record id to read back".into());
     };
-    match session.read_by_id(&p.event.object, &id).await {
+    let read = match from.read_back {
+        Some(read) => read,
+        None => from
+            .session
+            .read_by_id(&p.event.object, &id)
+            .await
+            .map_err(|e| e.to_string()),
+    };
+    match read {
         Ok(Some(rec)) => PostVerify::of_record(&p.request.body, &rec),
         Ok(None) => PostVerify::unread(Some(id), "the record is not there any more".into()),
         Err(e) => PostVerify::unread(Some(id), format!("could not read the record back: {e}")),

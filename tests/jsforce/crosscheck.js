@@ -118,6 +118,26 @@ async function main() {
   const bad = await expectError(conn.query('SELECT COUNT() FROM Account'));
   check(bad.error && bad.error.errorCode === 'MALFORMED_QUERY', 'SOQL outside the subset is MALFORMED_QUERY', bad.error && { code: bad.error.errorCode });
 
+  // --- Composite: a preflight's reads in one call, references, a halted dependent ---
+  const v = `/services/data/v${VERSION}`;
+  const usedBefore = conn.limitInfo && conn.limitInfo.apiUsage ? conn.limitInfo.apiUsage.used : -1;
+  const composite = await conn.requestPost(`${v}/composite`, {
+    allOrNone: false,
+    compositeRequest: [
+      { method: 'GET', url: `${v}/sobjects/Account/billing_account_id__c/BA-1001`, referenceId: 'rec' },
+      { method: 'GET', url: `${v}/query?q=SELECT+Id,Name,IsActive+FROM+User+WHERE+Id+=+'@{rec.LastModifiedById}'`, referenceId: 'modifier' },
+      { method: 'GET', url: `${v}/sobjects/Account/billing_account_id__c/BA-NONE`, referenceId: 'missing' },
+      { method: 'GET', url: `${v}/sobjects/User/@{missing.OwnerId}`, referenceId: 'halted' },
+    ],
+  });
+  const parts = composite && composite.compositeResponse;
+  check(Array.isArray(parts) && parts.length === 4 && parts.map((p) => p.referenceId).join() === 'rec,modifier,missing,halted', 'composite: one answer per subrequest, in order', parts);
+  check(parts[0].httpStatusCode === 200 && parts[0].body.Id === ACME_ID && Object.keys(parts[0].body)[0] === 'attributes', 'composite: the record by external ID, attributes first', parts[0]);
+  check(parts[1].httpStatusCode === 200 && parts[1].body.totalSize === 1 && parts[1].body.records[0].Id === parts[0].body.LastModifiedById, 'composite: @{rec.LastModifiedById} resolved into the query', parts[1]);
+  check(parts[2].httpStatusCode === 404 && parts[2].body[0].errorCode === 'NOT_FOUND', 'composite: a missing record is a 404 inside a 200', parts[2]);
+  check(parts[3].httpStatusCode === 400 && parts[3].body[0].errorCode === 'PROCESSING_HALTED', 'composite: a subrequest referring to a failed one is not run', parts[3]);
+  check(usedBefore >= 0 && conn.limitInfo.apiUsage.used === usedBefore + 1, 'composite: the whole call counts once', { before: usedBefore, after: conn.limitInfo && conn.limitInfo.apiUsage });
+
   // --- A dead token: INVALID_SESSION_ID ---
   const dead = new jsforce.Connection({ instanceUrl: base, accessToken: '00Dxx!dead', version: VERSION });
   const expired = await expectError(dead.sobject('Account').retrieve(ACME_ID));

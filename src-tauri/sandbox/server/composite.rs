@@ -408,9 +408,13 @@ fn run_one(
             return (answer_of(r), None);
         }
     }
+    // What the call says for all its subrequests: the body's type, and the client's tag
+    // (`Sforce-Call-Options`), which Salesforce's logs show for each request of the call.
     let mut headers = HeaderMap::new();
-    if let Some(ct) = call.headers.get("content-type") {
-        headers.insert("content-type", ct.clone());
+    for name in ["content-type", "sforce-call-options"] {
+        if let Some(v) = call.headers.get(name) {
+            headers.insert(name, v.clone());
+        }
     }
     for (k, v) in &s.headers {
         if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {

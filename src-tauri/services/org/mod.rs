@@ -5,7 +5,7 @@
 use crate::app::App;
 use crate::domain::contract::{AuthFlow, LaneContract};
 use crate::domain::event::format_time;
-use crate::domain::preflight::{KeyMatch, OwnerKind, OwnerState, PlannedRequest, RecordState, Target, WriteKind};
+use crate::domain::preflight::{OwnerKind, OwnerState, PlannedRequest, RecordState, Target, WriteKind};
 use crate::error::{Error, Result};
 use crate::salesforce::{
     AutoAssign, ConnectionSettings, Credential, ExternalIdLookup, Owner, SalesforceClient, SalesforceError, SfRecord,
@@ -14,8 +14,10 @@ use crate::salesforce::{
 use serde_json::Value;
 
 mod bulk;
+mod one_call;
 
 pub use bulk::{id_key, is_field_name, ApiUsage, IN_LIST_MAX};
+pub use one_call::{ReadBack, Reads};
 
 /// A connected lane: a client whose token has been fetched and whose identity is known.
 pub struct Session {
@@ -153,28 +155,6 @@ impl Session {
         Ok(out)
     }
 
-    /// Records of `object` whose business-key fields equal the event's values.
-    pub async fn search_business_key(&self, object: &str, keys: &[(String, Value)]) -> Result<Vec<KeyMatch>> {
-        let mut equals: Vec<(&str, String)> = Vec::new();
-        for (f, v) in keys {
-            match v {
-                Value::String(s) => equals.push((f.as_str(), s.clone())),
-                // A business key that is not text cannot be compared safely as a SOQL string.
-                _ => return Ok(Vec::new()),
-            }
-        }
-        let eq: Vec<(&str, &str)> = equals.iter().map(|(f, v)| (*f, v.as_str())).collect();
-        let select: Vec<&str> = keys.iter().map(|(f, _)| f.as_str()).collect();
-        let found = self.client.find_by_fields(object, &select, &eq).await?;
-        Ok(found
-            .into_iter()
-            .filter_map(|m| {
-                let id = m.get("Id").and_then(Value::as_str)?.to_string();
-                Some(KeyMatch { id, fields: m })
-            })
-            .collect())
-    }
-
     /// Whether the org marks `field` of `object` both `unique` and `externalId` (describe), asked
     /// once per process; `Ok(false)` also when the object has no such field.
     pub async fn external_id_is_unique(&self, object: &str, field: &str) -> Result<bool> {
@@ -193,61 +173,84 @@ impl Session {
         Ok(self.client.get_by_id(object, id, &[]).await?.map(record_state))
     }
 
-    /// Sends the preflight's exact request.
+    /// Sends the preflight's exact request, one call per write (the batch's way).
     pub async fn send(&self, req: &PlannedRequest) -> SendOutcome {
-        let result = match (req.kind, req.path.as_slice()) {
+        self.send_planned(req, false).await.0
+    }
+
+    /// Sends the preflight's exact request and reads the record back in the same Composite
+    /// call (one round trip): the write's outcome, and what the read-back found.
+    pub async fn send_with_read_back(&self, req: &PlannedRequest) -> (SendOutcome, Option<ReadBack>) {
+        self.send_planned(req, true).await
+    }
+
+    async fn send_planned(&self, req: &PlannedRequest, read_back: bool) -> (SendOutcome, Option<ReadBack>) {
+        match (req.kind, req.path.as_slice()) {
             (WriteKind::Update, [object, id]) => {
                 let opts = UpdateOptions {
                     if_unmodified_since: header(req, "If-Unmodified-Since").and_then(parse_http_date),
                     auto_assign: AutoAssign::False,
                     duplicate_rule_header: None,
                 };
-                self.client
-                    .update_by_id(object, id, &req.body, &opts)
-                    .await
-                    .map(|()| (204, Some(id.clone()), Value::Null))
+                let applied = || SendOutcome::Applied {
+                    status: 204,
+                    record_id: Some(id.clone()),
+                    body: Value::Null,
+                };
+                if !read_back {
+                    let sent = match self.client.update_by_id(object, id, &req.body, &opts).await {
+                        Ok(()) => applied(),
+                        Err(e) => outcome_of_error(e),
+                    };
+                    return (sent, None);
+                }
+                match self.client.update_and_read_back(object, id, &req.body, &opts).await {
+                    Ok(w) => {
+                        let sent = match w.write {
+                            Ok(()) => applied(),
+                            Err(e) => outcome_of_error(e),
+                        };
+                        (sent, one_call::read_back_of(w.read_back))
+                    }
+                    Err(e) => (one_call::whole_call_failed(e), None),
+                }
             }
-            (WriteKind::Create, [object]) => return self.create(object, req).await,
+            (WriteKind::Create, [object]) => self.create(object, req, read_back).await,
             // A create planned before creates became plain POSTs carries the upsert's path: never
             // sent, since an upsert can overwrite a record that appeared after the preflight.
-            (WriteKind::Create, _) => {
-                return SendOutcome::Rejected {
+            (WriteKind::Create, _) => (
+                SendOutcome::Rejected {
                     status: 0,
                     code: "NOT_SENT".into(),
                     message: "this preflight planned the create as an upsert (an older version of the console); run the preflight again".into(),
                     body: Value::Null,
-                }
-            }
-            _ => {
-                return SendOutcome::Rejected {
+                },
+                None,
+            ),
+            _ => (
+                SendOutcome::Rejected {
                     status: 0,
                     code: "NOT_SENT".into(),
                     message: "the preflight planned no write".into(),
                     body: Value::Null,
-                }
-            }
-        };
-        match result {
-            Ok((status, record_id, body)) => SendOutcome::Applied {
-                status,
-                record_id,
-                body,
-            },
-            Err(e) => outcome_of_error(e),
+                },
+                None,
+            ),
         }
     }
 }
 
 impl Session {
     /// A planned create: re-read by external ID (when the plan says so), then a plain
-    /// `POST /sobjects/{Object}/`. Never an upsert, so never an update of a record nobody
-    /// reviewed.
-    async fn create(&self, object: &str, req: &PlannedRequest) -> SendOutcome {
+    /// `POST /sobjects/{Object}/` (with the read-back in the same call when asked). Never an
+    /// upsert, so never an update of a record nobody reviewed. The re-read stays a call of its
+    /// own: the create must not be sent at all when it finds a record.
+    async fn create(&self, object: &str, req: &PlannedRequest, read_back: bool) -> (SendOutcome, Option<ReadBack>) {
         if let Some(r) = &req.recheck_external_id {
             match self.client.get_by_external_id(object, &r.field, &r.value).await {
                 Ok(ExternalIdLookup::NotFound) => {}
                 Ok(ExternalIdLookup::Found { record }) => {
-                    return SendOutcome::RecordAppeared {
+                    return (SendOutcome::RecordAppeared {
                         status: 200,
                         message: format!(
                             "{object} {} has {} = `{}` now; it appeared after the preflight. Nothing was written; run the preflight again to review it",
@@ -255,10 +258,10 @@ impl Session {
                         ),
                         record_ids: vec![record.id],
                         body: Value::Null,
-                    }
+                    }, None)
                 }
                 Ok(ExternalIdLookup::Multiple { ids }) => {
-                    return SendOutcome::RecordAppeared {
+                    return (SendOutcome::RecordAppeared {
                         status: 300,
                         message: format!(
                             "{} {object} records have {} = `{}` now ({}); they appeared after the preflight. Nothing was written",
@@ -269,16 +272,16 @@ impl Session {
                         ),
                         record_ids: ids,
                         body: Value::Null,
-                    }
+                    }, None)
                 }
                 // The re-read never wrote anything: whatever went wrong, nothing was sent yet.
                 Err(e) => {
-                    return SendOutcome::Rejected {
+                    return (SendOutcome::Rejected {
                         status: status_of(&e),
                         code: "NOT_SENT".into(),
                         message: format!("the re-read by external ID before the create failed, so nothing was sent: {e}"),
                         body: Value::Null,
-                    }
+                    }, None)
                 }
             }
         }
@@ -291,15 +294,27 @@ impl Session {
             },
             duplicate_rule_header: None,
         };
-        match self.client.create(object, &req.body, &opts).await {
-            Ok(r) => SendOutcome::Applied {
-                status: r.status,
-                record_id: r.id.clone(),
-                body: serde_json::json!({"id": r.id, "created": r.created}),
-            },
-            Err(e) if e.error_code() == Some("DUPLICATE_VALUE") => {
-                let ids = duplicate_value_ids(&e.to_string());
-                SendOutcome::RecordAppeared {
+        if !read_back {
+            return (created(self.client.create(object, &req.body, &opts).await), None);
+        }
+        match self.client.create_and_read_back(object, &req.body, &opts).await {
+            Ok(w) => (created(w.write), one_call::read_back_of(w.read_back)),
+            Err(e) => (one_call::whole_call_failed(e), None),
+        }
+    }
+}
+
+/// What a create's answer means.
+fn created(result: std::result::Result<crate::salesforce::CreateResult, SalesforceError>) -> SendOutcome {
+    match result {
+        Ok(r) => SendOutcome::Applied {
+            status: r.status,
+            record_id: r.id.clone(),
+            body: serde_json::json!({"id": r.id, "created": r.created}),
+        },
+        Err(e) if e.error_code() == Some("DUPLICATE_VALUE") => {
+            let ids = duplicate_value_ids(&e.to_string());
+            SendOutcome::RecordAppeared {
                     status: status_of(&e),
                     message: format!(
                         "Salesforce refused the create with DUPLICATE_VALUE: a record with this external ID exists now{}. Nothing was written; run the preflight again to review it",
@@ -312,9 +327,8 @@ impl Session {
                     record_ids: ids,
                     body: serde_json::json!({"error_code": "DUPLICATE_VALUE", "message": e.to_string()}),
                 }
-            }
-            Err(e) => outcome_of_error(e),
         }
+        Err(e) => outcome_of_error(e),
     }
 }
 
