@@ -323,6 +323,37 @@ impl SalesforceClient {
         Ok(WriteAndReadBack { write, read_back })
     }
 
+    /// Conditional updates by Id of several records of `object`, each its own subrequest with
+    /// its own headers, in one call: one record's 412 or validation error does not stop the
+    /// others. Each answer is read as [`SalesforceClient::update_by_id`] reads its own.
+    pub async fn update_many(
+        &self,
+        object: &str,
+        updates: &[(&str, &Map<String, Value>, &UpdateOptions)],
+    ) -> Result<Vec<Result<(), SalesforceError>>, SalesforceError> {
+        api_name("object", object)?;
+        let mut subs = Vec::with_capacity(updates.len());
+        for (i, (id, fields, opts)) in updates.iter().enumerate() {
+            record_id(id)?;
+            let body: Value = serde_json::from_slice(&write_body(fields, &[])?).unwrap_or(Value::Null);
+            let mut headers = write_headers(&opts.auto_assign, opts.duplicate_rule_header.as_deref())?;
+            if let Some(t) = opts.if_unmodified_since {
+                let v = HeaderValue::from_str(&encode::http_date(t))
+                    .map_err(|_| SalesforceError::InvalidInput("bad date".into()))?;
+                headers.push((HeaderName::from_static("if-unmodified-since"), v));
+            }
+            subs.push(Sub {
+                method: Method::PATCH,
+                url: self.data_path(&format!("sobjects/{object}/{id}")),
+                reference_id: format!("w{i}"),
+                body: Some(body),
+                headers,
+            });
+        }
+        let answers = self.composite(&subs).await?;
+        Ok(answers.into_iter().map(|a| self.success(a).map(|_| ())).collect())
+    }
+
     /// A record read's answer: the record, `None` for 404, or the error.
     fn record_answer(&self, a: &Answer, object: &str) -> Result<Option<SfRecord>, SalesforceError> {
         if a.status.as_u16() == 404 {

@@ -271,7 +271,8 @@ fn spawn_batch_once_writing(o: &Org, token: &str, log_start: usize, writes: usiz
 fn killed_mid_batch_resumes_without_a_second_write() {
     let (mut s, u) = base_seed();
     let mut events = Vec::new();
-    for i in 0..40 {
+    // 200 events: 8 Composite calls of 25, two at a time, so the kill lands between calls.
+    for i in 0..200 {
         let ext = format!("K{i}");
         account(&mut s, &ext, &format!("Kill {i} (old)"), &u.rita, BEFORE, "Gold");
         events.push((ext, json!({"Name": format!("Kill {i}")})));
@@ -288,7 +289,7 @@ fn killed_mid_batch_resumes_without_a_second_write() {
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     let at_kill = o.org.writes().len() - log_start;
-    assert!((8..40).contains(&at_kill), "killed mid-batch ({at_kill} writes)");
+    assert!((8..200).contains(&at_kill), "killed mid-batch ({at_kill} writes)");
     // Let the org finish any write the dead process had sent.
     std::thread::sleep(Duration::from_millis(400));
     o.org.set_latency(Duration::ZERO);
@@ -339,8 +340,8 @@ fn killed_mid_batch_resumes_without_a_second_write() {
     );
     let replayed = event_ids.iter().filter(|i| o.status(**i) == "replayed").count();
     assert!(
-        replayed >= 38,
-        "at most the 2 in-flight writes are unknown ({replayed} replayed)"
+        replayed >= 150,
+        "at most the 2 in-flight calls' 50 writes are unknown ({replayed} replayed)"
     );
 
     // The window's history counts what every run did, the killed one included.
@@ -358,7 +359,7 @@ fn killed_mid_batch_resumes_without_a_second_write() {
     assert_eq!(page.next_before, None, "no older page");
     let b = &page.batches[0];
     assert_eq!(b.status, "done", "the resumed batch ended: {b:?}");
-    assert_eq!(b.aggregate.total, 40, "the list carries the aggregate: {b:?}");
+    assert_eq!(b.aggregate.total, 200, "the list carries the aggregate: {b:?}");
     assert_eq!(
         b.attempts.get("applied").copied().unwrap_or(0),
         replayed as u64,
@@ -432,9 +433,11 @@ fn finished_entry(o: &Org, batch_id: i64) -> Value {
 #[test]
 fn consecutive_rejections_stop_the_batch_and_the_rest_is_not_started() {
     // Events 3.. set a value a validation rule rejects: a permanent failure, not retried.
+    // Updates go 25 to a Composite call, so a stop takes effect between calls: the first call
+    // carries events 0..25, the streak passes 5 in it, and the next call is not made.
     let (o, event_ids, token, batch_id) = updates(
         "bstreak",
-        30,
+        80,
         |i| json!({"Name": format!("Streak {i}"), "BillingCity": if i >= 3 { "Nowhere" } else { "Berlin" }}),
         |s| {
             s.validation_rules.push(replay_console::sandbox::ValidationRule {
@@ -460,10 +463,14 @@ fn consecutive_rejections_stop_the_batch_and_the_rest_is_not_started() {
         3,
         "the three before the streak are written: {sum}"
     );
-    assert_eq!(ids(&sum["rejected"]).len(), 5, "the streak is five rejections: {sum}");
+    assert_eq!(
+        ids(&sum["rejected"]).len(),
+        22,
+        "the streak's call settles whole: its 22 rejections are listed: {sum}"
+    );
     assert_eq!(sum["retries"], 0, "a validation rule is not retried: {sum}");
     let not_started = ids(&sum["not_started"]);
-    assert_eq!(not_started.len(), 22, "the rest is not started: {sum}");
+    assert_eq!(not_started.len(), 55, "the rest is not started: {sum}");
     assert_eq!(
         o.org.writes().len() - log_start,
         3,
@@ -475,7 +482,7 @@ fn consecutive_rejections_stop_the_batch_and_the_rest_is_not_started() {
     let fin = finished_entry(&o, batch_id);
     assert_eq!(fin["outcome"], "stopped", "the audit log records the stop: {fin}");
     // Once the cause is fixed (here: the rule stays, so the rejections repeat), the same token
-    // resumes with what was not started; the rejected five are not sent again.
+    // resumes with what was not started; the rejected 22 are not sent again.
     let before = o.org.writes().len();
     let (r2, sum2) = execute_with(&o, &token, &["--concurrency", "1", "--max-consecutive-failures", "0"]);
     assert_eq!(r2.code, 4, "{} {}", r2.stdout, r2.stderr);
@@ -485,19 +492,20 @@ fn consecutive_rejections_stop_the_batch_and_the_rest_is_not_started() {
     );
     assert_eq!(
         ids(&sum2["already_attempted"]).len(),
-        8,
-        "3 written + 5 rejected are skipped on resume: {sum2}"
+        25,
+        "3 written + 22 rejected are skipped on resume: {sum2}"
     );
-    assert_eq!(ids(&sum2["rejected"]).len(), 22, "{sum2}");
+    assert_eq!(ids(&sum2["rejected"]).len(), 55, "{sum2}");
     assert_eq!(o.org.writes().len(), before, "nothing the rule rejects is written");
-    assert_eq!(event_ids.len(), 30);
+    assert_eq!(event_ids.len(), 80);
 }
 
 #[test]
 fn api_usage_above_the_threshold_pauses_and_the_same_token_resumes() {
+    // 60 events: the first Composite call (25 writes) is the one whose answer shows the usage.
     let (o, event_ids, token, batch_id) = updates(
         "bpause",
-        20,
+        60,
         |i| json!({"Name": format!("Paused {i}")}),
         |s| {
             s.org.api_limit = 1000;
@@ -517,11 +525,11 @@ fn api_usage_above_the_threshold_pauses_and_the_same_token_resumes() {
     );
     let written = o.org.writes().len() - log_start;
     assert!(
-        written <= 1,
-        "at most the write that showed the usage goes out ({written})"
+        written <= 25,
+        "at most the call that showed the usage goes out ({written})"
     );
     assert!(
-        ids(&sum["not_started"]).len() >= 19,
+        ids(&sum["not_started"]).len() >= 35,
         "the rest waits for the allowance: {sum}"
     );
     assert_eq!(finished_entry(&o, batch_id)["outcome"], "paused");
@@ -531,7 +539,7 @@ fn api_usage_above_the_threshold_pauses_and_the_same_token_resumes() {
     assert_eq!(r2.code, 0, "{} {}", r2.stdout, r2.stderr);
     assert_eq!(sum2["status"], "done", "{sum2}");
     let per_record = writes_per_record(&o, log_start);
-    assert_eq!(per_record.len(), 20, "every event is written: {per_record:?}");
+    assert_eq!(per_record.len(), 60, "every event is written: {per_record:?}");
     assert!(per_record.values().all(|n| *n == 1), "and once: {per_record:?}");
     for id in &event_ids {
         assert_eq!(o.status(*id), "replayed");
@@ -540,7 +548,8 @@ fn api_usage_above_the_threshold_pauses_and_the_same_token_resumes() {
 
 #[test]
 fn ctrl_c_cancels_lets_in_flight_writes_settle_and_the_same_token_resumes() {
-    let (o, event_ids, token, batch_id) = updates("bcancel", 40, |i| json!({"Name": format!("Cancel {i}")}), |_| {});
+    // 200 events: 8 Composite calls of 25, two at a time, so the cancel lands between calls.
+    let (o, event_ids, token, batch_id) = updates("bcancel", 200, |i| json!({"Name": format!("Cancel {i}")}), |_| {});
     let log_start = o.org.writes().len();
     o.org.set_latency(Duration::from_millis(150));
     let child = spawn_batch_once_writing(&o, &token, log_start, 6);
@@ -589,7 +598,7 @@ fn ctrl_c_cancels_lets_in_flight_writes_settle_and_the_same_token_resumes() {
         "the resume skips what was written: {sum2}"
     );
     let per_record = writes_per_record(&o, log_start);
-    assert_eq!(per_record.len(), 40);
+    assert_eq!(per_record.len(), 200);
     assert!(
         per_record.values().all(|n| *n == 1),
         "no record is written twice: {per_record:?}"
@@ -857,4 +866,99 @@ fn entries_after(o: &Org, action: &str, batch_id: i64) -> Value {
         .find(|e| e["action"] == action && e["batch_id"].as_i64() == Some(batch_id))
         .expect("the entry");
     o.env.json(&["audit", "show", &e["seq"].to_string()])
+}
+
+/// Updates go 25 to a Composite call: one record changed since the batch preflight is a 412
+/// inside the call, listed, and the other 24 of the same call are written. A thousand-event
+/// batch spends a call per 25 writes.
+#[test]
+fn one_412_among_25_in_one_call_leaves_the_other_24_written_and_it_listed() {
+    let (o, event_ids, token, _) = updates("b412", 25, |i| json!({"Name": format!("Group {i}")}), |_| {});
+    // Someone edits event 7's record after the batch preflight.
+    let accounts = o.org.records("Account");
+    let rec = accounts
+        .iter()
+        .find(|a| a["external_id__c"] == "S7" || a["billing_account_id__c"] == "S7")
+        .and_then(|a| a["Id"].as_str())
+        .expect("S7's record")
+        .to_string();
+    let client = replay_console::salesforce::SalesforceClient::new(
+        reqwest::Client::new(),
+        replay_console::salesforce::ConnectionSettings {
+            login_url: o.org.base_url().to_string(),
+            api_version: "66.0".into(),
+            client_id: CLIENT_ID.into(),
+            username: "sf_account_sync_app@acme.example".into(),
+            audience: "https://login.salesforce.com".into(),
+        },
+        replay_console::salesforce::Credential::JwtBearer {
+            private_key_pem: replay_console::salesforce::SecretString::new(KEY_PEM),
+        },
+    )
+    .expect("client");
+    let fields = json!({"BillingCity": "Chicago"});
+    o.rt.block_on(client.update_by_id("Account", &rec, fields.as_object().expect("obj"), &Default::default()))
+        .expect("a concurrent edit");
+    let usage_before = o.org.api_usage().0;
+    let log_start = o.org.writes().len();
+    let (r, sum) = execute_with(&o, &token, &["--concurrency", "4"]);
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    assert_eq!(
+        ids(&sum["changed_since_preflight"]),
+        BTreeSet::from([event_ids[7]]),
+        "{sum}"
+    );
+    assert_eq!(ids(&sum["updated"]).len(), 24, "{sum}");
+    let per_record = writes_per_record(&o, log_start);
+    assert_eq!(per_record.len(), 24, "the 24 others are written, once each");
+    assert!(!per_record.contains_key(&rec), "the changed record is not overwritten");
+    assert_eq!(
+        o.status(event_ids[7]),
+        "failed",
+        "its event keeps its state, for a fresh preflight"
+    );
+    // One call for the 25 writes, one for the post-verify read.
+    let calls = o.org.api_usage().0 - usage_before;
+    assert!(calls <= 2, "{calls} calls for 25 writes and their read-back");
+    let entries = audit_entries(&o);
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e["action"] == "replay_outcome" && e["event_id"].as_i64() == Some(event_ids[7]))
+            .map(|e| e["outcome"].clone())
+            .collect::<Vec<_>>(),
+        vec![json!("precondition_failed")],
+        "the 412 settles its own event, audited as a single replay's would be"
+    );
+}
+
+/// A Composite call whose answer is lost after its 25 writes applied: all 25 are unknown
+/// outcomes, none is sent again, and the batched verify settles each as applied.
+#[test]
+fn a_dropped_answer_after_25_writes_leaves_25_unknown_settled_as_applied_by_verify() {
+    let (o, event_ids, token, _) = updates("bdrop", 25, |i| json!({"Name": format!("Dropped {i}")}), |_| {});
+    let log_start = o.org.writes().len();
+    o.org
+        .inject(Fault::new(FaultKind::DropAfterWrite, 1).on(Applies::Composite));
+    let (r, sum) = execute_with(&o, &token, &["--concurrency", "1"]);
+    assert_eq!(r.code, 5, "unknown outcomes exit 5: {} {}", r.stdout, r.stderr);
+    assert_eq!(
+        ids(&sum["unknown_outcome"]),
+        event_ids.iter().copied().collect(),
+        "every event of the call is unknown: {sum}"
+    );
+    assert_eq!(sum["retries"], 0, "a call without an answer is never sent again: {sum}");
+    let per_record = writes_per_record(&o, log_start);
+    assert_eq!(per_record.len(), 25);
+    assert!(per_record.values().all(|n| *n == 1));
+    for id in &event_ids {
+        let v = o.env.json(&["verify", &id.to_string()]);
+        assert_eq!(v["settlement"], "applied", "{v}");
+        assert_eq!(o.status(*id), "replayed", "verify settled event {id} as applied: {v}");
+    }
+    assert_eq!(writes_per_record(&o, log_start).len(), 25, "verify writes nothing");
+    assert!(
+        writes_per_record(&o, log_start).values().all(|n| *n == 1),
+        "none written twice"
+    );
 }

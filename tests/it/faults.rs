@@ -650,13 +650,13 @@ fn faults_inside_a_batch_are_retried_settled_or_listed_each_with_its_audit_entry
         .json(&["replay", "batch", "--lane", &o.lane, "--operator", "Dana Ops"]);
     let token = plan["ack_token"].as_str().expect("token").to_string();
     let before = o.writes();
-    // Writes, in order (concurrency 1): 401 once (refreshed), 503 twice (retried), a drop before
-    // the write and one after it (unknown outcomes), 400 lock (retried).
+    // The 12 updates go in one Composite call (concurrency 1): the call gets a 401 once (the
+    // token is refreshed and the call sent again); in the call sent again, two writes get a 503
+    // and one a row lock, each retried in a second call of its own three. A dropped answer
+    // makes every write of its call unknown: batch::a_dropped_answer_after_25_writes_* covers it.
     for f in [
-        fault(InvalidSession, 1, Applies::Writes),
+        fault(InvalidSession, 1, Applies::Composite),
         fault(ServerUnavailable, 2, Applies::Writes),
-        fault(DropBeforeWrite, 1, Applies::Writes),
-        fault(DropAfterWrite, 1, Applies::Writes),
         fault(UnableToLockRow, 1, Applies::Writes),
     ] {
         o.org.inject(f);
@@ -676,20 +676,19 @@ fn faults_inside_a_batch_are_retried_settled_or_listed_each_with_its_audit_entry
     ]);
     o.org.clear_faults();
     let sum: Value = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
-    assert_eq!(r.code, 5, "unknown outcomes exit 5: {} {}", r.stdout, r.stderr);
+    assert_eq!(r.code, 4, "the refused create exits 4: {} {}", r.stdout, r.stderr);
     assert_eq!(sum["status"], "done", "{sum}");
     assert_eq!(sum["retries"], 3, "the two 503s and the lock were retried: {sum}");
     assert_eq!(
         sum["unknown_outcome"].as_array().map(Vec::len),
-        Some(2),
-        "both drops: {sum}"
+        Some(0),
+        "every write was answered: {sum}"
     );
     let rejected = sum["rejected"].as_array().cloned().unwrap_or_default();
     assert_eq!(rejected.len(), 1, "the duplicate rule refuses the create: {sum}");
     assert_eq!(rejected[0]["code"], "DUPLICATES_DETECTED", "{sum}");
-    assert_eq!(sum["updated"].as_array().map(Vec::len), Some(10), "{sum}");
-    // 10 answered writes and the one applied before its answer was dropped.
-    assert_eq!(o.writes() - before, 11, "each written record once");
+    assert_eq!(sum["updated"].as_array().map(Vec::len), Some(12), "{sum}");
+    assert_eq!(o.writes() - before, 12, "each written record once");
     for id in sum["unknown_outcome"].as_array().cloned().unwrap_or_default() {
         let id = id.as_i64().expect("id");
         assert_eq!(o.status(id), "unknown_outcome");

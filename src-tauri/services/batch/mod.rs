@@ -28,6 +28,7 @@ use crate::domain::preflight::{OverrideRequest, WriteKind};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+mod group;
 mod observe;
 mod plan;
 mod run;

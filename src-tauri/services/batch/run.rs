@@ -39,8 +39,8 @@ pub(super) enum EventResult {
 
 /// Shared by the execution's tasks: why the batch stops early, and the failure streak.
 pub(super) struct Run {
-    app: App,
-    session: Arc<Session>,
+    pub(super) app: App,
+    pub(super) session: Arc<Session>,
     batch_id: i64,
     operator: String,
     reason: String,
@@ -61,29 +61,70 @@ impl Run {
             }
         }
     }
-    fn stopped(&self) -> bool {
+    pub(super) fn stopped(&self) -> bool {
         self.stop.lock().map(|s| s.is_some()).unwrap_or(true)
     }
-    fn tick(&self) {
+    pub(super) fn tick(&self) {
         let d = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         self.progress.report(d, self.total);
     }
 }
 
+/// Where an event's intent left it: started (its attempt's id), or already done with.
+pub(super) enum Begun {
+    Started(i64),
+    Done(EventResult),
+}
+
 /// One event under the single-replay protocol, with this batch's id on its attempt and audit.
-pub(super) async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<EventResult> {
+/// Creates go this way (their re-read by external ID is a call of its own before the create);
+/// updates go in groups ([`super::group::run_group`]).
+pub(super) async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<Vec<EventResult>> {
+    let mut tx = store::write_tx(&run.app.pool).await?;
+    let attempt_id = match begin(&run, &mut tx, preflight_id, &p).await? {
+        Begun::Started(id) => id,
+        Begun::Done(r) => return Ok(vec![r]),
+    };
+    tx.commit().await?;
+
+    // Send; again only after an answer that proves nothing was written, and (team mode) only
+    // while the lease is surely still this console's.
+    let lease = crate::services::lease::Lease::hold(&run.app, store::leases::Held::Attempt, vec![attempt_id]);
+    let mut retried: Vec<String> = Vec::new();
+    let sent = loop {
+        let sent = run.session.send(&p.request).await;
+        match &sent {
+            SendOutcome::Rejected { status, code, .. }
+                if batch::is_retryable(*status, code) && (retried.len() as u32) < MAX_RETRIES && lease.fresh() =>
+            {
+                let n = retried.len() as u32;
+                retried.push(code.clone());
+                tokio::time::sleep(Duration::from_millis(BACKOFF_BASE_MS << (2 * n))).await;
+            }
+            _ => break sent,
+        }
+    };
+    let mut tx = store::write_tx(&run.app.pool).await?;
+    let result = settle(&run, &mut tx, &p, attempt_id, &sent, &retried).await?;
+    tx.commit().await?;
+    Ok(vec![result])
+}
+
+/// The event's intent (its attempt and `replay_intent` entry) in the caller's transaction, or
+/// why it is not sent: attempted by this batch already, another attempt in flight, or the event
+/// no longer in the state the batch preflight saw.
+pub(super) async fn begin(run: &Run, tx: &mut store::Tx<'_>, preflight_id: i64, p: &Preflight) -> Result<Begun> {
     let event_id = p.event.event_id;
     let request_json = json_text(&p.request)?;
     let me = holder::me();
     let now = store::now_text();
-    let mut tx = store::write_tx(&run.app.pool).await?;
-    if store::batches::attempted(&mut tx, run.batch_id, event_id).await? {
-        return Ok(EventResult::AlreadyAttempted(event_id));
+    if store::batches::attempted(tx, run.batch_id, event_id).await? {
+        return Ok(Begun::Done(EventResult::AlreadyAttempted(event_id)));
     }
     // The event must still be in the state the batch preflight saw (as for a single replay).
     let allowed = [p.event.status.as_str()];
     let intent = store::attempts::begin_intent(
-        &mut tx,
+        tx,
         &store::attempts::Intent {
             event_id,
             preflight_id,
@@ -105,25 +146,25 @@ pub(super) async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> R
     .await?;
     let attempt_id = match intent {
         store::attempts::IntentResult::Created(id) => {
-            crate::services::lease::grant(&mut tx, store::leases::Held::Attempt, id).await?;
+            crate::services::lease::grant(tx, store::leases::Held::Attempt, id).await?;
             id
         }
         store::attempts::IntentResult::Busy => {
-            return Ok(EventResult::Skipped(SkippedEvent {
+            return Ok(Begun::Done(EventResult::Skipped(SkippedEvent {
                 event_id,
                 code: "attempt_in_flight".into(),
                 message: "another replay of this event is in flight or awaits verification".into(),
-            }))
+            })))
         }
         store::attempts::IntentResult::StateChanged(s) => {
-            return Ok(EventResult::Skipped(SkippedEvent {
+            return Ok(Begun::Done(EventResult::Skipped(SkippedEvent {
                 event_id,
                 code: "state_changed".into(),
                 message: format!("the event is now {s}; the batch preflight saw {}", p.event.status),
-            }))
+            })))
         }
     };
-    let mut e = draft(&p, run.batch_id, &run.contract, "replay_intent", &run.operator);
+    let mut e = draft(p, run.batch_id, &run.contract, "replay_intent", &run.operator);
     e.attempt_id = Some(attempt_id);
     e.reason = Some(run.reason.clone());
     e.outcome = Some("in_flight".into());
@@ -141,34 +182,28 @@ pub(super) async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> R
             "approver_authenticated": run.app.pool.is_server(),
         })),
     });
-    audit::record(&mut tx, &e).await?;
-    tx.commit().await?;
+    audit::record(tx, &e).await?;
+    Ok(Begun::Started(attempt_id))
+}
 
-    // Send; again only after an answer that proves nothing was written, and (team mode) only
-    // while the lease is surely still this console's.
-    let lease = crate::services::lease::Lease::hold(&run.app, store::leases::Held::Attempt, vec![attempt_id]);
-    let mut retried: Vec<String> = Vec::new();
-    let sent = loop {
-        let sent = run.session.send(&p.request).await;
-        match &sent {
-            SendOutcome::Rejected { status, code, .. }
-                if batch::is_retryable(*status, code) && (retried.len() as u32) < MAX_RETRIES && lease.fresh() =>
-            {
-                let n = retried.len() as u32;
-                retried.push(code.clone());
-                tokio::time::sleep(Duration::from_millis(BACKOFF_BASE_MS << (2 * n))).await;
-            }
-            _ => break sent,
-        }
-    };
+/// Records what the write came to (attempt, event, `replay_outcome` entry) in the caller's
+/// transaction, and keeps the failure streak.
+pub(super) async fn settle(
+    run: &Run,
+    tx: &mut store::Tx<'_>,
+    p: &Preflight,
+    attempt_id: i64,
+    sent: &SendOutcome,
+    retried: &[String],
+) -> Result<EventResult> {
+    let event_id = p.event.event_id;
     let settled = Settled::of(
-        &sent,
+        sent,
         &p.event.status,
         "the record changed since the batch preflight; nothing was written",
     );
-    let mut tx = store::write_tx(&run.app.pool).await?;
-    settled.store(&mut tx, attempt_id, event_id).await?;
-    let mut e = draft(&p, run.batch_id, &run.contract, "replay_outcome", &run.operator);
+    settled.store(tx, attempt_id, event_id).await?;
+    let mut e = draft(p, run.batch_id, &run.contract, "replay_outcome", &run.operator);
     e.attempt_id = Some(attempt_id);
     e.reason = Some(run.reason.clone());
     e.outcome = Some(settled.outcome.as_str().into());
@@ -181,13 +216,11 @@ pub(super) async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> R
         record_id,
         ..
     } = settled;
-    audit::record(&mut tx, &e).await?;
-    if let Some(mut critical) = replay_service::overwrote_on_create(&p, &run.contract, &sent, &run.operator, attempt_id)
-    {
+    audit::record(tx, &e).await?;
+    if let Some(mut critical) = replay_service::overwrote_on_create(p, &run.contract, sent, &run.operator, attempt_id) {
         critical.batch_id = Some(run.batch_id);
-        audit::record(&mut tx, &critical).await?;
+        audit::record(tx, &critical).await?;
     }
-    tx.commit().await?;
 
     // The failure streak: a written event ends it; a 412 is the record's state, not a failure.
     match outcome {
@@ -416,23 +449,24 @@ fn gate_events(
 }
 
 /// Launches every writable event at bounded concurrency until a stop, a cancel or the API usage
-/// says otherwise; the events not launched are listed as not started.
+/// says otherwise; the events not launched are listed as not started. Updates of one object go
+/// in groups of up to 25 per call (a group holds one slot); creates go one by one.
 async fn launch(
     run: &Arc<Run>,
     writable: Vec<(i64, Preflight)>,
     req: &ExecuteRequest,
     progress: &Arc<dyn Progress>,
     summary: &mut BatchSummary,
-) -> (tokio::task::JoinSet<Result<EventResult>>, HashMap<i64, Preflight>) {
+) -> (tokio::task::JoinSet<Result<Vec<EventResult>>>, HashMap<i64, Preflight>) {
     let session = run.session.clone();
     let semaphore = Arc::new(tokio::sync::Semaphore::new(req.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let mut preflights: HashMap<i64, Preflight> = HashMap::new();
-    let mut queue = writable.into_iter();
-    for (pid, p) in queue.by_ref() {
+    let mut queue = units(writable).into_iter();
+    for unit in queue.by_ref() {
         // Wait for a free slot first: a stop, a cancel or the API usage seen meanwhile counts.
         let Ok(permit) = semaphore.clone().acquire_owned().await else {
-            summary.not_started.push(p.event.event_id);
+            summary.not_started.extend(unit.iter().map(|(_, p)| p.event.event_id));
             break;
         };
         if progress.cancelled() {
@@ -453,43 +487,85 @@ async fn launch(
             }
         }
         if run.stopped() {
-            summary.not_started.push(p.event.event_id);
+            summary.not_started.extend(unit.iter().map(|(_, p)| p.event.event_id));
             break;
         }
-        preflights.insert(p.event.event_id, p.clone());
+        for (_, p) in &unit {
+            preflights.insert(p.event.event_id, p.clone());
+        }
         let r = run.clone();
         tasks.spawn(async move {
-            let out = run_one(r.clone(), pid, p).await;
-            r.tick();
+            let n = unit.len();
+            let out = match unit.first() {
+                Some((_, p)) if n == 1 && p.request.kind != WriteKind::Update => {
+                    let Some((pid, p)) = unit.into_iter().next() else {
+                        return Ok(Vec::new());
+                    };
+                    run_one(r.clone(), pid, p).await
+                }
+                _ => super::group::run_group(r.clone(), unit).await,
+            };
+            for _ in 0..n {
+                r.tick();
+            }
             drop(permit);
             out
         });
     }
-    summary.not_started.extend(queue.map(|(_, p)| p.event.event_id));
+    summary
+        .not_started
+        .extend(queue.flat_map(|unit| unit.into_iter().map(|(_, p)| p.event.event_id)));
     (tasks, preflights)
+}
+
+/// The writable events as units of work, in their order: each create alone, and runs of
+/// consecutive updates of one object in groups of up to 25.
+fn units(writable: Vec<(i64, Preflight)>) -> Vec<Vec<(i64, Preflight)>> {
+    let mut out: Vec<Vec<(i64, Preflight)>> = Vec::new();
+    let mut group: Vec<(i64, Preflight)> = Vec::new();
+    for (pid, p) in writable {
+        let update = p.request.kind == WriteKind::Update && p.request.path.len() == 2;
+        let fits = group
+            .first()
+            .is_none_or(|(_, f)| f.request.path.first() == p.request.path.first())
+            && group.len() < super::group::GROUP;
+        if (!update || !fits) && !group.is_empty() {
+            out.push(std::mem::take(&mut group));
+        }
+        if update {
+            group.push((pid, p));
+        } else {
+            out.push(vec![(pid, p)]);
+        }
+    }
+    if !group.is_empty() {
+        out.push(group);
+    }
+    out
 }
 
 /// Lets every in-flight write settle (and be recorded) and tallies each outcome; returns the
 /// written records for post-verify and the first task error.
 async fn collect(
-    mut tasks: tokio::task::JoinSet<Result<EventResult>>,
+    mut tasks: tokio::task::JoinSet<Result<Vec<EventResult>>>,
     mut preflights: HashMap<i64, Preflight>,
     summary: &mut BatchSummary,
 ) -> (Vec<(i64, String, Preflight)>, Option<Error>) {
     let mut written: Vec<(i64, String, Preflight)> = Vec::new();
     let mut first_error = None;
+    let mut results: Vec<EventResult> = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let result = match joined {
-            Ok(Ok(r)) => r,
+        match joined {
+            Ok(Ok(r)) => results.extend(r),
             Ok(Err(e)) => {
                 first_error.get_or_insert(e);
-                continue;
             }
             Err(e) => {
                 first_error.get_or_insert(Error::Io(format!("a batch task failed: {e}")));
-                continue;
             }
-        };
+        }
+    }
+    for result in results {
         match result {
             EventResult::AlreadyAttempted(id) => summary.already_attempted.push(id),
             EventResult::Skipped(s) => summary.skipped.push(s),

@@ -29,7 +29,7 @@ pub struct Session {
 }
 
 /// What a write came to.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum SendOutcome {
     Applied {
         status: u16,

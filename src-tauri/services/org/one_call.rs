@@ -2,10 +2,10 @@
 //! (one round trip, one API call): the same facts as the separate calls give, in the domain's
 //! types.
 
-use super::{outcome_of_error, owner_state, record_state, Session};
-use crate::domain::preflight::{KeyMatch, OwnerState, RecordState, Target};
+use super::{header, outcome_of_error, owner_state, parse_http_date, record_state, SendOutcome, Session};
+use crate::domain::preflight::{KeyMatch, OwnerState, PlannedRequest, RecordState, Target, WriteKind};
 use crate::error::{Error, Result};
-use crate::salesforce::{ExternalIdLookup, KeyQuery, SalesforceError};
+use crate::salesforce::{AutoAssign, ExternalIdLookup, KeyQuery, SalesforceError, UpdateOptions};
 use serde_json::Value;
 
 /// What a preflight reads about its target.
@@ -110,6 +110,77 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Conditional updates by Id of one object, in Composite calls of up to 25 (one round trip
+    /// and one API call each): each event's outcome, read as a single send reads it. A call
+    /// that failed as a whole gives every one of its events that failure (no answer: each is
+    /// an unknown outcome). Anything but an update by Id is not sent.
+    pub async fn send_many(&self, reqs: &[&PlannedRequest]) -> Vec<SendOutcome> {
+        let mut out: Vec<SendOutcome> = Vec::with_capacity(reqs.len());
+        for chunk in reqs.chunks(crate::salesforce::MAX_SUBREQUESTS) {
+            let mut opts: Vec<UpdateOptions> = Vec::with_capacity(chunk.len());
+            let mut items: Vec<(usize, &str, &str)> = Vec::with_capacity(chunk.len());
+            let mut answers: Vec<Option<SendOutcome>> = (0..chunk.len()).map(|_| None).collect();
+            for (i, req) in chunk.iter().enumerate() {
+                match (req.kind, req.path.as_slice()) {
+                    (WriteKind::Update, [object, id]) if items.first().is_none_or(|(_, o, _)| o == object) => {
+                        opts.push(UpdateOptions {
+                            if_unmodified_since: header(req, "If-Unmodified-Since").and_then(parse_http_date),
+                            auto_assign: AutoAssign::False,
+                            duplicate_rule_header: None,
+                        });
+                        items.push((i, object.as_str(), id.as_str()));
+                    }
+                    _ => {
+                        answers[i] = Some(SendOutcome::Rejected {
+                            status: 0,
+                            code: "NOT_SENT".into(),
+                            message: "only updates of one object by Id are sent together".into(),
+                            body: Value::Null,
+                        })
+                    }
+                }
+            }
+            if let Some((_, object, _)) = items.first() {
+                let updates: Vec<(&str, &serde_json::Map<String, Value>, &UpdateOptions)> = items
+                    .iter()
+                    .zip(&opts)
+                    .map(|((i, _, id), o)| (*id, &chunk[*i].body, o))
+                    .collect();
+                match self.client.update_many(object, &updates).await {
+                    Ok(results) => {
+                        for ((i, _, id), r) in items.iter().zip(results) {
+                            answers[*i] = Some(match r {
+                                Ok(()) => SendOutcome::Applied {
+                                    status: 204,
+                                    record_id: Some(id.to_string()),
+                                    body: Value::Null,
+                                },
+                                Err(e) => outcome_of_error(e),
+                            });
+                        }
+                    }
+                    Err(e) => {
+                        let whole = outcome_of_error(e);
+                        for (i, _, _) in &items {
+                            answers[*i] = Some(whole.clone());
+                        }
+                    }
+                }
+            }
+            out.extend(answers.into_iter().map(|a| {
+                a.unwrap_or(SendOutcome::Rejected {
+                    status: 0,
+                    code: "NOT_SENT".into(),
+                    message: "not sent".into(),
+                    body: Value::Null,
+                })
+            }));
+        }
+        out
+    }
+}
+
 /// A write's outcome and, when the same call read the record back, what it read.
 pub(super) fn read_back_of(
     read_back: Option<std::result::Result<Option<crate::salesforce::SfRecord>, SalesforceError>>,
@@ -118,6 +189,6 @@ pub(super) fn read_back_of(
 }
 
 /// A composite call that failed as a whole: what it means for the write inside it.
-pub(super) fn whole_call_failed(e: SalesforceError) -> super::SendOutcome {
+pub(super) fn whole_call_failed(e: SalesforceError) -> SendOutcome {
     outcome_of_error(e)
 }

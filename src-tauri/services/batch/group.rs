@@ -1,0 +1,76 @@
+//! Updates in groups of up to 25 per Composite call (issue 18): the single-replay protocol for
+//! each event, one round trip and one API call for the group. The intents of the whole group are
+//! committed (one transaction) before the call; each subrequest's answer settles its own event
+//! exactly as a single replay's answer would (one transaction for the group's outcomes); a call
+//! without an answer leaves every event of it `unknown_outcome`, for the batched verify.
+
+use super::run::{begin, settle, Begun, EventResult, Run};
+use super::{BACKOFF_BASE_MS, MAX_RETRIES};
+use crate::domain::batch;
+use crate::domain::preflight::{PlannedRequest, Preflight};
+use crate::error::Result;
+use crate::services::org::SendOutcome;
+use crate::store;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Events per Composite call: Salesforce's limit on subrequests.
+pub const GROUP: usize = crate::salesforce::MAX_SUBREQUESTS;
+
+/// Writes one group of updates (at most [`GROUP`]).
+pub(super) async fn run_group(run: Arc<Run>, group: Vec<(i64, Preflight)>) -> Result<Vec<EventResult>> {
+    let mut results: Vec<EventResult> = Vec::with_capacity(group.len());
+    let mut started: Vec<(i64, Preflight)> = Vec::with_capacity(group.len());
+    let mut tx = store::write_tx(&run.app.pool).await?;
+    for (preflight_id, p) in group {
+        match begin(&run, &mut tx, preflight_id, &p).await? {
+            Begun::Started(attempt_id) => started.push((attempt_id, p)),
+            Begun::Done(r) => results.push(r),
+        }
+    }
+    tx.commit().await?;
+    if started.is_empty() {
+        return Ok(results);
+    }
+
+    // Send; an event goes again only after an answer that proves nothing was written, and (team
+    // mode) only while the lease is surely still this console's.
+    let ids: Vec<i64> = started.iter().map(|(a, _)| *a).collect();
+    let lease = crate::services::lease::Lease::hold(&run.app, store::leases::Held::Attempt, ids);
+    let mut sent: Vec<Option<SendOutcome>> = (0..started.len()).map(|_| None).collect();
+    let mut retried: Vec<Vec<String>> = vec![Vec::new(); started.len()];
+    let mut pending: Vec<usize> = (0..started.len()).collect();
+    let mut round = 0u32;
+    while !pending.is_empty() {
+        let reqs: Vec<&PlannedRequest> = pending.iter().map(|i| &started[*i].1.request).collect();
+        let answers = run.session.send_many(&reqs).await;
+        let mut again = Vec::new();
+        for (i, answer) in pending.iter().zip(answers) {
+            match &answer {
+                SendOutcome::Rejected { status, code, .. }
+                    if batch::is_retryable(*status, code) && round < MAX_RETRIES && lease.fresh() =>
+                {
+                    retried[*i].push(code.clone());
+                    again.push(*i);
+                }
+                _ => sent[*i] = Some(answer),
+            }
+        }
+        if again.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(BACKOFF_BASE_MS << (2 * round))).await;
+        round += 1;
+        pending = again;
+    }
+
+    let mut tx = store::write_tx(&run.app.pool).await?;
+    for (i, (attempt_id, p)) in started.iter().enumerate() {
+        let answer = sent[i].take().unwrap_or(SendOutcome::NoAnswer {
+            detail: "the group's call ended without an answer for this event".into(),
+        });
+        results.push(settle(&run, &mut tx, p, *attempt_id, &answer, &retried[i]).await?);
+    }
+    tx.commit().await?;
+    Ok(results)
+}
