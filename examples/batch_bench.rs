@@ -7,8 +7,8 @@
 //! N clean update events (records that exist, unchanged since the event) in the demo's account
 //! lane; one batch preflight, then one execution. Counts Salesforce API calls with the org's own
 //! counter (the `Sforce-Limit-Info` usage; token requests are not API calls) and compares the
-//! wall time with the floor: N / concurrency sequential writes, plus the reads that cannot be
-//! overlapped (batch preflight: ceil(N/200) record queries and one owner round trip; post-verify:
+//! wall time with the floor: ceil(N / 25) Composite calls of 25 writes, `concurrency` at a time,
+//! plus the reads that cannot be overlapped (batch preflight: ceil(N/200) record queries and one owner round trip; post-verify:
 //! ceil(N/200) queries), each one round trip.
 
 use replay_console::sandbox::{self, SandboxConfig};
@@ -116,7 +116,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err(format!("{replayed} of {n} replayed: {}", s.message).into());
     }
     let chunks = n.div_ceil(batch::IN_LIST_MAX) as f64;
-    let write_floor = (n as f64 / concurrency as f64) * rtt;
+    let calls = (n as f64 / 25.0).ceil();
+    let write_floor = (calls / concurrency as f64).ceil() * rtt;
     let preflight_floor = (chunks + 1.0) * rtt;
     let verify_floor = chunks * rtt;
     let floor = write_floor + preflight_floor + verify_floor;

@@ -242,28 +242,31 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
     if let Some(critical) = overwrote_on_create(&p, &contract, &sent, &operator, attempt_id) {
         audit::record(&mut tx, &critical).await?;
     }
+    // Post-verify: compare the record read back with what was sent. When the write's own call
+    // read it back, the result goes in the outcome's transaction (one commit after the call);
+    // otherwise the record is read now and recorded after.
+    let mut post_verify = None;
+    if outcome == ReplayOutcome::Applied && read_back.is_some() {
+        let from = ReadFrom {
+            session: &session,
+            read_back,
+        };
+        let pv = self::post_verify(from, &p, record_id.as_deref()).await;
+        store_post_verify(&mut tx, &pv, &p, &contract, &operator, attempt_id).await?;
+        post_verify = Some(pv);
+    }
     tx.commit().await?;
-
-    // Post-verify: read the record back and compare with what was sent.
-    let post_verify = if outcome == ReplayOutcome::Applied {
-        Some(
-            record_post_verify(
-                app,
-                ReadFrom {
-                    session: &session,
-                    read_back,
-                },
-                &p,
-                &contract,
-                &operator,
-                attempt_id,
-                record_id.as_deref(),
-            )
-            .await?,
-        )
-    } else {
-        None
-    };
+    if outcome == ReplayOutcome::Applied && post_verify.is_none() {
+        let from = ReadFrom {
+            session: &session,
+            read_back: None,
+        };
+        let pv = self::post_verify(from, &p, record_id.as_deref()).await;
+        let mut tx = store::write_tx(&app.pool).await?;
+        store_post_verify(&mut tx, &pv, &p, &contract, &operator, attempt_id).await?;
+        tx.commit().await?;
+        post_verify = Some(pv);
+    }
 
     app.checkpoint_soon();
     Ok(ReplayResult {
@@ -376,21 +379,18 @@ async fn commit_intent(
     Ok(attempt_id)
 }
 
-/// Reads the written record back, stores what it holds and audits the before and after of
-/// every field sent.
-async fn record_post_verify(
-    app: &App,
-    from: ReadFrom<'_>,
+/// Stores what the read-back holds on the attempt, and audits the before and after of every
+/// field sent (in the caller's transaction).
+async fn store_post_verify(
+    tx: &mut store::Tx<'_>,
+    pv: &PostVerify,
     p: &Preflight,
     contract: &LaneContract,
     operator: &str,
     attempt_id: i64,
-    record_id: Option<&str>,
-) -> Result<PostVerify> {
-    let pv = post_verify(from, p, record_id).await;
-    let pv_json = serde_json::to_string(&pv).unwrap_or_default();
-    let mut tx = store::write_tx(&app.pool).await?;
-    store::attempts::set_post_verify(&mut tx, attempt_id, &pv_json).await?;
+) -> Result<()> {
+    let pv_json = serde_json::to_string(pv).unwrap_or_default();
+    store::attempts::set_post_verify(tx, attempt_id, &pv_json).await?;
     let mut e = draft(p, contract, "post_verify", operator);
     e.attempt_id = Some(attempt_id);
     e.outcome = Some(if pv.matches { "verified" } else { "mismatch" }.into());
@@ -411,9 +411,8 @@ async fn record_post_verify(
         .filter_map(|f| f.actual.clone().map(|v| (f.field.clone(), v)))
         .collect();
     e.detail = serde_json::json!({"before": before_fields, "after": after_fields, "post_verify": pv});
-    audit::record(&mut tx, &e).await?;
-    tx.commit().await?;
-    Ok(pv)
+    audit::record(tx, &e).await?;
+    Ok(())
 }
 
 /// A critical audit entry when the answer to a planned create shows that an existing record was

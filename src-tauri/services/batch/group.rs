@@ -7,7 +7,7 @@
 use super::run::{begin, settle, Begun, EventResult, Run};
 use super::{BACKOFF_BASE_MS, MAX_RETRIES};
 use crate::domain::batch;
-use crate::domain::preflight::{PlannedRequest, Preflight};
+use crate::domain::preflight::{PlannedRequest, Preflight, WriteKind};
 use crate::error::Result;
 use crate::services::org::SendOutcome;
 use crate::store;
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Events per Composite call: Salesforce's limit on subrequests.
-pub const GROUP: usize = crate::salesforce::MAX_SUBREQUESTS;
+pub const GROUP: usize = crate::services::org::WRITES_PER_CALL;
 
 /// Writes one group of updates (at most [`GROUP`]).
 pub(super) async fn run_group(run: Arc<Run>, group: Vec<(i64, Preflight)>) -> Result<Vec<EventResult>> {
@@ -73,4 +73,30 @@ pub(super) async fn run_group(run: Arc<Run>, group: Vec<(i64, Preflight)>) -> Re
     }
     tx.commit().await?;
     Ok(results)
+}
+
+/// The writable events as units of work, in their order: each create alone, and runs of
+/// consecutive updates of one object in groups of up to 25.
+pub(super) fn units(writable: Vec<(i64, Preflight)>) -> Vec<Vec<(i64, Preflight)>> {
+    let mut out: Vec<Vec<(i64, Preflight)>> = Vec::new();
+    let mut group: Vec<(i64, Preflight)> = Vec::new();
+    for (pid, p) in writable {
+        let update = p.request.kind == WriteKind::Update && p.request.path.len() == 2;
+        let fits = group
+            .first()
+            .is_none_or(|(_, f)| f.request.path.first() == p.request.path.first())
+            && group.len() < GROUP;
+        if (!update || !fits) && !group.is_empty() {
+            out.push(std::mem::take(&mut group));
+        }
+        if update {
+            group.push((pid, p));
+        } else {
+            out.push(vec![(pid, p)]);
+        }
+    }
+    if !group.is_empty() {
+        out.push(group);
+    }
+    out
 }

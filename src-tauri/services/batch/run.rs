@@ -462,7 +462,7 @@ async fn launch(
     let semaphore = Arc::new(tokio::sync::Semaphore::new(req.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let mut preflights: HashMap<i64, Preflight> = HashMap::new();
-    let mut queue = units(writable).into_iter();
+    let mut queue = super::group::units(writable).into_iter();
     for unit in queue.by_ref() {
         // Wait for a free slot first: a stop, a cancel or the API usage seen meanwhile counts.
         let Ok(permit) = semaphore.clone().acquire_owned().await else {
@@ -516,32 +516,6 @@ async fn launch(
         .not_started
         .extend(queue.flat_map(|unit| unit.into_iter().map(|(_, p)| p.event.event_id)));
     (tasks, preflights)
-}
-
-/// The writable events as units of work, in their order: each create alone, and runs of
-/// consecutive updates of one object in groups of up to 25.
-fn units(writable: Vec<(i64, Preflight)>) -> Vec<Vec<(i64, Preflight)>> {
-    let mut out: Vec<Vec<(i64, Preflight)>> = Vec::new();
-    let mut group: Vec<(i64, Preflight)> = Vec::new();
-    for (pid, p) in writable {
-        let update = p.request.kind == WriteKind::Update && p.request.path.len() == 2;
-        let fits = group
-            .first()
-            .is_none_or(|(_, f)| f.request.path.first() == p.request.path.first())
-            && group.len() < super::group::GROUP;
-        if (!update || !fits) && !group.is_empty() {
-            out.push(std::mem::take(&mut group));
-        }
-        if update {
-            group.push((pid, p));
-        } else {
-            out.push(vec![(pid, p)]);
-        }
-    }
-    if !group.is_empty() {
-        out.push(group);
-    }
-    out
 }
 
 /// Lets every in-flight write settle (and be recorded) and tallies each outcome; returns the

@@ -19,6 +19,9 @@ mod one_call;
 pub use bulk::{id_key, is_field_name, ApiUsage, IN_LIST_MAX};
 pub use one_call::{ReadBack, Reads};
 
+/// The most writes one Composite call carries ([`Session::send_many`]).
+pub const WRITES_PER_CALL: usize = crate::salesforce::MAX_SUBREQUESTS;
+
 /// A connected lane: a client whose token has been fetched and whose identity is known.
 pub struct Session {
     client: SalesforceClient,
