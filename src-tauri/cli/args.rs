@@ -71,7 +71,14 @@ pub enum Command {
     },
     /// Settle an unknown outcome: read the record and decide applied or not applied.
     /// (Verifying the audit chain is `audit verify`.)
-    Verify { id: i64 },
+    Verify {
+        /// The event to settle.
+        #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+        id: Option<i64>,
+        /// Settle every unknown outcome of this batch, the records read 200 to a query.
+        #[arg(long, value_name = "BATCH_ID")]
+        batch: Option<i64>,
+    },
     /// The simulated org with demo data, a demo database pointed at it and its demo secrets,
     /// then the window (or, with --no-window, serve until interrupted).
     Demo {

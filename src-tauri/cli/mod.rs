@@ -137,6 +137,8 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
             };
             queue::replay(app, id, req, json).await
         }
-        Command::Verify { id } => queue::settle(app, id, json).await,
+        Command::Verify { id: Some(id), .. } => queue::settle(app, id, json).await,
+        Command::Verify { batch: Some(b), .. } => queue::settle_batch(app, b, json).await,
+        Command::Verify { .. } => Err(Error::InvalidInput("verify needs an event id or --batch ID".into())),
     }
 }

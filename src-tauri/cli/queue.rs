@@ -150,6 +150,21 @@ pub(super) async fn settle(app: &App, id: i64, json: bool) -> Result<()> {
     emit(json, &r, |r| format!("event {}: {}\n", r.event_id, r.message))
 }
 
+/// `verify --batch ID`: settle every unknown outcome of a batch.
+pub(super) async fn settle_batch(app: &App, batch_id: i64, json: bool) -> Result<()> {
+    let r = services::settle::settle_batch(app, batch_id, None).await?;
+    emit(json, &r, |list| {
+        if list.is_empty() {
+            return format!("batch {batch_id} has no unknown outcome to verify\n");
+        }
+        let mut text = String::new();
+        for r in list {
+            text.push_str(&format!("event {}: {}\n", r.event_id, r.message));
+        }
+        text
+    })
+}
+
 /// Reads a secret from a file or standard input. It is never echoed, never logged, and the
 /// buffer it passed through is zeroized.
 pub(super) fn read_secret(from_file: Option<&std::path::Path>) -> Result<crate::keychain::Secret> {

@@ -34,6 +34,77 @@ pub struct SettleResult {
 /// `verify ID` in the CLI and Verify in the window: settles an unknown outcome. (Not to be
 /// confused with `audit verify`, which checks the audit chain: `services::audit::verify_chain`.)
 pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<SettleResult> {
+    let u = unsettled(app, event_id).await?;
+    let session = app.session(&u.contract).await?;
+    let record = read_target(&session, &u).await?;
+    record_settlement(app, u, record, actor).await
+}
+
+/// `verify --batch ID`: settles every unknown outcome of a batch (the events of a Composite call
+/// whose answer was lost, say). The records of updates are read 200 to a query, as the
+/// batch's post-verify reads them; a create's record is looked up by its external ID. Each event
+/// is settled and audited as `verify ID` settles it.
+pub async fn settle_batch(app: &App, batch_id: i64, actor: Option<&str>) -> Result<Vec<SettleResult>> {
+    let ids = store::attempts::unknown_in_batch(&app.pool, batch_id).await?;
+    let mut pending = Vec::with_capacity(ids.len());
+    for id in ids {
+        pending.push(unsettled(app, id).await?);
+    }
+    let mut out = Vec::with_capacity(pending.len());
+    let mut updates: Vec<Unsettled> = Vec::new();
+    for u in pending {
+        match (u.request.kind, u.request.path.get(1)) {
+            (WriteKind::Update, Some(_)) => updates.push(u),
+            _ => {
+                let session = app.session(&u.contract).await?;
+                let record = read_target(&session, &u).await?;
+                out.push(record_settlement(app, u, record, actor).await?);
+            }
+        }
+    }
+    // Updates: one lane (a batch has one), one object; read by Id, 200 to a query.
+    if let Some(first) = updates.first() {
+        let session = app.session(&first.contract).await?;
+        let object = first.ev.object.clone();
+        let mut select: Vec<String> = vec!["LastModifiedDate".into(), "LastModifiedById".into()];
+        for u in &updates {
+            for k in u.request.body.keys() {
+                if crate::services::org::is_field_name(k) && !select.iter().any(|s| s.eq_ignore_ascii_case(k)) {
+                    select.push(k.clone());
+                }
+            }
+        }
+        let ids: Vec<&str> = updates.iter().filter_map(|u| u.request.path.get(1).map(String::as_str)).collect();
+        let (records, _) = session.records_where_in(&object, "Id", &ids, &mut select).await?;
+        let by_id: std::collections::HashMap<String, crate::domain::preflight::RecordState> = records
+            .into_iter()
+            .map(|r| (crate::services::org::id_key(&r.id), r))
+            .collect();
+        for u in updates {
+            let record = u
+                .request
+                .path
+                .get(1)
+                .and_then(|id| by_id.get(&crate::services::org::id_key(id)))
+                .cloned();
+            out.push(record_settlement(app, u, record, actor).await?);
+        }
+    }
+    out.sort_by_key(|r| r.event_id);
+    Ok(out)
+}
+
+/// An unknown outcome to settle: the event, its unsettled attempt and request, the contract.
+struct Unsettled {
+    ev: store::events::EventRow,
+    event_id: i64,
+    attempt_id: i64,
+    request: PlannedRequest,
+    started_at: String,
+    contract: crate::domain::contract::LaneContract,
+}
+
+async fn unsettled(app: &App, event_id: i64) -> Result<Unsettled> {
     let ev = store::events::get(&app.pool, event_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
@@ -71,8 +142,23 @@ pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<Set
         ))
     })?;
     let (_, contract) = lanes::contract(app, &ev.lane_id).await?;
-    let session = app.session(&contract).await?;
-    let record = match request.kind {
+    Ok(Unsettled {
+        ev,
+        event_id,
+        attempt_id,
+        request,
+        started_at,
+        contract,
+    })
+}
+
+/// The record the unanswered write was aimed at, read now.
+async fn read_target(
+    session: &crate::services::org::Session,
+    u: &Unsettled,
+) -> Result<Option<crate::domain::preflight::RecordState>> {
+    let (ev, request, contract) = (&u.ev, &u.request, &u.contract);
+    Ok(match request.kind {
         WriteKind::Update => match request.path.get(1) {
             Some(id) => session.read_by_id(&ev.object, id).await?,
             None => None,
@@ -94,7 +180,25 @@ pub async fn settle(app: &App, event_id: i64, actor: Option<&str>) -> Result<Set
             },
             _ => None,
         },
-    };
+    })
+}
+
+/// Decides from the record read whether the write was applied, and records the settlement
+/// (attempt, event status, `verify` audit entry).
+async fn record_settlement(
+    app: &App,
+    u: Unsettled,
+    record: Option<crate::domain::preflight::RecordState>,
+    actor: Option<&str>,
+) -> Result<SettleResult> {
+    let Unsettled {
+        ev,
+        event_id,
+        attempt_id,
+        request,
+        started_at,
+        contract,
+    } = u;
     let (settlement, post_verify, message) = match record {
         Some(rec) => {
             let pv = PostVerify::of_record(&request.body, &rec);

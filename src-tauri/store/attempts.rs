@@ -172,6 +172,18 @@ pub async fn unsettled(pool: &super::Pool, event_id: i64) -> Result<Option<(i64,
     })
 }
 
+/// The events of a batch whose attempt awaits verification, in event order.
+pub async fn unknown_in_batch(pool: &super::Pool, batch_id: i64) -> Result<Vec<i64>> {
+    on_pool!(pool, |pool, sq| {
+        Ok(sqlx::query_scalar(&sq(
+            "SELECT event_id FROM attempts WHERE batch_id = ? AND outcome = 'unknown_outcome' ORDER BY event_id",
+        ))
+        .bind(batch_id)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
 pub async fn settle(conn: &mut super::Tx<'_>, attempt_id: i64, outcome: &str, settled_by: &str) -> Result<()> {
     on_tx!(conn, |conn, sq| {
         sqlx::query(&sq(

@@ -936,7 +936,7 @@ fn one_412_among_25_in_one_call_leaves_the_other_24_written_and_it_listed() {
 /// outcomes, none is sent again, and the batched verify settles each as applied.
 #[test]
 fn a_dropped_answer_after_25_writes_leaves_25_unknown_settled_as_applied_by_verify() {
-    let (o, event_ids, token, _) = updates("bdrop", 25, |i| json!({"Name": format!("Dropped {i}")}), |_| {});
+    let (o, event_ids, token, batch_id) = updates("bdrop", 25, |i| json!({"Name": format!("Dropped {i}")}), |_| {});
     let log_start = o.org.writes().len();
     o.org
         .inject(Fault::new(FaultKind::DropAfterWrite, 1).on(Applies::Composite));
@@ -951,11 +951,18 @@ fn a_dropped_answer_after_25_writes_leaves_25_unknown_settled_as_applied_by_veri
     let per_record = writes_per_record(&o, log_start);
     assert_eq!(per_record.len(), 25);
     assert!(per_record.values().all(|n| *n == 1));
+    // The batched verify reads the 25 records in one query and settles each.
+    let usage_before = o.org.api_usage().0;
+    let v = o.env.json(&["verify", "--batch", &batch_id.to_string()]);
+    let settled = v.as_array().cloned().unwrap_or_default();
+    assert_eq!(settled.len(), 25, "{v}");
+    assert!(settled.iter().all(|s| s["settlement"] == "applied"), "{v}");
+    assert_eq!(o.org.api_usage().0 - usage_before, 1, "one query read the 25 records");
     for id in &event_ids {
-        let v = o.env.json(&["verify", &id.to_string()]);
-        assert_eq!(v["settlement"], "applied", "{v}");
-        assert_eq!(o.status(*id), "replayed", "verify settled event {id} as applied: {v}");
+        assert_eq!(o.status(*id), "replayed", "verify settled event {id} as applied");
     }
+    let again = o.env.run(&["verify", "--batch", &batch_id.to_string()]);
+    assert!(again.stdout.contains("no unknown outcome"), "{}", again.stdout);
     assert_eq!(writes_per_record(&o, log_start).len(), 25, "verify writes nothing");
     assert!(
         writes_per_record(&o, log_start).values().all(|n| *n == 1),
