@@ -128,8 +128,10 @@ impl App {
     }
 
     /// Advances the audit checkpoint in the background, so an operator waiting on a preflight or
-    /// a replay does not also wait for the checkpoint's keychain read and file write. Requests
-    /// that arrive while one is queued are covered by it; `close` waits for the last one.
+    /// a replay does not also wait for the checkpoint's keychain read and file write. It starts
+    /// after a short pause ([`CHECKPOINT_PAUSE`]), so that a burst of replays gets one checkpoint
+    /// at its end instead of one racing each next request for the disk and the keychain.
+    /// Requests that arrive while one is queued are covered by it; `close` waits for the last one.
     pub fn checkpoint_soon(&self) {
         use std::sync::atomic::Ordering;
         if self.checkpointer.queued.swap(true, Ordering::SeqCst) {
@@ -137,6 +139,15 @@ impl App {
         }
         let app = self.clone();
         let task = tokio::spawn(async move {
+            let woken = app.checkpointer.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if !app.checkpointer.closing.load(Ordering::SeqCst) {
+                tokio::select! {
+                    _ = tokio::time::sleep(CHECKPOINT_PAUSE) => {}
+                    _ = woken => {}
+                }
+            }
             let _one_at_a_time = app.checkpointer.running.lock().await;
             // From here on, a new request needs a new run: this one may have read the head already.
             app.checkpointer.queued.store(false, Ordering::SeqCst);
@@ -150,6 +161,10 @@ impl App {
 
     /// Waits for background checkpoints, then closes the database.
     pub async fn close(&self) {
+        self.checkpointer
+            .closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.checkpointer.wake.notify_waiters();
         let tasks: Vec<tokio::task::JoinHandle<()>> = match self.checkpointer.tasks.lock() {
             Ok(mut t) => t.drain(..).collect(),
             Err(_) => Vec::new(),
@@ -161,6 +176,9 @@ impl App {
     }
 }
 
+/// How long a background checkpoint waits for more requests to cover (see
+/// [`App::checkpoint_soon`]); `close` waits for it, so nothing is left unsigned at exit.
+pub const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
 /// A server's local anchor: the path this machine's audit checkpoint of the team's log is kept
 /// under, one per server and database, in the OS data directory. Not per login: the checkpoint
 /// is signed with a key in this OS user's keychain, which every login used here shares, so the
@@ -206,6 +224,9 @@ pub fn default_db_path() -> PathBuf {
 
 #[derive(Default)]
 struct Checkpointer {
+    /// Set by `close`: a checkpoint waiting out its pause runs at once.
+    closing: std::sync::atomic::AtomicBool,
+    wake: tokio::sync::Notify,
     queued: std::sync::atomic::AtomicBool,
     running: tokio::sync::Mutex<()>,
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,

@@ -74,7 +74,10 @@ pub async fn settle_batch(app: &App, batch_id: i64, actor: Option<&str>) -> Resu
                 }
             }
         }
-        let ids: Vec<&str> = updates.iter().filter_map(|u| u.request.path.get(1).map(String::as_str)).collect();
+        let ids: Vec<&str> = updates
+            .iter()
+            .filter_map(|u| u.request.path.get(1).map(String::as_str))
+            .collect();
         let (records, _) = session.records_where_in(&object, "Id", &ids, &mut select).await?;
         let by_id: std::collections::HashMap<String, crate::domain::preflight::RecordState> = records
             .into_iter()
