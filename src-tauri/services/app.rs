@@ -152,6 +152,7 @@ impl App {
             // From here on, a new request needs a new run: this one may have read the head already.
             app.checkpointer.queued.store(false, Ordering::SeqCst);
             crate::services::audit::checkpoint(&app).await;
+            crate::store::wal_checkpoint(&app.pool).await;
         });
         if let Ok(mut tasks) = self.checkpointer.tasks.lock() {
             tasks.retain(|t| !t.is_finished());
