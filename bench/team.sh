@@ -13,13 +13,13 @@
 #
 #   scripts/with-keyring bench/team.sh [N]    N events (default 1,000,000)
 #
-# BENCH_DIR keeps the generated data between runs; BENCH_PG_PORT (default 54349) is the
+# BENCH_DIR keeps the generated data between runs; BENCH_PG_PORT (default 25449) is the
 # cluster's port. The keyring is needed by the replay part (the demo lane's secret) and by the
 # audit log's key. Release build of the CLI without the window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000000}"
-PORT="${BENCH_PG_PORT:-54349}"
+PORT="${BENCH_PG_PORT:-25449}"
 WORK="${BENCH_DIR:-$(mktemp -d /tmp/team-bench.XXXXXX)}"
 mkdir -p "$WORK"
 chmod 755 "$WORK"
