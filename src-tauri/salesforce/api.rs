@@ -337,18 +337,7 @@ impl SalesforceClient {
             path.push_str(&fields.join(","));
         }
         let a = self.send(&self.get_call(path)).await?;
-        if a.status.as_u16() == 404 {
-            return match self.error_for(&a) {
-                SalesforceError::NotFound { .. } => Ok(None),
-                other => Err(other),
-            };
-        }
-        let a = self.success(a)?;
-        let v = a.json().ok_or_else(|| SalesforceError::Unexpected {
-            status: a.status.as_u16(),
-            snippet: "record is not JSON".into(),
-        })?;
-        SfRecord::from_json(v, object).map(Some)
+        self.record_answer(&a, object)
     }
 
     /// `GET /sobjects/{object}/{field}/{value}`: found, not found, or several (300). Every
@@ -365,22 +354,7 @@ impl SalesforceClient {
         let a = self
             .send(&self.get_call(self.data_path(&format!("sobjects/{object}/{field}/{seg}"))))
             .await?;
-        match a.status.as_u16() {
-            200 => {
-                let v = a.json().ok_or_else(|| SalesforceError::Unexpected {
-                    status: 200,
-                    snippet: "record is not JSON".into(),
-                })?;
-                Ok(ExternalIdLookup::Found {
-                    record: SfRecord::from_json(v, object)?,
-                })
-            }
-            _ => match self.error_for(&a) {
-                SalesforceError::NotFound { .. } => Ok(ExternalIdLookup::NotFound),
-                SalesforceError::MultipleMatches { ids, .. } => Ok(ExternalIdLookup::Multiple { ids }),
-                other => Err(other),
-            },
-        }
+        self.external_id_answer(&a, object)
     }
 
     /// `PATCH /sobjects/{object}/{id}`, conditional on `If-Unmodified-Since` when given.
@@ -484,32 +458,10 @@ impl SalesforceClient {
     pub async fn describe_field(&self, object: &str, field: &str) -> Result<Option<FieldDescribe>, SalesforceError> {
         api_name("object", object)?;
         api_name("field", field)?;
-        let a = self.success(
-            self.send(&self.get_call(self.data_path(&format!("sobjects/{object}/describe"))))
-                .await?,
-        )?;
-        let j = a.json().ok_or_else(|| SalesforceError::Unexpected {
-            status: a.status.as_u16(),
-            snippet: "describe is not JSON".into(),
-        })?;
-        let fields = j
-            .get("fields")
-            .and_then(Value::as_array)
-            .ok_or_else(|| SalesforceError::Unexpected {
-                status: a.status.as_u16(),
-                snippet: "describe has no fields".into(),
-            })?;
-        Ok(fields
-            .iter()
-            .find(|f| {
-                f.get("name")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| n.eq_ignore_ascii_case(field))
-            })
-            .map(|f| FieldDescribe {
-                unique: f.get("unique").and_then(Value::as_bool).unwrap_or(false),
-                external_id: f.get("externalId").and_then(Value::as_bool).unwrap_or(false),
-            }))
+        let a = self
+            .send(&self.get_call(self.data_path(&format!("sobjects/{object}/describe"))))
+            .await?;
+        super::composite::describe_answer(self, &a, field)
     }
 
     /// Runs a SOQL query and follows `nextRecordsUrl` until `done`.

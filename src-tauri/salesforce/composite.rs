@@ -276,7 +276,7 @@ impl SalesforceClient {
             },
         ];
         let answers = self.composite(&subs).await?;
-        let write = self.success(clone_answer(&answers[0])).map(|_| ());
+        let write = self.success(answers[0].clone()).map(|_| ());
         Ok(WriteAndReadBack {
             write,
             read_back: Some(self.record_answer(&answers[1], object)),
@@ -311,7 +311,7 @@ impl SalesforceClient {
             },
         ];
         let answers = self.composite(&subs).await?;
-        let write = self.success(clone_answer(&answers[0])).and_then(|a| {
+        let write = self.success(answers[0].clone()).and_then(|a| {
             let j = write_answer(&a, "the create answer", "the record may have been created")?;
             Ok(super::CreateResult {
                 status: a.status.as_u16(),
@@ -355,14 +355,14 @@ impl SalesforceClient {
     }
 
     /// A record read's answer: the record, `None` for 404, or the error.
-    fn record_answer(&self, a: &Answer, object: &str) -> Result<Option<SfRecord>, SalesforceError> {
+    pub(super) fn record_answer(&self, a: &Answer, object: &str) -> Result<Option<SfRecord>, SalesforceError> {
         if a.status.as_u16() == 404 {
             return match self.error_for(a) {
                 SalesforceError::NotFound { .. } => Ok(None),
                 other => Err(other),
             };
         }
-        let a = self.success(clone_answer(a))?;
+        let a = self.success(a.clone())?;
         let v = a.json().ok_or_else(|| SalesforceError::Unexpected {
             status: a.status.as_u16(),
             snippet: "record is not JSON".into(),
@@ -371,7 +371,7 @@ impl SalesforceClient {
     }
 
     /// A read by external ID's answer: found, not found, or several (300).
-    fn external_id_answer(&self, a: &Answer, object: &str) -> Result<ExternalIdLookup, SalesforceError> {
+    pub(super) fn external_id_answer(&self, a: &Answer, object: &str) -> Result<ExternalIdLookup, SalesforceError> {
         if a.status.as_u16() == 200 {
             let v = a.json().ok_or_else(|| SalesforceError::Unexpected {
                 status: 200,
@@ -391,7 +391,7 @@ impl SalesforceClient {
     /// A query answer's rows (without `attributes`); a query answered in several batches is
     /// asked again whole (the owner and business-key look-ups are a row or a few).
     fn query_rows(&self, a: &Answer) -> Result<Vec<Map<String, Value>>, SalesforceError> {
-        let a = self.success(clone_answer(a))?;
+        let a = self.success(a.clone())?;
         let j = a.json().ok_or_else(|| SalesforceError::Unexpected {
             status: a.status.as_u16(),
             snippet: "query answer is not JSON".into(),
@@ -464,12 +464,12 @@ impl SalesforceClient {
 
 /// A describe answer: whether `field` is marked `unique` and `externalId`; `None` when the
 /// object has no such field.
-fn describe_answer(
+pub(super) fn describe_answer(
     client: &SalesforceClient,
     a: &Answer,
     field: &str,
 ) -> Result<Option<FieldDescribe>, SalesforceError> {
-    let a = client.success(clone_answer(a))?;
+    let a = client.success(a.clone())?;
     let j = a.json().ok_or_else(|| SalesforceError::Unexpected {
         status: a.status.as_u16(),
         snippet: "describe is not JSON".into(),
@@ -492,14 +492,6 @@ fn describe_answer(
             unique: f.get("unique").and_then(Value::as_bool).unwrap_or(false),
             external_id: f.get("externalId").and_then(Value::as_bool).unwrap_or(false),
         }))
-}
-
-fn clone_answer(a: &Answer) -> Answer {
-    Answer {
-        status: a.status,
-        headers: a.headers.clone(),
-        body: a.body.clone(),
-    }
 }
 
 /// `if-unmodified-since` -> `If-Unmodified-Since`, as Salesforce's examples write them.

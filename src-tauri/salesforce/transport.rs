@@ -21,6 +21,7 @@ pub(crate) struct Call {
     pub body: Option<Vec<u8>>,
 }
 
+#[derive(Clone)]
 pub(crate) struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,

@@ -215,7 +215,7 @@ impl Session {
                         };
                         (sent, one_call::read_back_of(w.read_back))
                     }
-                    Err(e) => (one_call::whole_call_failed(e), None),
+                    Err(e) => (outcome_of_error(e), None),
                 }
             }
             (WriteKind::Create, [object]) => self.create(object, req, read_back).await,
@@ -302,7 +302,7 @@ impl Session {
         }
         match self.client.create_and_read_back(object, &req.body, &opts).await {
             Ok(w) => (created(w.write), one_call::read_back_of(w.read_back)),
-            Err(e) => (one_call::whole_call_failed(e), None),
+            Err(e) => (outcome_of_error(e), None),
         }
     }
 }

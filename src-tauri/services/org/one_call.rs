@@ -187,8 +187,3 @@ pub(super) fn read_back_of(
 ) -> Option<ReadBack> {
     read_back.map(|r| r.map(|rec| rec.map(record_state)).map_err(|e| e.to_string()))
 }
-
-/// A composite call that failed as a whole: what it means for the write inside it.
-pub(super) fn whole_call_failed(e: SalesforceError) -> SendOutcome {
-    outcome_of_error(e)
-}
