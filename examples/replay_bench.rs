@@ -4,9 +4,11 @@
 //!   scripts/with-keyring cargo run --release --no-default-features --example replay_bench -- [N] [LATENCY_MS]
 //!
 //! One process, so the lane's token is cached after the first call, as in the desktop app. For
-//! each of N events: a preflight (found record: GET by external ID, then the owner look-up), then
-//! a replay (PATCH by Id, then the read-back). Prints the median and p95 of each as a multiple
-//! of the round trip: the latency the org adds plus a bare loopback request measured in the run.
+//! each of N events: a preflight (one Composite call: the record by external ID, its owner and
+//! last modifier by reference), then a replay (one Composite call: the conditional PATCH by Id
+//! and the read-back). Prints the median and p95 of each as a multiple of the round trip: the
+//! latency the org adds plus a bare loopback request measured in the run. The org's latency is
+//! exact to a fraction of a millisecond (docs/SANDBOX.md).
 //!
 //! The database is a fresh SQLite file (solo), or, with `REPLAY_BENCH_DB=postgres://…` naming
 //! an empty database on a server, that database (team mode; bench/team.sh compares the two).

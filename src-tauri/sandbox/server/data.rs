@@ -49,9 +49,7 @@ pub(super) async fn data_api(shared: &Shared, req: &Received<'_>, rest: &str) ->
     };
     let (outcome, latency) = serve(shared, req, fault, &segments, &version);
     // The subrequests' latency faults of a composite call, slept outside the org's lock.
-    if latency > 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
-    }
+    delay(latency).await;
     outcome
 }
 
@@ -125,10 +123,31 @@ pub(super) async fn pre_request(shared: &Shared, class: RequestClass) -> Option<
         let (extra, kind) = faults::take(&mut org.faults, class);
         (base + extra, kind)
     };
-    if latency > 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
-    }
+    delay(latency).await;
     kind
+}
+
+/// Sleeps `ms` milliseconds, to within a fraction of one. Tokio's timer fires on the next
+/// millisecond tick after the deadline, so a plain 50 ms sleep took 51 ms or more, and the org
+/// looked slower than the latency it was set to add. The last stretch is slept on a blocking
+/// thread, whose timer is precise (never more than 2 ms of it, so a long fault delay still
+/// costs no thread).
+pub(super) async fn delay(ms: u64) {
+    if ms == 0 {
+        return;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+    let coarse = std::time::Duration::from_millis(ms.saturating_sub(2));
+    if !coarse.is_zero() {
+        tokio::time::sleep(coarse).await;
+    }
+    let _ = tokio::task::spawn_blocking(move || {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if !left.is_zero() {
+            std::thread::sleep(left);
+        }
+    })
+    .await;
 }
 
 /// The canned answer of a fault, or `None` when the request is to go on (drop after write).
