@@ -128,13 +128,16 @@ impl App {
     }
 
     /// Advances the audit checkpoint in the background, so an operator waiting on a preflight or
-    /// a replay does not also wait for the checkpoint's keychain read and file write. It starts
-    /// after a short pause ([`CHECKPOINT_PAUSE`]), so that a burst of replays gets one checkpoint
-    /// at its end instead of one racing each next request for the disk and the keychain.
-    /// Requests that arrive while one is queued are covered by it; `close` waits for the last one.
+    /// a replay does not also wait for the checkpoint's keychain reads and writes and its file.
+    /// It starts once no request has come for [`CHECKPOINT_PAUSE`] (the end of a burst), and
+    /// at the latest [`CHECKPOINT_AT_MOST`] after the first entry it covers: a steady stream of
+    /// replays gets a checkpoint every couple of seconds, not one racing every other request
+    /// for the keychain daemon and the disk. Requests that arrive while one is queued are
+    /// covered by it; `close` runs the last one at once and waits for it.
     pub fn checkpoint_soon(&self) {
         use std::sync::atomic::Ordering;
         if self.checkpointer.queued.swap(true, Ordering::SeqCst) {
+            self.checkpointer.poke.notify_one();
             return;
         }
         let app = self.clone();
@@ -142,10 +145,13 @@ impl App {
             let woken = app.checkpointer.wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            if !app.checkpointer.closing.load(Ordering::SeqCst) {
+            let latest = tokio::time::Instant::now() + CHECKPOINT_AT_MOST;
+            while !app.checkpointer.closing.load(Ordering::SeqCst) {
+                let quiet = (tokio::time::Instant::now() + CHECKPOINT_PAUSE).min(latest);
                 tokio::select! {
-                    _ = tokio::time::sleep(CHECKPOINT_PAUSE) => {}
-                    _ = woken => {}
+                    _ = tokio::time::sleep_until(quiet) => break,
+                    _ = app.checkpointer.poke.notified() => {}
+                    _ = woken.as_mut() => break,
                 }
             }
             let _one_at_a_time = app.checkpointer.running.lock().await;
@@ -180,6 +186,8 @@ impl App {
 /// How long a background checkpoint waits for more requests to cover (see
 /// [`App::checkpoint_soon`]); `close` waits for it, so nothing is left unsigned at exit.
 pub const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+/// The longest an audit entry waits for its checkpoint while requests keep coming.
+pub const CHECKPOINT_AT_MOST: std::time::Duration = std::time::Duration::from_secs(2);
 /// A server's local anchor: the path this machine's audit checkpoint of the team's log is kept
 /// under, one per server and database, in the OS data directory. Not per login: the checkpoint
 /// is signed with a key in this OS user's keychain, which every login used here shares, so the
@@ -228,6 +236,8 @@ struct Checkpointer {
     /// Set by `close`: a checkpoint waiting out its pause runs at once.
     closing: std::sync::atomic::AtomicBool,
     wake: tokio::sync::Notify,
+    /// Another request came while one is queued: its quiet pause starts again.
+    poke: tokio::sync::Notify,
     queued: std::sync::atomic::AtomicBool,
     running: tokio::sync::Mutex<()>,
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,

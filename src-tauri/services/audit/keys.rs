@@ -159,16 +159,45 @@ struct PathRecord {
     path: String,
 }
 
+/// The (database path account, log) pairs this process has read from the keychain or written
+/// to it. Only this program writes the record, and it names the log found in the database at
+/// that path; a checkpoint of the same log at the same path need not ask the keychain again
+/// (each keychain call is a new Secret Service session, several milliseconds of the daemon's
+/// time). A different log at the path is always looked up; `audit verify` always reads fresh.
+fn known_paths() -> &'static Mutex<std::collections::HashSet<(String, String)>> {
+    static KNOWN: OnceLock<Mutex<std::collections::HashSet<(String, String)>>> = OnceLock::new();
+    KNOWN.get_or_init(Default::default)
+}
+
+fn path_known(account: &str, log_id: &str) -> bool {
+    known_paths()
+        .lock()
+        .map(|k| k.contains(&(account.to_string(), log_id.to_string())))
+        .unwrap_or(false)
+}
+
+fn remember_path(account: &str, log_id: &str) {
+    if let Ok(mut k) = known_paths().lock() {
+        k.retain(|(a, _)| a != account);
+        if !log_id.is_empty() {
+            k.insert((account.to_string(), log_id.to_string()));
+        }
+    }
+}
+
 async fn read_path_log(db: &Path) -> std::result::Result<Option<String>, KeychainError> {
-    match keychain::get(&path_account(db)).await {
+    let account = path_account(db);
+    let found = match keychain::get(&account).await {
         // An empty log id: the path was deliberately reset (`forget_log_at`).
-        Ok(s) => Ok(serde_json::from_str::<PathRecord>(s.expose())
+        Ok(s) => serde_json::from_str::<PathRecord>(s.expose())
             .ok()
             .map(|r| r.log_id)
-            .filter(|l| !l.is_empty())),
-        Err(KeychainError::NotFound(_)) => Ok(None),
-        Err(e) => Err(e),
-    }
+            .filter(|l| !l.is_empty()),
+        Err(KeychainError::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
+    remember_path(&account, found.as_deref().unwrap_or(""));
+    Ok(found)
 }
 
 pub(super) async fn write_path_log(db: &Path, log_id: &str) -> std::result::Result<(), KeychainError> {
@@ -179,11 +208,10 @@ pub(super) async fn write_path_log(db: &Path, log_id: &str) -> std::result::Resu
             .display()
             .to_string(),
     };
-    keychain::set(
-        &path_account(db),
-        Secret::new(serde_json::to_string(&r).unwrap_or_default()),
-    )
-    .await
+    let account = path_account(db);
+    let written = keychain::set(&account, Secret::new(serde_json::to_string(&r).unwrap_or_default())).await;
+    remember_path(&account, if written.is_ok() { log_id } else { "" });
+    written
 }
 
 /// Forgets which log lives at `db`, for a caller that deliberately replaces the database with a
@@ -223,10 +251,15 @@ impl KeychainView {
         if let Ok(Some(k)) = &key {
             cache_keys(log_id, k);
         }
+        let path_log = if !fresh && path_known(&path_account(db), log_id) {
+            Ok(Some(log_id.to_string()))
+        } else {
+            read_path_log(db).await.map_err(|e| e.to_string())
+        };
         KeychainView {
             key,
             head: read_head(log_id).await.map_err(|e| e.to_string()),
-            path_log: read_path_log(db).await.map_err(|e| e.to_string()),
+            path_log,
         }
     }
 
