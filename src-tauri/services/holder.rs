@@ -5,12 +5,17 @@
 pub use crate::store::Holder;
 
 pub fn me() -> Holder {
-    let pid = std::process::id();
-    Holder {
-        pid: i64::from(pid),
-        started: start_stamp(pid).unwrap_or_default(),
-        host: host(),
-    }
+    // This process's stamp does not change while it runs: read /proc once.
+    static ME: std::sync::OnceLock<Holder> = std::sync::OnceLock::new();
+    ME.get_or_init(|| {
+        let pid = std::process::id();
+        Holder {
+            pid: i64::from(pid),
+            started: start_stamp(pid).unwrap_or_default(),
+            host: host(),
+        }
+    })
+    .clone()
 }
 
 fn boot_id() -> Option<String> {
@@ -44,8 +49,14 @@ pub fn is_alive(pid: Option<i64>, started: Option<&str>, host: Option<&str>) -> 
     }
 }
 
-/// The OS user and host recorded with every entry.
+/// The OS user and host recorded with every entry (read once a process: every audit entry
+/// names them).
 pub fn os_user() -> String {
+    static USER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    USER.get_or_init(read_os_user).clone()
+}
+
+fn read_os_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .ok()
@@ -76,6 +87,11 @@ fn user_from_passwd() -> Option<String> {
 }
 
 pub fn host() -> String {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST.get_or_init(read_host).clone()
+}
+
+fn read_host() -> String {
     std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|s| s.trim().to_string())

@@ -426,6 +426,7 @@ pub fn now_text() -> String {
 /// Which process holds an in-flight attempt or a running batch: its pid, a start stamp that
 /// survives pid reuse (boot id + start time in clock ticks on Linux), and the host. Plain values,
 /// filled in by `services::holder::me`.
+#[derive(Clone)]
 pub struct Holder {
     pub pid: i64,
     pub started: String,
