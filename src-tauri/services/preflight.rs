@@ -52,6 +52,29 @@ pub(crate) async fn event_facts(app: &App, event_id: i64) -> Result<EventFacts> 
     let ev = store::events::get(&app.pool, event_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
+    facts_of(ev)
+}
+
+/// [`event_facts`] of many events (a batch preflight), read together, in the order given.
+pub(crate) async fn events_facts(app: &App, event_ids: &[i64]) -> Result<Vec<EventFacts>> {
+    let mut rows: std::collections::HashMap<i64, store::events::EventRow> =
+        store::events::get_many(&app.pool, event_ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+    event_ids
+        .iter()
+        .map(|id| {
+            rows.remove(id)
+                .ok_or_else(|| Error::NotFound(format!("no event with id {id}")))
+                .and_then(facts_of)
+        })
+        .collect()
+}
+
+fn facts_of(ev: store::events::EventRow) -> Result<EventFacts> {
+    let event_id = ev.id;
     let payload = match ev.payload.as_deref().map(serde_json::from_str::<serde_json::Value>) {
         Some(Ok(serde_json::Value::Object(m))) => m,
         _ => {

@@ -20,6 +20,41 @@ pub async fn latest_attempt(pool: &super::Pool, event_id: i64) -> Result<Option<
     })
 }
 
+/// [`latest_attempt`] of many events at once (a batch preflight's thousand), 500 to a query.
+pub async fn latest_attempts(
+    pool: &super::Pool,
+    event_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, AttemptFacts>> {
+    let mut out = std::collections::HashMap::with_capacity(event_ids.len());
+    for ids in event_ids.chunks(500) {
+        let marks = vec!["?"; ids.len()].join(", ");
+        let text = format!(
+            "SELECT event_id, id, outcome, operator, COALESCE(finished_at, started_at) FROM attempts \
+             WHERE id IN (SELECT MAX(id) FROM attempts WHERE event_id IN ({marks}) GROUP BY event_id)"
+        );
+        let rows: Vec<(i64, i64, String, String, String)> = on_pool!(pool, |pool, sq| {
+            let sql = sq(&text);
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await?
+        });
+        for (event_id, attempt_id, outcome, operator, at) in rows {
+            out.insert(
+                event_id,
+                AttemptFacts {
+                    attempt_id,
+                    outcome,
+                    operator,
+                    at,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
 pub struct Intent<'a> {
     pub event_id: i64,
     pub preflight_id: i64,
@@ -48,54 +83,86 @@ pub enum IntentResult {
 /// Inserts the in-flight attempt and moves the event to `in_flight`, in the caller's write
 /// transaction. `allowed` are the event states a replay may start from.
 pub async fn begin_intent(conn: &mut super::Tx<'_>, i: &Intent<'_>, allowed: &[&str]) -> Result<IntentResult> {
+    let mut r = begin_intents(conn, &[(i, allowed)]).await?;
+    Ok(r.pop().unwrap_or(IntentResult::Busy))
+}
+
+/// [`begin_intent`] for each of several events (a batch's group), in order: their states read
+/// in one query, each attempt inserted, and the events that got one moved to `in_flight` in
+/// one statement.
+pub async fn begin_intents(conn: &mut super::Tx<'_>, items: &[(&Intent<'_>, &[&str])]) -> Result<Vec<IntentResult>> {
+    let mut out = Vec::with_capacity(items.len());
+    if items.is_empty() {
+        return Ok(out);
+    }
+    let marks = vec!["?"; items.len()].join(", ");
+    let text = format!("SELECT id, status FROM events WHERE id IN ({marks})");
+    let mut moved: Vec<i64> = Vec::with_capacity(items.len());
+    let now = items[0].0.now;
     on_tx!(conn, |conn, sq| {
-        let status: Option<String> = sqlx::query_scalar(&sq("SELECT status FROM events WHERE id = ?"))
+        let sql = sq(&text);
+        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        for (i, _) in items {
+            q = q.bind(i.event_id);
+        }
+        let statuses: std::collections::HashMap<i64, String> = q.fetch_all(&mut *conn).await?.into_iter().collect();
+        for (i, allowed) in items {
+            let Some(status) = statuses.get(&i.event_id) else {
+                out.push(IntentResult::StateChanged("the event no longer exists".into()));
+                continue;
+            };
+            if !allowed.contains(&status.as_str()) {
+                out.push(IntentResult::StateChanged(status.clone()));
+                continue;
+            }
+            let inserted = sqlx::query_scalar::<_, i64>(&sq(
+                "INSERT INTO attempts (event_id, preflight_id, batch_id, operator, reason, ack_token, again_reason,
+                 override_reason, approved_by, request, outcome, holder_pid, holder_started, holder_host, started_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'in_flight', ?, ?, ?, ?)
+             ON CONFLICT DO NOTHING RETURNING id",
+            ))
             .bind(i.event_id)
+            .bind(i.preflight_id)
+            .bind(i.batch_id)
+            .bind(i.operator)
+            .bind(i.reason)
+            .bind(i.ack_token)
+            .bind(i.again_reason)
+            .bind(i.override_reason)
+            .bind(i.approved_by)
+            .bind(i.request)
+            .bind(i.holder_pid)
+            .bind(i.holder_started)
+            .bind(i.holder_host)
+            .bind(i.now)
             .fetch_optional(&mut *conn)
             .await?;
-        let Some(status) = status else {
-            return Ok(IntentResult::StateChanged("the event no longer exists".into()));
-        };
-        if !allowed.contains(&status.as_str()) {
-            return Ok(IntentResult::StateChanged(status));
+            // The one unsettled attempt per event is the database's unique index
+            // (attempts_one_unsettled): a second one inserts nothing, and the transaction stays
+            // usable on either database (a failed statement would abort it on a server).
+            match inserted {
+                Some(id) => {
+                    moved.push(i.event_id);
+                    out.push(IntentResult::Created(id));
+                }
+                None => out.push(IntentResult::Busy),
+            }
         }
-        let inserted = sqlx::query_scalar::<_, i64>(&sq(
-            "INSERT INTO attempts (event_id, preflight_id, batch_id, operator, reason, ack_token, again_reason,
-             override_reason, approved_by, request, outcome, holder_pid, holder_started, holder_host, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'in_flight', ?, ?, ?, ?)
-         ON CONFLICT DO NOTHING RETURNING id",
-        ))
-        .bind(i.event_id)
-        .bind(i.preflight_id)
-        .bind(i.batch_id)
-        .bind(i.operator)
-        .bind(i.reason)
-        .bind(i.ack_token)
-        .bind(i.again_reason)
-        .bind(i.override_reason)
-        .bind(i.approved_by)
-        .bind(i.request)
-        .bind(i.holder_pid)
-        .bind(i.holder_started)
-        .bind(i.holder_host)
-        .bind(i.now)
-        .fetch_optional(&mut *conn)
-        .await?;
-        // The one unsettled attempt per event is the database's unique index
-        // (attempts_one_unsettled): a second one inserts nothing, and the transaction stays
-        // usable on either database (a failed statement would abort it on a server).
-        let Some(id) = inserted else {
-            return Ok(IntentResult::Busy);
-        };
-        sqlx::query(&sq(
-            "UPDATE events SET status = 'in_flight', updated_at = ? WHERE id = ?",
-        ))
-        .bind(i.now)
-        .bind(i.event_id)
-        .execute(&mut *conn)
-        .await?;
-        Ok(IntentResult::Created(id))
-    })
+        if !moved.is_empty() {
+            let text = format!(
+                "UPDATE events SET status = 'in_flight', updated_at = ? WHERE id IN ({})",
+                vec!["?"; moved.len()].join(", ")
+            );
+            let sql = sq(&text);
+            let mut q = sqlx::query(&sql).bind(now);
+            for id in &moved {
+                q = q.bind(id);
+            }
+            q.execute(&mut *conn).await?;
+        }
+        Ok::<(), super::StoreError>(())
+    })?;
+    Ok(out)
 }
 
 pub struct Outcome<'a> {

@@ -95,18 +95,31 @@ pub fn build_entry(
 /// Inserts a built entry with its MAC. The caller holds a write transaction (BEGIN IMMEDIATE)
 /// and read the head inside it, so no other writer can slip an entry in between.
 pub async fn insert(conn: &mut super::Tx<'_>, e: &AuditEntry, mac: Option<&str>) -> Result<()> {
-    on_tx!(conn, |conn, sq| {
-        let sql = sq(&INSERT_SQL);
-        let mut q = sqlx::query(&sql);
-        for c in e.as_entry_ref().cells() {
-            q = match c {
-                Cell::Num(n) => q.bind(n),
-                Cell::Text(s) => q.bind(s),
-            };
-        }
-        q.bind(mac).execute(&mut *conn).await?;
-        Ok(())
-    })
+    insert_many(conn, &[(e.clone(), mac.map(str::to_string))]).await
+}
+
+/// Entries (already chained, in order) with their MACs, [`INSERT_ROWS`] to a statement: a
+/// batch's hundreds of entries cost a few statements, not one each.
+pub async fn insert_many(conn: &mut super::Tx<'_>, entries: &[(AuditEntry, Option<String>)]) -> Result<()> {
+    for rows in entries.chunks(INSERT_ROWS) {
+        on_tx!(&mut *conn, |conn, sq| {
+            let text = insert_sql(rows.len());
+            let sql = sq(&text);
+            let mut q = sqlx::query(&sql);
+            for (e, mac) in rows {
+                for c in e.as_entry_ref().cells() {
+                    q = match c {
+                        Cell::Num(n) => q.bind(n),
+                        Cell::Text(s) => q.bind(s),
+                    };
+                }
+                q = q.bind(mac.as_deref());
+            }
+            q.execute(&mut *conn).await?;
+            Ok::<(), StoreError>(())
+        })?;
+    }
+    Ok(())
 }
 
 /// Appends one entry without a MAC, chained to the last, as the console did before entries
@@ -244,10 +257,18 @@ pub fn filter_sql(f: &AuditFilter) -> (Vec<&'static str>, Vec<Param>) {
 pub(super) static COLUMNS_SQL: LazyLock<String> = LazyLock::new(|| format!("{}, mac", COLUMNS.join(", ")));
 
 /// The insert of one entry: its columns and the MAC.
-static INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
-    let params = vec!["?"; COLUMNS.len() + 1].join(", ");
-    format!("INSERT INTO audit_log ({}) VALUES ({params})", *COLUMNS_SQL)
-});
+/// Rows in one INSERT of [`insert_many`] (about 25 parameters a row, well inside SQLite's
+/// and PostgreSQL's limits).
+const INSERT_ROWS: usize = 100;
+
+fn insert_sql(rows: usize) -> String {
+    let row = format!("({})", vec!["?"; COLUMNS.len() + 1].join(", "));
+    format!(
+        "INSERT INTO audit_log ({}) VALUES {}",
+        *COLUMNS_SQL,
+        vec![row; rows].join(", ")
+    )
+}
 
 /// A read-only connection for long reads. Each public method reads in one transaction, so what
 /// it sees is one consistent state of the log even while the app appends.

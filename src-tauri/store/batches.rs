@@ -176,19 +176,30 @@ pub async fn finish(conn: &mut super::Tx<'_>, id: i64, status: &str, summary: &s
     })
 }
 
-/// Whether the event already has an attempt under this batch (checked inside the intent's write
-/// transaction, so two runs of one batch cannot both start it).
-pub async fn attempted(conn: &mut super::Tx<'_>, batch_id: i64, event_id: i64) -> Result<bool> {
-    on_tx!(conn, |conn, sq| {
-        let n: Option<i64> = sqlx::query_scalar(&sq(
-            "SELECT id FROM attempts WHERE batch_id = ? AND event_id = ? LIMIT 1",
-        ))
-        .bind(batch_id)
-        .bind(event_id)
-        .fetch_optional(conn)
-        .await?;
-        Ok(n.is_some())
-    })
+/// Which of the events already have an attempt under this batch (checked inside the intents'
+/// write transaction, so two runs of one batch cannot both start one).
+pub async fn attempted(
+    conn: &mut super::Tx<'_>,
+    batch_id: i64,
+    event_ids: &[i64],
+) -> Result<std::collections::HashSet<i64>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in event_ids.chunks(500) {
+        let text = format!(
+            "SELECT DISTINCT event_id FROM attempts WHERE batch_id = ? AND event_id IN ({})",
+            vec!["?"; chunk.len()].join(", ")
+        );
+        let rows: Vec<i64> = on_tx!(&mut *conn, |conn, sq| {
+            let sql = sq(&text);
+            let mut q = sqlx::query_scalar(&sql).bind(batch_id);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.fetch_all(conn).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// Batches marked running: `(id, lane, holder pid, started, host)`.
@@ -229,16 +240,25 @@ pub async fn unverified_writes(pool: &super::Pool, batch_id: i64) -> Result<Vec<
     })
 }
 
-/// A stored preflight by id: `(event id, body JSON)`.
-pub async fn preflight(pool: &super::Pool, id: i64) -> Result<Option<(i64, String)>> {
-    on_pool!(pool, |pool, sq| {
-        Ok(
-            sqlx::query_as(&sq("SELECT event_id, body FROM preflights WHERE id = ?"))
-                .bind(id)
-                .fetch_optional(pool)
-                .await?,
-        )
-    })
+/// The bodies of many stored preflights by id (a batch's thousand), 500 to a query.
+pub async fn preflight_bodies(pool: &super::Pool, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let text = format!(
+            "SELECT id, body FROM preflights WHERE id IN ({})",
+            vec!["?"; chunk.len()].join(", ")
+        );
+        let rows: Vec<(i64, String)> = on_pool!(pool, |pool, sq| {
+            let sql = sq(&text);
+            let mut q = sqlx::query_as(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// The attempts of a batch, per event: `(event id, attempt id, outcome, error code, record id)`.

@@ -383,6 +383,27 @@ pub async fn get(pool: &super::Pool, id: i64) -> Result<Option<EventRow>> {
     })
 }
 
+/// [`get`] of many events (a batch preflight's thousand), 500 to a query; those that exist.
+pub async fn get_many(pool: &super::Pool, ids: &[i64]) -> Result<Vec<EventRow>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let text = format!(
+            "SELECT {COLUMNS}, payload FROM events WHERE id IN ({})",
+            vec!["?"; chunk.len()].join(", ")
+        );
+        let rows: Vec<EventRow> = on_pool!(pool, |pool, sq| {
+            let sql = sq(&text);
+            let mut q = sqlx::query_as::<_, EventRow>(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// `(lane_id, status, count)` for every non-empty pair, from the maintained counts.
 pub async fn counts(pool: &super::Pool) -> Result<Vec<(String, String, i64)>> {
     on_pool!(pool, |pool, sq| {

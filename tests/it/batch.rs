@@ -222,6 +222,31 @@ fn batch_of_500_skips_blocked_and_changed_retries_faults_and_writes_every_other_
     let unknown_id = *unknown.iter().next().expect("one");
     assert_eq!(o.status(unknown_id), "unknown_outcome", "the dropped one awaits verify");
 
+    // A group's entries are chained and MAC'd together: the log verifies whole, and each written
+    // event's entries come in the protocol's order (intent, outcome, post-verify).
+    let v = o.env.run(&["audit", "verify", "--json"]);
+    assert_eq!(v.code, 0, "the batch's log verifies: {} {}", v.stdout, v.stderr);
+    let report: Value = serde_json::from_str(&v.stdout).expect("one JSON report");
+    assert_eq!(report["ok"], true, "{report}");
+    let seqs: Vec<i64> = entries.iter().filter_map(|e| e["seq"].as_i64()).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "entries are numbered without a gap"
+    );
+    for event_id in &written {
+        let steps: Vec<&str> = entries
+            .iter()
+            .filter(|e| e["event_id"].as_i64() == Some(*event_id) && e["batch_id"].as_i64() == Some(batch_id))
+            .filter_map(|e| e["action"].as_str())
+            .filter(|a| *a != "preflight")
+            .collect();
+        assert_eq!(
+            steps,
+            ["replay_intent", "replay_outcome", "post_verify"],
+            "event {event_id}: its entries in the protocol's order"
+        );
+    }
+
     // The same token again resumes: nothing is left, nothing is written twice.
     let before = o.org.writes().len();
     let again = execute(&o, &token);

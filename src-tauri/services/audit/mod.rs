@@ -26,7 +26,7 @@ pub mod triggers;
 pub mod views;
 
 pub use anchors::{AuditCheckpointCheck, AuditCheckpointState};
-pub use append::record;
+pub use append::{record, record_all};
 pub use chain::{verify_chain, AuditVerifyReport};
 pub use checkpoint::{checkpoint, checkpoint_path, read_checkpoint, write_checkpoint, AuditCheckpointWritten};
 pub(crate) use files::{create_temp_beside, sync_dir, write_atomic};

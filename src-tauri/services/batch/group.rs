@@ -4,11 +4,13 @@
 //! exactly as a single replay's answer would (one transaction for the group's outcomes); a call
 //! without an answer leaves every event of it `unknown_outcome`, for the batched verify.
 
-use super::run::{begin, settle, Begun, EventResult, Run};
+use super::run::{EventResult, Run};
+use super::steps::{begin, settle, Begun};
 use super::{BACKOFF_BASE_MS, MAX_RETRIES};
 use crate::domain::batch;
 use crate::domain::preflight::{PlannedRequest, Preflight, WriteKind};
 use crate::error::Result;
+use crate::services::audit;
 use crate::services::org::SendOutcome;
 use crate::store;
 use std::sync::Arc;
@@ -22,12 +24,15 @@ pub(super) async fn run_group(run: Arc<Run>, group: Vec<(i64, Preflight)>) -> Re
     let mut results: Vec<EventResult> = Vec::with_capacity(group.len());
     let mut started: Vec<(i64, Preflight)> = Vec::with_capacity(group.len());
     let mut tx = store::write_tx(&run.app.pool).await?;
-    for (preflight_id, p) in group {
-        match begin(&run, &mut tx, preflight_id, &p).await? {
+    let mut audits = Vec::with_capacity(group.len());
+    let begun = begin(&run, &mut tx, &group, &mut audits).await?;
+    for ((_, p), b) in group.into_iter().zip(begun) {
+        match b {
             Begun::Started(attempt_id) => started.push((attempt_id, p)),
             Begun::Done(r) => results.push(r),
         }
     }
+    audit::record_all(&mut tx, &audits).await?;
     tx.commit().await?;
     if started.is_empty() {
         return Ok(results);
@@ -65,12 +70,14 @@ pub(super) async fn run_group(run: Arc<Run>, group: Vec<(i64, Preflight)>) -> Re
     }
 
     let mut tx = store::write_tx(&run.app.pool).await?;
+    let mut audits = Vec::with_capacity(started.len());
     for (i, (attempt_id, p)) in started.iter().enumerate() {
         let answer = sent[i].take().unwrap_or(SendOutcome::NoAnswer {
             detail: "the group's call ended without an answer for this event".into(),
         });
-        results.push(settle(&run, &mut tx, p, *attempt_id, &answer, &retried[i]).await?);
+        results.push(settle(&run, &mut tx, p, *attempt_id, &answer, &retried[i], &mut audits).await?);
     }
+    audit::record_all(&mut tx, &audits).await?;
     tx.commit().await?;
     Ok(results)
 }

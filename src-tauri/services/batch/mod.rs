@@ -32,6 +32,7 @@ mod group;
 mod observe;
 mod plan;
 mod run;
+mod steps;
 mod views;
 
 use observe::*;

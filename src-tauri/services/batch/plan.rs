@@ -115,10 +115,7 @@ pub async fn preflight(app: &App, sel: &Selection, planned_by: Option<&str>) -> 
             ids.len()
         )));
     }
-    let mut facts = Vec::with_capacity(ids.len());
-    for id in &ids {
-        facts.push(crate::services::preflight::event_facts(app, *id).await?);
-    }
+    let facts = crate::services::preflight::events_facts(app, &ids).await?;
     if app.pool.is_server() && sel.override_request.is_some() && preflight::GatePolicy::of(&contract).override_approval
     {
         return Err(crate::error::Error::Refused {
@@ -133,8 +130,9 @@ pub async fn preflight(app: &App, sel: &Selection, planned_by: Option<&str>) -> 
     let mut observed = observe_all(&session, &contract, &facts, &calls).await?;
     let now = Utc::now();
     let mut preflights = Vec::with_capacity(facts.len());
+    let mut latest = store::attempts::latest_attempts(&app.pool, &ids).await?;
     for (f, o) in facts.iter().zip(observed.iter_mut()) {
-        o.latest_attempt = store::attempts::latest_attempt(&app.pool, f.event_id).await?;
+        o.latest_attempt = latest.remove(&f.event_id);
         let mut p = preflight::evaluate(&contract, f, o, None, now);
         if let Some(ov) = &sel.override_request {
             if p.findings.iter().any(|x| x.code == "protected_field_conflict") {
@@ -167,6 +165,7 @@ pub async fn preflight(app: &App, sel: &Selection, planned_by: Option<&str>) -> 
     )
     .await?;
     let mut preflight_ids = Vec::with_capacity(preflights.len());
+    let mut audits = Vec::with_capacity(preflights.len());
     for p in &preflights {
         let id = store::preflights::insert(&mut tx, p).await?;
         preflight_ids.push(id);
@@ -174,8 +173,9 @@ pub async fn preflight(app: &App, sel: &Selection, planned_by: Option<&str>) -> 
         e.lane_version = Some(version);
         e.outcome = Some(crate::services::preflight::outcome_of(p).into());
         e.detail = crate::services::preflight::audit_detail(id, p);
-        audit::record(&mut tx, &e).await?;
+        audits.push(e);
     }
+    audit::record_all(&mut tx, &audits).await?;
     store::batches::finish_plan(
         &mut tx,
         batch_id,
@@ -229,10 +229,11 @@ pub async fn preflight(app: &App, sel: &Selection, planned_by: Option<&str>) -> 
 pub(super) async fn load_preflights(app: &App, row: &store::batches::BatchRow) -> Result<Vec<(i64, Preflight)>> {
     let ids: Vec<i64> = serde_json::from_str(&row.preflight_ids)
         .map_err(|e| Error::Io(format!("batch {}: stored preflight ids do not parse: {e}", row.id)))?;
+    let mut bodies = store::batches::preflight_bodies(&app.pool, &ids).await?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let (_, body) = store::batches::preflight(&app.pool, id)
-            .await?
+        let body = bodies
+            .remove(&id)
             .ok_or_else(|| Error::Io(format!("batch {}: preflight {id} is missing", row.id)))?;
         let p: Preflight = serde_json::from_str(&body)
             .map_err(|e| Error::Io(format!("stored preflight {id} no longer parses: {e}")))?;

@@ -2,20 +2,21 @@
 //! concurrency, with retries, a pause on API usage, a stop after failures in a row and a
 //! cancel; then post-verify in batched reads.
 
+use super::steps::{begin, post_verify_all, settle, Begun};
 use super::*;
 use crate::app::App;
 use crate::domain::audit::AuditDraft;
 use crate::domain::batch::{self};
 use crate::domain::contract::LaneContract;
-use crate::domain::preflight::{self, GatePolicy, Preflight, RecordState, ReplayRequest, Target, WriteKind};
-use crate::domain::replay::{PostVerify, ReplayOutcome};
+use crate::domain::preflight::{self, GatePolicy, Preflight, ReplayRequest, WriteKind};
+use crate::domain::replay::ReplayOutcome;
 use crate::error::{Error, Result};
-use crate::services::org::{id_key, is_field_name, ApiUsage, SendOutcome, Session};
-use crate::services::replay::{self as replay_service, Settled};
+use crate::services::org::{ApiUsage, SendOutcome, Session};
+use crate::services::replay::{self as replay_service};
 use crate::services::{audit, holder, lanes, Progress};
 use crate::store;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,12 +42,12 @@ pub(super) enum EventResult {
 pub(super) struct Run {
     pub(super) app: App,
     pub(super) session: Arc<Session>,
-    batch_id: i64,
-    operator: String,
-    reason: String,
-    contract: LaneContract,
-    max_consecutive_failures: u32,
-    streak: AtomicU32,
+    pub(super) batch_id: i64,
+    pub(super) operator: String,
+    pub(super) reason: String,
+    pub(super) contract: LaneContract,
+    pub(super) max_consecutive_failures: u32,
+    pub(super) streak: AtomicU32,
     stop: Mutex<Option<(String, String)>>,
     done: AtomicU64,
     total: u64,
@@ -54,7 +55,7 @@ pub(super) struct Run {
 }
 
 impl Run {
-    fn stop_with(&self, status: &str, message: String) {
+    pub(super) fn stop_with(&self, status: &str, message: String) {
         if let Ok(mut s) = self.stop.lock() {
             if s.is_none() {
                 *s = Some((status.into(), message));
@@ -70,21 +71,21 @@ impl Run {
     }
 }
 
-/// Where an event's intent left it: started (its attempt's id), or already done with.
-pub(super) enum Begun {
-    Started(i64),
-    Done(EventResult),
-}
-
 /// One event under the single-replay protocol, with this batch's id on its attempt and audit.
 /// Creates go this way (their re-read by external ID is a call of its own before the create);
 /// updates go in groups ([`super::group::run_group`]).
 pub(super) async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> Result<Vec<EventResult>> {
     let mut tx = store::write_tx(&run.app.pool).await?;
-    let attempt_id = match begin(&run, &mut tx, preflight_id, &p).await? {
-        Begun::Started(id) => id,
-        Begun::Done(r) => return Ok(vec![r]),
+    let mut audits = Vec::new();
+    let one = [(preflight_id, p)];
+    let begun = begin(&run, &mut tx, &one, &mut audits).await?;
+    let [(_, p)] = one;
+    let attempt_id = match begun.into_iter().next() {
+        Some(Begun::Started(id)) => id,
+        Some(Begun::Done(r)) => return Ok(vec![r]),
+        None => return Ok(Vec::new()),
     };
+    audit::record_all(&mut tx, &audits).await?;
     tx.commit().await?;
 
     // Send; again only after an answer that proves nothing was written, and (team mode) only
@@ -105,201 +106,11 @@ pub(super) async fn run_one(run: Arc<Run>, preflight_id: i64, p: Preflight) -> R
         }
     };
     let mut tx = store::write_tx(&run.app.pool).await?;
-    let result = settle(&run, &mut tx, &p, attempt_id, &sent, &retried).await?;
+    let mut audits = Vec::new();
+    let result = settle(&run, &mut tx, &p, attempt_id, &sent, &retried, &mut audits).await?;
+    audit::record_all(&mut tx, &audits).await?;
     tx.commit().await?;
     Ok(vec![result])
-}
-
-/// The event's intent (its attempt and `replay_intent` entry) in the caller's transaction, or
-/// why it is not sent: attempted by this batch already, another attempt in flight, or the event
-/// no longer in the state the batch preflight saw.
-pub(super) async fn begin(run: &Run, tx: &mut store::Tx<'_>, preflight_id: i64, p: &Preflight) -> Result<Begun> {
-    let event_id = p.event.event_id;
-    let request_json = json_text(&p.request)?;
-    let me = holder::me();
-    let now = store::now_text();
-    if store::batches::attempted(tx, run.batch_id, event_id).await? {
-        return Ok(Begun::Done(EventResult::AlreadyAttempted(event_id)));
-    }
-    // The event must still be in the state the batch preflight saw (as for a single replay).
-    let allowed = [p.event.status.as_str()];
-    let intent = store::attempts::begin_intent(
-        tx,
-        &store::attempts::Intent {
-            event_id,
-            preflight_id,
-            batch_id: Some(run.batch_id),
-            operator: &run.operator,
-            reason: &run.reason,
-            ack_token: &p.ack_token,
-            again_reason: None,
-            override_reason: p.override_request.as_ref().map(|o| o.reassignment_reason.as_str()),
-            approved_by: p.override_request.as_ref().map(|o| o.approved_by.as_str()),
-            request: &request_json,
-            holder_pid: me.pid,
-            holder_started: &me.started,
-            holder_host: &me.host,
-            now: &now,
-        },
-        &allowed,
-    )
-    .await?;
-    let attempt_id = match intent {
-        store::attempts::IntentResult::Created(id) => {
-            crate::services::lease::grant(tx, store::leases::Held::Attempt, id).await?;
-            id
-        }
-        store::attempts::IntentResult::Busy => {
-            return Ok(Begun::Done(EventResult::Skipped(SkippedEvent {
-                event_id,
-                code: "attempt_in_flight".into(),
-                message: "another replay of this event is in flight or awaits verification".into(),
-            })))
-        }
-        store::attempts::IntentResult::StateChanged(s) => {
-            return Ok(Begun::Done(EventResult::Skipped(SkippedEvent {
-                event_id,
-                code: "state_changed".into(),
-                message: format!("the event is now {s}; the batch preflight saw {}", p.event.status),
-            })))
-        }
-    };
-    let mut e = draft(p, run.batch_id, &run.contract, "replay_intent", &run.operator);
-    e.attempt_id = Some(attempt_id);
-    e.reason = Some(run.reason.clone());
-    e.outcome = Some("in_flight".into());
-    e.detail = serde_json::json!({
-        "preflight_id": preflight_id,
-        "request": p.request,
-        "before": p.target,
-        "side_effects_acknowledged": p.side_effects,
-        "lane_policy": p.lane_policy,
-        "override": p.override_request.as_ref().map(|o| serde_json::json!({
-            "reassignment_reason": o.reassignment_reason,
-            "approved_by": o.approved_by,
-            // Team mode: the approver is a login the server authenticated (an approval
-            // request decided by it); solo mode: a name the operator declared.
-            "approver_authenticated": run.app.pool.is_server(),
-        })),
-    });
-    audit::record(tx, &e).await?;
-    Ok(Begun::Started(attempt_id))
-}
-
-/// Records what the write came to (attempt, event, `replay_outcome` entry) in the caller's
-/// transaction, and keeps the failure streak.
-pub(super) async fn settle(
-    run: &Run,
-    tx: &mut store::Tx<'_>,
-    p: &Preflight,
-    attempt_id: i64,
-    sent: &SendOutcome,
-    retried: &[String],
-) -> Result<EventResult> {
-    let event_id = p.event.event_id;
-    let settled = Settled::of(
-        sent,
-        &p.event.status,
-        "the record changed since the batch preflight; nothing was written",
-    );
-    settled.store(tx, attempt_id, event_id).await?;
-    let mut e = draft(p, run.batch_id, &run.contract, "replay_outcome", &run.operator);
-    e.attempt_id = Some(attempt_id);
-    e.reason = Some(run.reason.clone());
-    e.outcome = Some(settled.outcome.as_str().into());
-    e.detail = settled.detail();
-    e.detail["retried_after"] = serde_json::json!(retried);
-    let Settled {
-        outcome,
-        code,
-        message,
-        record_id,
-        ..
-    } = settled;
-    audit::record(tx, &e).await?;
-    if let Some(mut critical) = replay_service::overwrote_on_create(p, &run.contract, sent, &run.operator, attempt_id) {
-        critical.batch_id = Some(run.batch_id);
-        audit::record(tx, &critical).await?;
-    }
-
-    // The failure streak: a written event ends it; a 412 is the record's state, not a failure.
-    match outcome {
-        ReplayOutcome::Applied => run.streak.store(0, Ordering::Relaxed),
-        ReplayOutcome::Rejected | ReplayOutcome::UnknownOutcome => {
-            let n = run.streak.fetch_add(1, Ordering::Relaxed) + 1;
-            if run.max_consecutive_failures > 0 && n >= run.max_consecutive_failures {
-                run.stop_with(
-                    "stopped",
-                    format!("stopped after {n} consecutive failures (the last: {message})"),
-                );
-            }
-        }
-        ReplayOutcome::PreconditionFailed | ReplayOutcome::RecordAppeared => {}
-    }
-    Ok(EventResult::Sent {
-        event_id,
-        attempt_id,
-        outcome,
-        code,
-        message,
-        record_id: match (&p.target, record_id) {
-            (Target::Found { record }, _) => Some(record.id.clone()),
-            (_, r) => r,
-        },
-        kind: p.request.kind,
-        retries: retried.len() as u32,
-    })
-}
-
-/// Post-verify of the written records: one SOQL per 200, then each attempt's result and its
-/// audit entry (one transaction per chunk).
-pub(super) async fn post_verify_all(run: &Run, written: &[(i64, String, Preflight)]) -> Result<Vec<i64>> {
-    let mut mismatches = Vec::new();
-    for chunk in written.chunks(IN_LIST_MAX) {
-        let Some((_, _, first)) = chunk.first() else {
-            continue;
-        };
-        let object = first.event.object.as_str();
-        let mut select: Vec<String> = vec!["LastModifiedDate".into(), "LastModifiedById".into()];
-        for (_, _, p) in chunk {
-            for k in p.request.body.keys() {
-                if is_field_name(k) && !select.iter().any(|s| s.eq_ignore_ascii_case(k)) {
-                    select.push(k.clone());
-                }
-            }
-        }
-        let ids: Vec<&str> = chunk.iter().map(|(_, id, _)| id.as_str()).collect();
-        let read = run.session.records_where_in(object, "Id", &ids, &mut select).await;
-        let by_id: HashMap<String, RecordState> = match &read {
-            Ok((records, _)) => records.iter().map(|r| (id_key(&r.id), r.clone())).collect(),
-            Err(_) => HashMap::new(),
-        };
-        let mut tx = store::write_tx(&run.app.pool).await?;
-        for (attempt_id, id, p) in chunk {
-            let key = id_key(id);
-            let pv = match (&read, by_id.get(&key)) {
-                (Ok(_), Some(rec)) => PostVerify::of_record(&p.request.body, rec),
-                (Ok(_), None) => PostVerify::unread(Some(id.clone()), "the record is not there any more".into()),
-                (Err(e), _) => PostVerify::unread(Some(id.clone()), format!("could not read the record back: {e}")),
-            };
-            if !pv.matches {
-                mismatches.push(p.event.event_id);
-            }
-            store::attempts::set_post_verify(&mut tx, *attempt_id, &json_text(&pv)?).await?;
-            let mut e = draft(p, run.batch_id, &run.contract, "post_verify", &run.operator);
-            e.attempt_id = Some(*attempt_id);
-            e.outcome = Some(if pv.matches { "verified" } else { "mismatch" }.into());
-            let after: Map<String, Value> = pv
-                .fields
-                .iter()
-                .filter_map(|f| f.actual.clone().map(|v| (f.field.clone(), v)))
-                .collect();
-            e.detail = serde_json::json!({"after": after, "post_verify": pv});
-            audit::record(&mut tx, &e).await?;
-        }
-        tx.commit().await?;
-    }
-    Ok(mismatches)
 }
 
 /// Executes (or resumes) the batch whose preflight has `req.ack_token`.
@@ -732,13 +543,15 @@ pub async fn execute(app: &App, req: ExecuteRequest, progress: Arc<dyn Progress>
     .await?;
     // Each blocked event gets its entry linked to the batch, once (not again on a resume).
     if first_run {
+        let mut audits = Vec::with_capacity(skipped_entries.len());
         for (p, r) in &skipped_entries {
             let mut e = draft(p, row.id, &contract, "batch_skipped", &operator);
             e.reason = Some(reason.clone());
             e.outcome = Some("skipped".into());
             e.detail = serde_json::json!({"code": r.code, "message": r.message});
-            audit::record(&mut tx, &e).await?;
+            audits.push(e);
         }
+        audit::record_all(&mut tx, &audits).await?;
     }
     tx.commit().await?;
     // Team mode: the batch's lease, renewed until it ends, says it runs here.

@@ -16,7 +16,7 @@ use serde_json::Value;
 mod bulk;
 mod one_call;
 
-pub use bulk::{id_key, is_field_name, ApiUsage, IN_LIST_MAX};
+pub use bulk::{at_most, id_key, is_field_name, ApiUsage, Read, IN_LIST_MAX, READS_AT_ONCE};
 pub use one_call::{ReadBack, Reads};
 
 /// The most writes one Composite call carries ([`Session::send_many`]).
