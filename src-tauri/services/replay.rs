@@ -238,10 +238,10 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         record_id,
         ..
     } = settled;
-    audit::record(&mut tx, &outcome_entry).await?;
-    if let Some(critical) = overwrote_on_create(&p, &contract, &sent, &operator, attempt_id) {
-        audit::record(&mut tx, &critical).await?;
-    }
+    // The outcome's entries (and the post-verify's, when the call read the record back) are
+    // appended together, after the rows they describe.
+    let mut entries = vec![outcome_entry];
+    entries.extend(overwrote_on_create(&p, &contract, &sent, &operator, attempt_id));
     // Post-verify: compare the record read back with what was sent. When the write's own call
     // read it back, the result goes in the outcome's transaction (one commit after the call);
     // otherwise the record is read now and recorded after.
@@ -252,9 +252,10 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
             read_back,
         };
         let pv = self::post_verify(from, &p, record_id.as_deref()).await;
-        store_post_verify(&mut tx, &pv, &p, &contract, &operator, attempt_id).await?;
+        entries.push(store_post_verify(&mut tx, &pv, &p, &contract, &operator, attempt_id).await?);
         post_verify = Some(pv);
     }
+    audit::record_all(&mut tx, &entries).await?;
     tx.commit().await?;
     if outcome == ReplayOutcome::Applied && post_verify.is_none() {
         let from = ReadFrom {
@@ -263,7 +264,8 @@ pub async fn replay(app: &App, event_id: i64, req: ReplayRequest) -> Result<Repl
         };
         let pv = self::post_verify(from, &p, record_id.as_deref()).await;
         let mut tx = store::write_tx(&app.pool).await?;
-        store_post_verify(&mut tx, &pv, &p, &contract, &operator, attempt_id).await?;
+        let entry = store_post_verify(&mut tx, &pv, &p, &contract, &operator, attempt_id).await?;
+        audit::record(&mut tx, &entry).await?;
         tx.commit().await?;
         post_verify = Some(pv);
     }
@@ -381,6 +383,7 @@ async fn commit_intent(
 
 /// Stores what the read-back holds on the attempt, and audits the before and after of every
 /// field sent (in the caller's transaction).
+/// Stores the post-verify on the attempt and returns its audit entry, for the caller to append.
 async fn store_post_verify(
     tx: &mut store::Tx<'_>,
     pv: &PostVerify,
@@ -388,7 +391,7 @@ async fn store_post_verify(
     contract: &LaneContract,
     operator: &str,
     attempt_id: i64,
-) -> Result<()> {
+) -> Result<AuditDraft> {
     let pv_json = serde_json::to_string(pv).unwrap_or_default();
     store::attempts::set_post_verify(tx, attempt_id, &pv_json).await?;
     let mut e = draft(p, contract, "post_verify", operator);
@@ -411,8 +414,7 @@ async fn store_post_verify(
         .filter_map(|f| f.actual.clone().map(|v| (f.field.clone(), v)))
         .collect();
     e.detail = serde_json::json!({"before": before_fields, "after": after_fields, "post_verify": pv});
-    audit::record(tx, &e).await?;
-    Ok(())
+    Ok(e)
 }
 
 /// A critical audit entry when the answer to a planned create shows that an existing record was
