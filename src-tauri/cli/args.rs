@@ -144,7 +144,9 @@ pub enum ApprovalsCmd {
         /// pending, approved or rejected (default: all).
         #[arg(long)]
         status: Option<String>,
-        #[arg(long, default_value_t = 50)]
+        /// Requests on the page (at most 1,000; more is a usage error, not a silent cut).
+        #[arg(long, default_value_t = 50,
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(services::team::MAX_APPROVALS_PAGE)))]
         limit: u32,
     },
     /// Approve a request (an approver other than its requester).
@@ -282,7 +284,9 @@ pub enum EventsCmd {
         /// failed, blocked, in_flight, replayed, unknown_outcome or discarded.
         #[arg(long)]
         status: Option<String>,
-        #[arg(long, default_value_t = 50)]
+        /// Events on the page (at most 1,000; more is a usage error, not a silent cut).
+        #[arg(long, default_value_t = 50,
+              value_parser = clap::value_parser!(u32).range(1..=services::events::MAX_PAGE))]
         limit: u32,
         /// Continue after this cursor (the id of the last event of the previous page).
         #[arg(long)]
@@ -327,7 +331,9 @@ pub enum AuditCmd {
         /// Continue after this sequence number (the last of the previous page).
         #[arg(long)]
         after: Option<i64>,
-        #[arg(long, default_value_t = services::audit::DEFAULT_PAGE)]
+        /// Entries on the page (at most 1,000; more is a usage error, not a silent cut).
+        #[arg(long, default_value_t = services::audit::DEFAULT_PAGE,
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(services::audit::MAX_PAGE)))]
         limit: u32,
         #[arg(long)]
         newest_first: bool,

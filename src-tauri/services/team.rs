@@ -183,6 +183,9 @@ impl From<store::team::ApprovalRow> for Approval {
 }
 
 /// Requests, newest first (`pending`, `approved`, `rejected`, or all).
+/// The most approval requests one page lists.
+pub const MAX_APPROVALS_PAGE: u32 = 1000;
+
 pub async fn approvals(app: &App, status: Option<&str>, limit: u32) -> Result<Vec<Approval>> {
     require_server(app)?;
     if let Some(s) = status {
@@ -193,7 +196,7 @@ pub async fn approvals(app: &App, status: Option<&str>, limit: u32) -> Result<Ve
         }
     }
     Ok(
-        store::team::approvals(&app.pool, status, i64::from(limit.clamp(1, 1000)))
+        store::team::approvals(&app.pool, status, i64::from(limit.clamp(1, MAX_APPROVALS_PAGE)))
             .await?
             .into_iter()
             .map(Approval::from)

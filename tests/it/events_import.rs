@@ -477,3 +477,34 @@ fn the_demo_files_import_cleanly() {
         "the demo shows the external_id_missing flag"
     );
 }
+
+#[test]
+fn a_limit_above_the_page_maximum_is_a_usage_error_that_says_the_maximum() {
+    // A script reading `--json` cannot tell a page cut to 1,000 from a queue of 1,000: asking
+    // for more is refused up front (exit 2, nothing printed on standard output).
+    let env = env_with_lane();
+    for args in [
+        ["events", "list", "--limit", "5000"],
+        ["audit", "list", "--limit", "1001"],
+        ["approvals", "list", "--limit", "1001"],
+        ["events", "list", "--limit", "0"],
+    ] {
+        let r = env.run(&args);
+        assert_eq!(
+            r.code,
+            2,
+            "`{}` is a usage error: {} {}",
+            args.join(" "),
+            r.stdout,
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "nothing on standard output: {}", r.stdout);
+        assert!(
+            r.stderr.contains("--limit") && r.stderr.contains("1..=1000"),
+            "the error names the option and its range: {}",
+            r.stderr
+        );
+    }
+    let page = env.json(&["events", "list", "--limit", "1000"]);
+    assert!(page.is_array(), "the maximum itself is allowed: {page}");
+}
