@@ -1,7 +1,8 @@
 //! The OS keychain (Secret Service on Linux, Keychain on macOS, Credential Manager on Windows)
-//! through `keyring`. Secrets live only there: never in the database, a file, an environment
-//! variable, a log line or an error message. keyring calls block, so they run on the blocking
-//! pool.
+//! through `keyring`, each OS with its own backend: chosen per target in Cargo.toml, checked by
+//! scripts/keychain-targets (without one, keyring would fall back to a mock store). Secrets live
+//! only there: never in the database, a file, an environment variable, a log line or an error
+//! message. keyring calls block, so they run on the blocking pool.
 
 /// The keychain service every entry of ours is filed under.
 pub const SERVICE: &str = "replay-console";
