@@ -114,6 +114,14 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         query_batch_size: Option<usize>,
     },
+    /// Prints a completion script for a shell, e.g.
+    /// `replay-console completions bash > ~/.local/share/bash-completion/completions/replay-console`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+    /// Prints the manual page (roff), e.g. `replay-console man | man -l -`.
+    Man,
 }
 
 #[derive(Subcommand, Debug)]

@@ -27,6 +27,12 @@ pub fn run(cli: Cli, command: Command) -> i32 {
         }
     };
     let json = cli.json;
+    // Completions and the manual page are the grammar itself: no database, no runtime.
+    match &command {
+        Command::Completions { shell } => return completions(*shell),
+        Command::Man => return man_page(),
+        _ => {}
+    }
     let result = runtime.block_on(async {
         // The audit commands return their own exit code (a failed verification prints its
         // report and exits 1) and are how a damaged log is examined, so they route themselves.
@@ -67,6 +73,56 @@ pub fn run(cli: Cli, command: Command) -> i32 {
     }
 }
 
+fn exit_with(code: i32) -> Result<()> {
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(Error::Exit(code))
+    }
+}
+
+/// The completion script for `shell`, on standard output.
+fn completions(shell: clap_complete::Shell) -> i32 {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "replay-console", &mut out);
+    if shell == clap_complete::Shell::Bash {
+        // clap_complete spells a hyphenated binary's state two ways in bash (the loop:
+        // `replay__console__subcmd__audit`, the arms: `replay__subcmd__console__subcmd__audit`),
+        // so nothing after the first word completed (clap-rs/clap#6421, open). The arms are
+        // spelled as the loop spells them, as the proposed fix does.
+        let text = String::from_utf8_lossy(&out).replace("replay__subcmd__console", "replay__console");
+        out = text.into_bytes();
+    }
+    write_out(&out, "the completion script")
+}
+
+/// The manual page (section 1, roff), on standard output.
+fn man_page() -> i32 {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(cmd).render(&mut out) {
+        eprintln!("error: cannot render the manual page: {e}");
+        return 1;
+    }
+    write_out(&out, "the manual page")
+}
+
+/// Writes generated text to standard output; a reader that stopped early (`| head`) is not an
+/// error.
+fn write_out(bytes: &[u8], what: &str) -> i32 {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("error: cannot write {what}: {e}");
+            1
+        }
+    }
+}
+
 fn error_json(e: &Error) -> serde_json::Value {
     serde_json::to_value(e.reply()).unwrap_or_default()
 }
@@ -93,6 +149,9 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
         Command::Demo { .. } => Err(Error::InvalidInput(
             "the demo runs on its own; call `replay-console demo`".into(),
         )),
+        // Routed by `run` before any runtime; these arms keep the match whole.
+        Command::Completions { shell } => exit_with(completions(shell)),
+        Command::Man => exit_with(man_page()),
         // `run` routes audit commands before opening the app; this arm keeps the match whole.
         Command::Audit(cmd) => audit::audit_with(app, cmd, json).await.map(drop),
         // Likewise routed by `run`, before any database is opened.

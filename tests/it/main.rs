@@ -4,6 +4,7 @@ mod audit;
 mod audit_attacks;
 mod batch;
 mod canary;
+mod cli_conventions;
 mod common;
 mod concurrency;
 mod contract;
