@@ -8,15 +8,10 @@ use clap::Parser;
 use replay_console::cli::{self, Cli, Command};
 
 fn main() {
-    // Logs go to stderr, at the level RUST_LOG asks for (warnings by default). Secrets never
-    // reach them: they are in types that print `<redacted>`, and auth headers are sensitive.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Logs go to stderr and to a file in the OS log directory (lost otherwise when the window is
+    // started from a desktop menu), at the level RUST_LOG asks for (warnings by default). Secrets
+    // never reach them: they are in types that print `<redacted>`, and auth headers are sensitive.
+    init_logs();
     let mut cli = Cli::parse();
     let code = match cli.command.take() {
         // The demo may open the window, which must own the main thread: not inside a runtime.
@@ -25,6 +20,47 @@ fn main() {
         None => open_window(&cli),
     };
     std::process::exit(code);
+}
+
+/// stderr, plus the day's file in [`replay_console::app::log_dir`] (rotated daily, 14 kept).
+/// When the directory cannot be made, a warning on stderr and stderr alone.
+fn init_logs() {
+    use tracing_subscriber::prelude::*;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let dir = replay_console::app::log_dir();
+    let file = private_dir(&dir).map_err(|e| e.to_string()).and_then(|()| {
+        tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("replay-console")
+            .filename_suffix("log")
+            .max_log_files(14)
+            .build(&dir)
+            .map_err(|e| e.to_string())
+    });
+    let (file, problem) = match file {
+        Ok(f) => (Some(f), None),
+        Err(e) => (None, Some(e)),
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(file.map(|f| tracing_subscriber::fmt::layer().with_ansi(false).with_writer(f)))
+        .init();
+    if let Some(e) = problem {
+        eprintln!("warning: no log file in {}: {e}; logs go to stderr only", dir.display());
+    }
+}
+
+/// Makes the log directory readable by the user only: a log line can name records and people.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }
 
 /// The window's entry point, where the build has one (the CLI never names the desktop shell).

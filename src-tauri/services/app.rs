@@ -224,6 +224,25 @@ fn private_dir(dir: &Path) -> Result<()> {
 
 /// The database when neither `--db` nor `REPLAY_CONSOLE_DB` says otherwise: the OS data
 /// directory (`~/.local/share/replay-console/` on Linux).
+/// Where the log files go: `REPLAY_CONSOLE_LOG_DIR` if set, else the OS's place for an app's
+/// logs (Linux: `$XDG_STATE_HOME/replay-console/logs`, i.e. `~/.local/state/...`; macOS:
+/// `~/Library/Logs/replay-console`; Windows: `%LOCALAPPDATA%\replay-console\logs`).
+pub fn log_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("REPLAY_CONSOLE_LOG_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    if cfg!(target_os = "macos") {
+        if let Some(home) = dirs::home_dir() {
+            return home.join("Library").join("Logs").join("replay-console");
+        }
+    }
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("replay-console")
+        .join("logs")
+}
+
 pub fn default_db_path() -> PathBuf {
     dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))

@@ -66,6 +66,7 @@ fn the_secret_appears_nowhere() {
             .arg(&env.db)
             .args(args)
             .env("RUST_LOG", "trace")
+            .env("REPLAY_CONSOLE_LOG_DIR", env.dir.path().join("logs"))
             .output()
             .expect("run");
         let r = Run {
@@ -210,8 +211,26 @@ fn the_secret_appears_nowhere() {
 
     let mut files = Vec::new();
     for entry in std::fs::read_dir(env.dir.path()).expect("dir").flatten() {
-        files.push(entry.path());
+        if entry.path().is_file() {
+            files.push(entry.path());
+        }
     }
+    // The log files of every run above, written at trace level.
+    let logs: Vec<std::path::PathBuf> = std::fs::read_dir(env.dir.path().join("logs"))
+        .expect("the runs wrote their log directory")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    let logged: u64 = logs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    assert!(
+        logged > 10_000,
+        "the log files hold the trace of every run ({logged} bytes in {logs:?})"
+    );
+    files.extend(logs);
     let names: Vec<String> = files
         .iter()
         .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())

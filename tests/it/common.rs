@@ -28,6 +28,16 @@ pub struct Person {
     pub db: PathBuf,
 }
 
+/// Where a test's CLI runs keep their log files: beside the test's database file, or (a server)
+/// in one directory of the machine's temp dir. Never the user's own log directory.
+pub fn log_dir_for(db: &Path) -> PathBuf {
+    let server = db.to_string_lossy().starts_with("postgres");
+    match db.parent() {
+        Some(p) if !server && !p.as_os_str().is_empty() => p.join("logs"),
+        _ => std::env::temp_dir().join("replay-console-test-logs"),
+    }
+}
+
 /// Runs the CLI on a database (a file or a server URL), with standard input if given.
 pub fn run_on(db: &Path, args: &[&str], stdin: Option<&str>) -> Run {
     use std::io::Write;
@@ -36,6 +46,7 @@ pub fn run_on(db: &Path, args: &[&str], stdin: Option<&str>) -> Run {
         .arg(db)
         .args(args)
         .env_remove("REPLAY_CONSOLE_DB")
+        .env("REPLAY_CONSOLE_LOG_DIR", log_dir_for(db))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
