@@ -26,8 +26,8 @@ pub async fn latest_attempts(
     event_ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, AttemptFacts>> {
     let mut out = std::collections::HashMap::with_capacity(event_ids.len());
-    for ids in event_ids.chunks(500) {
-        let marks = vec!["?"; ids.len()].join(", ");
+    for ids in event_ids.chunks(super::IN_CHUNK) {
+        let marks = super::marks(ids.len());
         let text = format!(
             "SELECT event_id, id, outcome, operator, COALESCE(finished_at, started_at) FROM attempts \
              WHERE id IN (SELECT MAX(id) FROM attempts WHERE event_id IN ({marks}) GROUP BY event_id)"
@@ -95,7 +95,7 @@ pub async fn begin_intents(conn: &mut super::Tx<'_>, items: &[(&Intent<'_>, &[&s
     if items.is_empty() {
         return Ok(out);
     }
-    let marks = vec!["?"; items.len()].join(", ");
+    let marks = super::marks(items.len());
     let text = format!("SELECT id, status FROM events WHERE id IN ({marks})");
     let mut moved: Vec<i64> = Vec::with_capacity(items.len());
     let now = items[0].0.now;
@@ -151,7 +151,7 @@ pub async fn begin_intents(conn: &mut super::Tx<'_>, items: &[(&Intent<'_>, &[&s
         if !moved.is_empty() {
             let text = format!(
                 "UPDATE events SET status = 'in_flight', updated_at = ? WHERE id IN ({})",
-                vec!["?"; moved.len()].join(", ")
+                super::marks(moved.len())
             );
             let sql = sq(&text);
             let mut q = sqlx::query(&sql).bind(now);

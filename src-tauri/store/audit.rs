@@ -95,12 +95,12 @@ pub fn build_entry(
 /// Inserts a built entry with its MAC. The caller holds a write transaction (BEGIN IMMEDIATE)
 /// and read the head inside it, so no other writer can slip an entry in between.
 pub async fn insert(conn: &mut super::Tx<'_>, e: &AuditEntry, mac: Option<&str>) -> Result<()> {
-    insert_many(conn, &[(e.clone(), mac.map(str::to_string))]).await
+    insert_many(conn, &[(e, mac)]).await
 }
 
 /// Entries (already chained, in order) with their MACs, [`INSERT_ROWS`] to a statement: a
 /// batch's hundreds of entries cost a few statements, not one each.
-pub async fn insert_many(conn: &mut super::Tx<'_>, entries: &[(AuditEntry, Option<String>)]) -> Result<()> {
+pub async fn insert_many(conn: &mut super::Tx<'_>, entries: &[(&AuditEntry, Option<&str>)]) -> Result<()> {
     for rows in entries.chunks(INSERT_ROWS) {
         on_tx!(&mut *conn, |conn, sq| {
             let text = insert_sql(rows.len());
@@ -113,7 +113,7 @@ pub async fn insert_many(conn: &mut super::Tx<'_>, entries: &[(AuditEntry, Optio
                         Cell::Text(s) => q.bind(s),
                     };
                 }
-                q = q.bind(mac.as_deref());
+                q = q.bind(*mac);
             }
             q.execute(&mut *conn).await?;
             Ok::<(), StoreError>(())
@@ -262,7 +262,7 @@ pub(super) static COLUMNS_SQL: LazyLock<String> = LazyLock::new(|| format!("{}, 
 const INSERT_ROWS: usize = 100;
 
 fn insert_sql(rows: usize) -> String {
-    let row = format!("({})", vec!["?"; COLUMNS.len() + 1].join(", "));
+    let row = format!("({})", super::marks(COLUMNS.len() + 1));
     format!(
         "INSERT INTO audit_log ({}) VALUES {}",
         *COLUMNS_SQL,

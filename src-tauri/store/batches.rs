@@ -31,8 +31,8 @@ pub async fn event_lanes(pool: &super::Pool, ids: &[i64]) -> Result<Vec<(i64, St
     on_pool!(pool, |pool, sq| {
         let mut out = Vec::with_capacity(ids.len());
         // Chunked: SQLite limits bound parameters per statement.
-        for chunk in ids.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(", ");
+        for chunk in ids.chunks(super::IN_CHUNK) {
+            let marks = super::marks(chunk.len());
             let sql = format!("SELECT id, lane_id FROM events WHERE id IN ({marks})");
             let sql = sq(&sql);
             let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
@@ -184,10 +184,10 @@ pub async fn attempted(
     event_ids: &[i64],
 ) -> Result<std::collections::HashSet<i64>> {
     let mut out = std::collections::HashSet::new();
-    for chunk in event_ids.chunks(500) {
+    for chunk in event_ids.chunks(super::IN_CHUNK) {
         let text = format!(
             "SELECT DISTINCT event_id FROM attempts WHERE batch_id = ? AND event_id IN ({})",
-            vec!["?"; chunk.len()].join(", ")
+            super::marks(chunk.len())
         );
         let rows: Vec<i64> = on_tx!(&mut *conn, |conn, sq| {
             let sql = sq(&text);
@@ -243,10 +243,10 @@ pub async fn unverified_writes(pool: &super::Pool, batch_id: i64) -> Result<Vec<
 /// The bodies of many stored preflights by id (a batch's thousand), 500 to a query.
 pub async fn preflight_bodies(pool: &super::Pool, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
     let mut out = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(super::IN_CHUNK) {
         let text = format!(
             "SELECT id, body FROM preflights WHERE id IN ({})",
-            vec!["?"; chunk.len()].join(", ")
+            super::marks(chunk.len())
         );
         let rows: Vec<(i64, String)> = on_pool!(pool, |pool, sq| {
             let sql = sq(&text);
@@ -309,8 +309,8 @@ pub async fn list(pool: &super::Pool, before: Option<i64>, limit: u32) -> Result
 pub async fn attempt_counts(pool: &super::Pool, batch_ids: &[i64]) -> Result<Vec<(i64, String, i64)>> {
     on_pool!(pool, |pool, sq| {
         let mut out = Vec::new();
-        for chunk in batch_ids.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(", ");
+        for chunk in batch_ids.chunks(super::IN_CHUNK) {
+            let marks = super::marks(chunk.len());
             // `IS NOT NULL` lets the partial index attempts_batch serve the IN list.
             let sql = format!(
                 "SELECT batch_id, outcome, count(*) FROM attempts

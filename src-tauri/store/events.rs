@@ -386,10 +386,10 @@ pub async fn get(pool: &super::Pool, id: i64) -> Result<Option<EventRow>> {
 /// [`get`] of many events (a batch preflight's thousand), 500 to a query; those that exist.
 pub async fn get_many(pool: &super::Pool, ids: &[i64]) -> Result<Vec<EventRow>> {
     let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(super::IN_CHUNK) {
         let text = format!(
             "SELECT {COLUMNS}, payload FROM events WHERE id IN ({})",
-            vec!["?"; chunk.len()].join(", ")
+            super::marks(chunk.len())
         );
         let rows: Vec<EventRow> = on_pool!(pool, |pool, sq| {
             let sql = sq(&text);

@@ -122,6 +122,14 @@ impl Tx<'_> {
     }
 }
 
+/// Values bound in one `IN (…)` list: well inside SQLite's limit on a statement's parameters.
+pub const IN_CHUNK: usize = 500;
+
+/// `?, ?, …`: the placeholders of an `IN (…)` list of `n` values.
+pub fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
 /// A statement as SQLite takes it: `?` placeholders, unchanged.
 pub fn sql_as_is(sql: &str) -> Cow<'_, str> {
     Cow::Borrowed(sql)

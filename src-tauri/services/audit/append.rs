@@ -71,7 +71,8 @@ pub async fn record_all(conn: &mut crate::store::Tx<'_>, drafts: &[AuditDraft]) 
         });
         rows.push((e, mac));
     }
-    store::audit::insert_many(conn, &rows).await?;
+    let refs: Vec<(&AuditEntry, Option<&str>)> = rows.iter().map(|(e, m)| (e, m.as_deref())).collect();
+    store::audit::insert_many(conn, &refs).await?;
     Ok(rows.into_iter().map(|(e, _)| e).collect())
 }
 

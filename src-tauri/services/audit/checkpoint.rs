@@ -1,5 +1,6 @@
-//! The signed checkpoint beside the database: after each commit the log's head is signed into
-//! it, once the entries since the previous checkpoint verify (see [`write_checkpoint`]).
+//! The signed checkpoint beside the database: after commits the log's head is signed into it
+//! (at the end of a burst, at most 2 s later: `App::checkpoint_soon`; a CLI command before it
+//! exits), once the entries since the previous checkpoint verify (see [`write_checkpoint`]).
 
 use super::keys::{read_head, signing_key, write_head, write_path_log, AuditKeychainHead, KeychainView};
 use super::losses::{detect_loss, record_loss};
