@@ -18,6 +18,7 @@ use crate::services::credentials::{CheckResult, CredentialSet, CredentialStatus}
 use crate::services::events::{EventDetail, EventPage, EventQuery, StatusCount};
 use crate::services::import::{Format, ImportOutcome};
 use crate::services::lanes::{LaneDetail, LaneSummary};
+use crate::services::logs::LogFolder;
 use crate::services::preflight::PreflightView;
 use crate::services::settle::SettleResult;
 use crate::services::team::{Approval, Person};
@@ -260,4 +261,25 @@ pub async fn approval_decide(app: State<'_, App>, id: i64, approve: bool, reason
     services::team::decide(&app, id, approve, &reason)
         .await
         .map_err(|e| e.reply())
+}
+
+/// The folder of the app's log files and the files in it, newest first.
+#[tauri::command]
+pub async fn log_folder() -> Reply<LogFolder> {
+    blocking(services::logs::folder).await
+}
+
+/// Opens the log folder in the OS file manager; rejects with the folder's path when no opener
+/// works, so it can be opened by hand.
+#[tauri::command]
+pub async fn log_folder_open() -> Reply<LogFolder> {
+    blocking(services::logs::open_folder).await
+}
+
+/// Runs file-system work off the async runtime's threads.
+async fn blocking<T: Send + 'static>(work: fn() -> crate::error::Result<T>) -> Reply<T> {
+    match tauri::async_runtime::spawn_blocking(work).await {
+        Ok(r) => r.map_err(|e| e.reply()),
+        Err(e) => Err(crate::error::Error::Io(format!("the task stopped: {e}")).reply()),
+    }
 }

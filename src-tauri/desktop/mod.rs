@@ -26,6 +26,7 @@ pub fn run(db_path: PathBuf) -> i32 {
         }
     };
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(app)
         .manage(Tasks::default())
         // `tauri::generate_handler![commands::…]` of every command in commands.rs (build.rs).

@@ -38,6 +38,12 @@ pub struct Desktop {
 
 impl Desktop {
     pub fn launch(db: &Path) -> Desktop {
+        Desktop::launch_with(db, &[])
+    }
+
+    /// The app with more environment (a GTK theme, a PATH): tauri-driver passes its own to
+    /// WebKitWebDriver, which passes it to the app. The app's log files go beside the database.
+    pub fn launch_with(db: &Path, env: &[(&str, &str)]) -> Desktop {
         assert!(
             std::env::var("DISPLAY").is_ok_and(|d| !d.is_empty()),
             "the desktop tests need a display: run them through .ci/run or scripts/with-keyring (Xvfb)"
@@ -50,6 +56,8 @@ impl Desktop {
         let native = free_port();
         let driver = Command::new(tauri_driver())
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("REPLAY_CONSOLE_LOG_DIR", log_dir_for(db))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -212,6 +220,13 @@ impl Desktop {
         self.rt.block_on(el.attr(name)).ok().flatten()
     }
 
+    /// Runs `script` (a function body) in the window and returns what it returns.
+    pub fn js(&self, script: &str) -> serde_json::Value {
+        self.rt
+            .block_on(self.client.execute(script, vec![]))
+            .unwrap_or_else(|e| panic!("the window runs `{script}`: {e}"))
+    }
+
     pub fn screenshot(&self, name: &str) {
         let png = self
             .rt
@@ -247,7 +262,7 @@ impl Drop for Desktop {
     }
 }
 
-fn demo_db(env: &Env) {
+pub fn demo_db(env: &Env) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     env.import_reference_lane();
     env.ok(&[
@@ -292,13 +307,13 @@ fn queue_and_lanes_in_the_real_window() {
 
 /// The demo org in this process and a demo database prepared against it (lanes, 400 events,
 /// secrets in the keychain under the demo prefix).
-struct DemoOrg {
-    env: Env,
-    org: replay_console::sandbox::SandboxHandle,
+pub struct DemoOrg {
+    pub env: Env,
+    pub org: replay_console::sandbox::SandboxHandle,
     _rt: tokio::runtime::Runtime,
 }
 
-fn demo_org() -> DemoOrg {
+pub fn demo_org() -> DemoOrg {
     use replay_console::services::demo;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

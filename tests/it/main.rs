@@ -11,6 +11,7 @@ mod contract;
 mod crash;
 mod credentials;
 mod desktop;
+mod desktop_shell;
 mod events_import;
 mod faults;
 mod fuzz;

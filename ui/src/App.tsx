@@ -12,6 +12,7 @@ import { BatchScreen, type BatchTarget } from './screens/batch/BatchScreen';
 import { BatchesScreen } from './screens/batch/BatchesScreen';
 import { ApprovalsScreen } from './screens/approvals/ApprovalsScreen';
 import { rolesInWords } from './lib/roles';
+import { LogFolderButton } from './components/LogFolderButton';
 
 export type Screen = 'queue' | 'lanes' | 'audit' | 'batches' | 'approvals';
 
@@ -182,7 +183,10 @@ function Sidebar({ screen, onNavigate }: { screen: Screen; onNavigate: (s: Scree
           ))}
         </ul>
       </nav>
-      {me.data && <WhoIsHere person={me.data} />}
+      <div className="sidebar-foot">
+        {me.data && <WhoIsHere person={me.data} />}
+        <LogFolderButton />
+      </div>
     </aside>
   );
 }

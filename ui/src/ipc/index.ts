@@ -14,6 +14,7 @@ export * from './alerts';
 export * from './audit';
 export * from './batch';
 export * from './team';
+export * from './files';
 
 export type { ErrorKind } from './bindings/ErrorKind';
 export type { ErrorReply } from './bindings/ErrorReply';

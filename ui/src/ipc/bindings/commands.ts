@@ -26,6 +26,7 @@ import type { Format } from './Format';
 import type { ImportOutcome } from './ImportOutcome';
 import type { LaneDetail } from './LaneDetail';
 import type { LaneSummary } from './LaneSummary';
+import type { LogFolder } from './LogFolder';
 import type { OverrideRequest } from './OverrideRequest';
 import type { Person } from './Person';
 import type { PreflightView } from './PreflightView';
@@ -82,4 +83,8 @@ export const commands = {
   approvalsList: (status: string | null) => call<Approval[]>('approvals_list', { status }),
   /** Approves or rejects a pending request as the session's login; the server refuses (kind `refused`) a login without the approver role, the requester and a second decision. */
   approvalDecide: (id: number, approve: boolean, reason: string) => call<Approval>('approval_decide', { id, approve, reason }),
+  /** The folder of the app's log files and the files in it, newest first. */
+  logFolder: () => call<LogFolder>('log_folder'),
+  /** Opens the log folder in the OS file manager; rejects with the folder's path when no opener works, so it can be opened by hand. */
+  logFolderOpen: () => call<LogFolder>('log_folder_open'),
 };

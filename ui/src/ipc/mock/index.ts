@@ -9,6 +9,7 @@ import { auditAnswers, type AuditMockBackend } from './audit';
 import { batchAnswers, type BatchMockBackend } from './batch';
 import { credentialAnswers, type CredentialsMockBackend } from './credentials';
 import { eventAnswers, type EventsMockBackend } from './events';
+import { fileAnswers, type FilesMockBackend } from './files';
 import { importAnswers, type ImportsMockBackend } from './imports';
 import { laneAnswers, type LanesMockBackend } from './lanes';
 import { replayAnswers, type ReplayMockBackend } from './replay';
@@ -24,6 +25,7 @@ export type {
   BatchMockBackend,
   CredentialsMockBackend,
   EventsMockBackend,
+  FilesMockBackend,
   ImportsMockBackend,
   LanesMockBackend,
   ReplayMockBackend,
@@ -47,7 +49,8 @@ export interface MockBackend
     AuditMockBackend,
     BatchMockBackend,
     TasksMockBackend,
-    TeamMockBackend {
+    TeamMockBackend,
+    FilesMockBackend {
   /** A command named here rejects with this `{kind, message}` (an import refusal adds `issues`, `total`), as a failing Rust command does. */
   fail?: Record<string, { kind: string; message: string; code?: string; issues?: unknown[]; total?: number }>;
 }
@@ -63,6 +66,7 @@ const ANSWERS: Answers<MockBackend> = {
   ...batchAnswers,
   ...taskAnswers,
   ...teamAnswers,
+  ...fileAnswers,
 };
 
 /** Installs the mock; returns the log of every call, in order. */

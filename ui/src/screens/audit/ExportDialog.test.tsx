@@ -140,4 +140,35 @@ describe('export dialog', () => {
     );
     expect(job.state.request?.filter, 'the window is not combined with since/until (the backend refuses that)').toEqual({});
   });
+
+  it('Choose… opens the native save dialog at the suggested file and takes the path it returns', async () => {
+    const job = pendingExport();
+    const asked: Record<string, unknown>[] = [];
+    let answer: string | null = '/srv/incidents/INC-4471/audit.csv';
+    mockBackend({
+      auditList: () => ({ entries: [auditEntry({ seq: 1 })], next_after: null }),
+      auditExport: job.answer,
+      saveDialog: (options) => {
+        asked.push(options);
+        return answer;
+      },
+    });
+    const { user, dialog, path } = await openDialog();
+    const suggested = path.value;
+
+    await user.click(within(dialog).getByRole('button', { name: 'Choose…' }));
+    await waitFor(() => expect(path.value, 'the chosen file fills the path field').toBe('/srv/incidents/INC-4471/audit.csv'));
+    expect(asked[0], 'the dialog starts at the suggestion and offers the format chosen').toMatchObject({
+      defaultPath: suggested,
+      filters: [{ name: 'CSV', extensions: ['csv'] }],
+    });
+
+    answer = null;
+    await user.click(within(dialog).getByRole('button', { name: 'Choose…' }));
+    await waitFor(() => expect(asked).toHaveLength(2));
+    expect(path.value, 'a cancelled dialog leaves the path as it was').toBe('/srv/incidents/INC-4471/audit.csv');
+
+    await user.click(within(dialog).getByRole('button', { name: 'Start export' }));
+    await waitFor(() => expect(job.state.request?.out, 'the export writes where the dialog said').toBe('/srv/incidents/INC-4471/audit.csv'));
+  });
 });

@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { Dialog } from '../../components/Dialog';
 import { ErrorBanner } from '../../components/ErrorBanner';
-import { toIpcError, useAuditExport, useHomeDir, type AuditExportFormat, type AuditExportOutcome, type AuditFilter } from '../../ipc';
+import { pickExportDestination, toIpcError, useAuditExport, useHomeDir, type AuditExportFormat, type AuditExportOutcome, type AuditFilter } from '../../ipc';
 import { formatCount, formatTime } from '../../lib/format';
 import { compactFilter, defaultExportPath, isAbsolutePath, isFiltered, parseTimeBound, withExtension } from './auditFormat';
 import { ProgressBar } from './VerifyChain';
@@ -129,6 +129,24 @@ export function ExportDialog({ filter, onClose }: { filter: AuditFilter; onClose
     onClose();
   };
 
+  // The native save dialog starts at the suggested path and fills the field; typing still works.
+  const [picking, setPicking] = useState(false);
+  const choose = async () => {
+    setPicking(true);
+    try {
+      const chosen = await pickExportDestination(path.trim(), format);
+      if (chosen !== null) {
+        setPathTouched(true);
+        setPath(withExtension(chosen, format));
+      }
+    } catch (e) {
+      setErrors([`The file dialog failed: ${toIpcError(e).message}. Type the path instead.`]);
+    } finally {
+      setPicking(false);
+      pathRef.current?.focus();
+    }
+  };
+
   const pickFormat = (f: AuditExportFormat) => {
     setFormat(f);
     setPath((p) => withExtension(p, f));
@@ -230,23 +248,30 @@ export function ExportDialog({ filter, onClose }: { filter: AuditFilter; onClose
               </div>
             )}
           </fieldset>
-          <label className="form-field" htmlFor={`${id}-path`}>
-            <span className="form-label">Write to (absolute path)</span>
-            <input
-              id={`${id}-path`}
-              ref={pathRef}
-              type="text"
-              className="mono"
-              value={path}
-              disabled={running}
-              spellCheck={false}
-              aria-invalid={errors.length > 0 && !isAbsolutePath(path) ? true : undefined}
-              onChange={(e) => {
-                setPathTouched(true);
-                setPath(e.target.value);
-              }}
-            />
-          </label>
+          <div className="form-field">
+            <label className="form-label" htmlFor={`${id}-path`}>
+              Write to (absolute path)
+            </label>
+            <div className="path-picker">
+              <input
+                id={`${id}-path`}
+                ref={pathRef}
+                type="text"
+                className="mono"
+                value={path}
+                disabled={running}
+                spellCheck={false}
+                aria-invalid={errors.length > 0 && !isAbsolutePath(path) ? true : undefined}
+                onChange={(e) => {
+                  setPathTouched(true);
+                  setPath(e.target.value);
+                }}
+              />
+              <button type="button" className="btn" onClick={() => void choose()} disabled={running || picking}>
+                Choose…
+              </button>
+            </div>
+          </div>
           <label className="form-check">
             <input type="checkbox" checked={replace} disabled={running} onChange={(e) => setReplace(e.target.checked)} />
             <span>Replace the file if it already exists (otherwise an existing file is never overwritten)</span>

@@ -187,4 +187,52 @@ describe('import dialog', () => {
       format: 'csv',
     });
   });
+
+  it('Choose file… fills the path from the native open dialog; the path stays typed text', async () => {
+    const asked: Record<string, unknown>[] = [];
+    let answer: string | null = PATH;
+    const calls = mockBackend({
+      lanes: [lane],
+      openDialog: (options) => {
+        asked.push(options);
+        return answer;
+      },
+      importEvents: () => outcome,
+    });
+    const user = userEvent.setup();
+    renderApp();
+    await user.click(await screen.findByRole('button', { name: 'Import events…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Import events' });
+    const input = within(dialog).getByLabelText<HTMLInputElement>('File path');
+
+    await user.click(within(dialog).getByRole('button', { name: 'Choose file…' }));
+    await waitFor(() => expect(input.value, 'the chosen file fills the path field').toBe(PATH));
+    expect(asked[0], 'one file, event files first').toMatchObject({
+      multiple: false,
+      directory: false,
+      filters: [{ name: 'Event files (NDJSON, JSON, CSV)', extensions: ['ndjson', 'jsonl', 'json', 'csv'] }, { name: 'All files', extensions: ['*'] }],
+    });
+    expect(input, 'focus returns to the path, to edit or to press Enter').toHaveFocus();
+
+    answer = null;
+    await user.click(within(dialog).getByRole('button', { name: 'Choose file…' }));
+    await waitFor(() => expect(asked).toHaveLength(2));
+    expect(input.value, 'cancelling the dialog keeps the path').toBe(PATH);
+
+    await user.click(within(dialog).getByRole('button', { name: 'Start import' }));
+    await waitFor(() => expect(count(calls, 'events_import')).toBe(1));
+    expect(calls.find((c) => c.cmd === 'events_import')?.args, 'the import reads the chosen file').toMatchObject({ path: PATH });
+  });
+
+  it('a dialog that fails says so and leaves the typed path to use', async () => {
+    mockBackend({ lanes: [lane], fail: { 'plugin:dialog|open': { kind: 'internal', message: 'no portal' } } });
+    const user = userEvent.setup();
+    renderApp();
+    await user.click(await screen.findByRole('button', { name: 'Import events…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Import events' });
+    await user.type(within(dialog).getByLabelText('File path'), '/tmp/a.ndjson');
+    await user.click(within(dialog).getByRole('button', { name: 'Choose file…' }));
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent('The file dialog failed: no portal. Type the path instead.');
+    expect(within(dialog).getByLabelText<HTMLInputElement>('File path').value).toBe('/tmp/a.ndjson');
+  });
 });

@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type Ref } from 'react';
 import { Dialog } from '../../components/Dialog';
 import { ErrorBanner } from '../../components/ErrorBanner';
-import { toIpcError, useEventsImport, type Format, type ImportOutcome, type TaskProgress } from '../../ipc';
+import { pickImportFile, toIpcError, useEventsImport, type Format, type ImportOutcome, type TaskProgress } from '../../ipc';
 import { formatCount } from '../../lib/format';
 import { importRejection, type ImportRejection } from './importRejection';
 import './ImportDialog.css';
@@ -40,6 +40,8 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
   const importer = useEventsImport();
   const [path, setPath] = useState('');
   const [format, setFormat] = useState<Format | ''>('');
+  const [picking, setPicking] = useState(false);
+  const [pickError, setPickError] = useState<string | null>(null);
   const pathRef = useRef<HTMLInputElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
   const resultRef = useRef<HTMLHeadingElement>(null);
@@ -66,6 +68,21 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
     importer.start({ path: trimmed, format: format === '' ? null : format });
   };
 
+  // The native dialog fills the path field; the path stays editable (and typing one works too).
+  const choose = async () => {
+    setPicking(true);
+    setPickError(null);
+    try {
+      const chosen = await pickImportFile();
+      if (chosen !== null) setPath(chosen);
+    } catch (e) {
+      setPickError(`The file dialog failed: ${toIpcError(e).message}. Type the path instead.`);
+    } finally {
+      setPicking(false);
+      pathRef.current?.focus();
+    }
+  };
+
   // Closing while the import runs would leave it running unseen: cancel it instead.
   const close = () => (running ? importer.cancel() : onClose());
 
@@ -86,19 +103,29 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
             <label className="form-label" htmlFor={`${id}-path`}>
               File path
             </label>
-            <input
-              id={`${id}-path`}
-              ref={pathRef}
-              type="text"
-              className="mono"
-              placeholder="/home/ops/incidents/INC-4471/failed.ndjson"
-              spellCheck={false}
-              autoComplete="off"
-              value={path}
-              aria-describedby={`${id}-path-hint`}
-              aria-invalid={trimmed !== '' && !pathOk ? true : undefined}
-              onChange={(e) => setPath(e.target.value)}
-            />
+            <div className="path-picker">
+              <input
+                id={`${id}-path`}
+                ref={pathRef}
+                type="text"
+                className="mono"
+                placeholder="/home/ops/incidents/INC-4471/failed.ndjson"
+                spellCheck={false}
+                autoComplete="off"
+                value={path}
+                aria-describedby={`${id}-path-hint`}
+                aria-invalid={trimmed !== '' && !pathOk ? true : undefined}
+                onChange={(e) => setPath(e.target.value)}
+              />
+              <button type="button" className="btn" onClick={() => void choose()} disabled={picking}>
+                Choose file…
+              </button>
+            </div>
+            {pickError && (
+              <span className="form-hint is-bad" role="alert">
+                {pickError}
+              </span>
+            )}
             <span id={`${id}-path-hint`} className={`form-hint${trimmed !== '' && !pathOk ? ' is-bad' : ''}`}>
               {trimmed !== '' && !pathOk
                 ? 'Give the full path, starting with / (or a drive letter on Windows).'
