@@ -1,8 +1,10 @@
 //! The `replay-console` binary: parses the command line, then runs a CLI command, the demo or
 //! (with no command) the window.
 
-// No console window on Windows release builds of the desktop app.
-#![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
+// Built for the console subsystem on every OS, so a CLI command prints to the console it was
+// started from and the shell gets its exit code. On Windows a plain start from Explorer or the
+// Start menu is given a console of its own, which the window lets go of at once
+// (`leave_own_console`).
 
 use clap::Parser;
 use replay_console::cli::{self, Cli, Command};
@@ -17,10 +19,35 @@ fn main() {
         // The demo may open the window, which must own the main thread: not inside a runtime.
         Some(Command::Demo { no_window, port }) => cli::demo(&cli, no_window, port, window()),
         Some(command) => cli::run(cli, command),
-        None => open_window(&cli),
+        None => {
+            leave_own_console();
+            open_window(&cli)
+        }
     };
     std::process::exit(code);
 }
+
+/// On Windows, a window started without a command lets go of the console when that console was
+/// made for this start alone (from Explorer or the Start menu), so no empty console stays open
+/// beside the window. Started from a terminal, the console is the terminal's and stays.
+#[cfg(windows)]
+fn leave_own_console() {
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn GetConsoleProcessList(list: *mut u32, count: u32) -> u32;
+        fn FreeConsole() -> i32;
+    }
+    let mut ids = [0u32; 2];
+    // SAFETY: `ids` has room for the 2 process ids whose count is passed; FreeConsole takes nothing.
+    let attached = unsafe { GetConsoleProcessList(ids.as_mut_ptr(), ids.len() as u32) };
+    if attached == 1 {
+        // SAFETY: no pointer; afterwards writes to the standard handles fail quietly.
+        unsafe { FreeConsole() };
+    }
+}
+
+#[cfg(not(windows))]
+fn leave_own_console() {}
 
 /// stderr, plus the day's file in [`replay_console::app::log_dir`] (rotated daily, 14 kept).
 /// When the directory cannot be made, a warning on stderr and stderr alone.
