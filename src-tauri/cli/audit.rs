@@ -57,7 +57,7 @@ pub(super) async fn audit_with(app: &App, cmd: AuditCmd, json: bool) -> Result<i
                 // A listing is an array; the next page starts after the last element's seq.
                 print_json(&page.entries)?;
             } else {
-                print!("{}", render::audit_page(&page));
+                print!("{}", super::safe::lines(&render::audit_page(&page)));
             }
         }
         AuditCmd::Show { seq } => emit(

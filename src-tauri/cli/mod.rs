@@ -6,9 +6,11 @@ mod args;
 mod audit;
 mod batch;
 mod demo;
+mod echo;
 mod progress;
 mod queue;
 mod render;
+mod safe;
 mod team;
 
 pub use args::*;
@@ -66,7 +68,7 @@ pub fn run(cli: Cli, command: Command) -> i32 {
             if json {
                 println!("{}", serde_json::to_string_pretty(&error_json(&e)).unwrap_or_default());
             } else {
-                eprintln!("error: {}", e.to_string().trim_end());
+                eprintln!("error: {}", safe::lines(e.to_string().trim_end()));
             }
             e.exit_code()
         }
@@ -138,7 +140,7 @@ fn emit<T: serde::Serialize>(json: bool, v: &T, text: impl FnOnce(&T) -> String)
     if json {
         print_json(v)
     } else {
-        print!("{}", text(v));
+        print!("{}", safe::lines(&text(v)));
         Ok(())
     }
 }

@@ -70,7 +70,7 @@ pub(super) async fn events(app: &App, cmd: EventsCmd, json: bool) -> Result<()> 
                 // A listing is an array; the cursor for the next page is the last element's id.
                 return print_json(&page.events);
             }
-            print!("{}", render::events(&page));
+            print!("{}", super::safe::lines(&render::events(&page)));
             Ok(())
         }
         EventsCmd::Show { id } => emit(json, &services::events::show(app, id).await?, render::event_detail),
@@ -165,28 +165,56 @@ pub(super) async fn settle_batch(app: &App, batch_id: i64, json: bool) -> Result
     })
 }
 
-/// Reads a secret from a file or standard input. It is never echoed, never logged, and the
-/// buffer it passed through is zeroized.
+/// The largest secret read: a 4096-bit RSA key in PEM is about 3.3 kB.
+const MAX_SECRET: usize = 64 * 1024;
+
+/// Reads a secret from a file or standard input. From a terminal the paste is not echoed. It is
+/// never logged, and every buffer it passes through is zeroized: it is read in fixed chunks into
+/// one buffer reserved up front, which therefore never moves (a growing buffer would leave copies
+/// behind in freed memory).
 pub(super) fn read_secret(from_file: Option<&std::path::Path>) -> Result<crate::keychain::Secret> {
-    use std::io::Read;
-    let mut raw = zeroize::Zeroizing::new(Vec::new());
-    match from_file {
+    let raw = match from_file {
         Some(p) => {
-            let mut f = std::fs::File::open(p).map_err(|e| Error::Io(format!("cannot open {}: {e}", p.display())))?;
-            f.read_to_end(&mut raw)
-                .map_err(|e| Error::Io(format!("cannot read {}: {e}", p.display())))?;
+            let f = std::fs::File::open(p).map_err(|e| Error::Io(format!("cannot open {}: {e}", p.display())))?;
+            read_bounded(f, &p.display().to_string())?
         }
-        None => {
-            if std::io::stdin().is_terminal() {
-                eprintln!("paste the secret, then press Ctrl-D:");
-            }
-            std::io::stdin()
-                .read_to_end(&mut raw)
-                .map_err(|e| Error::Io(format!("cannot read standard input: {e}")))?;
+        None if std::io::stdin().is_terminal() => {
+            // Echo off first: what is pasted once the prompt shows is never echoed.
+            let _quiet = super::echo::off();
+            eprintln!(
+                "paste the secret, then press Ctrl-D on a line of its own (Ctrl-Z, Enter on Windows); it is not shown:"
+            );
+            let r = read_bounded(std::io::stdin().lock(), "standard input");
+            eprintln!();
+            r?
         }
-    }
+        None => read_bounded(std::io::stdin().lock(), "standard input")?,
+    };
     let text = std::str::from_utf8(&raw).map_err(|_| Error::InvalidInput("the secret is not UTF-8 text".into()))?;
     Ok(crate::keychain::Secret::new(
         text.trim_end_matches(['\n', '\r']).to_string(),
     ))
+}
+
+/// Reads all of `r` into a zeroizing buffer of [`MAX_SECRET`] bytes reserved up front; more is an
+/// error naming the limit.
+fn read_bounded(mut r: impl std::io::Read, what: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    let mut raw = zeroize::Zeroizing::new(Vec::with_capacity(MAX_SECRET));
+    let mut chunk = zeroize::Zeroizing::new([0u8; 4096]);
+    loop {
+        let n = match r.read(&mut chunk[..]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::Io(format!("cannot read {what}: {e}"))),
+        };
+        if raw.len() + n > MAX_SECRET {
+            return Err(Error::InvalidInput(format!(
+                "{what}: a secret is at most {} kB; this is longer (nothing stored)",
+                MAX_SECRET / 1024
+            )));
+        }
+        raw.extend_from_slice(&chunk[..n]);
+    }
+    Ok(raw)
 }

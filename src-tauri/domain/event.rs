@@ -279,6 +279,26 @@ pub fn validate(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
             }
         }
     }
+    // Keys are compared, printed and sent to Salesforce: a control character (an escape that
+    // would move a terminal's cursor, a line break that forges a line) has no place in one.
+    let keys = [
+        ("lane_id", &lane_id),
+        ("event_key", &event_key),
+        ("external_id", &external_id),
+        ("object", &object),
+        ("source_system", &source_system),
+    ];
+    for (field, v) in keys {
+        if let Some((at, c)) = v.as_deref().and_then(first_control) {
+            errors.push(fe(
+                field,
+                format!(
+                    "contains the control character U+{:04X} at character {at}; identifiers must be printable text",
+                    c as u32
+                ),
+            ));
+        }
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -368,6 +388,14 @@ fn validate_failure(f: &Map<String, Value>, errors: &mut Vec<FieldError>) -> Opt
         code,
         message,
         http_status,
+    })
+}
+
+/// The first control character of `s` (or Unicode direction override), 1-based, with its place.
+fn first_control(s: &str) -> Option<(usize, char)> {
+    s.chars().enumerate().find_map(|(i, c)| {
+        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}');
+        (c.is_control() || bidi).then_some((i + 1, c))
     })
 }
 

@@ -97,6 +97,71 @@ fn secret_from_stdin_and_rotation() {
 }
 
 #[test]
+fn a_secret_pasted_into_a_terminal_is_not_echoed() {
+    let (env, lane) = env_with_own_lane("tty");
+    let account = format!("{lane}/sf_account_sync_app");
+    // `script` gives the command a real terminal; what the terminal shows comes back on stdout.
+    let command = format!("{BIN} --db {} credentials set {lane}", env.db.display());
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env("REPLAY_CONSOLE_LOG_DIR", log_dir_for(&env.db))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = {
+        let shown = shown.clone();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                shown.lock().expect("lock").extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !String::from_utf8_lossy(&shown.lock().expect("lock")).contains("it is not shown") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the prompt appears on the terminal"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    use std::io::Write;
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(test_key_pem().as_bytes()).expect("paste");
+    stdin.write_all(b"\x04").expect("Ctrl-D");
+    let status = child.wait().expect("wait");
+    drop(stdin);
+    reader.join().expect("reader");
+    let screen = String::from_utf8_lossy(&shown.lock().expect("lock")).into_owned();
+    assert!(status.success(), "the pasted secret is stored: {screen}");
+    let body_line = test_key_pem().lines().nth(1).expect("a key line").to_string();
+    assert!(
+        !screen.contains("PRIVATE KEY") && !screen.contains(&body_line),
+        "nothing of the paste is echoed to the terminal: {screen}"
+    );
+    assert!(secret_tool_lists(&account), "and it is in the keychain");
+    env.ok(&["credentials", "delete", &lane]);
+}
+
+#[test]
+fn a_secret_longer_than_64_kb_is_refused() {
+    let (env, lane) = env_with_own_lane("long");
+    let account = format!("{lane}/sf_account_sync_app");
+    let long = env.write("long.pem", "A".repeat(64 * 1024 + 1));
+    let stderr = env.fails(&["credentials", "set", &lane, "--from-file", &long], 1);
+    assert!(stderr.contains("a secret is at most 64 kB"), "{stderr}");
+    assert!(!secret_tool_lists(&account), "nothing was stored");
+}
+
+#[test]
 fn a_secret_of_the_wrong_form_is_refused_and_not_stored() {
     let (env, lane) = env_with_own_lane("form");
     let account = format!("{lane}/sf_account_sync_app");

@@ -508,3 +508,55 @@ fn a_limit_above_the_page_maximum_is_a_usage_error_that_says_the_maximum() {
     let page = env.json(&["events", "list", "--limit", "1000"]);
     assert!(page.is_array(), "the maximum itself is allowed: {page}");
 }
+
+#[test]
+fn escapes_in_imported_text_reach_the_terminal_escaped_and_keys_with_them_are_refused() {
+    let env = env_with_lane();
+    // A failure message that would clear the screen and write a fake line when printed raw.
+    let mut hostile = event_json(1);
+    hostile["failure"]["message"] = json!("lock\u{1b}[2J\u{1b}[H\nPREFLIGHT OK: no findings\u{7}");
+    let file = env.write("hostile.ndjson", format!("{hostile}\n"));
+    env.ok(&["events", "import", &file]);
+    for args in [vec!["events", "list"], vec!["events", "show", "1"]] {
+        let out = env.ok(&args);
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{7}'),
+            "`{}` prints no raw escape: {out:?}",
+            args.join(" ")
+        );
+        if args[1] == "show" {
+            assert!(out.contains("\\x1b[2J"), "the escape is shown escaped: {out}");
+        }
+        assert!(
+            !out.lines().any(|l| l.starts_with("PREFLIGHT OK")),
+            "the message's line break forges no line of its own: {out}"
+        );
+    }
+    let json = env.json(&["events", "show", "1"]);
+    assert_eq!(
+        json["failure_message"].as_str(),
+        Some("lock\u{1b}[2J\u{1b}[H\nPREFLIGHT OK: no findings\u{7}"),
+        "--json keeps the text exactly (JSON escapes it)"
+    );
+
+    // Keys with control characters never get in: the whole file is refused, naming line and field.
+    let mut bad_key = event_json(2);
+    bad_key["event_key"] = json!("evt-\u{1b}[2K\u{1b}[1A");
+    let mut bad_id = event_json(3);
+    bad_id["external_id"] = json!("BA-3\u{202e}");
+    let file = env.write("bad-keys.ndjson", format!("{}\n{bad_key}\n{bad_id}\n", event_json(4)));
+    let stderr = env.fails(&["events", "import", &file], 1);
+    assert!(
+        stderr.contains("line 2, field `event_key`: contains the control character U+001B at character 5"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 3, field `external_id`: contains the control character U+202E at character 5"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "the refusal itself prints no raw escape: {stderr:?}"
+    );
+    assert_eq!(env.event_total(), 1, "nothing of the refused file was imported");
+}

@@ -19,6 +19,12 @@ pub use preflight::*;
 
 /// Left-aligned columns, two spaces apart.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    // A cell is one value: a line break or escape in it is shown, never obeyed.
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| super::safe::value(c).into_owned()).collect())
+        .collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
@@ -284,13 +290,14 @@ pub fn events(page: &EventPage) -> String {
 pub fn event_detail(d: &EventDetail) -> String {
     let e = &d.summary;
     let mut out = String::new();
-    let _ = writeln!(out, "event {}  {} / {}", e.id, e.lane_id, e.event_key);
+    use super::safe::value;
+    let _ = writeln!(out, "event {}  {} / {}", e.id, e.lane_id, value(&e.event_key));
     let _ = writeln!(out, "  status       {}", e.status.as_str());
     let _ = writeln!(
         out,
         "  target       {} {}",
         e.object,
-        e.external_id.as_deref().unwrap_or("(external_id missing)")
+        value(e.external_id.as_deref().unwrap_or("(external_id missing)"))
     );
     let _ = writeln!(out, "  operation    {} from {}", e.operation.as_str(), d.source_system);
     let _ = writeln!(out, "  occurred     {}", e.occurred_at);
@@ -301,8 +308,9 @@ pub fn event_detail(d: &EventDetail) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  failure      {code}{status}: {}",
-            e.failure_message.as_deref().unwrap_or("")
+            "  failure      {}{status}: {}",
+            value(code),
+            value(e.failure_message.as_deref().unwrap_or(""))
         );
     }
     let _ = writeln!(
@@ -316,10 +324,10 @@ pub fn event_detail(d: &EventDetail) -> String {
             "  attempt {}  {} by {} at {}{}  reason: {}",
             a.id,
             a.outcome,
-            a.operator,
+            value(&a.operator),
             a.started_at,
             a.http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(),
-            a.reason
+            value(&a.reason)
         );
     }
     let _ = writeln!(out, "  payload");
