@@ -74,6 +74,7 @@ pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError>
     let shared = Arc::new(Shared {
         org: Mutex::new(org),
         base_url: base_url.clone(),
+        control_token: hex::encode(rand::random::<[u8; 16]>()),
     });
     let (tx, rx) = watch::channel(false);
     let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
@@ -91,6 +92,11 @@ impl SandboxHandle {
     /// `http://127.0.0.1:PORT`: the token endpoint's host and the `instance_url` it hands out.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The control API's token for this run: send it as `X-Sandbox-Token` to `/__sandbox/...`.
+    pub fn control_token(&self) -> &str {
+        &self.shared.control_token
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -200,13 +206,14 @@ pub async fn run_until_stopped(config: SandboxConfig, json: bool) -> Result<(), 
     if json {
         println!(
             "{}",
-            serde_json::json!({"base_url": handle.base_url(), "port": handle.addr().port(), "org_id": handle.org_id(), "api_version": LATEST_API_VERSION})
+            serde_json::json!({"base_url": handle.base_url(), "port": handle.addr().port(), "org_id": handle.org_id(), "api_version": LATEST_API_VERSION, "control_token": handle.control_token()})
         );
     } else {
         println!("{}", handle.base_url());
+        println!("control token: {}", handle.control_token());
     }
     eprintln!(
-        "simulated Salesforce org at {url} (API v{LATEST_API_VERSION}); token endpoint {url}/services/oauth2/token; control API {url}/__sandbox/; Ctrl-C stops it",
+        "simulated Salesforce org at {url} (API v{LATEST_API_VERSION}); token endpoint {url}/services/oauth2/token; control API {url}/__sandbox/ (header X-Sandbox-Token: the control token above); Ctrl-C stops it",
         url = handle.base_url()
     );
     wait_for_stop().await;

@@ -1264,11 +1264,44 @@ async fn control_endpoint_takes_faults_and_shows_writes() {
     let o = org().await;
     let base = o.sb.base_url();
     let token = cc_token(base).await;
-    let r =
-        send(raw().post(format!("{base}/__sandbox/faults")).json(
-            &json!([{"kind": "server_unavailable", "count": 1}, {"kind": "latency", "latency_ms": 10, "count": 1}]),
-        ))
-        .await;
+    // Without this run's token, or addressed to another host name, the control API refuses.
+    let no_token = send(
+        raw()
+            .post(format!("{base}/__sandbox/faults"))
+            .json(&json!({"kind": "server_unavailable"})),
+    )
+    .await;
+    assert_eq!(no_token.status, 403, "no token: refused");
+    let wrong = send(
+        raw()
+            .get(format!("{base}/__sandbox/writes"))
+            .header("x-sandbox-token", "0".repeat(32)),
+    )
+    .await;
+    assert_eq!(wrong.status, 403, "a wrong token: refused");
+    let rebound = send(
+        raw()
+            .get(format!("{base}/__sandbox/writes"))
+            .header("x-sandbox-token", o.sb.control_token())
+            .header("host", "attacker.example:80"),
+    )
+    .await;
+    assert_eq!(
+        rebound.status, 403,
+        "a request addressed to another name (DNS rebinding): refused"
+    );
+    assert!(o.sb.pending_faults().is_empty(), "and nothing was queued");
+    let health = send(raw().get(format!("{base}/__sandbox/health"))).await;
+    assert_eq!(health.status, 200, "health needs no token");
+    let r = send(
+        raw()
+            .post(format!("{base}/__sandbox/faults"))
+            .header("x-sandbox-token", o.sb.control_token())
+            .json(
+                &json!([{"kind": "server_unavailable", "count": 1}, {"kind": "latency", "latency_ms": 10, "count": 1}]),
+            ),
+    )
+    .await;
     assert_eq!(
         (r.status, r.json()["queued"].clone()),
         (200, json!(2)),
@@ -1277,6 +1310,7 @@ async fn control_endpoint_takes_faults_and_shows_writes() {
     let bad = send(
         raw()
             .post(format!("{base}/__sandbox/faults"))
+            .header("x-sandbox-token", o.sb.control_token())
             .json(&json!({"kind": "meteor"})),
     )
     .await;
@@ -1299,7 +1333,13 @@ async fn control_endpoint_takes_faults_and_shows_writes() {
         &[("Sforce-Auto-Assign", "FALSE")],
     )
     .await;
-    let writes = send(raw().get(format!("{base}/__sandbox/writes"))).await.json();
+    let writes = send(
+        raw()
+            .get(format!("{base}/__sandbox/writes"))
+            .header("x-sandbox-token", o.sb.control_token()),
+    )
+    .await
+    .json();
     assert_eq!(
         writes[0]["record_id"],
         o.acme.as_str(),
@@ -1311,7 +1351,12 @@ async fn control_endpoint_takes_faults_and_shows_writes() {
         writes[0]["headers"].get("authorization").is_none(),
         "but never the token"
     );
-    let expired = send(raw().post(format!("{base}/__sandbox/tokens/expire"))).await;
+    let expired = send(
+        raw()
+            .post(format!("{base}/__sandbox/tokens/expire"))
+            .header("x-sandbox-token", o.sb.control_token()),
+    )
+    .await;
     assert_eq!(expired.status, 200, "sessions can be ended on demand");
     assert_eq!(
         send(
@@ -1324,9 +1369,13 @@ async fn control_endpoint_takes_faults_and_shows_writes() {
         401,
         "after which old tokens fail"
     );
-    let recs = send(raw().get(format!("{base}/__sandbox/records/Account")))
-        .await
-        .json();
+    let recs = send(
+        raw()
+            .get(format!("{base}/__sandbox/records/Account"))
+            .header("x-sandbox-token", o.sb.control_token()),
+    )
+    .await
+    .json();
     assert_eq!(recs.as_array().map(Vec::len), Some(3), "the control API lists records");
 }
 
@@ -1353,15 +1402,31 @@ async fn seed_file_drives_the_cli_sandbox_which_prints_its_url_first() {
         .spawn()
         .expect("the binary starts");
     let stdout = child.stdout.take().expect("stdout");
+    let mut reader = std::io::BufReader::new(stdout);
     let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("a first line");
+    reader.read_line(&mut line).expect("a first line");
     let base = line.trim().to_string();
     assert!(
         base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"),
         "the first line is the base URL with the chosen port: `{base}`"
     );
+    let mut second = String::new();
+    reader.read_line(&mut second).expect("a second line");
+    let control = second
+        .trim()
+        .strip_prefix("control token: ")
+        .expect("the second line is the control token")
+        .to_string();
+    assert_eq!(control.len(), 32, "128 random bits, in hex: {control}");
+    let refused = send(raw().get(format!("{base}/__sandbox/writes"))).await;
+    assert_eq!(refused.status, 403, "the started process's control API needs the token");
+    let ok = send(
+        raw()
+            .get(format!("{base}/__sandbox/writes"))
+            .header("x-sandbox-token", &control),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "with the printed token it answers");
     let token = cc_token(&base).await;
     let rec = send(
         raw()

@@ -10,6 +10,29 @@ use crate::sandbox::seed::LATEST_API_VERSION;
 use hyper::Method;
 use serde_json::{json, Value};
 
+/// Whether a control request may go on: its Host names loopback (a page's request through a
+/// rebound DNS name carries that name instead) and it carries this run's token.
+pub(super) fn allowed(shared: &Shared, headers: &hyper::HeaderMap) -> Result<(), &'static str> {
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("");
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    };
+    if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+        return Err("the control API answers requests addressed to 127.0.0.1 or localhost only");
+    }
+    let given = headers.get("x-sandbox-token").map(|v| v.as_bytes()).unwrap_or_default();
+    let expected = shared.control_token.as_bytes();
+    // Compared in time independent of where they differ.
+    let same = given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if !same {
+        return Err(
+            "the control API needs this run's token in X-Sandbox-Token (printed by the process that started the org)",
+        );
+    }
+    Ok(())
+}
+
 pub(super) fn control(shared: &Shared, method: &Method, rest: &str, body: &[u8]) -> Reply {
     let mut org = shared.org();
     match (method.clone(), rest) {

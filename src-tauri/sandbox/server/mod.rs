@@ -41,6 +41,9 @@ const MAX_URI: usize = 16_384;
 pub struct Shared {
     pub org: Mutex<Org>,
     pub base_url: String,
+    /// The control API's token for this run (`X-Sandbox-Token`), known only to the process that
+    /// started the org: a web page in the same person's browser can reach loopback, not this.
+    pub control_token: String,
 }
 
 impl Shared {
@@ -178,6 +181,12 @@ async fn route(shared: &Shared, req: &Received<'_>) -> Outcome {
     if let Some(rest) = path.strip_prefix("/__sandbox/") {
         if !req.peer.ip().is_loopback() {
             return Outcome::Reply(Reply::text(403, "the control API answers loopback only"));
+        }
+        // `health` says only that the org is up; everything else changes or reveals the org.
+        if rest != "health" {
+            if let Err(why) = control::allowed(shared, req.headers) {
+                return Outcome::Reply(Reply::text(403, why));
+            }
         }
         return Outcome::Reply(control::control(shared, req.method, rest, req.body));
     }
