@@ -15,6 +15,8 @@ use std::collections::HashMap;
 
 /// A query result larger than this is refused rather than held in memory.
 const MAX_QUERY_RECORDS: usize = 50_000;
+/// Pages followed for one query: 50,000 records at the smallest batch (200) are 250 pages.
+const MAX_QUERY_PAGES: usize = 300;
 /// Ids per owner look-up query (keeps the URL far below 16 KB).
 const IDS_PER_QUERY: usize = 200;
 /// Budget of literal characters per `IN (...)` query, before URL encoding.
@@ -470,7 +472,19 @@ impl SalesforceClient {
         let mut path = self.data_path(&format!("query?q={q}"));
         let mut records = Vec::new();
         let mut total_size = 0;
+        let mut pages = 0usize;
         loop {
+            pages += 1;
+            // Batches are at least 200 records, so an honest query ends well within this; a
+            // server that keeps saying `done: false` (with empty pages) does not keep us.
+            if pages > MAX_QUERY_PAGES {
+                return Err(SalesforceError::Unexpected {
+                    status: 200,
+                    snippet: format!(
+                        "the query was still not done after {MAX_QUERY_PAGES} pages; stopped following nextRecordsUrl"
+                    ),
+                });
+            }
             let a = self.success(self.send(&self.get_call(path.clone())).await?)?;
             let j = a.json().ok_or_else(|| SalesforceError::Unexpected {
                 status: a.status.as_u16(),

@@ -134,12 +134,8 @@ pub(crate) async fn fetch_token(
         .await
         .map_err(super::transport::classify)?;
     let status = resp.status().as_u16();
-    let body = resp.bytes().await.map_err(|e| {
-        SalesforceError::NoAnswer(format!(
-            "the token answer broke off: {}",
-            super::transport::describe(&e)
-        ))
-    })?;
+    // A token answer is under 2 kB; 1 MB is plenty.
+    let body = super::transport::read_body(resp, 1024 * 1024).await?;
     let json: Option<Value> = serde_json::from_slice(&body).ok();
     if !(200..300).contains(&status) {
         if let Some(e) = super::transport::oauth_error(status, json.as_ref()) {

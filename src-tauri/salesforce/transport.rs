@@ -151,11 +151,9 @@ impl SalesforceClient {
         let resp = req.send().await.map_err(classify)?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        // Headers arrived but the body broke off: for a write, the outcome is open.
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| SalesforceError::NoAnswer(format!("the answer broke off: {}", describe(&e))))?;
+        // Headers arrived but the body broke off (or grew past the limit): for a write, the
+        // outcome is open.
+        let body = read_body(resp, MAX_ANSWER_BYTES).await?;
         if let Some(u) = headers
             .get("sforce-limit-info")
             .and_then(|v| v.to_str().ok())
@@ -243,4 +241,35 @@ pub(crate) fn oauth_error(status: u16, json: Option<&Value>) -> Option<Salesforc
         error: err.into(),
         description: description.into(),
     })
+}
+
+/// The largest answer read: a query page of 2,000 wide records or a 25-part composite answer is
+/// a few MB. A larger one is not read on (memory stays bounded whatever the server sends).
+pub(crate) const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+
+/// The answer's body, chunk by chunk, refused once it holds more than `max` bytes (at once when
+/// its Content-Length says so). A refusal is [`SalesforceError::NoAnswer`]: for a write the
+/// outcome is then unknown, as for an answer that broke off.
+pub(crate) async fn read_body(mut resp: reqwest::Response, max: usize) -> Result<bytes::Bytes, SalesforceError> {
+    let too_big = || {
+        SalesforceError::NoAnswer(format!(
+            "the answer is larger than {} MB, more than any Salesforce answer this console asks for; it was not read",
+            max / (1024 * 1024)
+        ))
+    };
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(too_big());
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| SalesforceError::NoAnswer(format!("the answer broke off: {}", describe(&e))))?
+    {
+        if body.len() + chunk.len() > max {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }

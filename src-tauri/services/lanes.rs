@@ -65,7 +65,7 @@ pub struct LaneDetail {
 }
 
 pub async fn import_file(app: &App, path: &Path) -> Result<LaneImported> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = super::limits::read_file(path, super::limits::CONTRACT_BYTES)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Error::Contract(format!(
             "{}: not UTF-8 text (invalid byte at offset {})",

@@ -14,6 +14,7 @@ pub mod holder;
 pub mod import;
 pub mod lanes;
 pub mod lease;
+pub mod limits;
 pub mod logs;
 pub mod org;
 pub mod preflight;

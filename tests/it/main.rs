@@ -17,6 +17,7 @@ mod faults;
 mod fuzz;
 mod lanes;
 mod layering;
+mod limits;
 mod queue_plans;
 mod replay;
 mod salesforce;

@@ -111,9 +111,21 @@ pub(super) fn json_reason(e: &serde_json::Error) -> String {
 /// A JSON array is parsed whole (it has no record boundaries to stream on); each element's line
 /// is found from its position in the text.
 pub(super) fn read_json<R: Read>(r: &mut R, sink: &mut Sink) -> Result<()> {
+    let limit = crate::services::limits::JSON_ARRAY_BYTES;
     let mut bytes = Vec::new();
-    r.read_to_end(&mut bytes)
+    r.take(limit + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| Error::Io(format!("read error: {e}")))?;
+    if bytes.len() as u64 > limit {
+        let said = crate::services::limits::said(limit);
+        sink.issue(
+            1,
+            None,
+            "",
+            format!("a JSON-array file is read whole, up to {said}; this one is larger: write it as NDJSON (one event per line), which is read as it streams, at any size"),
+        );
+        return Ok(());
+    }
     if utf16_bom(&bytes) {
         sink.issue(1, Some(1), "", UTF16_MESSAGE.into());
         return Ok(());

@@ -121,13 +121,15 @@ pub(super) fn read_export(file: &Path, collect: bool) -> Result<ReadExport> {
 /// The manifest beside `file`, in this console's format.
 fn read_manifest(file: &Path) -> Result<(PathBuf, AuditExportManifest)> {
     let mpath = manifest_path(file);
-    let mtext = std::fs::read(&mpath).map_err(|e| {
+    let mfile = std::fs::File::open(&mpath).map_err(|e| {
         Error::NotFound(format!(
             "no manifest for {} ({}: {e}); an export without its manifest proves nothing",
             file.display(),
             mpath.display()
         ))
     })?;
+    let what = format!("the manifest {}", mpath.display());
+    let mtext = crate::services::limits::read_at_most(mfile, crate::services::limits::MANIFEST_BYTES, &what)?;
     let m: AuditExportManifest = serde_json::from_slice(&mtext)
         .map_err(|e| Error::InvalidInput(format!("{} is not an export manifest: {e}", mpath.display())))?;
     if m.format != EXPORT_FORMAT {
