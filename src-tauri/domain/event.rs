@@ -279,8 +279,6 @@ pub fn validate(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
             }
         }
     }
-    // Keys are compared, printed and sent to Salesforce: a control character (an escape that
-    // would move a terminal's cursor, a line break that forges a line) has no place in one.
     let keys = [
         ("lane_id", &lane_id),
         ("event_key", &event_key),
@@ -288,17 +286,7 @@ pub fn validate(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
         ("object", &object),
         ("source_system", &source_system),
     ];
-    for (field, v) in keys {
-        if let Some((at, c)) = v.as_deref().and_then(first_control) {
-            errors.push(fe(
-                field,
-                format!(
-                    "contains the control character U+{:04X} at character {at}; identifiers must be printable text",
-                    c as u32
-                ),
-            ));
-        }
-    }
+    refuse_control_characters(&keys, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -389,6 +377,22 @@ fn validate_failure(f: &Map<String, Value>, errors: &mut Vec<FieldError>) -> Opt
         message,
         http_status,
     })
+}
+
+/// Keys are compared, printed and sent to Salesforce: a control character (an escape that would
+/// move a terminal's cursor, a line break that forges a line) has no place in one.
+fn refuse_control_characters(keys: &[(&str, &Option<String>)], errors: &mut Vec<FieldError>) {
+    for (field, v) in keys {
+        if let Some((at, c)) = v.as_deref().and_then(first_control) {
+            errors.push(fe(
+                field,
+                format!(
+                    "contains the control character U+{:04X} at character {at}; identifiers must be printable text",
+                    c as u32
+                ),
+            ));
+        }
+    }
 }
 
 /// The first control character of `s` (or Unicode direction override), 1-based, with its place.
