@@ -257,6 +257,10 @@ pub enum CredentialsCmd {
         lane: String,
         #[arg(long, value_name = "FILE")]
         from_file: Option<PathBuf>,
+        /// Allow the lane's login host although it is not Salesforce's (*.salesforce.com,
+        /// *.force.com, …) or loopback: a company proxy, say. The secret is bound to it.
+        #[arg(long, value_name = "HOST")]
+        allow_host: Option<String>,
     },
     /// Whether the keychain holds the lane's secret, and the last check.
     Status { lane: String },

@@ -84,9 +84,13 @@ pub(super) async fn events(app: &App, cmd: EventsCmd, json: bool) -> Result<()> 
 
 pub(super) async fn credentials(app: &App, cmd: CredentialsCmd, json: bool) -> Result<()> {
     match cmd {
-        CredentialsCmd::Set { lane, from_file } => {
+        CredentialsCmd::Set {
+            lane,
+            from_file,
+            allow_host,
+        } => {
             let secret = read_secret(from_file.as_deref())?;
-            let r = services::credentials::set(app, &lane, secret).await?;
+            let r = services::credentials::set(app, &lane, secret, allow_host.as_deref()).await?;
             emit(json, &r, |r| {
                 format!(
                     "secret for lane {} stored in the keychain (service replay-console, account {}; {})\n",

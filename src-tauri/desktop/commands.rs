@@ -108,7 +108,7 @@ pub async fn credentials_check(app: State<'_, App>, lane_id: String) -> Reply<Ch
 #[tauri::command]
 pub async fn credentials_set(app: State<'_, App>, lane_id: String, secret: String) -> Reply<CredentialSet> {
     // The secret arrives once, goes to the keychain, and is never sent back to the window.
-    services::credentials::set(&app, &lane_id, Secret::new(secret))
+    services::credentials::set(&app, &lane_id, Secret::new(secret), None)
         .await
         .map_err(|e| e.reply())
 }

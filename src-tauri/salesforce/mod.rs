@@ -71,6 +71,9 @@ pub struct ConnectionSettings {
     pub username: String,
     /// JWT `aud` (https://login.salesforce.com or https://test.salesforce.com).
     pub audience: String,
+    /// A host outside Salesforce's domains and loopback that the secret may still go to (named
+    /// when it was stored); `None`: Salesforce's hosts and loopback only.
+    pub allowed_host: Option<String>,
 }
 
 /// `https://`, or `http://` to a loopback address (the simulated org) only.
@@ -141,6 +144,13 @@ impl SalesforceClient {
                 settings.login_url
             )));
         }
+        let host = parsed.host_str().unwrap_or_default().trim_matches(['[', ']']);
+        if !crate::domain::hosts::may_receive_secret(host, settings.allowed_host.as_deref()) {
+            return Err(SalesforceError::Config(format!(
+                "login URL `{}` is not a Salesforce host or loopback; a secret is sent there only when it was allowed as it was stored",
+                settings.login_url
+            )));
+        }
         let v = settings.api_version.trim_start_matches('v').to_string();
         let major = v.strip_suffix(".0").and_then(|m| m.parse::<u32>().ok());
         if !major.is_some_and(|m| (46..=999).contains(&m)) {
@@ -204,6 +214,18 @@ impl SalesforceClient {
             )
             .await?,
         );
+        // The token goes wherever the answer says the instance is: Salesforce's or loopback only
+        // (or the allowed host), whoever answered.
+        let host = reqwest::Url::parse(&t.instance)
+            .ok()
+            .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
+            .unwrap_or_default();
+        if !crate::domain::hosts::may_receive_secret(&host, s.allowed_host.as_deref()) {
+            return Err(SalesforceError::Config(format!(
+                "the token answer names `{}` as the instance, which is not a Salesforce host or loopback; the token is not used",
+                t.instance
+            )));
+        }
         *slot = Some(t.clone());
         Ok(t)
     }

@@ -5,7 +5,7 @@ use crate::app::App;
 use crate::domain::contract::{AuthFlow, LaneContract};
 use crate::error::{Error, Result};
 use crate::keychain::{self, KeychainError, Secret};
-use crate::services::lanes;
+use crate::services::{binding, lanes};
 use crate::store;
 use serde::Serialize;
 
@@ -98,7 +98,9 @@ pub fn check_form(auth: AuthFlow, secret: &Secret) -> Result<&'static str> {
     }
 }
 
-pub async fn set(app: &App, lane_id: &str, secret: Secret) -> Result<CredentialSet> {
+/// Stores the lane's secret, bound to the contract's login host, `client_id` and username (see
+/// [`binding`]); a login host outside Salesforce and loopback needs `allow_host` naming it.
+pub async fn set(app: &App, lane_id: &str, secret: Secret, allow_host: Option<&str>) -> Result<CredentialSet> {
     let (_, contract) = lanes::contract(app, lane_id).await?;
     let auth = auth_of(&contract)?;
     let kind = check_form(auth, &secret)?;
@@ -107,14 +109,16 @@ pub async fn set(app: &App, lane_id: &str, secret: Secret) -> Result<CredentialS
     } else {
         secret
     };
+    let bound = binding::of_contract(&contract, allow_host)?;
+    binding::check_host(&bound, lane_id)?;
     app.forget_session(lane_id).await;
     let account = account_of(app, &contract);
-    keychain::set(&account, secret).await?;
+    keychain::set(&account, binding::wrap(&bound, &secret)).await?;
     audit_credential(
         app,
         &contract,
         "credential_set",
-        serde_json::json!({"account": account, "kind": kind}),
+        serde_json::json!({"account": account, "kind": kind, "bound_to": bound}),
     )
     .await?;
     note(app, lane_id, &account, "set").await?;
@@ -271,8 +275,41 @@ pub async fn check(app: &App, lane_id: &str) -> Result<CheckResult> {
 }
 
 /// The lane's secret, for the session that authenticates (never returned outside services).
-pub(crate) async fn secret(app: &App, contract: &LaneContract) -> Result<Secret> {
-    Ok(keychain::get(&account_of(app, contract)).await?)
+/// Refused (and audited) when the contract's connection is no longer the one the secret was
+/// stored for, or the entry predates bindings: nothing is sent anywhere then.
+/// With the secret comes the host it was allowed to go to beyond Salesforce's, if any.
+pub(crate) async fn secret(app: &App, contract: &LaneContract) -> Result<(Secret, Option<String>)> {
+    let lane_id = contract.lane_id();
+    let stored = keychain::get(&account_of(app, contract)).await?;
+    let (bound, secret) = binding::unwrap(&stored);
+    let Some(bound) = bound else {
+        return Err(Error::Refused {
+            code: "credential_unbound".into(),
+            message: format!(
+                "the secret of lane `{lane_id}` was stored before secrets were bound to their org; store it again (`credentials set {lane_id}`) to use it"
+            ),
+        });
+    };
+    let now = binding::of_contract(contract, bound.allowed_host.as_deref())?;
+    let changed = binding::changes(&bound, &now);
+    if !changed.is_empty() {
+        audit_credential(
+            app,
+            contract,
+            "credential_refused",
+            serde_json::json!({"why": "the connection changed since the secret was stored", "changes": changed, "bound_to": bound}),
+        )
+        .await?;
+        return Err(Error::Refused {
+            code: "credential_binding_changed".into(),
+            message: format!(
+                "the secret of lane `{lane_id}` was stored for another connection ({}); it is not used until it is stored again for this one (`credentials set {lane_id}`)",
+                changed.join("; ")
+            ),
+        });
+    }
+    binding::check_host(&now, lane_id)?;
+    Ok((secret, bound.allowed_host))
 }
 
 pub async fn status(app: &App, lane_id: &str) -> Result<CredentialStatus> {

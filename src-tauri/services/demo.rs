@@ -242,7 +242,7 @@ pub async fn prepare(app: &App, org_url: &str) -> Result<()> {
     )
     .await?;
     for (lane, secret) in [(ACCOUNT_LANE, DEMO_PRIVATE_KEY), (CONTACT_LANE, DEMO_CLIENT_SECRET)] {
-        match services::credentials::set(app, lane, Secret::new(secret)).await {
+        match services::credentials::set(app, lane, Secret::new(secret), None).await {
             Ok(_) => {}
             // Without a keychain the demo still shows the queue, the lanes and the audit log;
             // preflight and replay then say what is missing. Never a plaintext fallback.

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod batch;
+pub mod binding;
 pub mod credentials;
 pub mod demo;
 pub mod discard;

@@ -124,6 +124,7 @@ fn batch_of_500_skips_blocked_and_changed_retries_faults_and_writes_every_other_
             client_id: CLIENT_ID.into(),
             username: "sf_account_sync_app@acme.example".into(),
             audience: "https://login.salesforce.com".into(),
+            allowed_host: None,
         },
         replay_console::salesforce::Credential::JwtBearer {
             private_key_pem: replay_console::salesforce::SecretString::new(KEY_PEM),
@@ -915,6 +916,7 @@ fn one_412_among_25_in_one_call_leaves_the_other_24_written_and_it_listed() {
             client_id: CLIENT_ID.into(),
             username: "sf_account_sync_app@acme.example".into(),
             audience: "https://login.salesforce.com".into(),
+            allowed_host: None,
         },
         replay_console::salesforce::Credential::JwtBearer {
             private_key_pem: replay_console::salesforce::SecretString::new(KEY_PEM),

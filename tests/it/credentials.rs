@@ -245,3 +245,77 @@ fn files_under(dir: &std::path::Path) -> Vec<String> {
     v.sort();
     v
 }
+
+#[test]
+fn a_contract_pointed_elsewhere_gets_no_secret_and_the_refusal_is_audited() {
+    let d = crate::desktop::demo_org();
+    let lane = "account_sync_north_america";
+    // The demo's secret was stored for the demo org at 127.0.0.1. A listener stands in for the
+    // place a changed contract now names.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    listener.set_nonblocking(true).expect("nonblocking");
+    let mut contract = d.env.json(&["lanes", "show", lane])["contract"].clone();
+    contract["connection"]["instance_url"] = serde_json::json!(format!("http://localhost:{port}"));
+    // JSON is YAML: the contract as the console shows it imports as a new version.
+    d.env
+        .ok(&["lanes", "import", &d.env.write("moved.yaml", contract.to_string())]);
+
+    let stderr = d.env.fails(&["preflight", "1"], 3);
+    assert!(
+        stderr.contains("was stored for another connection (login host `127.0.0.1` is now `localhost`)")
+            && stderr.contains(&format!("credentials set {lane}")),
+        "the refusal names what changed and how to go on: {stderr}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        listener.accept().is_err(),
+        "nothing, not even a connection, reached the new place"
+    );
+    let refused = d.env.json(&["audit", "list", "--action", "credential_refused"]);
+    let entry = &refused.as_array().expect("entries")[0];
+    assert_eq!(entry["lane_id"], lane);
+    assert!(
+        entry["detail"]
+            .to_string()
+            .contains("login host `127.0.0.1` is now `localhost`"),
+        "the audit says what changed: {entry}"
+    );
+    assert!(!entry.to_string().contains("PRIVATE KEY"), "and never the secret");
+}
+
+#[test]
+fn a_login_host_outside_salesforce_needs_allow_host_when_the_secret_is_stored() {
+    let env = Env::new();
+    let lane = format!("kc_host_{}", std::process::id());
+    let yaml = reference_contract()
+        .replace("lane_id: account_sync_north_america", &format!("lane_id: {lane}"))
+        .replace("https://acme.my.salesforce.com", "https://sf-proxy.acme.example");
+    env.ok(&["lanes", "import", &env.write("lane.yaml", yaml)]);
+    let account = format!("{lane}/sf_account_sync_app");
+    let key = env.write("key.pem", test_key_pem());
+    let stderr = env.fails(&["credentials", "set", &lane, "--from-file", &key], 3);
+    assert!(
+        stderr.contains("`sf-proxy.acme.example`, which is not a Salesforce host")
+            && stderr.contains("--allow-host sf-proxy.acme.example"),
+        "{stderr}"
+    );
+    assert!(!secret_tool_lists(&account), "nothing was stored");
+    env.ok(&[
+        "credentials",
+        "set",
+        &lane,
+        "--from-file",
+        &key,
+        "--allow-host",
+        "sf-proxy.acme.example",
+    ]);
+    assert!(secret_tool_lists(&account), "allowed explicitly, it is stored");
+    let set = env.json(&["audit", "list", "--action", "credential_set"]);
+    let detail = set[0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("\"allowed_host\":\"sf-proxy.acme.example\""),
+        "the audit records the allowed host: {detail}"
+    );
+    env.ok(&["credentials", "delete", &lane]);
+}

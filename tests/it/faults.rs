@@ -30,6 +30,7 @@ fn edit_behind_our_back(o: &Org, record_id: &str) {
             client_id: CLIENT_ID.into(),
             username: "sf_account_sync_app@acme.example".into(),
             audience: "https://login.salesforce.com".into(),
+            allowed_host: None,
         },
         sf::Credential::JwtBearer {
             private_key_pem: sf::SecretString::new(KEY_PEM),

@@ -60,10 +60,15 @@ fn a_manifest_larger_than_1_mb_and_an_ids_file_larger_than_32_mb_are_refused() {
 
 /// A stand-in Salesforce on loopback: the token endpoint answers, and every other request gets
 /// what `answer` writes after the request head. One connection per request.
-fn fake_org(answer: fn(&mut std::net::TcpStream, &str)) -> String {
+pub fn fake_org(answer: fn(&mut std::net::TcpStream, &str)) -> String {
+    fake_org_at(answer, None)
+}
+
+/// As [`fake_org`], its token answer naming `instance` (default: itself) as the instance.
+pub fn fake_org_at(answer: fn(&mut std::net::TcpStream, &str), instance: Option<&str>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let me = base.clone();
+    let me = instance.map_or_else(|| base.clone(), str::to_string);
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
@@ -151,4 +156,19 @@ fn a_query_that_is_never_done_is_followed_300_pages_and_no_more() {
         .block_on(cc_client(&base, CC_SECRET).query("SELECT Id FROM Account"))
         .expect_err("stopped");
     assert!(e.to_string().contains("still not done after 300 pages"), "{e}");
+}
+
+#[test]
+fn a_token_answer_naming_an_instance_outside_salesforce_is_not_used() {
+    let base = fake_org_at(
+        |conn, path| panic!("no data call may follow such a token answer: {conn:?} {path}"),
+        Some("https://evil.example"),
+    );
+    let e = rt()
+        .block_on(cc_client(&base, CC_SECRET).query("SELECT Id FROM Account"))
+        .expect_err("refused");
+    assert!(
+        e.to_string().contains("names `https://evil.example` as the instance, which is not a Salesforce host or loopback; the token is not used"),
+        "{e}"
+    );
 }

@@ -416,6 +416,7 @@ fn record_changed_since_preflight_gives_412_and_writes_nothing() {
             client_id: CLIENT_ID.into(),
             username: "sf_account_sync_app@acme.example".into(),
             audience: "https://login.salesforce.com".into(),
+            allowed_host: None,
         },
         replay_console::salesforce::Credential::JwtBearer {
             private_key_pem: replay_console::salesforce::SecretString::new(KEY_PEM),

@@ -853,6 +853,7 @@ fn settings_type_is_plain_data() {
         client_id: "c".into(),
         username: "u".into(),
         audience: "a".into(),
+        allowed_host: None,
     };
     assert!(format!("{s:?}").contains("66.0"), "settings print for diagnostics");
 }

@@ -92,6 +92,7 @@ pub fn settings(base: &str, client_id: &str) -> ConnectionSettings {
         client_id: client_id.into(),
         username: USERNAME.into(),
         audience: "https://login.salesforce.com".into(),
+        allowed_host: None,
     }
 }
 

@@ -47,6 +47,7 @@ pub const ACTIONS: &[&str] = &[
     "credential_set",
     "credential_checked",
     "credential_deleted",
+    "credential_refused",
     "audit_exported",
     "audit_triggers_restored",
     "batch_planned",

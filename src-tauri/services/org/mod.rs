@@ -80,6 +80,7 @@ pub(crate) fn settings_of(contract: &LaneContract) -> Result<ConnectionSettings>
         client_id: c.client_id.0.clone(),
         username: c.username.0.clone(),
         audience: c.audience.0.clone(),
+        allowed_host: None,
     })
 }
 
@@ -88,9 +89,10 @@ impl Session {
     /// acting as someone else is not an error here: preflight reports it as a finding and
     /// replay refuses it.
     pub async fn connect(app: &App, contract: &LaneContract) -> Result<Session> {
-        let settings = settings_of(contract)?;
+        let mut settings = settings_of(contract)?;
         let auth = contract.connection.as_ref().map(|c| c.auth);
-        let secret = crate::services::credentials::secret(app, contract).await?;
+        let (secret, allowed_host) = crate::services::credentials::secret(app, contract).await?;
+        settings.allowed_host = allowed_host;
         let credential = match auth {
             Some(AuthFlow::ClientCredentials) => Credential::ClientCredentials { client_secret: secret },
             _ => Credential::JwtBearer {

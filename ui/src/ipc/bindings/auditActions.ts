@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS = [
   'credential_set',
   'credential_checked',
   'credential_deleted',
+  'credential_refused',
   'audit_exported',
   'audit_triggers_restored',
   'batch_planned',

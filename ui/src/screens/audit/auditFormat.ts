@@ -19,6 +19,7 @@ const ACTIONS: Record<AuditAction, { label: string; tone: Tone }> = {
   credential_set: { label: 'Credential set', tone: 'neutral' },
   credential_checked: { label: 'Credential check', tone: 'neutral' },
   credential_deleted: { label: 'Credential deleted', tone: 'warning' },
+  credential_refused: { label: 'Credential refused', tone: 'danger' },
   audit_exported: { label: 'Audit exported', tone: 'neutral' },
   audit_triggers_restored: { label: 'Triggers restored', tone: 'danger' },
   batch_planned: { label: 'Batch planned', tone: 'info' },
