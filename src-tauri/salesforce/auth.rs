@@ -8,13 +8,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderValue, ACCEPT};
-use rsa::pkcs1::DecodeRsaPrivateKey;
-use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::signature::{SignatureEncoding, Signer};
-use rsa::RsaPrivateKey;
+use ring::rand::SystemRandom;
+use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use serde_json::Value;
-use sha2::Sha256;
+use zeroize::Zeroizing;
 
 const JWT_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// "A few minutes ahead": long enough for clock skew, short enough to be useless if leaked.
@@ -39,7 +36,7 @@ impl std::fmt::Debug for Credential {
 
 /// The parsed secret: the key is parsed once, up front, so a bad PEM fails before any call.
 pub(crate) enum KeyMaterial {
-    Jwt(Box<RsaPrivateKey>),
+    Jwt(Box<RsaKeyPair>),
     Secret(SecretString),
 }
 
@@ -47,11 +44,8 @@ impl KeyMaterial {
     pub(crate) fn from_credential(c: Credential) -> Result<KeyMaterial, SalesforceError> {
         match c {
             Credential::JwtBearer { private_key_pem } => {
-                let pem = private_key_pem.expose().trim();
-                let key = RsaPrivateKey::from_pkcs8_pem(pem)
-                    .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
-                    // The PEM's content never goes into the message.
-                    .map_err(|_| SalesforceError::Config("the JWT bearer secret is not an RSA private key in PEM (PKCS#8 `BEGIN PRIVATE KEY` or PKCS#1 `BEGIN RSA PRIVATE KEY`)".into()))?;
+                // The PEM's content never goes into the message.
+                let key = rsa_private_key(private_key_pem.expose()).ok_or_else(|| SalesforceError::Config("the JWT bearer secret is not an RSA private key of 2048 bits or more in PEM (PKCS#8 `BEGIN PRIVATE KEY` or PKCS#1 `BEGIN RSA PRIVATE KEY`)".into()))?;
                 Ok(KeyMaterial::Jwt(Box::new(key)))
             }
             Credential::ClientCredentials { client_secret } => {
@@ -62,6 +56,43 @@ impl KeyMaterial {
             }
         }
     }
+}
+
+/// An RSA private key from PEM: PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA PRIVATE
+/// KEY`). Parsed and later used by ring, whose RSA is constant-time; the decoded bytes are
+/// zeroized once parsed. `None` says only that it is not such a key, never why in its words.
+pub fn rsa_private_key(pem: &str) -> Option<RsaKeyPair> {
+    let (label, der) = pem_block(pem)?;
+    match label.as_str() {
+        "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&der).ok(),
+        "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der).ok(),
+        _ => None,
+    }
+}
+
+/// The first PEM block: its label and its decoded content (zeroized when dropped).
+fn pem_block(pem: &str) -> Option<(String, Zeroizing<Vec<u8>>)> {
+    use base64::engine::general_purpose::STANDARD;
+    let mut lines = pem.lines().map(str::trim).skip_while(|l| !l.starts_with("-----BEGIN "));
+    let label = lines
+        .next()?
+        .strip_prefix("-----BEGIN ")?
+        .strip_suffix("-----")?
+        .to_string();
+    let end = format!("-----END {label}-----");
+    let mut body = Zeroizing::new(String::new());
+    for line in lines.by_ref() {
+        if line == end {
+            let der = Zeroizing::new(STANDARD.decode(body.as_bytes()).ok()?);
+            return Some((label, der));
+        }
+        // Encapsulated headers (`Proc-Type:`) mean an encrypted key, which ring cannot read.
+        if line.contains(':') {
+            return None;
+        }
+        body.push_str(line);
+    }
+    None
 }
 
 /// A token and what came with it. The token itself stays inside this module's callers.
@@ -78,7 +109,7 @@ pub(crate) struct Token {
 
 /// Builds the signed JWT bearer assertion.
 pub(crate) fn assertion(
-    key: &RsaPrivateKey,
+    key: &RsaKeyPair,
     client_id: &str,
     username: &str,
     audience: &str,
@@ -93,13 +124,17 @@ pub(crate) fn assertion(
     });
     let claims = URL_SAFE_NO_PAD.encode(claims.to_string().as_bytes());
     let signing_input = format!("{header}.{claims}");
-    let signer = SigningKey::<Sha256>::new(key.clone());
-    let sig = signer
-        .try_sign(signing_input.as_bytes())
-        .map_err(|_| SalesforceError::Config("signing the JWT assertion failed".into()))?;
+    let mut sig = vec![0u8; key.public().modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        signing_input.as_bytes(),
+        &mut sig,
+    )
+    .map_err(|_| SalesforceError::Config("signing the JWT assertion failed".into()))?;
     Ok(SecretString::new(format!(
         "{signing_input}.{}",
-        URL_SAFE_NO_PAD.encode(sig.to_bytes())
+        URL_SAFE_NO_PAD.encode(&sig)
     )))
 }
 

@@ -17,7 +17,7 @@ pub use api::{
     AutoAssign, CreateResult, ExternalIdLookup, FieldDescribe, Identity, Owner, QueryResult, SfRecord, UpdateOptions,
     UpsertOptions, UpsertResult,
 };
-pub use auth::Credential;
+pub use auth::{rsa_private_key, Credential};
 pub use composite::{KeyQuery, PreflightReads, WriteAndReadBack, MAX_SUBREQUESTS};
 pub use error::{ApiErrorItem, ApiUsage, Delivery, DuplicateInfo, RecordError, SalesforceError};
 pub use secret::SecretString;

@@ -13,6 +13,7 @@ mod ids;
 mod json;
 mod oauth;
 mod org;
+mod pubkey;
 mod seed;
 mod server;
 mod soql;

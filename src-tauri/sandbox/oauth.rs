@@ -8,8 +8,6 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
-use rsa::pkcs1v15::{Signature, VerifyingKey};
-use rsa::signature::Verifier;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -103,15 +101,11 @@ fn jwt_bearer(org: &mut Org, base_url: &str, form: &[(String, String)], now: Dat
     let Some(client) = org.clients.iter().find(|c| c.client_id == iss) else {
         return oauth_error(400, "invalid_client_id", "client identifier invalid");
     };
-    let Some(key) = client.public_key.clone() else {
-        return invalid();
-    };
-    let verifier = VerifyingKey::<Sha256>::new(key);
-    let Ok(signature) = Signature::try_from(sig.as_slice()) else {
+    let Some(key) = &client.public_key else {
         return invalid();
     };
     let signed = format!("{h}.{p}");
-    if verifier.verify(signed.as_bytes(), &signature).is_err() {
+    if !key.verifies_rs256(signed.as_bytes(), &sig) {
         return invalid();
     }
     let aud_matches = audience_ok(org, base_url, claims.get("aud"));

@@ -73,15 +73,11 @@ pub fn check_form(auth: AuthFlow, secret: &Secret) -> Result<&'static str> {
     }
     match auth {
         AuthFlow::JwtBearer => {
-            use rsa::pkcs1::DecodeRsaPrivateKey;
-            use rsa::pkcs8::DecodePrivateKey;
-            let pem = secret.expose().trim();
-            let parsed =
-                rsa::RsaPrivateKey::from_pkcs8_pem(pem).is_ok() || rsa::RsaPrivateKey::from_pkcs1_pem(pem).is_ok();
-            if !parsed {
+            if !crate::services::org::is_jwt_private_key(secret.expose()) {
                 return Err(Error::InvalidInput(
-                    "the lane authenticates with jwt_bearer, so the secret must be an RSA private key in PEM \
-                     (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----); this one does not parse"
+                    "the lane authenticates with jwt_bearer, so the secret must be an unencrypted RSA private key \
+                     of 2048 bits or more in PEM (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----); \
+                     this one does not parse"
                         .into(),
                 ));
             }

@@ -26,14 +26,8 @@ pub const DEMO_PORT: u16 = 47615;
 pub const ACCOUNT_LANE: &str = "account_sync_north_america";
 pub const CONTACT_LANE: &str = "contact_enrichment_emea";
 
-fn public_key_pem() -> Result<String> {
-    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
-    let key = rsa::RsaPrivateKey::from_pkcs8_pem(DEMO_PRIVATE_KEY)
-        .map_err(|e| Error::Io(format!("the demo key does not parse: {e}")))?;
-    key.to_public_key()
-        .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
-        .map_err(|e| Error::Io(format!("the demo public key cannot be encoded: {e}")))
-}
+/// The demo key's public half (`openssl pkey -pubout`), which the demo org verifies with.
+pub const DEMO_PUBLIC_KEY: &str = include_str!("../../tests/data/sf_test_only_rsa_key.pub.pem");
 
 /// What the demo org holds for one demo event, chosen by its position so the demo shows every
 /// situation a preflight can meet.
@@ -95,7 +89,7 @@ pub fn seed() -> Result<Seed> {
     let priya = s.user("priya.steward@acme.example", "Priya Nair", true);
     let fallback = s.queue("RevOps Queue", "revenue_ops_queue");
     s.queue("Marketing Ops Queue", "marketing_ops_queue");
-    s.jwt_client("3MVG9EXAMPLECONSUMERKEY", &public_key_pem()?);
+    s.jwt_client("3MVG9EXAMPLECONSUMERKEY", DEMO_PUBLIC_KEY);
     s.client_credentials(
         "3MVG9EXAMPLEENRICHMENTKEY",
         DEMO_CLIENT_SECRET,

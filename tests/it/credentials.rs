@@ -167,7 +167,10 @@ fn a_secret_of_the_wrong_form_is_refused_and_not_stored() {
     let account = format!("{lane}/sf_account_sync_app");
     let bad = env.write("not-a-key.txt", "s3cr3t-but-not-a-pem-key");
     let stderr = env.fails(&["credentials", "set", &lane, "--from-file", &bad], 1);
-    assert!(stderr.contains("must be an RSA private key in PEM"), "{stderr}");
+    assert!(
+        stderr.contains("must be an unencrypted RSA private key of 2048 bits or more in PEM"),
+        "{stderr}"
+    );
     assert!(
         !stderr.contains("s3cr3t"),
         "the error never quotes the secret: {stderr}"

@@ -26,13 +26,9 @@ pub struct Users {
     pub fallback_queue: String,
 }
 
+/// `KEY_PEM`'s public half (`openssl pkey -pubout`).
 pub fn public_key() -> String {
-    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
-    rsa::RsaPrivateKey::from_pkcs8_pem(KEY_PEM)
-        .expect("test key")
-        .to_public_key()
-        .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
-        .expect("public key")
+    include_str!("../data/sf_test_only_rsa_key.pub.pem").to_string()
 }
 
 /// The base seed: users, the fallback queue, the JWT client, Account with the lane's fields.

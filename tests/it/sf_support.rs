@@ -7,11 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use replay_console::salesforce::{self, ConnectionSettings, Credential, HttpSettings, SalesforceClient, SecretString};
 use replay_console::sandbox::{self, SandboxConfig, SandboxHandle, Seed};
-use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::signature::{SignatureEncoding, Signer};
 use serde_json::{json, Value};
-use sha2::Sha256;
 
 /// Test-only keys (tests/data): they protect nothing and must never be used for a real org.
 pub const KEY_PEM: &str = include_str!("../data/test_only_rsa_key.pem");
@@ -175,15 +171,26 @@ pub async fn cc_token(base: &str) -> String {
 
 /// A JWT bearer assertion signed here (not by the client under test).
 pub fn assertion(key_pem: &str, iss: &str, sub: &str, aud: &str, exp_offset_secs: i64) -> String {
-    let key = rsa::RsaPrivateKey::from_pkcs8_pem(key_pem).expect("a test key in PKCS#8");
+    let body: String = key_pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("PEM base64");
+    let key = ring::signature::RsaKeyPair::from_pkcs8(&der).expect("a test key in PKCS#8");
     let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
     let c = URL_SAFE_NO_PAD.encode(
         json!({"iss": iss, "sub": sub, "aud": aud, "exp": chrono::Utc::now().timestamp() + exp_offset_secs})
             .to_string(),
     );
     let input = format!("{h}.{c}");
-    let sig = SigningKey::<Sha256>::new(key).sign(input.as_bytes());
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+    let mut sig = vec![0u8; key.public().modulus_len()];
+    key.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        input.as_bytes(),
+        &mut sig,
+    )
+    .expect("signed");
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(&sig))
 }
 
 pub async fn jwt_token_request(base: &str, assertion: &str) -> Resp {

@@ -23,13 +23,12 @@ use super::ids::IdGen;
 use super::json::Out;
 use super::seed::{AssignmentRule, DuplicateRule, OrgSettings, ValidationRule};
 use chrono::{DateTime, Utc};
-use rsa::RsaPublicKey;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 
 pub struct Client {
     pub client_id: String,
-    pub public_key: Option<RsaPublicKey>,
+    pub public_key: Option<super::pubkey::PublicKey>,
     pub secret: Option<String>,
     pub run_as: Option<String>,
     pub authorized_users: Option<Vec<String>>,

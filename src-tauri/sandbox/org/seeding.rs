@@ -10,9 +10,6 @@ use crate::sandbox::seed::{
 };
 use crate::sandbox::SandboxError;
 use chrono::{DateTime, SubsecRound, Utc};
-use rsa::pkcs1::DecodeRsaPublicKey;
-use rsa::pkcs8::DecodePublicKey;
-use rsa::RsaPublicKey;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -448,12 +445,6 @@ fn clients(seed: &Seed, users: &Table) -> Result<Vec<Client>, SandboxError> {
     Ok(clients)
 }
 
-fn parse_public_key(pem: &str) -> Result<RsaPublicKey, String> {
-    RsaPublicKey::from_public_key_pem(pem.trim())
-        .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem.trim()))
-        .map_err(|e| {
-            format!(
-                "not an RSA public key in PEM ({e}); an X.509 certificate is not accepted here, give its public key"
-            )
-        })
+fn parse_public_key(pem: &str) -> Result<super::super::pubkey::PublicKey, String> {
+    super::super::pubkey::PublicKey::from_pem(pem).map_err(|e| format!("not an RSA public key in PEM: {e}"))
 }

@@ -67,6 +67,11 @@ pub fn http_client() -> Result<reqwest::Client> {
     )?)
 }
 
+/// Whether `pem` is a private key the client can sign a JWT bearer assertion with.
+pub fn is_jwt_private_key(pem: &str) -> bool {
+    crate::salesforce::rsa_private_key(pem).is_some()
+}
+
 pub(crate) fn settings_of(contract: &LaneContract) -> Result<ConnectionSettings> {
     let c = contract.connection.as_ref().ok_or_else(|| {
         Error::InvalidInput(format!(
