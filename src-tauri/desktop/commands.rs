@@ -106,9 +106,14 @@ pub async fn credentials_check(app: State<'_, App>, lane_id: String) -> Reply<Ch
 
 /// The secret goes to the keychain; the reply never carries it back.
 #[tauri::command]
-pub async fn credentials_set(app: State<'_, App>, lane_id: String, secret: String) -> Reply<CredentialSet> {
+pub async fn credentials_set(
+    app: State<'_, App>,
+    lane_id: String,
+    secret: String,
+    allow_host: Option<String>,
+) -> Reply<CredentialSet> {
     // The secret arrives once, goes to the keychain, and is never sent back to the window.
-    services::credentials::set(&app, &lane_id, Secret::new(secret), None)
+    services::credentials::set(&app, &lane_id, Secret::new(secret), allow_host.as_deref())
         .await
         .map_err(|e| e.reply())
 }

@@ -216,6 +216,11 @@ pub struct Connection {
     pub username: NonEmpty,
     #[serde(default = "default_audience")]
     pub audience: NonEmpty,
+    /// A PEM file of CA certificates this lane's connections also trust, beyond the machine's
+    /// store and the bundled roots (say, the root of a proxy that inspects TLS). An absolute path
+    /// on the operator's machine, read at each connect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_ca_file: Option<AbsolutePath>,
 }
 
 fn default_audience() -> NonEmpty {
@@ -305,6 +310,22 @@ checked_string!(
     /// Any non-blank text.
     NonEmpty,
     |s| if s.trim().is_empty() { Err("must not be empty".into()) } else { Ok(()) }
+);
+
+checked_string!(
+    /// An absolute file path (a relative one would depend on where the console was started).
+    AbsolutePath,
+    |s| {
+        if s.trim().is_empty() {
+            Err("must not be empty".into())
+        } else if s.chars().any(char::is_control) {
+            Err("must not contain control characters".into())
+        } else if !std::path::Path::new(s).is_absolute() {
+            Err(format!("`{s}` must be an absolute path"))
+        } else {
+            Ok(())
+        }
+    }
 );
 
 checked_string!(

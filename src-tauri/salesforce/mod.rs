@@ -49,14 +49,42 @@ impl Default for HttpSettings {
 
 /// The one HTTP client of the process. Redirects are not followed: a bearer token must not
 /// travel to wherever a redirect points.
+///
+/// TLS trusts the operating system's certificate store (on Linux the OpenSSL locations, and
+/// `SSL_CERT_FILE`/`SSL_CERT_DIR` when set) together with the bundled Mozilla roots, so a company
+/// proxy that inspects TLS with its own root works once that root is installed on the machine.
 pub fn build_http_client(settings: &HttpSettings) -> Result<reqwest::Client, SalesforceError> {
+    builder(settings)
+        .build()
+        .map_err(|e| SalesforceError::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+/// As [`build_http_client`], also trusting the certificates of `extra_ca_pem` (one or more PEM
+/// `CERTIFICATE` blocks): a lane's own CA file.
+pub fn build_http_client_trusting(
+    settings: &HttpSettings,
+    extra_ca_pem: &[u8],
+) -> Result<reqwest::Client, SalesforceError> {
+    let certs = reqwest::Certificate::from_pem_bundle(extra_ca_pem)
+        .map_err(|_| SalesforceError::Config("the CA file is not PEM certificates".into()))?;
+    if certs.is_empty() {
+        return Err(SalesforceError::Config(
+            "the CA file holds no `-----BEGIN CERTIFICATE-----` block".into(),
+        ));
+    }
+    certs
+        .into_iter()
+        .fold(builder(settings), reqwest::ClientBuilder::add_root_certificate)
+        .build()
+        .map_err(|e| SalesforceError::Config(format!("the CA file's certificates cannot be used: {e}")))
+}
+
+fn builder(settings: &HttpSettings) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.request_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("replay-console/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| SalesforceError::Config(format!("cannot build the HTTP client: {e}")))
 }
 
 /// Where and as whom to connect: the lane contract's `connection` block.

@@ -61,7 +61,15 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
     if parts.is_empty() {
         parts.push(e.without_url_ref_string());
     }
-    parts.join(": ")
+    let mut text = parts.join(": ");
+    if text.contains("invalid peer certificate: UnknownIssuer") {
+        text.push_str(
+            " (the org's certificate is issued by a root this machine does not trust; behind a proxy that \
+             inspects TLS, install its root certificate in the operating system's store or name it in the \
+             lane's connection.extra_ca_file)",
+        );
+    }
+    text
 }
 
 trait WithoutUrl {

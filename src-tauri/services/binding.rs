@@ -23,6 +23,10 @@ pub struct Binding {
     /// A login host outside Salesforce's domains that the person storing the secret allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_host: Option<String>,
+    /// The lane's `connection.extra_ca_file`: a CA trusted for this lane could impersonate
+    /// Salesforce's hosts to it, so a changed file needs the secret stored again, like a changed host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_ca_file: Option<String>,
 }
 
 /// The binding the contract's connection calls for, `allowed_host` as given.
@@ -38,6 +42,7 @@ pub fn of_contract(contract: &LaneContract, allowed_host: Option<&str>) -> Resul
         client_id: c.client_id.0.clone(),
         username: c.username.0.clone(),
         allowed_host: allowed_host.map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase()),
+        extra_ca_file: c.extra_ca_file.as_ref().map(|f| f.0.clone()),
     })
 }
 
@@ -89,6 +94,14 @@ pub fn changes(stored: &Binding, now: &Binding) -> Vec<String> {
             out.push(format!("{what} `{a}` is now `{b}`"));
         }
     }
+    if stored.extra_ca_file != now.extra_ca_file {
+        let said = |f: &Option<String>| f.as_deref().map_or("none".to_string(), |f| format!("`{f}`"));
+        out.push(format!(
+            "extra CA file {} is now {}",
+            said(&stored.extra_ca_file),
+            said(&now.extra_ca_file)
+        ));
+    }
     out
 }
 
@@ -103,6 +116,7 @@ mod tests {
             client_id: "3MVG".into(),
             username: "u@acme.example".into(),
             allowed_host: None,
+            extra_ca_file: None,
         };
         let secret = Secret::new("-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n");
         let (got, s) = unwrap(&wrap(&b, &secret));

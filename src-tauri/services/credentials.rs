@@ -45,6 +45,11 @@ pub struct CredentialStatus {
     pub keychain_error: Option<String>,
     pub set_at: Option<String>,
     pub last_check: Option<CheckResult>,
+    /// The host the secret goes to (the connection's login host), when the lane has a connection.
+    pub login_host: Option<String>,
+    /// The login host is neither Salesforce's nor loopback: storing the secret needs the person
+    /// storing it to allow that host by name.
+    pub login_host_needs_allowing: bool,
 }
 
 /// The keychain account of a lane's secret: `<lane_id>/<integration_user>`, behind the app's
@@ -321,6 +326,7 @@ pub(crate) async fn status_of(app: &App, contract: &LaneContract) -> Result<Cred
         Err(e @ (KeychainError::Unavailable(_) | KeychainError::Locked(_))) => (None, Some(e.to_string())),
         Err(e) => return Err(e.into()),
     };
+    let login_host = binding::of_contract(contract, None).ok().map(|b| b.login_host);
     let set_at = store::credentials::latest(&app.pool, lane_id, "set")
         .await?
         .map(|r| r.3);
@@ -345,5 +351,9 @@ pub(crate) async fn status_of(app: &App, contract: &LaneContract) -> Result<Cred
         keychain_error,
         set_at,
         last_check,
+        login_host_needs_allowing: login_host
+            .as_deref()
+            .is_some_and(|h| !crate::domain::hosts::may_receive_secret(h, None)),
+        login_host,
     })
 }

@@ -10,6 +10,8 @@ use std::path::Path;
 pub const CONTRACT_BYTES: u64 = 1024 * 1024;
 /// An export's manifest (about 1 kB).
 pub const MANIFEST_BYTES: u64 = 1024 * 1024;
+/// A lane's extra CA file (a root certificate is 1 to 2 kB; a whole OS bundle is about 200 kB).
+pub const CA_FILE_BYTES: u64 = 1024 * 1024;
 /// A file of event ids for a batch (a million ids is under 10 MB).
 pub const IDS_FILE_BYTES: u64 = 32 * 1024 * 1024;
 /// A JSON-array event file, read whole (it has no record boundaries to stream on); NDJSON and

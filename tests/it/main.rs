@@ -25,3 +25,4 @@ mod sandbox;
 mod sandbox_composite;
 mod sf_support;
 mod team;
+mod tls;

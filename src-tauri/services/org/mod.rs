@@ -67,6 +67,21 @@ pub fn http_client() -> Result<reqwest::Client> {
     )?)
 }
 
+/// An HTTP client that also trusts the lane's `connection.extra_ca_file`, read now (a changed
+/// file is used at the next connect).
+fn lane_http_client(contract: &LaneContract, file: &str) -> Result<reqwest::Client> {
+    let named = |what: String| {
+        Error::InvalidInput(format!(
+            "lane `{}`: connection.extra_ca_file `{file}`: {what}",
+            contract.lane_id()
+        ))
+    };
+    let pem = crate::services::limits::read_file(std::path::Path::new(file), crate::services::limits::CA_FILE_BYTES)
+        .map_err(|e| named(e.to_string()))?;
+    crate::salesforce::build_http_client_trusting(&crate::salesforce::HttpSettings::default(), &pem)
+        .map_err(|e| named(e.to_string()))
+}
+
 /// Whether `pem` is a private key the client can sign a JWT bearer assertion with.
 pub fn is_jwt_private_key(pem: &str) -> bool {
     crate::salesforce::rsa_private_key(pem).is_some()
@@ -104,7 +119,11 @@ impl Session {
                 private_key_pem: secret,
             },
         };
-        let client = SalesforceClient::new(app.http.clone(), settings, credential)?;
+        let http = match contract.connection.as_ref().and_then(|c| c.extra_ca_file.as_ref()) {
+            Some(file) => lane_http_client(contract, file.as_str())?,
+            None => app.http.clone(),
+        };
+        let client = SalesforceClient::new(http, settings, credential)?;
         let identity = client.identity().await?;
         Ok(Session {
             client,

@@ -41,10 +41,10 @@ export function useCredentialSet(laneId: string) {
     data: null,
   });
   const set = useCallback(
-    async (secret: string): Promise<CredentialSet | null> => {
+    async (secret: string, allowHost: string | null = null): Promise<CredentialSet | null> => {
       setState({ pending: true, error: null, data: null });
       try {
-        const data = await commands.credentialsSet(laneId, secret);
+        const data = await commands.credentialsSet(laneId, secret, allowHost);
         setState({ pending: false, error: null, data });
         return data;
       } catch (error) {

@@ -223,6 +223,8 @@ export function previewBackend(total: number, latencyMs = 40, replayOutcome: Rep
         auth: c.connection.auth,
         present: i !== 1,
         keychain_error: null,
+        login_host: new URL(c.connection.instance_url).hostname,
+        login_host_needs_allowing: false,
         set_at: i !== 1 ? new Date(BASE_TIME - 3_600_000).toISOString() : null,
         last_check:
           i === 0

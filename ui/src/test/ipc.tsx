@@ -85,6 +85,8 @@ export function laneSummary(over: Partial<LaneSummary> = {}, credential: Partial
       keychain_error: null,
       set_at: null,
       last_check: null,
+      login_host: 'acme.my.salesforce.com',
+      login_host_needs_allowing: false,
       ...credential,
     },
     ...over,

@@ -13,4 +13,13 @@ present: boolean | null,
 /**
  * Why the keychain could not be asked.
  */
-keychain_error: string | null, set_at: string | null, last_check: CheckResult | null, };
+keychain_error: string | null, set_at: string | null, last_check: CheckResult | null, 
+/**
+ * The host the secret goes to (the connection's login host), when the lane has a connection.
+ */
+login_host: string | null, 
+/**
+ * The login host is neither Salesforce's nor loopback: storing the secret needs the person
+ * storing it to allow that host by name.
+ */
+login_host_needs_allowing: boolean, };

@@ -54,7 +54,7 @@ export const commands = {
   /** Rejects with kind `refused` when the secret acts as another user than the lane's. */
   credentialsCheck: (laneId: string) => call<CheckResult>('credentials_check', { laneId }),
   /** The secret goes to the keychain; the reply never carries it back. */
-  credentialsSet: (laneId: string, secret: string) => call<CredentialSet>('credentials_set', { laneId, secret }),
+  credentialsSet: (laneId: string, secret: string, allowHost: string | null) => call<CredentialSet>('credentials_set', { laneId, secret, allowHost }),
   credentialsDelete: (laneId: string) => call<boolean>('credentials_delete', { laneId }),
   /** Sets the cancel flag of a running task; a task that already ended is not an error. */
   taskCancel: (taskId: string) => call<null>('task_cancel', { taskId }),

@@ -7,7 +7,7 @@ import type { LanesMockBackend } from './lanes';
 
 export interface CredentialsMockBackend {
   credentialStatus?: (laneId: string) => Answer<CredentialStatus>;
-  credentialSet?: (laneId: string, secret: string) => Answer<CredentialSet>;
+  credentialSet?: (laneId: string, secret: string, allowHost: string | null) => Answer<CredentialSet>;
   credentialCheck?: (laneId: string) => Answer<CheckResult>;
   /** Answers `credentials_delete`; the default says a secret was there and is gone. */
   credentialDelete?: (laneId: string) => Answer<boolean>;
@@ -22,7 +22,7 @@ async function statusFromLanes(lanes: LanesMockBackend['lanes'], laneId: string)
 
 export const credentialAnswers: Answers<CredentialsMockBackend & LanesMockBackend> = {
   credentials_status: (b, a) => b.credentialStatus?.(a.laneId as string) ?? statusFromLanes(b.lanes, a.laneId as string),
-  credentials_set: (b, a, cmd) => b.credentialSet?.(a.laneId as string, a.secret as string) ?? missing(cmd),
+  credentials_set: (b, a, cmd) => b.credentialSet?.(a.laneId as string, a.secret as string, (a.allowHost as string | null | undefined) ?? null) ?? missing(cmd),
   credentials_check: (b, a, cmd) => b.credentialCheck?.(a.laneId as string) ?? missing(cmd),
   credentials_delete: (b, a) => b.credentialDelete?.(a.laneId as string) ?? true,
 };

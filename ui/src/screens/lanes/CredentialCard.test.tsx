@@ -20,6 +20,8 @@ function credential(over: Partial<CredentialStatus> = {}): CredentialStatus {
     keychain_error: null,
     set_at: '2026-11-21T09:00:00.000Z',
     last_check: null,
+    login_host: 'acme.my.salesforce.com',
+    login_host_needs_allowing: false,
     ...over,
   };
 }
@@ -82,7 +84,7 @@ describe('lane credential', () => {
     expect(
       calls.filter((c) => c.cmd === 'credentials_set').map((c) => c.args),
       'the secret goes to the backend exactly once, as typed, for this lane',
-    ).toEqual([{ laneId: 'account_sync_north_america', secret: SECRET }]);
+    ).toEqual([{ laneId: 'account_sync_north_america', secret: SECRET, allowHost: null }]);
     expect(within(section).queryByRole('textbox'), 'the write-only field is gone after saving').toBeNull();
     expect(within(section).getByRole('button', { name: 'Rotate secret…' }), 'keyboard focus returns to the actions, not the page top').toHaveFocus();
     await waitFor(() => expect(count(calls, 'lanes_list'), 'the lanes are asked again: set_at changed').toBeGreaterThan(lanesBefore));
@@ -116,6 +118,34 @@ describe('lane credential', () => {
     expect(field.value, 'the field is emptied on Save, whatever the answer').toBe('');
     expect(within(section).getByRole('button', { name: 'Store in keychain' }), 'nothing left to store').toBeDisabled();
     expect(everythingVisible(client), 'a refused secret leaks nowhere either').not.toContain(CANARY);
+  });
+
+  it('a login host outside Salesforce must be allowed by name before the secret can be stored for it', async () => {
+    const user = userEvent.setup();
+    const calls = mockBackend({
+      lanes: [lane(credential({ present: false, set_at: null, login_host: 'sf-proxy.acme.example', login_host_needs_allowing: true }))],
+      lane: () => accountSyncLane,
+      credentialSet: () => ({ lane_id: 'account_sync_north_america', account: 'account_sync_north_america/sf_account_sync_app', kind: 'rsa_private_key' }),
+    });
+    const client = renderLanes();
+    const section = await card();
+
+    await user.click(within(section).getByRole('button', { name: 'Set secret…' }));
+    expect(within(section).getByText(/which is not a Salesforce host or/), 'the form says where the secret would go').toBeVisible();
+    await user.click(within(section).getByLabelText('RSA private key (PEM)'));
+    await user.paste(SECRET);
+    const store = within(section).getByRole('button', { name: 'Store in keychain' });
+    expect(store, 'not without allowing the host').toBeDisabled();
+    await user.click(within(section).getByRole('checkbox', { name: 'Allow sf-proxy.acme.example to receive this secret' }));
+    expect(store).toBeEnabled();
+    await user.click(store);
+
+    expect(await within(section).findByText(/Stored in the keychain as an RSA private key/)).toBeVisible();
+    expect(
+      calls.filter((c) => c.cmd === 'credentials_set').map((c) => c.args),
+      'the allowed host travels with the secret, by name',
+    ).toEqual([{ laneId: 'account_sync_north_america', secret: SECRET, allowHost: 'sf-proxy.acme.example' }]);
+    expect(everythingVisible(client)).not.toContain(CANARY);
   });
 
   it('Check shows whom the secret acts as', async () => {

@@ -142,6 +142,7 @@ export function CredentialCard({ summary }: { summary: LaneSummary }) {
           laneId={laneId}
           rotating={c.present === true}
           kind={kind}
+          foreignHost={c.login_host_needs_allowing ? c.login_host : null}
           onDone={(storedAs) => {
             setEditing(false);
             setSaved(storedAs);
@@ -237,12 +238,15 @@ function SecretForm({
   laneId,
   rotating,
   kind,
+  foreignHost,
   onDone,
   onCancel,
 }: {
   laneId: string;
   rotating: boolean;
   kind: NonNullable<ReturnType<typeof secretKind>>;
+  /** The login host when it is neither Salesforce's nor loopback: storing needs it allowed by name. */
+  foreignHost: string | null;
   onDone: (storedAs: string) => void;
   onCancel: () => void;
 }) {
@@ -251,6 +255,7 @@ function SecretForm({
   // Uncontrolled on purpose: the secret lives in the field alone, never in React state.
   const field = useRef<HTMLTextAreaElement>(null);
   const [hasText, setHasText] = useState(false);
+  const [hostAllowed, setHostAllowed] = useState(false);
 
   useEffect(() => {
     field.current?.focus();
@@ -259,12 +264,12 @@ function SecretForm({
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const el = field.current;
-    if (!el || el.value.trim() === '' || setter.isPending) return;
+    if (!el || el.value.trim() === '' || setter.isPending || (foreignHost !== null && !hostAllowed)) return;
     const secret = el.value;
     // Emptied at once, whatever the answer: the field never holds the secret after Save.
     el.value = '';
     setHasText(false);
-    const stored = await setter.set(secret);
+    const stored = await setter.set(secret, foreignHost !== null && hostAllowed ? foreignHost : null);
     if (stored) onDone(stored.kind === 'rsa_private_key' ? 'an RSA private key' : stored.kind === 'client_secret' ? 'a client secret' : stored.kind);
   };
 
@@ -292,11 +297,27 @@ function SecretForm({
           {kind.hint} It goes to the OS keychain only and is never shown again{rotating ? '; it replaces the current one' : ''}.
         </span>
       </div>
+      {foreignHost !== null && (
+        <fieldset className="override allow-host">
+          <legend className="visually-hidden">Login host</legend>
+          <p className="form-hint">
+            The lane's connection sends this secret to <span className="mono">{foreignHost}</span>, which is not a Salesforce host or
+            loopback. Store it only if that host is your company's own (a proxy in front of Salesforce); the secret is bound to it and
+            goes nowhere else.
+          </p>
+          <label className="check">
+            <input type="checkbox" checked={hostAllowed} onChange={(e) => setHostAllowed(e.target.checked)} />
+            <span>
+              Allow <span className="mono">{foreignHost}</span> to receive this secret
+            </span>
+          </label>
+        </fieldset>
+      )}
       {setter.error !== null && (
         <ErrorBanner context="The secret was not stored (the field was cleared; paste it again)" error={setter.error} />
       )}
       <div className="credential-actions">
-        <button type="submit" className="btn btn-primary" disabled={!hasText || setter.isPending}>
+        <button type="submit" className="btn btn-primary" disabled={!hasText || setter.isPending || (foreignHost !== null && !hostAllowed)}>
           {setter.isPending ? 'Storing…' : 'Store in keychain'}
         </button>
         <button type="button" className="btn" onClick={onCancel}>
