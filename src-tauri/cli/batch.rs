@@ -68,14 +68,7 @@ pub(super) async fn batch(app: &App, args: BatchArgs, json: bool) -> Result<()> 
 
 /// Event ids, one per line.
 fn read_ids(path: &std::path::Path) -> Result<Vec<i64>> {
-    let bytes = crate::services::limits::read_file(path, crate::services::limits::IDS_FILE_BYTES)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Error::InvalidInput(format!(
-            "{}: not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        ))
-    })?;
+    let text = crate::services::limits::read_text_file(path, crate::services::limits::IDS_FILE_BYTES)?;
     let mut ids = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let l = line.trim();

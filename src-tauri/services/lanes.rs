@@ -65,14 +65,7 @@ pub struct LaneDetail {
 }
 
 pub async fn import_file(app: &App, path: &Path) -> Result<LaneImported> {
-    let bytes = super::limits::read_file(path, super::limits::CONTRACT_BYTES)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Error::Contract(format!(
-            "{}: not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        ))
-    })?;
+    let text = super::limits::read_text_file(path, super::limits::CONTRACT_BYTES)?;
     import_text(app, &text, &path.display().to_string()).await
 }
 

@@ -58,6 +58,17 @@ pub fn read_file(path: &Path, max: u64) -> Result<Vec<u8>> {
     read_at_most(f, max, &what)
 }
 
+/// As [`read_file`], as UTF-8 text; other bytes are refused naming the offset of the first.
+pub fn read_text_file(path: &Path, max: u64) -> Result<String> {
+    String::from_utf8(read_file(path, max)?).map_err(|e| {
+        Error::InvalidInput(format!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +78,19 @@ mod tests {
         assert_eq!(read_at_most(&b"12345"[..], 5, "x").expect("at the limit"), b"12345");
         let e = read_at_most(std::io::repeat(b'a'), 1024, "an endless stream").expect_err("past it");
         assert!(e.to_string().contains("an endless stream is larger than 1 kB"), "{e}");
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_refused_at_its_offset() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("latin1.yaml");
+        std::fs::write(&path, b"name: caf\xe9\n").expect("write");
+        let e = read_text_file(&path, 1024).expect_err("not UTF-8");
+        assert!(
+            e.to_string().contains("not UTF-8 text (invalid byte at offset 9)"),
+            "{e}"
+        );
+        std::fs::write(&path, "name: café\n").expect("write");
+        assert_eq!(read_text_file(&path, 1024).expect("UTF-8"), "name: café\n");
     }
 }

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { Dialog } from '../../components/Dialog';
 import { ErrorBanner } from '../../components/ErrorBanner';
+import { PathField } from '../../components/PathField';
 import { pickExportDestination, toIpcError, useAuditExport, useHomeDir, type AuditExportFormat, type AuditExportOutcome, type AuditFilter } from '../../ipc';
 import { formatCount, formatTime } from '../../lib/format';
 import { compactFilter, defaultExportPath, isAbsolutePath, isFiltered, parseTimeBound, withExtension } from './auditFormat';
@@ -130,21 +131,9 @@ export function ExportDialog({ filter, onClose }: { filter: AuditFilter; onClose
   };
 
   // The native save dialog starts at the suggested path and fills the field; typing still works.
-  const [picking, setPicking] = useState(false);
-  const choose = async () => {
-    setPicking(true);
-    try {
-      const chosen = await pickExportDestination(path.trim(), format);
-      if (chosen !== null) {
-        setPathTouched(true);
-        setPath(withExtension(chosen, format));
-      }
-    } catch (e) {
-      setErrors([`The file dialog failed: ${toIpcError(e).message}. Type the path instead.`]);
-    } finally {
-      setPicking(false);
-      pathRef.current?.focus();
-    }
+  const typed = (p: string) => {
+    setPathTouched(true);
+    setPath(p);
   };
 
   const pickFormat = (f: AuditExportFormat) => {
@@ -252,25 +241,18 @@ export function ExportDialog({ filter, onClose }: { filter: AuditFilter; onClose
             <label className="form-label" htmlFor={`${id}-path`}>
               Write to (absolute path)
             </label>
-            <div className="path-picker">
-              <input
-                id={`${id}-path`}
-                ref={pathRef}
-                type="text"
-                className="mono"
-                value={path}
-                disabled={running}
-                spellCheck={false}
-                aria-invalid={errors.length > 0 && !isAbsolutePath(path) ? true : undefined}
-                onChange={(e) => {
-                  setPathTouched(true);
-                  setPath(e.target.value);
-                }}
-              />
-              <button type="button" className="btn" onClick={() => void choose()} disabled={running || picking}>
-                Choose…
-              </button>
-            </div>
+            <PathField
+              id={`${id}-path`}
+              inputRef={pathRef}
+              value={path}
+              onChange={typed}
+              choose={() => pickExportDestination(path.trim(), format)}
+              onChosen={(chosen) => typed(withExtension(chosen, format))}
+              onChooseError={(message) => setErrors(message === null ? [] : [message])}
+              buttonLabel="Choose…"
+              disabled={running}
+              invalid={errors.length > 0 && !isAbsolutePath(path)}
+            />
           </div>
           <label className="form-check">
             <input type="checkbox" checked={replace} disabled={running} onChange={(e) => setReplace(e.target.checked)} />

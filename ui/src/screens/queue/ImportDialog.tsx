@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type Ref } from 'react';
 import { Dialog } from '../../components/Dialog';
 import { ErrorBanner } from '../../components/ErrorBanner';
+import { PathField } from '../../components/PathField';
 import { pickImportFile, toIpcError, useEventsImport, type Format, type ImportOutcome, type TaskProgress } from '../../ipc';
 import { formatCount } from '../../lib/format';
 import { importRejection, type ImportRejection } from './importRejection';
@@ -40,7 +41,6 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
   const importer = useEventsImport();
   const [path, setPath] = useState('');
   const [format, setFormat] = useState<Format | ''>('');
-  const [picking, setPicking] = useState(false);
   const [pickError, setPickError] = useState<string | null>(null);
   const pathRef = useRef<HTMLInputElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
@@ -68,21 +68,6 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
     importer.start({ path: trimmed, format: format === '' ? null : format });
   };
 
-  // The native dialog fills the path field; the path stays editable (and typing one works too).
-  const choose = async () => {
-    setPicking(true);
-    setPickError(null);
-    try {
-      const chosen = await pickImportFile();
-      if (chosen !== null) setPath(chosen);
-    } catch (e) {
-      setPickError(`The file dialog failed: ${toIpcError(e).message}. Type the path instead.`);
-    } finally {
-      setPicking(false);
-      pathRef.current?.focus();
-    }
-  };
-
   // Closing while the import runs would leave it running unseen: cancel it instead.
   const close = () => (running ? importer.cancel() : onClose());
 
@@ -103,24 +88,20 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
             <label className="form-label" htmlFor={`${id}-path`}>
               File path
             </label>
-            <div className="path-picker">
-              <input
-                id={`${id}-path`}
-                ref={pathRef}
-                type="text"
-                className="mono"
-                placeholder="/home/ops/incidents/INC-4471/failed.ndjson"
-                spellCheck={false}
-                autoComplete="off"
-                value={path}
-                aria-describedby={`${id}-path-hint`}
-                aria-invalid={trimmed !== '' && !pathOk ? true : undefined}
-                onChange={(e) => setPath(e.target.value)}
-              />
-              <button type="button" className="btn" onClick={() => void choose()} disabled={picking}>
-                Choose file…
-              </button>
-            </div>
+            {/* The native dialog fills the path field; the path stays editable (and typing one works too). */}
+            <PathField
+              id={`${id}-path`}
+              inputRef={pathRef}
+              value={path}
+              onChange={setPath}
+              choose={pickImportFile}
+              onChosen={setPath}
+              onChooseError={setPickError}
+              buttonLabel="Choose file…"
+              placeholder="/home/ops/incidents/INC-4471/failed.ndjson"
+              describedBy={`${id}-path-hint`}
+              invalid={trimmed !== '' && !pathOk}
+            />
             {pickError && (
               <span className="form-hint is-bad" role="alert">
                 {pickError}
