@@ -15,9 +15,9 @@ pub enum Inserted {
     Conflict(i64, i64),
 }
 
-/// Rows per INSERT statement: one statement for many rows is most of the import's speed.
-/// 64 rows x 16 columns stays far below SQLite's limit on bound parameters.
-pub const INSERT_BATCH: usize = 64;
+/// Rows the import hands to one [`insert_batch`] on SQLite: each row is its own run of one
+/// prepared statement, so this only sets how often the connection's lock is taken.
+pub const INSERT_BATCH: usize = 1024;
 
 /// Rows per COPY chunk on a server (see [`insert_batch`]): one look-up of the chunk's keys and
 /// one COPY per chunk, so the round trips and the statements' fixed costs are spread over many
@@ -39,21 +39,10 @@ pub fn batch_rows(tx: &super::Tx<'_>) -> usize {
     }
 }
 
-fn insert_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO events (lane_id, lane_version, event_key, source_system, object, external_id, operation,
-                             payload, content_hash, status, failure_code, failure_message, failure_http_status,
-                             occurred_at, import_id, updated_at) VALUES ",
-    );
-    for i in 0..rows {
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    }
-    sql.push_str(" ON CONFLICT (lane_id, event_key) DO NOTHING RETURNING lane_id, event_key");
-    sql
-}
+const INSERT_ONE: &str = "INSERT INTO events (lane_id, lane_version, event_key, source_system, object, external_id,
+    operation, payload, content_hash, status, failure_code, failure_message, failure_http_status, occurred_at, import_id,
+    updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+    ON CONFLICT (lane_id, event_key) DO NOTHING";
 
 /// An event ready to be inserted: with its lane version, and the parts that cost CPU to
 /// make (the content hash, the payload's JSON text, the time's text) made beforehand, so the
@@ -93,64 +82,79 @@ pub async fn insert_batch(
     import_id: i64,
     now: &str,
 ) -> Result<Vec<Inserted>> {
-    if let super::Tx::Pg(t) = conn {
-        return super::events_copy::insert_batch(t, rows, import_id, now).await;
+    match conn {
+        super::Tx::Pg(t) => super::events_copy::insert_batch(t, rows, import_id, now).await,
+        super::Tx::Sqlite(t) => insert_batch_sqlite(t, rows, import_id, now).await,
     }
-    on_tx!(conn, |conn, sq| {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = insert_sql(rows.len());
-        let sql = sq(&sql);
-        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+}
+
+/// The SQLite form of [`insert_batch`]: one prepared single-row statement run per event on the
+/// transaction's own connection, through its raw handle (rusqlite, the same SQLite library).
+/// sqlx's SQLite driver copies every bound value into an argument list and hands each statement
+/// to its worker thread; for a million rows that was most of the import's time (docs/BENCHMARKS.md,
+/// "Import at the speed of SQLite"). The handle stays locked (sqlx's worker cannot touch it) until
+/// the rows are in.
+async fn insert_batch_sqlite(
+    t: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    rows: &[&NewRow],
+    import_id: i64,
+    now: &str,
+) -> Result<Vec<Inserted>> {
+    let mut handle = t.lock_handle().await?;
+    let raw = handle.as_raw_handle().as_ptr();
+    let run = || -> std::result::Result<Vec<Inserted>, rusqlite::Error> {
+        // SAFETY: `raw` is the open connection of `handle`, whose lock keeps every other user
+        // (sqlx's worker) away until this returns; `from_handle` never closes it.
+        let db = unsafe { rusqlite::Connection::from_handle(raw) }?;
+        let mut insert = db.prepare_cached(INSERT_ONE)?;
+        let mut find =
+            db.prepare_cached("SELECT id, content_hash, import_id FROM events WHERE lane_id = ?1 AND event_key = ?2")?;
+        let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let e = &row.event;
-            q = q
-                .bind(&e.lane_id)
-                .bind(row.version)
-                .bind(&e.event_key)
-                .bind(&e.source_system)
-                .bind(&e.object)
-                .bind(&e.external_id)
-                .bind(e.operation.as_str())
-                .bind(&row.payload_json)
-                .bind(&row.hash[..])
-                .bind(e.status.as_str())
-                .bind(e.failure.as_ref().map(|f| f.code.as_str()))
-                .bind(e.failure.as_ref().map(|f| f.message.as_str()))
-                .bind(e.failure.as_ref().and_then(|f| f.http_status).map(i64::from))
-                .bind(&row.occurred_at)
-                .bind(import_id)
-                .bind(now);
-        }
-        let inserted: std::collections::HashSet<(String, String)> =
-            q.fetch_all(&mut *conn).await?.into_iter().collect();
-        let mut out = Vec::with_capacity(rows.len());
-        // A key that appears twice in one batch was inserted by its first occurrence only.
-        let mut claimed: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
-        for row in rows {
-            let (e, hash) = (&row.event, &row.hash);
-            let key = (e.lane_id.as_str(), e.event_key.as_str());
-            let first = claimed.insert(key);
-            if first && inserted.contains(&(e.lane_id.clone(), e.event_key.clone())) {
+            let failure = e.failure.as_ref();
+            let added = insert.execute(rusqlite::params![
+                e.lane_id,
+                row.version,
+                e.event_key,
+                e.source_system,
+                e.object,
+                e.external_id,
+                e.operation.as_str(),
+                row.payload_json,
+                &row.hash[..],
+                e.status.as_str(),
+                failure.map(|f| f.code.as_str()),
+                failure.map(|f| f.message.as_str()),
+                failure.and_then(|f| f.http_status).map(i64::from),
+                row.occurred_at,
+                import_id,
+                now,
+            ])?;
+            if added == 1 {
                 out.push(Inserted::New);
                 continue;
             }
-            let (id, existing, by_import): (i64, Vec<u8>, i64) = sqlx::query_as(&sq(
-                "SELECT id, content_hash, import_id FROM events WHERE lane_id = ? AND event_key = ?",
-            ))
-            .bind(&e.lane_id)
-            .bind(&e.event_key)
-            .fetch_one(&mut *conn)
-            .await?;
-            out.push(if existing == hash[..] {
+            // The key is stored already (by an earlier import, or earlier in this one).
+            let (id, existing, by_import): (i64, Vec<u8>, i64) = find
+                .query_row(rusqlite::params![e.lane_id, e.event_key], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            out.push(if existing == row.hash[..] {
                 Inserted::Same
             } else {
                 Inserted::Conflict(id, by_import)
             });
         }
         Ok(out)
-    })
+    };
+    // The inserts are synchronous: on a multi-threaded runtime the worker says so, so other
+    // tasks (the window's) move to another thread meanwhile.
+    let result = match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(run),
+        _ => run(),
+    };
+    Ok(result?)
 }
 
 #[derive(Debug, Clone, Default)]

@@ -230,11 +230,20 @@ const WRITE_LOCK: i64 = 0x7265_706c_6179; // "replay"
 /// it (`wal_checkpoint(TRUNCATE)`), so that no `-wal` of any size is left beside the file, even
 /// where the last connection's own checkpoint at close does not finish before the process
 /// exits (seen after a 1,000,000-event import: a 1.4 GB log left until the next start). Best
-/// effort: a reader elsewhere may keep the log busy, and then SQLite keeps it, safely.
+/// effort: a reader elsewhere may keep the log busy, and then SQLite keeps it, safely. It does
+/// not wait: a TRUNCATE checkpoint waits (busy timeout) for any writer to finish, so a command
+/// run beside a long import would sit until the import ended; with no busy timeout on this one
+/// statement it gives up at once, and the writer's own close truncates the log later.
 pub async fn close(pool: &Pool) {
     match pool {
         Pool::Sqlite(p) => {
-            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(p).await;
+            if let Ok(mut c) = p.acquire().await {
+                if sqlx::query("PRAGMA busy_timeout = 0").execute(&mut *c).await.is_ok() {
+                    let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *c).await;
+                }
+                // Not back into the pool with no busy timeout.
+                let _ = sqlx::Connection::close(c.detach()).await;
+            }
             p.close().await;
         }
         Pool::Pg(p) => p.close().await,

@@ -561,3 +561,66 @@ fn escapes_in_imported_text_reach_the_terminal_escaped_and_keys_with_them_are_re
     );
     assert_eq!(env.event_total(), 1, "nothing of the refused file was imported");
 }
+
+/// An import holds the write lock for its whole file; reading the queue meanwhile must not wait
+/// for it (a command that only reads also must not wait at its exit: it once sat until the
+/// import ended, in the checkpoint it ran on closing).
+#[test]
+fn the_queue_pages_while_a_large_import_runs() {
+    let env = env_with_lane();
+    env.ok(&["events", "import", &env.write("first.ndjson", ndjson(0..100))]);
+    let file = env.write("big.ndjson", ndjson(100..150_100));
+    let wal = std::path::PathBuf::from(format!("{}-wal", env.db.display()));
+    let before = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    let mut import = std::process::Command::new(BIN)
+        .arg("--db")
+        .arg(&env.db)
+        .args(["events", "import", &file])
+        .env("REPLAY_CONSOLE_LOG_DIR", log_dir_for(&env.db))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the import runs");
+    // The import is inside its write transaction once its rows reach the write-ahead log.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    if !env.on_server() {
+        while std::fs::metadata(&wal).map_or(0, |m| m.len()) < before + 4 * 1024 * 1024 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the import wrote nothing within a minute"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    // Meanwhile the queue pages, showing what was committed before the import began.
+    let first = env.json(&["events", "list", "--limit", "50"]);
+    let rows = first.as_array().expect("a page");
+    assert_eq!(rows.len(), 50);
+    let last = rows[49]["id"].as_i64().expect("id").to_string();
+    let second = env.json(&["events", "list", "--limit", "50", "--after", &last]);
+    assert_eq!(
+        second.as_array().map(Vec::len),
+        Some(50),
+        "the second page holds the rest of the first import"
+    );
+    let third = env.json(&[
+        "events",
+        "list",
+        "--limit",
+        "50",
+        "--after",
+        &second[49]["id"].to_string(),
+    ]);
+    assert!(
+        import.try_wait().expect("wait").is_none(),
+        "the pages came while the import was still running, not after it"
+    );
+    assert_eq!(
+        third.as_array().map(Vec::len),
+        Some(0),
+        "nothing of the running import is seen before it commits"
+    );
+    let out = import.wait_with_output().expect("the import ends");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(env.event_total(), 150_100);
+}
