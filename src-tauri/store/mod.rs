@@ -215,9 +215,11 @@ pub(crate) use {on_pool, on_tx};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Page cache of an ordinary connection, and of an import's connection while it imports (in
-/// SQLite's unit: negative means KiB).
+/// SQLite's unit: negative means KiB). 32 MB imports 1,000,000 events as fast as 64 MB did
+/// (docs/BENCHMARKS.md) and keeps the desktop build's import under 150 MB resident: that binary
+/// starts at about 50 MB, the GTK and WebKit libraries it links.
 pub const NORMAL_CACHE: &str = "-4096";
-pub const IMPORT_CACHE: &str = "-65536";
+pub const IMPORT_CACHE: &str = "-32768";
 
 /// The key of the advisory lock every write transaction on a server takes first: the console's
 /// writes are serialised there as `BEGIN IMMEDIATE` serialises them in SQLite, so what a
