@@ -182,6 +182,21 @@ pub fn derive_missing_key(
     Some(Ok(()))
 }
 
+/// As [`validate`], taking the record: its payload (most of an event) is moved into the event,
+/// not copied. The import's path, where the record is not needed afterwards.
+pub fn validate_owned(mut value: Value) -> Result<NewEvent, Vec<FieldError>> {
+    let payload = match value.get_mut("payload") {
+        // An empty object in its place validates alike: nothing inside a payload is checked here.
+        Some(Value::Object(p)) => Some(std::mem::take(p)),
+        _ => None,
+    };
+    let mut event = validate(&value)?;
+    if let Some(p) = payload {
+        event.payload = p;
+    }
+    Ok(event)
+}
+
 /// Validates one record (a JSON object). Every problem is returned.
 pub fn validate(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
     let obj = match value {
@@ -440,7 +455,7 @@ pub fn format_time(t: DateTime<Utc>) -> String {
 /// The canonical form of a record for hashing: fields in a fixed (alphabetical) order, the
 /// payload with sorted keys, no whitespace. Borrowed, so hashing copies nothing.
 #[derive(Serialize)]
-struct Canonical<'a> {
+struct Canonical<'a, P: ?Sized> {
     event_key: &'a str,
     external_id: &'a Option<String>,
     failure: &'a Option<Failure>,
@@ -448,7 +463,7 @@ struct Canonical<'a> {
     object: &'a str,
     occurred_at: String,
     operation: &'static str,
-    payload: &'a Map<String, Value>,
+    payload: &'a P,
     source_system: &'a str,
     status: &'static str,
 }
@@ -462,6 +477,22 @@ impl NewEvent {
     /// SHA-256 over the canonical record. Two imports of the same event agree on it; a changed
     /// payload (or failure, or time) does not, and is reported as a conflict.
     pub fn content_hash(&self) -> [u8; 32] {
+        self.content_hash_with(&self.payload)
+    }
+
+    /// [`content_hash`](Self::content_hash) and [`payload_json`](Self::payload_json) at once,
+    /// the payload serialized one time: its canonical text goes into the hash as it is (the same
+    /// bytes serializing the map would give).
+    pub fn content_hash_and_payload_json(&self) -> ([u8; 32], String) {
+        let json = self.payload_json();
+        let hash = match serde_json::value::RawValue::from_string(json.clone()) {
+            Ok(raw) => self.content_hash_with(&raw),
+            Err(_) => self.content_hash(),
+        };
+        (hash, json)
+    }
+
+    fn content_hash_with<P: Serialize + ?Sized>(&self, payload: &P) -> [u8; 32] {
         let canonical = Canonical {
             event_key: &self.event_key,
             external_id: &self.external_id,
@@ -470,7 +501,7 @@ impl NewEvent {
             object: &self.object,
             occurred_at: format_time(self.occurred_at),
             operation: self.operation.as_str(),
-            payload: &self.payload,
+            payload,
             source_system: &self.source_system,
             status: self.status.as_str(),
         };
@@ -504,6 +535,30 @@ mod tests {
                "payload":{"Name":"Acme GmbH","Tier__c":"Gold"},"status":"failed",
                "failure":{"code":"UNABLE_TO_LOCK_ROW","message":"lock","http_status":400},
                "occurred_at":"2026-11-20T10:00:00Z"})
+    }
+
+    #[test]
+    fn the_owned_path_gives_the_same_event_and_the_same_hash_from_one_serialization() {
+        let mut v = good();
+        v["payload"] = json!({"Name": "Ünïcode \"quoted\" \u{1F600}\n", "b": [1, 2.5, null, {"z": 1, "a": true}],
+                              "a": {"nested": "\\"}, "Tier__c": "Gold"});
+        let by_ref = validate(&v).expect("valid");
+        let owned = validate_owned(v.clone()).expect("valid");
+        assert_eq!(owned.payload, by_ref.payload, "the payload is moved, not lost");
+        let (hash, json) = owned.content_hash_and_payload_json();
+        assert_eq!(
+            hash,
+            by_ref.content_hash(),
+            "hashing the serialized payload hashes the same bytes"
+        );
+        assert_eq!(json, by_ref.payload_json());
+        let mut bad = good();
+        bad["payload"] = json!([1]);
+        assert_eq!(
+            validate_owned(bad.clone()).map(|_| ()).unwrap_err(),
+            validate(&bad).map(|_| ()).unwrap_err(),
+            "and refuses alike"
+        );
     }
 
     #[test]

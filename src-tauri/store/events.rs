@@ -59,8 +59,7 @@ pub struct NewRow {
 
 impl NewRow {
     pub fn new(mut event: NewEvent, version: i64) -> NewRow {
-        let hash = event.content_hash();
-        let payload_json = event.payload_json();
+        let (hash, payload_json) = event.content_hash_and_payload_json();
         event.payload = serde_json::Map::new();
         NewRow {
             hash,

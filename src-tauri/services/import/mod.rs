@@ -148,7 +148,7 @@ impl Sink {
                 return Ok(());
             }
         }
-        let e = match event::validate(&value) {
+        let e = match event::validate_owned(value) {
             Ok(e) => e,
             Err(errs) => {
                 for fe in errs {
