@@ -9,12 +9,6 @@
 use clap::Parser;
 use replay_console::cli::{self, Cli, Command};
 
-/// mimalloc: an import allocates and frees a few small objects per field of a million events,
-/// on two threads; glibc's allocator took about a seventh of the import's CPU time
-/// (docs/BENCHMARKS.md, "Import at the speed of SQLite").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     // Logs go to stderr and to a file in the OS log directory (lost otherwise when the window is
     // started from a desktop menu), at the level RUST_LOG asks for (warnings by default). Secrets
