@@ -36,10 +36,30 @@ def call(method, url, body=None):
         return json.loads(r.read() or b"{}")
 
 
-def rss_kb(names):
+def parent_of(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            # pid (comm) state ppid ...: comm may hold spaces, so split after its closing paren.
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def descends_from(pid, ancestor):
+    seen = 0
+    while pid > 1 and seen < 64:
+        if pid == ancestor:
+            return True
+        pid, seen = parent_of(pid), seen + 1
+    return False
+
+
+def rss_kb(names, ancestor):
+    """Resident memory of the processes named `names` that this run started (descendants of
+    its tauri-driver), not of any other copy of the app running on the machine."""
     total, found = 0, []
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+        if not pid.isdigit() or not descends_from(int(pid), ancestor):
             continue
         try:
             with open(f"/proc/{pid}/status") as f:
@@ -82,8 +102,8 @@ for i in range(runs):
             time.sleep(0.02)
     first_row = time.monotonic() - t0
     time.sleep(1.0)  # let the first pages and counts settle before reading memory
-    app_kb, _ = rss_kb(["replay-console"])
-    web_kb, procs = rss_kb(["WebKitWebProces", "WebKitNetworkPr"])
+    app_kb, _ = rss_kb(["replay-console"], drv.pid)
+    web_kb, procs = rss_kb(["WebKitWebProces", "WebKitNetworkPr"], drv.pid)
     results.append({"first_row_s": round(first_row, 3), "app_rss_mb": round(app_kb / 1024, 1),
                     "webkit_rss_mb": round(web_kb / 1024, 1), "total_rss_mb": round((app_kb + web_kb) / 1024, 1)})
     try:
