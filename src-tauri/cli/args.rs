@@ -217,8 +217,12 @@ pub struct BatchArgs {
     #[arg(long)]
     pub reason_code: Option<String>,
     /// A file of event ids, one per line (blank lines and `#` comments ignored).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "group")]
     pub ids: Option<PathBuf>,
+    /// A failure group's key, as `events groups` prints it: the group's failed and blocked
+    /// events (its lane and failure code; --lane may be left out).
+    #[arg(long, value_name = "KEY")]
+    pub group: Option<String>,
     #[arg(long)]
     pub operator: Option<String>,
     #[arg(long)]
@@ -315,6 +319,13 @@ pub enum EventsCmd {
         /// Occurred before this RFC 3339 time.
         #[arg(long)]
         until: Option<String>,
+    },
+    /// Failure groups: events by lane, failure code and message signature (record Ids, numbers
+    /// and quoted values stripped), with counts, first and last seen, and statuses. Most open
+    /// events first; `replay batch --group KEY` takes a group's batch preflight.
+    Groups {
+        #[arg(long)]
+        lane: Option<String>,
     },
     /// One event, with its payload and attempts.
     Show { id: i64 },

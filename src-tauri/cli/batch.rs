@@ -16,14 +16,22 @@ pub(super) async fn batch(app: &App, args: BatchArgs, json: bool) -> Result<()> 
         None => None,
     };
     let Some(ack) = args.ack else {
-        let lane = args
-            .lane
-            .ok_or_else(|| Error::InvalidInput("the batch preflight needs --lane".into()))?;
+        let lane = match (args.lane, &args.group) {
+            (Some(l), _) => l,
+            // The group names its lane.
+            (None, Some(_)) => String::new(),
+            (None, None) => {
+                return Err(Error::InvalidInput(
+                    "the batch preflight needs --lane (or --group)".into(),
+                ))
+            }
+        };
         let sel = b::Selection {
             lane_id: lane,
             status: args.status,
             reason_code: args.reason_code,
             ids,
+            group: args.group,
             override_request: args.over.request(),
         };
         return emit(
@@ -48,7 +56,16 @@ pub(super) async fn batch(app: &App, args: BatchArgs, json: bool) -> Result<()> 
         args.status.as_deref(),
         args.reason_code.as_deref(),
     );
-    b::check_selection(app, &req, lane, status, reason_code, ids.as_deref()).await?;
+    b::check_selection(
+        app,
+        &req,
+        lane,
+        status,
+        reason_code,
+        ids.as_deref(),
+        args.group.as_deref(),
+    )
+    .await?;
     // Ctrl-C cancels: no new write starts, in-flight ones settle and are recorded.
     let s = cancellable(json, |progress| b::execute(app, req, progress)).await?;
     emit(json, &s, render::batch_summary)?;

@@ -73,6 +73,11 @@ pub(super) async fn events(app: &App, cmd: EventsCmd, json: bool) -> Result<()> 
             print!("{}", super::safe::lines(&render::events(&page)));
             Ok(())
         }
+        EventsCmd::Groups { lane } => emit(
+            json,
+            &services::groups::list(app, lane.as_deref()).await?,
+            render::groups,
+        ),
         EventsCmd::Show { id } => emit(json, &services::events::show(app, id).await?, render::event_detail),
         EventsCmd::Discard { id, operator, reason } => {
             services::discard::discard(app, id, &operator, &reason).await?;

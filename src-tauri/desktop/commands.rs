@@ -16,6 +16,7 @@ use crate::services::audit::{AuditEntryDetail, AuditLoss, AuditPage, AuditQuery,
 use crate::services::batch::{BatchDetail, BatchPage, BatchPlan, BatchRunRequest, BatchSummary, Selection};
 use crate::services::credentials::{CheckResult, CredentialSet, CredentialStatus};
 use crate::services::events::{EventDetail, EventPage, EventQuery, StatusCount};
+use crate::services::groups::GroupsView;
 use crate::services::import::{Format, ImportOutcome};
 use crate::services::lanes::{LaneDetail, LaneSummary};
 use crate::services::logs::LogFolder;
@@ -42,6 +43,15 @@ pub async fn events_list(app: State<'_, App>, query: EventQuery) -> Reply<EventP
 #[tauri::command]
 pub async fn event_show(app: State<'_, App>, id: i64) -> Reply<EventDetail> {
     services::events::show(&app, id).await.map_err(|e| e.reply())
+}
+
+/// Failure groups (lane, failure code, message signature), most open events first; one lane's
+/// when `lane_id` is given. One pass over the events.
+#[tauri::command]
+pub async fn groups_list(app: State<'_, App>, lane_id: Option<String>) -> Reply<GroupsView> {
+    services::groups::list(&app, lane_id.as_deref())
+        .await
+        .map_err(|e| e.reply())
 }
 
 #[tauri::command]

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod batch;
 pub mod contract;
 pub mod event;
+pub mod groups;
 pub mod hosts;
 pub mod import;
 pub mod preflight;

@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod demo;
 pub mod discard;
 pub mod events;
+pub mod groups;
 pub mod holder;
 pub mod import;
 pub mod lanes;

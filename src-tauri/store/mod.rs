@@ -10,6 +10,7 @@ pub mod batches;
 pub mod credentials;
 pub mod events;
 mod events_copy;
+pub mod groups;
 pub mod imports;
 pub mod lanes;
 pub mod leases;

@@ -15,6 +15,7 @@ mod desktop_shell;
 mod events_import;
 mod faults;
 mod fuzz;
+mod groups;
 mod lanes;
 mod layering;
 mod limits;

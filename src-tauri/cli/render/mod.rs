@@ -287,6 +287,60 @@ pub fn events(page: &EventPage) -> String {
     out
 }
 
+/// `events groups`: one line per group, then the signature and an example message beneath.
+pub fn groups(v: &crate::services::groups::GroupsView) -> String {
+    if v.groups.is_empty() {
+        return "no failed events to group\n".into();
+    }
+    let rows: Vec<Vec<String>> = v
+        .groups
+        .iter()
+        .map(|g| {
+            vec![
+                g.key.clone(),
+                g.lane_id.clone(),
+                g.failure_code.clone().unwrap_or_else(|| "(none)".into()),
+                g.count.to_string(),
+                g.open.to_string(),
+                g.statuses
+                    .iter()
+                    .map(|c| format!("{} {}", c.status.as_str(), c.count))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                g.first_seen.clone(),
+                g.last_seen.clone(),
+            ]
+        })
+        .collect();
+    let mut out = table(
+        &[
+            "GROUP",
+            "LANE",
+            "FAILURE",
+            "EVENTS",
+            "OPEN",
+            "STATUSES",
+            "FIRST SEEN",
+            "LAST SEEN",
+        ],
+        &rows,
+    );
+    out.push('\n');
+    for g in &v.groups {
+        let _ = writeln!(out, "{}  {}", g.key, g.signature);
+        if g.messages > 1 {
+            let _ = writeln!(out, "              {} distinct messages", g.messages);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{} groups over {} events; replay batch --group GROUP takes a group's batch preflight",
+        v.groups.len(),
+        v.events
+    );
+    out
+}
+
 pub fn event_detail(d: &EventDetail) -> String {
     let e = &d.summary;
     let mut out = String::new();

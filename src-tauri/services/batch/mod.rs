@@ -68,6 +68,11 @@ pub struct Selection {
     pub reason_code: Option<String>,
     /// Explicit event ids (e.g. from `--ids FILE`), in this order.
     pub ids: Option<Vec<i64>>,
+    /// A failure group's key (`--group KEY`, the Groups view): the batch preflight resolves it
+    /// to the group's lane, failure code and open events, stored in `ids`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub group: Option<String>,
     /// An approved override of protected fields (owner included), applied to the events whose
     /// preflight finds a protected-field conflict and recorded on each of them; what it must
     /// carry is the contract's `owner_override_allowed_only_when`.

@@ -99,6 +99,14 @@ pub(super) fn draft(p: &Preflight, batch_id: i64, contract: &LaneContract, actio
 
 /// The batch preflight: observe, evaluate, store every per-event preflight and the batch.
 pub async fn preflight(app: &App, sel: &Selection, planned_by: Option<&str>) -> Result<BatchPlan> {
+    let resolved;
+    let sel = match &sel.group {
+        Some(key) => {
+            resolved = crate::services::groups::resolve_selection(app, sel, key).await?;
+            &resolved
+        }
+        None => sel,
+    };
     let (version, contract) = lanes::contract(app, &sel.lane_id).await?;
     let ids = selected_ids(app, sel).await?;
     if ids.is_empty() {
@@ -274,6 +282,7 @@ pub async fn check_selection(
     status: Option<&str>,
     reason_code: Option<&str>,
     ids: Option<&[i64]>,
+    group: Option<&str>,
 ) -> Result<()> {
     let Some(row) = store::batches::by_token(&app.pool, req.ack_token.trim()).await? else {
         return Ok(()); // `execute` refuses an unknown token
@@ -295,6 +304,12 @@ pub async fn check_selection(
             "reason code {}",
             stored.reason_code.as_deref().unwrap_or("(any)")
         ));
+    }
+    if group.is_some_and(|g| Some(g.trim().to_ascii_lowercase()) != stored.group) {
+        differs.push(match &stored.group {
+            Some(g) => format!("failure group {g}"),
+            None => "no failure group".into(),
+        });
     }
     if let Some(ids) = ids {
         if stored.ids.as_deref() != Some(ids) {

@@ -11,6 +11,7 @@ export * from './lanes';
 export * from './credentials';
 export * from './imports';
 export * from './alerts';
+export * from './groups';
 export * from './audit';
 export * from './batch';
 export * from './team';

@@ -23,6 +23,7 @@ import type { EventDetail } from './EventDetail';
 import type { EventPage } from './EventPage';
 import type { EventQuery } from './EventQuery';
 import type { Format } from './Format';
+import type { GroupsView } from './GroupsView';
 import type { ImportOutcome } from './ImportOutcome';
 import type { LaneDetail } from './LaneDetail';
 import type { LaneSummary } from './LaneSummary';
@@ -41,6 +42,8 @@ export const commands = {
   laneShow: (laneId: string) => call<LaneDetail>('lane_show', { laneId }),
   eventsList: (query: EventQuery) => call<EventPage>('events_list', { query }),
   eventShow: (id: number) => call<EventDetail>('event_show', { id }),
+  /** Failure groups (lane, failure code, message signature), most open events first; one lane's when `lane_id` is given. One pass over the events. */
+  groupsList: (laneId: string | null) => call<GroupsView>('groups_list', { laneId }),
   eventCounts: () => call<StatusCount[]>('event_counts'),
   /** Reads the target record from Salesforce now (0.1 to 2 s) and stores the preflight. */
   preflightRun: (eventId: number, overrideRequest: OverrideRequest | null) => call<PreflightView>('preflight_run', { eventId, overrideRequest }),

@@ -10,6 +10,7 @@ import { batchAnswers, type BatchMockBackend } from './batch';
 import { credentialAnswers, type CredentialsMockBackend } from './credentials';
 import { eventAnswers, type EventsMockBackend } from './events';
 import { fileAnswers, type FilesMockBackend } from './files';
+import { groupAnswers, type GroupsMockBackend } from './groups';
 import { importAnswers, type ImportsMockBackend } from './imports';
 import { laneAnswers, type LanesMockBackend } from './lanes';
 import { replayAnswers, type ReplayMockBackend } from './replay';
@@ -26,6 +27,7 @@ export type {
   CredentialsMockBackend,
   EventsMockBackend,
   FilesMockBackend,
+  GroupsMockBackend,
   ImportsMockBackend,
   LanesMockBackend,
   ReplayMockBackend,
@@ -50,6 +52,7 @@ export interface MockBackend
     BatchMockBackend,
     TasksMockBackend,
     TeamMockBackend,
+    GroupsMockBackend,
     FilesMockBackend {
   /** A command named here rejects with this `{kind, message}` (an import refusal adds `issues`, `total`), as a failing Rust command does. */
   fail?: Record<string, { kind: string; message: string; code?: string; issues?: unknown[]; total?: number }>;
@@ -62,6 +65,7 @@ const ANSWERS: Answers<MockBackend> = {
   ...credentialAnswers,
   ...importAnswers,
   ...alertAnswers,
+  ...groupAnswers,
   ...auditAnswers,
   ...batchAnswers,
   ...taskAnswers,
