@@ -12,6 +12,7 @@ mod crash;
 mod credentials;
 mod desktop;
 mod desktop_shell;
+mod desktop_workflow;
 mod events_import;
 mod faults;
 mod fuzz;

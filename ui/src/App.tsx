@@ -11,10 +11,11 @@ import { OpenAuditProvider } from './screens/audit/openAudit';
 import { BatchScreen, type BatchTarget } from './screens/batch/BatchScreen';
 import { BatchesScreen } from './screens/batch/BatchesScreen';
 import { ApprovalsScreen } from './screens/approvals/ApprovalsScreen';
+import { GroupsScreen } from './screens/groups/GroupsScreen';
 import { rolesInWords } from './lib/roles';
 import { LogFolderButton } from './components/LogFolderButton';
 
-export type Screen = 'queue' | 'lanes' | 'audit' | 'batches' | 'approvals';
+export type Screen = 'queue' | 'groups' | 'lanes' | 'audit' | 'batches' | 'approvals';
 
 export function App({
   client,
@@ -44,6 +45,7 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
   const [filter, setFilter] = useState<EventFilter>(NO_FILTER);
   // The audit screen's filter, kept here so an event's "Audit trail" lands on a filtered log.
   const [auditFilter, setAuditFilter] = useState<AuditFilter>({});
+  const [groupsLane, setGroupsLane] = useState<string | null>(null);
   const openAudit = (f: AuditFilter) => {
     setOpenEvent(null);
     setAuditFilter(f);
@@ -53,9 +55,9 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
   // where its back button leads. It stays mounted while the operator looks at one of its events
   // or at another screen, so a run in progress keeps its screen.
   // `opened` counts openings: a batch opened again starts afresh (no error of an earlier attempt).
-  const [batch, setBatch] = useState<{ target: BatchTarget; from: 'queue' | 'batches'; opened: number } | null>(null);
+  const [batch, setBatch] = useState<{ target: BatchTarget; from: 'queue' | 'groups' | 'batches'; opened: number } | null>(null);
   const [openings, setOpenings] = useState(0);
-  const openBatch = (target: BatchTarget, from: 'queue' | 'batches') => {
+  const openBatch = (target: BatchTarget, from: 'queue' | 'groups' | 'batches') => {
     setOpenings((n) => n + 1);
     setBatch({ target, from, opened: openings + 1 });
   };
@@ -88,6 +90,19 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
                   setScreen('batches');
                 }}
               />
+            ) : screen === 'groups' ? (
+              <GroupsScreen
+                laneId={groupsLane}
+                onLaneChange={setGroupsLane}
+                onShowEvents={(laneId, reasonCode) => {
+                  setFilter({ laneId, status: null, ...(reasonCode ? { reasonCode } : {}) });
+                  setScreen('queue');
+                }}
+                onBatch={(target) => {
+                  openBatch(target, 'groups');
+                  setScreen('batches');
+                }}
+              />
             ) : screen === 'audit' ? (
               <AuditScreen filter={auditFilter} onFilterChange={setAuditFilter} />
             ) : screen === 'approvals' ? (
@@ -108,7 +123,7 @@ function Shell({ initialScreen, initialEvent }: { initialScreen: Screen; initial
               <BatchScreen
                 key={batch.opened}
                 target={batch.target}
-                backLabel={batch.from === 'queue' ? 'Queue' : 'Batches'}
+                backLabel={batch.from === 'queue' ? 'Queue' : batch.from === 'groups' ? 'Groups' : 'Batches'}
                 onBack={closeBatch}
                 onTarget={(target) => setBatch({ ...batch, target })}
                 onOpenEvent={setOpenEvent}
@@ -139,6 +154,7 @@ function Sidebar({ screen, onNavigate }: { screen: Screen; onNavigate: (s: Scree
   const totalEvents = counts.data?.reduce((sum, c) => sum + c.count, 0);
   const items: { id: Screen; label: string; count: number | undefined; icon: ReactNode }[] = [
     { id: 'queue', label: 'Queue', count: totalEvents, icon: <QueueIcon /> },
+    { id: 'groups', label: 'Groups', count: undefined, icon: <GroupsIcon /> },
     { id: 'lanes', label: 'Lanes', count: lanes.data?.length, icon: <LanesIcon /> },
     { id: 'batches', label: 'Batches', count: undefined, icon: <BatchesIcon /> },
     { id: 'audit', label: 'Audit', count: undefined, icon: <AuditIcon /> },
@@ -237,6 +253,16 @@ function QueueIcon() {
   return (
     <svg className="nav-icon" width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5" aria-hidden="true">
       <path d="M2.5 4h11M2.5 8h11M2.5 12h7" strokeLinecap="round" />
+    </svg>
+  );
+}
+
+function GroupsIcon() {
+  return (
+    <svg className="nav-icon" width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5" aria-hidden="true">
+      <circle cx="5" cy="5" r="2.5" />
+      <circle cx="11" cy="5" r="2.5" />
+      <circle cx="8" cy="11" r="2.5" />
     </svg>
   );
 }

@@ -18,6 +18,11 @@ reason_code: string | null,
  */
 ids: Array<number> | null, 
 /**
+ * A failure group's key (`--group KEY`, the Groups view): the batch preflight resolves it
+ * to the group's lane, failure code and open events, stored in `ids`.
+ */
+group?: string, 
+/**
  * An approved override of protected fields (owner included), applied to the events whose
  * preflight finds a protected-field conflict and recorded on each of them; what it must
  * carry is the contract's `owner_override_allowed_only_when`.

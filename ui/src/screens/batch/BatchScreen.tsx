@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { OverrideFields, useOverrideState } from '../../components/OverrideFields';
-import { useBatch, useBatchPreflight, useBatchRun, type BatchDetail, type Selection } from '../../ipc';
+import { useBatch, useBatchPreflight, useBatchRun, type BatchDetail, type FailureGroup, type Selection } from '../../ipc';
 import { batchFreshFor } from './batchGate';
 import { formatCount, formatTime } from '../../lib/format';
 import { rememberedOperator } from '../../lib/operator';
@@ -27,6 +27,8 @@ export type BatchTarget =
       ignoredSearch?: string;
       /** Events the queue counts for this lane and status (unknown with a reason code). */
       expected?: number;
+      /** The failure group the selection names (opened from the Groups view). */
+      group?: FailureGroup;
     }
   | { kind: 'saved'; batchId: number };
 
@@ -122,7 +124,19 @@ function NewBatch({
               <KvRow label="Lane" className="mono">{s.lane_id}</KvRow>
               <KvRow label="Status">{s.status ?? 'failed and blocked'}</KvRow>
               <KvRow label="Reason code" className="mono">{s.reason_code ?? 'any'}</KvRow>
+              {s.group && (
+                <KvRow label="Failure group">
+                  <span className="mono">{s.group}</span>
+                  {target.group && <span className="muted"> · {target.group.signature || '(no message)'}</span>}
+                </KvRow>
+              )}
             </dl>
+            {s.group && (
+              <p className="muted batch-explain">
+                The group's failed and blocked events as they stand when the preflight is taken; each one's record is read
+                again before anything is written.
+              </p>
+            )}
             {target.ignoredSearch && (
               <p className="callout card tone-warning batch-search-note" role="note">
                 The queue's search “{target.ignoredSearch}” is not part of the batch: a batch takes the lane, the status and the

@@ -51,7 +51,8 @@ export function findingLabel(code: string): string | null {
 export function describeSelection(s: Selection): string {
   const parts = [`lane ${s.lane_id}`, s.status === null ? 'failed and blocked' : s.status];
   if (s.reason_code) parts.push(`reason code ${s.reason_code}`);
-  if (s.ids) parts.push(`${s.ids.length} chosen events`);
+  if (s.group) parts.push(`failure group ${s.group}`);
+  else if (s.ids) parts.push(`${s.ids.length} chosen events`);
   if (s.override_request) parts.push(`override approved by ${s.override_request.approved_by || '(no approver)'}`);
   return parts.join(' · ');
 }
