@@ -329,6 +329,45 @@ pub enum EventsCmd {
     },
     /// One event, with its payload and attempts.
     Show { id: i64 },
+    /// Propose an edited payload as the event's next revision; the original is kept. The
+    /// revision is replayed only after a preflight taken on it and the approval of someone other
+    /// than its editor (`events approve-edit`).
+    Edit {
+        id: i64,
+        /// FIELD=VALUE; the value is JSON when it parses as JSON (2000000, true, null, "0123"),
+        /// text otherwise. Repeatable.
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
+        /// Remove a field from the payload. Repeatable.
+        #[arg(long = "unset", value_name = "FIELD")]
+        unset: Vec<String>,
+        /// A whole new payload (a JSON object), applied before --set and --unset.
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<PathBuf>,
+        /// Who edits (solo mode; in team mode the login is recorded).
+        #[arg(long)]
+        editor: Option<String>,
+        #[arg(long)]
+        reason: String,
+        /// Why a protected field of the lane is edited (required when one is).
+        #[arg(long, value_name = "REASON")]
+        protected_override: Option<String>,
+    },
+    /// An event's payload history: the original, each revision with its changes, editor and
+    /// approver.
+    Revisions { id: i64 },
+    /// Approve the event's current revision: someone other than its editor.
+    ApproveEdit {
+        id: i64,
+        /// The revision approved (it must still be the current one).
+        #[arg(long)]
+        revision: i64,
+        /// Who approves (solo mode, declared; in team mode the login, with the approver role).
+        #[arg(long)]
+        approver: Option<String>,
+        #[arg(long)]
+        reason: String,
+    },
     /// Close an event without replaying it.
     Discard {
         id: i64,

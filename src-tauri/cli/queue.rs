@@ -78,6 +78,29 @@ pub(super) async fn events(app: &App, cmd: EventsCmd, json: bool) -> Result<()> 
             &services::groups::list(app, lane.as_deref()).await?,
             render::groups,
         ),
+        EventsCmd::Edit {
+            id,
+            set,
+            unset,
+            from_file,
+            editor,
+            reason,
+            protected_override,
+        } => {
+            let req = edit_request(set, unset, from_file, editor, reason, protected_override)?;
+            let r = services::revisions::edit(app, id, &req).await?;
+            emit(json, &r, |r| render::revision_made(id, r))
+        }
+        EventsCmd::Revisions { id } => emit(json, &services::revisions::list(app, id).await?, render::revisions),
+        EventsCmd::ApproveEdit {
+            id,
+            revision,
+            approver,
+            reason,
+        } => {
+            let r = services::revisions::approve(app, id, revision, approver.as_deref().unwrap_or(""), &reason).await?;
+            emit(json, &r, |r| render::revision_approved(id, r))
+        }
         EventsCmd::Show { id } => emit(json, &services::events::show(app, id).await?, render::event_detail),
         EventsCmd::Discard { id, operator, reason } => {
             services::discard::discard(app, id, &operator, &reason).await?;
@@ -226,4 +249,54 @@ fn read_bounded(mut r: impl std::io::Read, what: &str) -> Result<zeroize::Zeroiz
         raw.extend_from_slice(&chunk[..n]);
     }
     Ok(raw)
+}
+
+/// `events edit`'s flags as the service takes them.
+fn edit_request(
+    set: Vec<String>,
+    unset: Vec<String>,
+    from_file: Option<std::path::PathBuf>,
+    editor: Option<String>,
+    reason: String,
+    protected_override: Option<String>,
+) -> Result<services::revisions::EditRequest> {
+    let payload = match from_file {
+        None => None,
+        Some(path) => {
+            let text = services::limits::read_text_file(&path, services::limits::EDIT_PAYLOAD_BYTES)?;
+            let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                Error::InvalidInput(format!(
+                    "{}: line {}, column {}: {e}",
+                    path.display(),
+                    e.line(),
+                    e.column()
+                ))
+            })?;
+            if !v.is_object() {
+                return Err(Error::InvalidInput(format!(
+                    "{}: the new payload must be a JSON object of fields",
+                    path.display()
+                )));
+            }
+            Some(v)
+        }
+    };
+    if payload.is_none() && set.is_empty() && unset.is_empty() {
+        return Err(Error::InvalidInput(
+            "say what to change: --set FIELD=VALUE, --unset FIELD or --from-file FILE".into(),
+        ));
+    }
+    let mut fields = Vec::with_capacity(set.len());
+    for s in &set {
+        let (field, value) = crate::domain::revision::parse_set(s).map_err(Error::InvalidInput)?;
+        fields.push(services::revisions::FieldValue { field, value });
+    }
+    Ok(services::revisions::EditRequest {
+        payload,
+        set: fields,
+        unset,
+        editor: editor.unwrap_or_default(),
+        reason,
+        protected_override,
+    })
 }

@@ -10,3 +10,4 @@ pub mod hosts;
 pub mod import;
 pub mod preflight;
 pub mod replay;
+pub mod revision;

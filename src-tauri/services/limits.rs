@@ -17,6 +17,20 @@ pub const IDS_FILE_BYTES: u64 = 32 * 1024 * 1024;
 /// A JSON-array event file, read whole (it has no record boundaries to stream on); NDJSON and
 /// CSV stream, whatever their size.
 pub const JSON_ARRAY_BYTES: u64 = 256 * 1024 * 1024;
+/// An edited payload (`events edit`, its `--from-file`): one record's fields, a few kB in use.
+pub const EDIT_PAYLOAD_BYTES: u64 = 1024 * 1024;
+
+/// Refuses an edited payload over [`EDIT_PAYLOAD_BYTES`].
+pub fn check_payload_size(bytes: usize) -> Result<()> {
+    if bytes as u64 > EDIT_PAYLOAD_BYTES {
+        return Err(Error::InvalidInput(format!(
+            "the edited payload is {} bytes; an edit takes at most {}",
+            bytes,
+            said(EDIT_PAYLOAD_BYTES)
+        )));
+    }
+    Ok(())
+}
 
 /// Megabytes or kilobytes, as the limit is said in errors.
 pub fn said(bytes: u64) -> String {

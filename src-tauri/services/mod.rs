@@ -22,6 +22,7 @@ pub mod org;
 pub mod preflight;
 pub mod recovery;
 pub mod replay;
+pub mod revisions;
 pub mod settle;
 pub mod team;
 

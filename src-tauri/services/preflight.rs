@@ -47,12 +47,13 @@ pub(crate) fn view(preflight_id: i64, p: Preflight, contract: &LaneContract) -> 
     }
 }
 
-/// The event as the preflight sees it.
+/// The event as the preflight sees it: its current payload revision where it was edited.
 pub(crate) async fn event_facts(app: &App, event_id: i64) -> Result<EventFacts> {
     let ev = store::events::get(&app.pool, event_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
-    facts_of(ev)
+    let rev = store::revisions::current_many(&app.pool, &[event_id]).await?.pop();
+    facts_of(ev, rev)
 }
 
 /// [`event_facts`] of many events (a batch preflight), read together, in the order given.
@@ -63,19 +64,32 @@ pub(crate) async fn events_facts(app: &App, event_ids: &[i64]) -> Result<Vec<Eve
             .into_iter()
             .map(|r| (r.id, r))
             .collect();
+    let mut revisions: std::collections::HashMap<i64, store::revisions::RevisionRow> =
+        store::revisions::current_many(&app.pool, event_ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.event_id, r))
+            .collect();
     event_ids
         .iter()
         .map(|id| {
             rows.remove(id)
                 .ok_or_else(|| Error::NotFound(format!("no event with id {id}")))
-                .and_then(facts_of)
+                .and_then(|ev| facts_of(ev, revisions.remove(id)))
         })
         .collect()
 }
 
-fn facts_of(ev: store::events::EventRow) -> Result<EventFacts> {
+/// The event's facts; an edited event's payload is its current revision's (approved or not:
+/// the preflight shows what would be written, the replay's intent requires the approval).
+fn facts_of(ev: store::events::EventRow, rev: Option<store::revisions::RevisionRow>) -> Result<EventFacts> {
     let event_id = ev.id;
-    let payload = match ev.payload.as_deref().map(serde_json::from_str::<serde_json::Value>) {
+    let revision = rev.as_ref().map(|r| r.revision);
+    let text = match &rev {
+        Some(r) => Some(r.payload.as_str()),
+        None => ev.payload.as_deref(),
+    };
+    let payload = match text.map(serde_json::from_str::<serde_json::Value>) {
         Some(Ok(serde_json::Value::Object(m))) => m,
         _ => {
             return Err(Error::Io(format!(
@@ -96,6 +110,7 @@ fn facts_of(ev: store::events::EventRow) -> Result<EventFacts> {
         failure_message: ev.failure_message,
         payload,
         operation: ev.operation,
+        revision,
     })
 }
 

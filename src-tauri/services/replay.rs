@@ -322,6 +322,7 @@ async fn commit_intent(
             holder_started: &me.started,
             holder_host: &me.host,
             now: &now,
+            revision: p.event.revision,
         },
         allowed,
     )
@@ -342,6 +343,10 @@ async fn commit_intent(
             )
             .await);
         }
+        store::attempts::IntentResult::Revision(code, message) => {
+            drop(tx);
+            return Err(refuse(app, event_id, req, code, message).await);
+        }
         store::attempts::IntentResult::StateChanged(s) => {
             drop(tx);
             return Err(refuse(
@@ -354,6 +359,10 @@ async fn commit_intent(
             .await);
         }
     };
+    let revision = match p.event.revision {
+        Some(n) => crate::services::revisions::brief(app, event_id, n).await?,
+        None => serde_json::Value::Null,
+    };
     let mut intent_entry = draft(p, contract, "replay_intent", &operator);
     intent_entry.attempt_id = Some(attempt_id);
     intent_entry.reason = Some(req.reason.trim().into());
@@ -364,6 +373,9 @@ async fn commit_intent(
         "before": p.target,
         "side_effects_acknowledged": p.side_effects,
         "lane_policy": p.lane_policy,
+        // An edited payload: which revision, its editor and approver (the revision's own audit
+        // entries hold its changes against the original).
+        "revision": revision,
         // The window sends each ticked side effect; the CLI's token acknowledges the list whole.
         "acknowledged_by": if req.acknowledged.is_some() { "each ticked" } else { "the token" },
         "again": req.again,
@@ -618,6 +630,7 @@ mod tests {
                 .cloned()
                 .unwrap_or_default(),
             operation: "upsert".into(),
+            revision: None,
         };
         let observed = Observed {
             target: Target::NotFound,

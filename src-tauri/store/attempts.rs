@@ -70,6 +70,8 @@ pub struct Intent<'a> {
     pub holder_started: &'a str,
     pub holder_host: &'a str,
     pub now: &'a str,
+    /// The payload revision the preflight was taken on (`None`: the imported payload).
+    pub revision: Option<i64>,
 }
 
 pub enum IntentResult {
@@ -78,6 +80,36 @@ pub enum IntentResult {
     Busy,
     /// The event is no longer in a replayable state (someone else changed it).
     StateChanged(String),
+    /// The event's payload was edited after the preflight, or its current revision awaits
+    /// approval: a refusal code and its message.
+    Revision(&'static str, String),
+}
+
+/// Whether the event's current revision (`current`: number, approved) lets an intent taken on
+/// `preflighted` start.
+fn revision_check(preflighted: Option<i64>, current: Option<(i64, bool)>) -> Option<IntentResult> {
+    let now = current.map(|(r, _)| r);
+    if now != preflighted {
+        let what = |r: Option<i64>| r.map_or("the imported payload".to_string(), |n| format!("revision {n}"));
+        return Some(IntentResult::Revision(
+            "revision_changed",
+            format!(
+                "the event's payload is now {} (the preflight was taken on {}); run the preflight again",
+                what(now),
+                what(preflighted)
+            ),
+        ));
+    }
+    match current {
+        Some((r, false)) => Some(IntentResult::Revision(
+            "revision_not_approved",
+            format!(
+                "revision {r} of the payload is not approved: someone other than its editor approves it \
+                 (`events approve-edit ID --revision {r}`) before it is replayed; nothing was sent"
+            ),
+        )),
+        _ => None,
+    }
 }
 
 /// Inserts the in-flight attempt and moves the event to `in_flight`, in the caller's write
@@ -96,23 +128,39 @@ pub async fn begin_intents(conn: &mut super::Tx<'_>, items: &[(&Intent<'_>, &[&s
         return Ok(out);
     }
     let marks = super::marks(items.len());
-    let text = format!("SELECT id, status FROM events WHERE id IN ({marks})");
+    // Each event's status and current revision (number, approved), read in the intent's own
+    // transaction: an edit or an approval cannot slip in between the check and the intent.
+    let text = format!(
+        "SELECT e.id, e.status, r.revision, r.approved_by IS NOT NULL FROM events e
+         LEFT JOIN event_revisions r ON r.event_id = e.id
+              AND r.revision = (SELECT max(revision) FROM event_revisions WHERE event_id = e.id)
+         WHERE e.id IN ({marks})"
+    );
     let mut moved: Vec<i64> = Vec::with_capacity(items.len());
     let now = items[0].0.now;
     on_tx!(conn, |conn, sq| {
         let sql = sq(&text);
-        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        let mut q = sqlx::query_as::<_, (i64, String, Option<i64>, Option<bool>)>(&sql);
         for (i, _) in items {
             q = q.bind(i.event_id);
         }
-        let statuses: std::collections::HashMap<i64, String> = q.fetch_all(&mut *conn).await?.into_iter().collect();
+        let statuses: std::collections::HashMap<i64, (String, Option<(i64, bool)>)> = q
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|(id, status, rev, approved)| (id, (status, rev.map(|r| (r, approved.unwrap_or(false))))))
+            .collect();
         for (i, allowed) in items {
-            let Some(status) = statuses.get(&i.event_id) else {
+            let Some((status, current)) = statuses.get(&i.event_id) else {
                 out.push(IntentResult::StateChanged("the event no longer exists".into()));
                 continue;
             };
             if !allowed.contains(&status.as_str()) {
                 out.push(IntentResult::StateChanged(status.clone()));
+                continue;
+            }
+            if let Some(r) = revision_check(i.revision, *current) {
+                out.push(r);
                 continue;
             }
             let inserted = sqlx::query_scalar::<_, i64>(&sq(

@@ -16,6 +16,7 @@ pub mod lanes;
 pub mod leases;
 pub mod location;
 pub mod preflights;
+pub mod revisions;
 pub mod settings;
 pub mod team;
 

@@ -41,9 +41,12 @@ GRANT INSERT ON audit_log TO replay_reader;
 GRANT INSERT, UPDATE ON events, imports, preflights, attempts, batches, event_counts, credential_events
     TO replay_operator;
 GRANT INSERT ON approvals TO replay_operator;
+-- Operators propose edited payloads; approvers approve another's (event_revisions_by_login).
+GRANT INSERT ON event_revisions TO replay_operator;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO replay_operator;
 -- Approvers: decide approval requests.
 GRANT UPDATE (status, decided_by, decided_at, decision_reason) ON approvals TO replay_approver;
+GRANT UPDATE (approved_by, approver_authenticated, approval_reason, approved_at) ON event_revisions TO replay_approver;
 -- Admins: lanes (contracts) and the console's settings.
 GRANT INSERT, UPDATE ON lanes, lane_versions, settings TO replay_admin;
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, approvals FROM PUBLIC;

@@ -22,6 +22,7 @@ mod layering;
 mod limits;
 mod queue_plans;
 mod replay;
+mod revisions;
 mod salesforce;
 mod sandbox;
 mod sandbox_composite;

@@ -12,10 +12,12 @@ use std::fmt::Write;
 mod audit;
 mod batch;
 mod preflight;
+mod revisions;
 
 pub use audit::*;
 pub use batch::*;
 pub use preflight::*;
+pub use revisions::*;
 
 /// Left-aligned columns, two spaces apart.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {

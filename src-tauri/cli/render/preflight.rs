@@ -37,6 +37,13 @@ fn preflight_heading(out: &mut String, v: &PreflightView) {
             lp.business_owner, lp.technical_owner, lp.alert_owner, lp.system_of_record, lp.write_operation
         );
     }
+    if let Some(r) = e.revision {
+        let _ = writeln!(
+            out,
+            "  payload      revision {r}, edited (events revisions {}); its replay needs its approval by someone other than its editor",
+            e.event_id
+        );
+    }
     if e.operation != "upsert" {
         let _ = writeln!(out, "  operation    the event's own: {}", e.operation);
     }

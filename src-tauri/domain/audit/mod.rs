@@ -44,6 +44,8 @@ pub const ACTIONS: &[&str] = &[
     "verify",
     "unknown_outcome",
     "discard",
+    "event_edited",
+    "event_edit_approved",
     "credential_set",
     "credential_checked",
     "credential_deleted",

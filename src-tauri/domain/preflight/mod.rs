@@ -44,6 +44,10 @@ pub struct EventFacts {
     /// updates). Preflights stored before it was recorded read as `upsert`.
     #[serde(default = "default_operation")]
     pub operation: String,
+    /// The payload revision the preflight saw (`events edit`); absent: the imported payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub revision: Option<i64>,
 }
 
 fn default_operation() -> String {
@@ -430,6 +434,7 @@ mod tests {
             failure_message: None,
             payload: payload.as_object().cloned().unwrap_or_default(),
             operation: "upsert".into(),
+            revision: None,
         }
     }
 

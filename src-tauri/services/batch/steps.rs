@@ -63,6 +63,7 @@ pub(super) async fn begin(
                 holder_started: &me.started,
                 holder_host: &me.host,
                 now: &now,
+                revision: p.event.revision,
             }
         })
         .collect();
@@ -86,6 +87,14 @@ pub(super) async fn begin(
                     event_id,
                     code: "state_changed".into(),
                     message: format!("the event is now {s}; the batch preflight saw {}", p.event.status),
+                })));
+                continue;
+            }
+            Some(store::attempts::IntentResult::Revision(code, message)) => {
+                out.push(Begun::Done(EventResult::Skipped(SkippedEvent {
+                    event_id,
+                    code: code.into(),
+                    message,
                 })));
                 continue;
             }

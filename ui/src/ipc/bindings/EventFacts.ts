@@ -9,4 +9,8 @@ export type EventFacts = { event_id: number, lane_id: string, lane_version: numb
  * The event's own `operation`: `upsert`, `update` (never creates) or `insert` (never
  * updates). Preflights stored before it was recorded read as `upsert`.
  */
-operation: string, };
+operation: string, 
+/**
+ * The payload revision the preflight saw (`events edit`); absent: the imported payload.
+ */
+revision?: number, };

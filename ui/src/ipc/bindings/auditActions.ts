@@ -12,6 +12,8 @@ export const AUDIT_ACTIONS = [
   'verify',
   'unknown_outcome',
   'discard',
+  'event_edited',
+  'event_edit_approved',
   'credential_set',
   'credential_checked',
   'credential_deleted',

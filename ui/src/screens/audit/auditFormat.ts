@@ -16,6 +16,8 @@ const ACTIONS: Record<AuditAction, { label: string; tone: Tone }> = {
   verify: { label: 'Verify', tone: 'attention' },
   unknown_outcome: { label: 'Unknown outcome', tone: 'attention' },
   discard: { label: 'Discard', tone: 'neutral' },
+  event_edited: { label: 'Payload edited', tone: 'warning' },
+  event_edit_approved: { label: 'Edit approved', tone: 'warning' },
   credential_set: { label: 'Credential set', tone: 'neutral' },
   credential_checked: { label: 'Credential check', tone: 'neutral' },
   credential_deleted: { label: 'Credential deleted', tone: 'warning' },

@@ -1,0 +1,118 @@
+//! Text rendering of an event's payload revisions: the original, each edit's changes, who
+//! edited and who approved.
+
+use super::*;
+use crate::domain::revision::FieldChange;
+use crate::services::revisions::{RevisionView, RevisionsView};
+
+fn value(v: &Option<serde_json::Value>) -> String {
+    match v {
+        None => "(absent)".into(),
+        Some(v) => v.to_string(),
+    }
+}
+
+fn who(name: &str, authenticated: bool) -> String {
+    if authenticated {
+        format!("{name} (login)")
+    } else {
+        format!("{name} (declared)")
+    }
+}
+
+fn changes(out: &mut String, changes: &[FieldChange]) {
+    let width = changes.iter().map(|c| c.field.len()).max().unwrap_or(0);
+    for c in changes {
+        let _ = writeln!(
+            out,
+            "    {:width$}  {} -> {}",
+            c.field,
+            value(&c.before),
+            value(&c.after)
+        );
+    }
+}
+
+fn revision(out: &mut String, r: &RevisionView) {
+    let _ = writeln!(
+        out,
+        "revision {}{}  edited by {}  {}",
+        r.revision,
+        if r.current { " (current)" } else { "" },
+        who(&r.editor, r.editor_authenticated),
+        r.created_at
+    );
+    let _ = writeln!(out, "  reason: {}", r.reason);
+    if let Some(o) = &r.protected_override {
+        let _ = writeln!(out, "  protected fields overridden: {o}");
+    }
+    let _ = writeln!(out, "  changes against the original:");
+    changes(out, &r.changes);
+    if r.revision > 1 && r.since_previous != r.changes {
+        let _ = writeln!(out, "  since revision {}:", r.revision - 1);
+        changes(out, &r.since_previous);
+    }
+    match &r.approved_by {
+        Some(by) => {
+            let _ = writeln!(
+                out,
+                "  approved by {}  {}: {}",
+                who(by, r.approver_authenticated.unwrap_or(false)),
+                r.approved_at.as_deref().unwrap_or(""),
+                r.approval_reason.as_deref().unwrap_or("")
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  not approved");
+        }
+    }
+}
+
+/// `events revisions ID`.
+pub fn revisions(v: &RevisionsView) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "event {}  ({})", v.event_id, v.status);
+    let _ = writeln!(out, "original (revision 0, as imported):");
+    if let serde_json::Value::Object(m) = &v.original {
+        let width = m.keys().map(|k| k.len()).max().unwrap_or(0);
+        for (k, val) in m {
+            let _ = writeln!(out, "    {k:width$}  {val}");
+        }
+    }
+    if v.revisions.is_empty() {
+        let _ = writeln!(out, "never edited");
+        return out;
+    }
+    for r in &v.revisions {
+        out.push('\n');
+        revision(&mut out, r);
+    }
+    if let Some(w) = &v.waiting_for {
+        let _ = writeln!(out, "\nwaiting: {w}");
+    }
+    out
+}
+
+/// `events edit`.
+pub fn revision_made(event_id: i64, r: &RevisionView) -> String {
+    let mut out = String::new();
+    revision(&mut out, r);
+    let _ = writeln!(
+        out,
+        "\nnext: someone other than {} approves it (events approve-edit {event_id} --revision {} --approver NAME --reason …), \
+         then a preflight on it (preflight {event_id}) before the replay",
+        r.editor, r.revision
+    );
+    out
+}
+
+/// `events approve-edit`.
+pub fn revision_approved(event_id: i64, r: &RevisionView) -> String {
+    let mut out = String::new();
+    revision(&mut out, r);
+    let _ = writeln!(
+        out,
+        "\nnext: preflight {event_id} reads the record again with this payload, then the replay"
+    );
+    out
+}
