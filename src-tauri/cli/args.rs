@@ -284,6 +284,56 @@ pub enum LanesCmd {
     Show { lane: String },
 }
 
+/// The queue's filter, as `events list` and `events export-csv` take it.
+#[derive(clap::Args, Debug)]
+pub struct QueueFilterArgs {
+    #[arg(long)]
+    pub lane: Option<String>,
+    /// failed, blocked, in_flight, replayed, unknown_outcome or discarded.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// The failure (reason) code, e.g. UNABLE_TO_LOCK_ROW.
+    #[arg(long)]
+    pub reason_code: Option<String>,
+    /// A prefix of the external ID or the event key.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Occurred at or after this RFC 3339 time.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Occurred before this RFC 3339 time.
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+impl QueueFilterArgs {
+    /// The service's query, with its cursor and page size.
+    pub fn query(
+        self,
+        after: Option<String>,
+        limit: Option<u32>,
+    ) -> crate::error::Result<services::events::EventQuery> {
+        let status = match self.status {
+            Some(s) => Some(crate::domain::event::EventStatus::parse(&s).ok_or_else(|| {
+                crate::error::Error::InvalidInput(format!(
+                    "--status `{s}`: use failed, blocked, in_flight, replayed, unknown_outcome or discarded"
+                ))
+            })?),
+            None => None,
+        };
+        Ok(services::events::EventQuery {
+            lane_id: self.lane,
+            status,
+            failure_code: self.reason_code,
+            search: self.search,
+            since: self.since,
+            until: self.until,
+            after,
+            limit,
+        })
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum EventsCmd {
     /// Import a file of events: all of it, or nothing.
@@ -295,11 +345,8 @@ pub enum EventsCmd {
     },
     /// A page of the event queue, oldest first.
     List {
-        #[arg(long)]
-        lane: Option<String>,
-        /// failed, blocked, in_flight, replayed, unknown_outcome or discarded.
-        #[arg(long)]
-        status: Option<String>,
+        #[command(flatten)]
+        filter: QueueFilterArgs,
         /// Events on the page (at most 1,000; more is a usage error, not a silent cut).
         #[arg(long, default_value_t = 50,
               value_parser = clap::value_parser!(u32).range(1..=services::events::MAX_PAGE))]
@@ -307,18 +354,6 @@ pub enum EventsCmd {
         /// Continue after this cursor (the id of the last event of the previous page).
         #[arg(long)]
         after: Option<String>,
-        /// The failure (reason) code, e.g. UNABLE_TO_LOCK_ROW.
-        #[arg(long)]
-        reason_code: Option<String>,
-        /// A prefix of the external ID or the event key.
-        #[arg(long)]
-        search: Option<String>,
-        /// Occurred at or after this RFC 3339 time.
-        #[arg(long)]
-        since: Option<String>,
-        /// Occurred before this RFC 3339 time.
-        #[arg(long)]
-        until: Option<String>,
     },
     /// Failure groups: events by lane, failure code and message signature (record Ids, numbers
     /// and quoted values stripped), with counts, first and last seen, and statuses. Most open
@@ -356,6 +391,24 @@ pub enum EventsCmd {
     /// An event's payload history: the original, each revision with its changes, editor and
     /// approver.
     Revisions { id: i64 },
+    /// The remaining failures (failed and blocked) of one lane as a CSV that Salesforce Data
+    /// Loader reads: the external-ID field first, one column per payload field. Protected fields
+    /// and events without an external ID are left out (and said); null cells are #N/A.
+    ExportCsv {
+        #[command(flatten)]
+        filter: QueueFilterArgs,
+        /// A failure group's key (`events groups`): its lane and events.
+        #[arg(long, value_name = "KEY")]
+        group: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Who exports, for the audit log (default: the OS user).
+        #[arg(long)]
+        operator: Option<String>,
+    },
     /// Approve the event's current revision: someone other than its editor.
     ApproveEdit {
         id: i64,

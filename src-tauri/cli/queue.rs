@@ -4,7 +4,6 @@
 use super::progress::TermProgress;
 use super::{emit, print_json, render, CredentialsCmd, EventsCmd, LanesCmd, OverrideArgs};
 use crate::app::App;
-use crate::domain::event::EventStatus;
 use crate::domain::preflight::ReplayRequest;
 use crate::domain::replay::ReplayOutcome;
 use crate::error::{Error, Result};
@@ -37,34 +36,8 @@ pub(super) async fn events(app: &App, cmd: EventsCmd, json: bool) -> Result<()> 
             let r = services::import::import_file(app, &file, format, progress).await?;
             emit(json, &r, |r| format!("{}\n", render::imported(r)))
         }
-        EventsCmd::List {
-            lane,
-            status,
-            limit,
-            after,
-            reason_code,
-            search,
-            since,
-            until,
-        } => {
-            let status = match status {
-                Some(s) => Some(EventStatus::parse(&s).ok_or_else(|| {
-                    Error::InvalidInput(format!(
-                        "--status `{s}`: use failed, blocked, in_flight, replayed, unknown_outcome or discarded"
-                    ))
-                })?),
-                None => None,
-            };
-            let query = services::events::EventQuery {
-                lane_id: lane,
-                status,
-                failure_code: reason_code,
-                search,
-                since,
-                until,
-                after,
-                limit: Some(limit),
-            };
+        EventsCmd::List { filter, limit, after } => {
+            let query = filter.query(after, Some(limit))?;
             let page = services::events::list(app, &query).await?;
             if json {
                 // A listing is an array; the cursor for the next page is the last element's id.
@@ -90,6 +63,23 @@ pub(super) async fn events(app: &App, cmd: EventsCmd, json: bool) -> Result<()> 
             let req = edit_request(set, unset, from_file, editor, reason, protected_override)?;
             let r = services::revisions::edit(app, id, &req).await?;
             emit(json, &r, |r| render::revision_made(id, r))
+        }
+        EventsCmd::ExportCsv {
+            filter,
+            group,
+            out,
+            force,
+            operator,
+        } => {
+            let req = services::queue_export::QueueExportRequest {
+                query: filter.query(None, None)?,
+                group,
+                path: out.display().to_string(),
+                force,
+                exported_by: operator.unwrap_or_default(),
+            };
+            let r = services::queue_export::export(app, &req).await?;
+            emit(json, &r, render::queue_exported)
         }
         EventsCmd::Revisions { id } => emit(json, &services::revisions::list(app, id).await?, render::revisions),
         EventsCmd::ApproveEdit {

@@ -21,6 +21,8 @@ use crate::services::import::{Format, ImportOutcome};
 use crate::services::lanes::{LaneDetail, LaneSummary};
 use crate::services::logs::LogFolder;
 use crate::services::preflight::PreflightView;
+use crate::services::queue_export::{QueueExportOutcome, QueueExportRequest};
+use crate::services::revisions::{EditRequest, RevisionView, RevisionsView};
 use crate::services::settle::SettleResult;
 use crate::services::team::{Approval, Person};
 use tauri::{AppHandle, State};
@@ -50,6 +52,44 @@ pub async fn event_show(app: State<'_, App>, id: i64) -> Reply<EventDetail> {
 #[tauri::command]
 pub async fn groups_list(app: State<'_, App>, lane_id: Option<String>) -> Reply<GroupsView> {
     services::groups::list(&app, lane_id.as_deref())
+        .await
+        .map_err(|e| e.reply())
+}
+
+/// The event's payload history: the original, each revision with its changes, editor, approver.
+#[tauri::command]
+pub async fn event_revisions(app: State<'_, App>, event_id: i64) -> Reply<RevisionsView> {
+    services::revisions::list(&app, event_id).await.map_err(|e| e.reply())
+}
+
+/// Proposes an edited payload as the event's next revision (audited); it is replayed only after
+/// a preflight on it and another person's approval.
+#[tauri::command]
+pub async fn event_edit(app: State<'_, App>, event_id: i64, request: EditRequest) -> Reply<RevisionView> {
+    services::revisions::edit(&app, event_id, &request)
+        .await
+        .map_err(|e| e.reply())
+}
+
+/// Approves the event's current revision: someone other than its editor (audited).
+#[tauri::command]
+pub async fn event_edit_approve(
+    app: State<'_, App>,
+    event_id: i64,
+    revision: i64,
+    approver: String,
+    reason: String,
+) -> Reply<RevisionView> {
+    services::revisions::approve(&app, event_id, revision, &approver, &reason)
+        .await
+        .map_err(|e| e.reply())
+}
+
+/// Writes the remaining failures of a filter (one lane) as a CSV for Salesforce Data Loader;
+/// audited.
+#[tauri::command]
+pub async fn queue_export_csv(app: State<'_, App>, request: QueueExportRequest) -> Reply<QueueExportOutcome> {
+    services::queue_export::export(&app, &request)
         .await
         .map_err(|e| e.reply())
 }

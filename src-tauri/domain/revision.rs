@@ -14,7 +14,7 @@ pub const MAX_FIELD_LEN: usize = 100;
 /// One field changed by a revision, against the original payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export, export_to = "bindings/")]
-pub struct FieldChange {
+pub struct PayloadChange {
     pub field: String,
     /// The original value; `None`: the field was not in the original payload.
     pub before: Option<Value>,
@@ -98,7 +98,7 @@ pub fn apply(base: &Map<String, Value>, edit: &Edit) -> Result<Map<String, Value
 }
 
 /// The fields whose value differs between two payloads, in field-name order.
-pub fn diff(original: &Map<String, Value>, edited: &Map<String, Value>) -> Vec<FieldChange> {
+pub fn diff(original: &Map<String, Value>, edited: &Map<String, Value>) -> Vec<PayloadChange> {
     let mut fields: Vec<&String> = original.keys().chain(edited.keys()).collect();
     fields.sort();
     fields.dedup();
@@ -106,7 +106,7 @@ pub fn diff(original: &Map<String, Value>, edited: &Map<String, Value>) -> Vec<F
         .into_iter()
         .filter_map(|f| {
             let (before, after) = (original.get(f), edited.get(f));
-            (before != after).then(|| FieldChange {
+            (before != after).then(|| PayloadChange {
                 field: f.clone(),
                 before: before.cloned(),
                 after: after.cloned(),
@@ -118,7 +118,7 @@ pub fn diff(original: &Map<String, Value>, edited: &Map<String, Value>) -> Vec<F
 /// The protected fields (the contract's `write_policy.protected_fields`) a change would write:
 /// added or changed. Removing one from the payload writes less, so it is not counted. Compared
 /// without case, as Salesforce compares field names.
-pub fn protected_touched<'a>(changes: &'a [FieldChange], protected: &[&str]) -> Vec<&'a str> {
+pub fn protected_touched<'a>(changes: &'a [PayloadChange], protected: &[&str]) -> Vec<&'a str> {
     changes
         .iter()
         .filter(|c| c.after.is_some() && protected.iter().any(|p| p.eq_ignore_ascii_case(&c.field)))
@@ -175,12 +175,12 @@ mod tests {
         assert_eq!(
             diff(&base, &out),
             vec![
-                FieldChange {
+                PayloadChange {
                     field: "BillingCountry".into(),
                     before: Some(Value::Null),
                     after: Some(json!("United States"))
                 },
-                FieldChange {
+                PayloadChange {
                     field: "Phone".into(),
                     before: Some(json!("1")),
                     after: None

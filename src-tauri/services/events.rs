@@ -120,15 +120,12 @@ pub fn parse_cursor(s: &str) -> Result<i64> {
     })
 }
 
-pub async fn list(app: &App, q: &EventQuery) -> Result<EventPage> {
-    let limit = i64::from(q.limit.unwrap_or(50)).clamp(1, MAX_PAGE);
-    let after = match &q.after {
-        Some(c) => parse_cursor(c)?,
-        None => 0,
-    };
-    let filter = store::events::Filter {
+/// The store's filter of a query (its cursor and limit aside).
+pub(crate) fn filter_of(q: &EventQuery) -> Result<store::events::Filter> {
+    Ok(store::events::Filter {
         lane_id: q.lane_id.clone(),
         status: q.status.map(|s| s.as_str().to_string()),
+        statuses: Vec::new(),
         failure_code: q.failure_code.clone().filter(|c| !c.trim().is_empty()),
         search: q
             .search
@@ -137,7 +134,16 @@ pub async fn list(app: &App, q: &EventQuery) -> Result<EventPage> {
             .filter(|s| !s.is_empty()),
         since: q.since.as_deref().map(|t| time_bound(t, "since")).transpose()?,
         until: q.until.as_deref().map(|t| time_bound(t, "until")).transpose()?,
+    })
+}
+
+pub async fn list(app: &App, q: &EventQuery) -> Result<EventPage> {
+    let limit = i64::from(q.limit.unwrap_or(50)).clamp(1, MAX_PAGE);
+    let after = match &q.after {
+        Some(c) => parse_cursor(c)?,
+        None => 0,
     };
+    let filter = filter_of(q)?;
     // One row more than asked tells whether another page exists without a second query.
     // A file pages through its own synchronous connection on the blocking pool; a server
     // through the async pool (no per-row hand-over cost to avoid there).

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod logs;
 pub mod org;
 pub mod preflight;
+pub mod queue_export;
 pub mod recovery;
 pub mod replay;
 pub mod revisions;

@@ -7,7 +7,7 @@
 
 use crate::app::App;
 use crate::domain::audit::AuditDraft;
-use crate::domain::revision::{self, Edit, FieldChange};
+use crate::domain::revision::{self, Edit, PayloadChange};
 use crate::error::{Error, Result};
 use crate::services::{audit, lanes};
 use crate::store;
@@ -52,9 +52,9 @@ pub struct RevisionView {
     pub revision: i64,
     pub payload: Value,
     /// Against the original (imported) payload.
-    pub changes: Vec<FieldChange>,
+    pub changes: Vec<PayloadChange>,
     /// Against the revision before it (the original for revision 1).
-    pub since_previous: Vec<FieldChange>,
+    pub since_previous: Vec<PayloadChange>,
     pub editor: String,
     /// A server login (team mode) rather than a declared name (solo mode).
     pub editor_authenticated: bool,
@@ -93,7 +93,7 @@ fn object(text: &str, what: &str) -> Result<Map<String, Value>> {
     }
 }
 
-fn changes_of(text: &str) -> Vec<FieldChange> {
+fn changes_of(text: &str) -> Vec<PayloadChange> {
     serde_json::from_str(text).unwrap_or_default()
 }
 

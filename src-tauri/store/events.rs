@@ -160,6 +160,8 @@ async fn insert_batch_sqlite(
 pub struct Filter {
     pub lane_id: Option<String>,
     pub status: Option<String>,
+    /// Any of these statuses (with `status`, both apply).
+    pub statuses: Vec<String>,
     pub failure_code: Option<String>,
     /// A prefix of the external ID or of the event key.
     pub search: Option<String>,
@@ -212,6 +214,12 @@ fn page_sql(head: &str, filter: &Filter, after: i64, limit: i64) -> (String, Vec
         sql.push_str(" AND status = ?");
         params.push(Param::Text(status.clone()));
     }
+    if !filter.statuses.is_empty() {
+        sql.push_str(&format!(" AND status IN ({})", super::marks(filter.statuses.len())));
+        for st in &filter.statuses {
+            params.push(Param::Text(st.clone()));
+        }
+    }
     if let Some(code) = &filter.failure_code {
         sql.push_str(" AND failure_code = ?");
         params.push(Param::Text(code.clone()));
@@ -259,6 +267,20 @@ pub async fn page(pool: &super::Pool, filter: &Filter, after: i64, limit: i64) -
         Ok(bind_all!(sqlx::query_as::<_, EventRow>(&sql), params)
             .fetch_all(pool)
             .await?)
+    })
+}
+
+/// A keyset page of `(id, external_id, failure_message, payload)`: what a queue export writes.
+pub async fn page_payloads(
+    pool: &super::Pool,
+    filter: &Filter,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Option<String>, Option<String>, String)>> {
+    on_pool!(pool, |pool, sq| {
+        let (sql, params) = page_sql("SELECT id, external_id, failure_message, payload", filter, after, limit);
+        let sql = sq(&sql);
+        Ok(bind_all!(sqlx::query_as(&sql), params).fetch_all(pool).await?)
     })
 }
 

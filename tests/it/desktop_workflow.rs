@@ -12,6 +12,7 @@ fn an_operator_batches_a_failure_group_from_the_groups_view() {
     app.wait_text("400 events in 16 groups");
     // The lock failures of the demo differ by record; they are one cause.
     app.wait("[aria-label='Group c8bf569c551a']");
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let row = app.text("[aria-label='Group c8bf569c551a']");
     assert!(
         row.contains("UNABLE_TO_LOCK_ROW") && row.contains("<n> records: <id>") && row.contains("121"),
@@ -38,4 +39,53 @@ fn an_operator_batches_a_failure_group_from_the_groups_view() {
     assert_eq!(rows, serde_json::json!(6), "the group's six events, no other: {events}");
     app.screenshot("groups-batch-preflight");
     assert_eq!(d.org.writes().len(), 0, "a preflight writes nothing");
+}
+
+#[test]
+fn an_operator_edits_a_payload_and_another_person_approves_it_in_the_window() {
+    let d = demo_org();
+    let app = Desktop::launch(&d.env.db);
+    app.wait_text("400 events in 2 lanes");
+    // Event 11 failed on a validation rule; its country is to be corrected before a replay.
+    app.click("[aria-label='Events'] td[title='billing-100010']");
+    app.click_text("button", "Preflight and replay");
+    app.wait_text("Never edited: a replay writes the payload as imported.");
+    app.click_text("button", "Edit payload");
+    app.wait(".edit-payload-dialog");
+    app.fill("input[id$='-f-BillingCountry']", "Canada");
+    app.click("input[aria-label='Remove Phone']");
+    app.fill(".edit-payload-dialog input[autocomplete='name']", "Dana Ops");
+    app.type_into(".edit-payload-dialog textarea", "INC-7: billing sent the wrong country");
+    let diff = app.text("table[aria-label='Changes of this edit']");
+    assert!(
+        diff.contains("Canada") && diff.contains("(removed)"),
+        "the diff before saving: {diff}"
+    );
+    // Let the window paint what the DOM already holds before the picture is taken.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    app.screenshot("edit-payload");
+    app.click_text(".edit-payload-dialog button", "Save as a new revision");
+    app.wait("[aria-label='Revision 1']");
+    app.wait_text("Awaits approval by someone other than Dana Ops");
+
+    // Someone else approves, by declared name (solo mode).
+    app.fill("form[aria-label='Approve revision 1'] input[type='text']", "Lee Review");
+    app.type_into(
+        "form[aria-label='Approve revision 1'] textarea",
+        "checked against the billing record",
+    );
+    app.click_text("form[aria-label='Approve revision 1'] button", "Approve revision 1");
+    app.wait_text("Approved by");
+    let block = app.text("[aria-label='Revision 1']");
+    assert!(
+        block.contains("Lee Review") && block.contains("Dana Ops"),
+        "editor and approver: {block}"
+    );
+
+    // The preflight now reads the record with the edited payload.
+    app.click_text("button", "Run preflight");
+    app.wait_text("From revision 1 of the payload");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    app.screenshot("edit-approved-preflight");
+    assert_eq!(d.org.writes().len(), 0, "nothing written");
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 const BEFORE: &str = "2026-11-19T08:00:00.000+0000";
 
-fn demo_env() -> Env {
+pub fn demo_env() -> Env {
     let env = Env::new();
     let root = env!("CARGO_MANIFEST_DIR");
     env.ok(&[

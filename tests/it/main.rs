@@ -20,6 +20,7 @@ mod groups;
 mod lanes;
 mod layering;
 mod limits;
+mod queue_export;
 mod queue_plans;
 mod replay;
 mod revisions;

@@ -2,7 +2,7 @@
 //! edited and who approved.
 
 use super::*;
-use crate::domain::revision::FieldChange;
+use crate::domain::revision::PayloadChange;
 use crate::services::revisions::{RevisionView, RevisionsView};
 
 fn value(v: &Option<serde_json::Value>) -> String {
@@ -20,7 +20,7 @@ fn who(name: &str, authenticated: bool) -> String {
     }
 }
 
-fn changes(out: &mut String, changes: &[FieldChange]) {
+fn changes(out: &mut String, changes: &[PayloadChange]) {
     let width = changes.iter().map(|c| c.field.len()).max().unwrap_or(0);
     for c in changes {
         let _ = writeln!(
@@ -114,5 +114,41 @@ pub fn revision_approved(event_id: i64, r: &RevisionView) -> String {
         out,
         "\nnext: preflight {event_id} reads the record again with this payload, then the replay"
     );
+    out
+}
+
+/// `events export-csv`.
+pub fn queue_exported(r: &crate::services::queue_export::QueueExportOutcome) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "wrote {} row{} of {} for Data Loader to {} ({} columns, upsert by {})",
+        r.rows,
+        if r.rows == 1 { "" } else { "s" },
+        r.object,
+        r.path,
+        r.columns.len(),
+        r.external_id_field
+    );
+    if r.without_external_id > 0 {
+        let _ = writeln!(
+            out,
+            "  {} events without an external ID left out: Data Loader could not upsert them",
+            r.without_external_id
+        );
+    }
+    if !r.protected_left_out.is_empty() {
+        let _ = writeln!(out, "  protected fields left out: {}", r.protected_left_out.join(", "));
+    }
+    if r.edited > 0 {
+        let _ = writeln!(out, "  {} rows from approved payload edits", r.edited);
+    }
+    if r.unapproved_edits > 0 {
+        let _ = writeln!(
+            out,
+            "  {} events with an edit awaiting approval written as imported",
+            r.unapproved_edits
+        );
+    }
     out
 }

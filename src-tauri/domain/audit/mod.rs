@@ -46,6 +46,7 @@ pub const ACTIONS: &[&str] = &[
     "discard",
     "event_edited",
     "event_edit_approved",
+    "queue_exported",
     "credential_set",
     "credential_checked",
     "credential_deleted",

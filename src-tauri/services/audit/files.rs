@@ -67,6 +67,24 @@ pub(crate) fn sync_dir(path: &Path) {
     }
 }
 
+/// Moves the finished temp file to its name: over an existing file only when `force`; otherwise
+/// with a hard link, which fails if the name appeared meanwhile (no check-then-rename race).
+pub(crate) fn place(tmp: &Path, out: &Path, force: bool) -> std::io::Result<()> {
+    if force {
+        return std::fs::rename(tmp, out);
+    }
+    match std::fs::hard_link(tmp, out) {
+        Ok(()) => std::fs::remove_file(tmp),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(std::io::Error::new(
+            e.kind(),
+            format!("{} appeared while exporting; nothing was overwritten", out.display()),
+        )),
+        // A file system without hard links: the name was free a moment ago.
+        Err(_) if std::fs::symlink_metadata(out).is_err() => std::fs::rename(tmp, out),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

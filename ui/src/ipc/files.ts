@@ -37,6 +37,16 @@ export async function pickExportDestination(suggested: string, format: AuditExpo
   }
 }
 
+/** The native "save" dialog for a Data Loader CSV, starting at `suggested`; `null` when cancelled. */
+export async function pickLoaderCsvDestination(suggested: string): Promise<string | null> {
+  try {
+    const chosen = await save({ title: 'Export for Data Loader', defaultPath: suggested || undefined, filters: [{ name: 'CSV', extensions: ['csv'] }] });
+    return typeof chosen === 'string' ? chosen : null;
+  } catch (cause) {
+    throw toIpcError(cause);
+  }
+}
+
 export const logKeys = { folder: ['log-folder'] as const };
 
 /** Where the log files are, and which there are. */

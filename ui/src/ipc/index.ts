@@ -12,6 +12,8 @@ export * from './credentials';
 export * from './imports';
 export * from './alerts';
 export * from './groups';
+export * from './revisions';
+export * from './queueExport';
 export * from './audit';
 export * from './batch';
 export * from './team';

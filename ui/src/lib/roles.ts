@@ -11,6 +11,8 @@ export const NEEDS = {
   preflight: { role: 'operator', what: 'a preflight' },
   replay: { role: 'operator', what: 'replay' },
   discard: { role: 'operator', what: 'discarding an event' },
+  edit: { role: 'operator', what: 'editing a payload' },
+  approveEdit: { role: 'approver', what: 'approving an edited payload' },
   batch: { role: 'operator', what: 'a batch replay' },
   verify: { role: 'operator', what: 'settling an outcome' },
   decide: { role: 'approver', what: 'deciding an approval request' },

@@ -55,7 +55,7 @@ pub async fn export(app: &App, req: &AuditExportRequest, progress: Arc<dyn Progr
     // A manifest left from an earlier export of the same name must not vouch for the new file,
     // even for the moment between the two renames.
     let _ = std::fs::remove_file(&mpath);
-    if let Err(e) = place(&tmp, &out, req.force) {
+    if let Err(e) = super::super::files::place(&tmp, &out, req.force) {
         let _ = std::fs::remove_file(&tmp);
         return Err(Error::Io(format!(
             "cannot move the export into place at {}: {e}",
@@ -168,24 +168,6 @@ async fn record_export(app: &App, m: &AuditExportManifest, out: &Path) {
     match r {
         Ok(()) => audit::checkpoint(app).await,
         Err(e) => eprintln!("warning: the export was written but could not be recorded in the audit log: {e}"),
-    }
-}
-
-/// Moves the finished temp file to its name: over an existing file only when `force`; otherwise
-/// with a hard link, which fails if the name appeared meanwhile (no check-then-rename race).
-fn place(tmp: &Path, out: &Path, force: bool) -> std::io::Result<()> {
-    if force {
-        return std::fs::rename(tmp, out);
-    }
-    match std::fs::hard_link(tmp, out) {
-        Ok(()) => std::fs::remove_file(tmp),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(std::io::Error::new(
-            e.kind(),
-            format!("{} appeared while exporting; nothing was overwritten", out.display()),
-        )),
-        // A file system without hard links: the name was free a moment ago.
-        Err(_) if std::fs::symlink_metadata(out).is_err() => std::fs::rename(tmp, out),
-        Err(e) => Err(e),
     }
 }
 

@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   'discard',
   'event_edited',
   'event_edit_approved',
+  'queue_exported',
   'credential_set',
   'credential_checked',
   'credential_deleted',

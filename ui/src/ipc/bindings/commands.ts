@@ -19,6 +19,7 @@ import type { BatchSummary } from './BatchSummary';
 import type { CheckResult } from './CheckResult';
 import type { CredentialSet } from './CredentialSet';
 import type { CredentialStatus } from './CredentialStatus';
+import type { EditRequest } from './EditRequest';
 import type { EventDetail } from './EventDetail';
 import type { EventPage } from './EventPage';
 import type { EventQuery } from './EventQuery';
@@ -31,8 +32,12 @@ import type { LogFolder } from './LogFolder';
 import type { OverrideRequest } from './OverrideRequest';
 import type { Person } from './Person';
 import type { PreflightView } from './PreflightView';
+import type { QueueExportOutcome } from './QueueExportOutcome';
+import type { QueueExportRequest } from './QueueExportRequest';
 import type { ReplayRequest } from './ReplayRequest';
 import type { ReplayResult } from './ReplayResult';
+import type { RevisionView } from './RevisionView';
+import type { RevisionsView } from './RevisionsView';
 import type { Selection } from './Selection';
 import type { SettleResult } from './SettleResult';
 import type { StatusCount } from './StatusCount';
@@ -44,6 +49,14 @@ export const commands = {
   eventShow: (id: number) => call<EventDetail>('event_show', { id }),
   /** Failure groups (lane, failure code, message signature), most open events first; one lane's when `lane_id` is given. One pass over the events. */
   groupsList: (laneId: string | null) => call<GroupsView>('groups_list', { laneId }),
+  /** The event's payload history: the original, each revision with its changes, editor, approver. */
+  eventRevisions: (eventId: number) => call<RevisionsView>('event_revisions', { eventId }),
+  /** Proposes an edited payload as the event's next revision (audited); it is replayed only after a preflight on it and another person's approval. */
+  eventEdit: (eventId: number, request: EditRequest) => call<RevisionView>('event_edit', { eventId, request }),
+  /** Approves the event's current revision: someone other than its editor (audited). */
+  eventEditApprove: (eventId: number, revision: number, approver: string, reason: string) => call<RevisionView>('event_edit_approve', { eventId, revision, approver, reason }),
+  /** Writes the remaining failures of a filter (one lane) as a CSV for Salesforce Data Loader; audited. */
+  queueExportCsv: (request: QueueExportRequest) => call<QueueExportOutcome>('queue_export_csv', { request }),
   eventCounts: () => call<StatusCount[]>('event_counts'),
   /** Reads the target record from Salesforce now (0.1 to 2 s) and stores the preflight. */
   preflightRun: (eventId: number, overrideRequest: OverrideRequest | null) => call<PreflightView>('preflight_run', { eventId, overrideRequest }),

@@ -14,6 +14,7 @@ import { groupAnswers, type GroupsMockBackend } from './groups';
 import { importAnswers, type ImportsMockBackend } from './imports';
 import { laneAnswers, type LanesMockBackend } from './lanes';
 import { replayAnswers, type ReplayMockBackend } from './replay';
+import { revisionAnswers, type RevisionsMockBackend } from './revisions';
 import { taskAnswers, type TasksMockBackend } from './tasks';
 import { teamAnswers, type TeamMockBackend } from './team';
 
@@ -31,6 +32,7 @@ export type {
   ImportsMockBackend,
   LanesMockBackend,
   ReplayMockBackend,
+  RevisionsMockBackend,
   TasksMockBackend,
   TeamMockBackend,
 };
@@ -53,6 +55,7 @@ export interface MockBackend
     TasksMockBackend,
     TeamMockBackend,
     GroupsMockBackend,
+    RevisionsMockBackend,
     FilesMockBackend {
   /** A command named here rejects with this `{kind, message}` (an import refusal adds `issues`, `total`), as a failing Rust command does. */
   fail?: Record<string, { kind: string; message: string; code?: string; issues?: unknown[]; total?: number }>;
@@ -66,6 +69,7 @@ const ANSWERS: Answers<MockBackend> = {
   ...importAnswers,
   ...alertAnswers,
   ...groupAnswers,
+  ...revisionAnswers,
   ...auditAnswers,
   ...batchAnswers,
   ...taskAnswers,

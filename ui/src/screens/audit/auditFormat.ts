@@ -18,6 +18,7 @@ const ACTIONS: Record<AuditAction, { label: string; tone: Tone }> = {
   discard: { label: 'Discard', tone: 'neutral' },
   event_edited: { label: 'Payload edited', tone: 'warning' },
   event_edit_approved: { label: 'Edit approved', tone: 'warning' },
+  queue_exported: { label: 'Queue exported (Data Loader)', tone: 'neutral' },
   credential_set: { label: 'Credential set', tone: 'neutral' },
   credential_checked: { label: 'Credential check', tone: 'neutral' },
   credential_deleted: { label: 'Credential deleted', tone: 'warning' },

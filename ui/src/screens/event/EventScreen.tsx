@@ -5,6 +5,7 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { useEvent } from '../../ipc';
 import { AttemptHistory } from './AttemptHistory';
 import { DiscardDialog } from './DiscardDialog';
+import { PayloadRevisions } from './PayloadRevisions';
 import { ReplayWorkflow } from './ReplayWorkflow';
 import { VerifyAction } from './VerifyAction';
 import { AuditTrailLink } from '../audit/openAudit';
@@ -82,6 +83,7 @@ export function EventScreen({ id, onBack, backLabel = 'Queue' }: { id: number; o
                 <AttemptHistory attempts={e.attempts} />
               </div>
             </section>
+            <PayloadRevisions event={e} />
             <ReplayWorkflow event={e} />
           </div>
         </div>

@@ -34,6 +34,11 @@ export function PreflightPanel({ view, now, usedBy = null }: { view: PreflightVi
         <h3 id="pf-change" className="block-title">
           Planned change <span className="block-title-note">{writeSummary(p)}</span>
         </h3>
+        {p.event.revision !== undefined && (
+          <p className="callout card tone-warning pf-revision" role="note">
+            From revision {p.event.revision} of the payload, an edit: a replay needs its approval by someone other than its editor.
+          </p>
+        )}
         <ChangeTable changes={p.changes} kind={p.request.kind} />
       </section>
       <RequestView request={p.request} />

@@ -9,6 +9,7 @@ import { CountsSummary } from './CountsSummary';
 import { EventDetailPanel } from './EventDetailPanel';
 import { EventTable } from './EventTable';
 import { ImportDialog } from './ImportDialog';
+import { DataLoaderDialog } from './DataLoaderDialog';
 import { AlertsPanel } from '../alerts/AlertsPanel';
 import type { BatchTarget } from '../batch/BatchScreen';
 import './queue.css';
@@ -17,7 +18,7 @@ import { RoleNote } from '../../components/RoleNote';
 import { useRoleBlock } from '../../lib/roles';
 
 /** A batch replays failed or blocked events: the queue's status filter is one of those, or none. */
-function batchStatus(status: EventStatus | null): string | null | undefined {
+function batchStatus(status: EventStatus | null): 'failed' | 'blocked' | null | undefined {
   if (status === null) return null;
   return status === 'failed' || status === 'blocked' ? status : undefined;
 }
@@ -40,6 +41,7 @@ export function QueueScreen({
   const client = useQueryClient();
   const [selectedId, setSelectedId] = useState<number | null>(null);
   const [importing, setImporting] = useState(false);
+  const [loaderExport, setLoaderExport] = useState(false);
   // Team mode: a login without the operator role may look, not import or replay.
   const importBlocked = useRoleBlock('import');
   const batchBlocked = useRoleBlock('batch');
@@ -118,6 +120,21 @@ export function QueueScreen({
               <RoleNote reason={batchBlocked} />
             </div>
           )}
+          {filter.laneId !== null && !nothingImported && (
+            <button
+              type="button"
+              className="btn"
+              onClick={() => setLoaderExport(true)}
+              disabled={status === undefined}
+              title={
+                status === undefined
+                  ? 'The export holds the remaining failures: pick Failed, Blocked or all statuses'
+                  : 'The remaining failures of this filter as a CSV for Salesforce Data Loader'
+              }
+            >
+              Export for Data Loader…
+            </button>
+          )}
           <button type="button" className="btn" onClick={() => setImporting(true)} disabled={importBlocked !== null} title={importBlocked ?? undefined}>
             Import events…
           </button>
@@ -128,6 +145,9 @@ export function QueueScreen({
       </header>
       <RoleNote reason={importBlocked} />
       {importing && <ImportDialog onClose={() => setImporting(false)} />}
+      {loaderExport && filter.laneId !== null && status !== undefined && (
+        <DataLoaderDialog filter={{ ...filter, laneId: filter.laneId }} status={status} onClose={() => setLoaderExport(false)} />
+      )}
 
       {counts.isError && <ErrorBanner context="Counts" error={counts.error} onRetry={() => void counts.refetch()} />}
       {lanes.isError && <ErrorBanner context="Lanes" error={lanes.error} onRetry={() => void lanes.refetch()} />}
