@@ -304,6 +304,15 @@ pub struct QueueFilterArgs {
     /// Occurred before this RFC 3339 time.
     #[arg(long)]
     pub until: Option<String>,
+    /// Assigned to this person (`events triage --assign`).
+    #[arg(long)]
+    pub assignee: Option<String>,
+    /// Carrying this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Only events marked investigating.
+    #[arg(long)]
+    pub investigating: bool,
 }
 
 impl QueueFilterArgs {
@@ -328,6 +337,9 @@ impl QueueFilterArgs {
             search: self.search,
             since: self.since,
             until: self.until,
+            assignee: self.assignee,
+            tag: self.tag,
+            investigating: self.investigating.then_some(true),
             after,
             limit,
         })
@@ -391,6 +403,36 @@ pub enum EventsCmd {
     /// An event's payload history: the original, each revision with its changes, editor and
     /// approver.
     Revisions { id: i64 },
+    /// Triage one or more events: assign, mark as being investigated, tag, leave a note. Each
+    /// event's change is an audit entry; `events list --assignee/--tag/--investigating` filters.
+    Triage {
+        /// Event ids.
+        ids: Vec<i64>,
+        /// More event ids from a file, one per line (`#` comments and blank lines ignored).
+        #[arg(long = "ids", value_name = "FILE")]
+        ids_file: Option<PathBuf>,
+        #[arg(long, conflicts_with = "unassign")]
+        assign: Option<String>,
+        #[arg(long)]
+        unassign: bool,
+        /// Mark as being investigated.
+        #[arg(long, conflicts_with = "done")]
+        investigating: bool,
+        /// Clear the investigating mark.
+        #[arg(long)]
+        done: bool,
+        /// Add a tag (repeatable).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// Remove a tag (repeatable).
+        #[arg(long = "untag", value_name = "TAG")]
+        untags: Vec<String>,
+        #[arg(long)]
+        note: Option<String>,
+        /// Who triages (solo mode; in team mode the login is recorded).
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// The remaining failures (failed and blocked) of one lane as a CSV that Salesforce Data
     /// Loader reads: the external-ID field first, one column per payload field. Protected fields
     /// and events without an external ID are left out (and said); null cells are #N/A.

@@ -84,7 +84,7 @@ pub(super) async fn batch(app: &App, args: BatchArgs, json: bool) -> Result<()> 
 }
 
 /// Event ids, one per line.
-fn read_ids(path: &std::path::Path) -> Result<Vec<i64>> {
+pub(super) fn read_ids(path: &std::path::Path) -> Result<Vec<i64>> {
     let text = crate::services::limits::read_text_file(path, crate::services::limits::IDS_FILE_BYTES)?;
     let mut ids = Vec::new();
     for (n, line) in text.lines().enumerate() {

@@ -81,6 +81,49 @@ pub(super) async fn events(app: &App, cmd: EventsCmd, json: bool) -> Result<()> 
             let r = services::queue_export::export(app, &req).await?;
             emit(json, &r, render::queue_exported)
         }
+        EventsCmd::Triage {
+            mut ids,
+            ids_file,
+            assign,
+            unassign,
+            investigating,
+            done,
+            tags,
+            untags,
+            note,
+            by,
+        } => {
+            if let Some(f) = ids_file {
+                ids.extend(super::batch::read_ids(&f)?);
+            }
+            let change = services::triage::TriageChange {
+                assign: if unassign { Some(String::new()) } else { assign },
+                investigating: if investigating {
+                    Some(true)
+                } else if done {
+                    Some(false)
+                } else {
+                    None
+                },
+                add_tags: tags,
+                remove_tags: untags,
+                note,
+                by: by.unwrap_or_default(),
+            };
+            let r = services::triage::update(app, &ids, &change).await?;
+            emit(json, &r, |r| {
+                format!(
+                    "{} event{} triaged{}\n",
+                    r.changed.len(),
+                    if r.changed.len() == 1 { "" } else { "s" },
+                    if r.unchanged.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {} already so", r.unchanged.len())
+                    }
+                )
+            })
+        }
         EventsCmd::Revisions { id } => emit(json, &services::revisions::list(app, id).await?, render::revisions),
         EventsCmd::ApproveEdit {
             id,

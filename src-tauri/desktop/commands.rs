@@ -25,6 +25,7 @@ use crate::services::queue_export::{QueueExportOutcome, QueueExportRequest};
 use crate::services::revisions::{EditRequest, RevisionView, RevisionsView};
 use crate::services::settle::SettleResult;
 use crate::services::team::{Approval, Person};
+use crate::services::triage::{TriageChange, TriageOutcome};
 use tauri::{AppHandle, State};
 
 #[tauri::command]
@@ -90,6 +91,14 @@ pub async fn event_edit_approve(
 #[tauri::command]
 pub async fn queue_export_csv(app: State<'_, App>, request: QueueExportRequest) -> Reply<QueueExportOutcome> {
     services::queue_export::export(&app, &request)
+        .await
+        .map_err(|e| e.reply())
+}
+
+/// Triage: one change (assignee, investigating, tags, a note) applied to these events (audited).
+#[tauri::command]
+pub async fn events_triage(app: State<'_, App>, event_ids: Vec<i64>, change: TriageChange) -> Reply<TriageOutcome> {
+    services::triage::update(&app, &event_ids, &change)
         .await
         .map_err(|e| e.reply())
 }

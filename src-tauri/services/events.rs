@@ -30,6 +30,18 @@ pub struct EventQuery {
     #[serde(default)]
     #[ts(optional)]
     pub until: Option<String>,
+    /// Triage: assigned to this person.
+    #[serde(default)]
+    #[ts(optional)]
+    pub assignee: Option<String>,
+    /// Triage: carrying this tag.
+    #[serde(default)]
+    #[ts(optional)]
+    pub tag: Option<String>,
+    /// Triage: only events marked `investigating`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub investigating: Option<bool>,
     /// The cursor: the `id` of the last event of the previous page.
     pub after: Option<String>,
     pub limit: Option<u32>,
@@ -73,6 +85,8 @@ pub struct EventDetail {
     pub payload: serde_json::Value,
     /// Every replay attempt, oldest first.
     pub attempts: Vec<store::attempts::AttemptRow>,
+    /// Assignee, investigating mark, tags and notes.
+    pub triage: crate::services::triage::Triage,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -134,6 +148,18 @@ pub(crate) fn filter_of(q: &EventQuery) -> Result<store::events::Filter> {
             .filter(|s| !s.is_empty()),
         since: q.since.as_deref().map(|t| time_bound(t, "since")).transpose()?,
         until: q.until.as_deref().map(|t| time_bound(t, "until")).transpose()?,
+        assignee: q
+            .assignee
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from),
+        tag: q
+            .tag
+            .as_deref()
+            .map(crate::services::triage::normalize_tag)
+            .transpose()?,
+        investigating: q.investigating.unwrap_or(false),
     })
 }
 
@@ -184,8 +210,10 @@ pub async fn show(app: &App, id: i64) -> Result<EventDetail> {
     let payload = serde_json::from_str(&payload_text)
         .map_err(|e| Error::Io(format!("stored payload of event {id} is not JSON: {e}")))?;
     let attempts = store::attempts::attempts(&app.pool, id).await?;
+    let triage = crate::services::triage::get(app, id).await?;
     Ok(EventDetail {
         attempts,
+        triage,
         lane_version: r.lane_version,
         source_system: r.source_system.clone(),
         failure_http_status: r.failure_http_status,

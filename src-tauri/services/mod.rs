@@ -26,6 +26,7 @@ pub mod replay;
 pub mod revisions;
 pub mod settle;
 pub mod team;
+pub mod triage;
 
 /// Reports progress of long work and asks whether to stop. The CLI draws a bar; the desktop
 /// forwards it to the window.

@@ -165,7 +165,7 @@ pub async fn list(app: &App, event_id: i64) -> Result<RevisionsView> {
 }
 
 /// Who acts: the server's login in team mode (authenticated), else the declared name.
-async fn actor(app: &App, declared: &str, flag: &str) -> Result<(String, bool)> {
+pub(crate) async fn actor(app: &App, declared: &str, flag: &str) -> Result<(String, bool)> {
     let me = crate::services::team::whoami(app).await?;
     if me.authenticated {
         return Ok((me.login, true));

@@ -168,6 +168,10 @@ pub struct Filter {
     /// `occurred_at` bounds, fixed-width UTC text (inclusive, exclusive).
     pub since: Option<String>,
     pub until: Option<String>,
+    /// Triage: events assigned to this person, carrying this tag, marked `investigating`.
+    pub assignee: Option<String>,
+    pub tag: Option<String>,
+    pub investigating: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -239,6 +243,18 @@ fn page_sql(head: &str, filter: &Filter, after: i64, limit: i64) -> (String, Vec
     if let Some(until) = &filter.until {
         sql.push_str(" AND occurred_at < ?");
         params.push(Param::Text(until.clone()));
+    }
+    // Triage filters: the few triaged events, by their own indexes.
+    if let Some(a) = &filter.assignee {
+        sql.push_str(" AND id IN (SELECT event_id FROM event_triage WHERE assignee = ?)");
+        params.push(Param::Text(a.clone()));
+    }
+    if let Some(t) = &filter.tag {
+        sql.push_str(" AND id IN (SELECT event_id FROM event_tags WHERE tag = ?)");
+        params.push(Param::Text(t.clone()));
+    }
+    if filter.investigating {
+        sql.push_str(" AND id IN (SELECT event_id FROM event_triage WHERE investigating = 1)");
     }
     sql.push_str(" ORDER BY id LIMIT ?");
     params.push(Param::Int(limit));

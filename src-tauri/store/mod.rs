@@ -19,6 +19,7 @@ pub mod preflights;
 pub mod revisions;
 pub mod settings;
 pub mod team;
+pub mod triage;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

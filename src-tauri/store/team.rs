@@ -43,6 +43,10 @@ GRANT INSERT, UPDATE ON events, imports, preflights, attempts, batches, event_co
 GRANT INSERT ON approvals TO replay_operator;
 -- Operators propose edited payloads; approvers approve another's (event_revisions_by_login).
 GRANT INSERT ON event_revisions TO replay_operator;
+-- Operators triage: assignee, investigating, tags (removed when untagged), notes (kept).
+GRANT INSERT, UPDATE ON event_triage TO replay_operator;
+GRANT INSERT, DELETE ON event_tags TO replay_operator;
+GRANT INSERT ON event_notes TO replay_operator;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO replay_operator;
 -- Approvers: decide approval requests.
 GRANT UPDATE (status, decided_by, decided_at, decision_reason) ON approvals TO replay_approver;

@@ -50,6 +50,27 @@ fn an_operator_edits_a_payload_and_another_person_approves_it_in_the_window() {
     app.click("[aria-label='Events'] td[title='billing-100010']");
     app.click_text("button", "Preflight and replay");
     app.wait_text("Never edited: a replay writes the payload as imported.");
+
+    // Triage first: who works on it, that it is being looked at, a tag and a note.
+    app.fill(".triage-card input[autocomplete='name']", "Dana Ops");
+    app.fill(".triage-card input[placeholder='Who works on it']", "Dana Ops");
+    app.click_text(".triage-card button", "Assign");
+    app.wait_text("Assigned to Dana Ops");
+    app.click_text(".triage-card button", "Mark investigating");
+    app.wait_text("being investigated");
+    app.fill(".triage-card input[aria-label='New tag']", "INC-7");
+    app.click_text(".triage-card button", "Add tag");
+    app.wait(".triage-card .triage-tag");
+    app.fill(
+        ".triage-card textarea",
+        "Gold tier needs a billing country; billing confirmed Canada.",
+    );
+    app.click_text(".triage-card button", "Add note");
+    app.wait_text("billing confirmed Canada");
+    app.js("document.querySelector('.triage-card').scrollIntoView({block: 'start'})");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    app.screenshot("triage");
+
     app.click_text("button", "Edit payload");
     app.wait(".edit-payload-dialog");
     app.fill("input[id$='-f-BillingCountry']", "Canada");

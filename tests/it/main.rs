@@ -30,3 +30,4 @@ mod sandbox_composite;
 mod sf_support;
 mod team;
 mod tls;
+mod triage;

@@ -374,6 +374,26 @@ pub fn event_detail(d: &EventDetail) -> String {
         "  imported     import #{} under lane version {}",
         d.import_id, d.lane_version
     );
+    let t = &d.triage;
+    if t.assignee.is_some() || t.investigating || !t.tags.is_empty() {
+        let _ = writeln!(
+            out,
+            "  triage       {}{}{}",
+            t.assignee
+                .as_deref()
+                .map(|a| format!("assigned to {}", value(a)))
+                .unwrap_or_else(|| "unassigned".into()),
+            if t.investigating { ", being investigated" } else { "" },
+            if t.tags.is_empty() {
+                String::new()
+            } else {
+                format!(", tags {}", t.tags.join(" "))
+            }
+        );
+    }
+    for n in &t.notes {
+        let _ = writeln!(out, "  note         {} {}: {}", n.at, value(&n.author), value(&n.text));
+    }
     for a in &d.attempts {
         let _ = writeln!(
             out,

@@ -47,6 +47,7 @@ pub const ACTIONS: &[&str] = &[
     "event_edited",
     "event_edit_approved",
     "queue_exported",
+    "event_triaged",
     "credential_set",
     "credential_checked",
     "credential_deleted",

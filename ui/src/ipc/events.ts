@@ -41,6 +41,12 @@ export interface EventFilter {
   search?: string;
   /** The failure (reason) code, e.g. UNABLE_TO_LOCK_ROW. */
   reasonCode?: string;
+  /** Triage: assigned to this person. */
+  assignee?: string;
+  /** Triage: carrying this tag. */
+  tag?: string;
+  /** Triage: only events marked as being investigated. */
+  investigating?: boolean;
 }
 
 export const eventKeys = {
@@ -49,7 +55,17 @@ export const eventKeys = {
   counts: ['events', 'counts'] as const,
   allPages: ['events', 'pages'] as const,
   pages: (filter: EventFilter) =>
-    ['events', 'pages', filter.laneId, filter.status, filter.search ?? '', filter.reasonCode ?? ''] as const,
+    [
+      'events',
+      'pages',
+      filter.laneId,
+      filter.status,
+      filter.search ?? '',
+      filter.reasonCode ?? '',
+      filter.assignee ?? '',
+      filter.tag ?? '',
+      filter.investigating === true,
+    ] as const,
   allOne: ['events', 'one'] as const,
   one: (id: number) => ['events', 'one', id] as const,
   allPreflights: ['events', 'preflight'] as const,
@@ -83,6 +99,9 @@ export function useEventPages(filter: EventFilter, pageSize: number = EVENT_PAGE
         limit: pageSize,
         ...(filter.search ? { search: filter.search } : {}),
         ...(filter.reasonCode ? { failure_code: filter.reasonCode } : {}),
+        ...(filter.assignee ? { assignee: filter.assignee } : {}),
+        ...(filter.tag ? { tag: filter.tag } : {}),
+        ...(filter.investigating ? { investigating: true } : {}),
       }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,

@@ -14,6 +14,7 @@ export * from './alerts';
 export * from './groups';
 export * from './revisions';
 export * from './queueExport';
+export * from './triage';
 export * from './audit';
 export * from './batch';
 export * from './team';

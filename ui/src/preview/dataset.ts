@@ -110,11 +110,12 @@ function makeEvent(id: number): EventDetail {
     import_id: 1 + Math.floor(id / 250),
     payload,
     attempts: [],
+    triage: { assignee: null, investigating: false, tags: [], notes: [], updated_by: null, updated_at: null },
   };
 }
 
-function summaryOf(e: EventDetail): Omit<EventDetail, 'lane_version' | 'source_system' | 'failure_http_status' | 'import_id' | 'payload' | 'attempts'> {
-  const { lane_version: _v, source_system: _s, failure_http_status: _f, import_id: _i, payload: _p, attempts: _a, ...summary } = e;
+function summaryOf(e: EventDetail): Omit<EventDetail, 'lane_version' | 'source_system' | 'failure_http_status' | 'import_id' | 'payload' | 'attempts' | 'triage'> {
+  const { lane_version: _v, source_system: _s, failure_http_status: _f, import_id: _i, payload: _p, attempts: _a, triage: _t, ...summary } = e;
   return summary;
 }
 

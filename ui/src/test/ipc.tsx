@@ -62,6 +62,7 @@ export function eventDetail(over: Partial<EventDetail> = {}): EventDetail {
     import_id: 1,
     payload: { Name: 'Acme GmbH', Tier__c: 'Gold', AnnualRevenue: 1250000 },
     attempts: [],
+    triage: { assignee: null, investigating: false, tags: [], notes: [], updated_by: null, updated_at: null },
     ...over,
   };
 }

@@ -3,12 +3,17 @@ import type { JsonValue } from "../serde_json/JsonValue";
 import type { AttemptRow } from "./AttemptRow";
 import type { EventStatus } from "./EventStatus";
 import type { Operation } from "./Operation";
+import type { Triage } from "./Triage";
 
 export type EventDetail = { lane_version: number, source_system: string, failure_http_status: number | null, import_id: number, payload: JsonValue, 
 /**
  * Every replay attempt, oldest first.
  */
-attempts: Array<AttemptRow>, id: number, lane_id: string, event_key: string, object: string, external_id: string | null, 
+attempts: Array<AttemptRow>, 
+/**
+ * Assignee, investigating mark, tags and notes.
+ */
+triage: Triage, id: number, lane_id: string, event_key: string, object: string, external_id: string | null, 
 /**
  * True when the event has no external ID: the contract's `external_id_missing` case.
  */

@@ -19,6 +19,18 @@ since?: string,
  */
 until?: string, 
 /**
+ * Triage: assigned to this person.
+ */
+assignee?: string, 
+/**
+ * Triage: carrying this tag.
+ */
+tag?: string, 
+/**
+ * Triage: only events marked `investigating`.
+ */
+investigating?: boolean, 
+/**
  * The cursor: the `id` of the last event of the previous page.
  */
 after: string | null, limit: number | null, };

@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS = [
   'event_edited',
   'event_edit_approved',
   'queue_exported',
+  'event_triaged',
   'credential_set',
   'credential_checked',
   'credential_deleted',

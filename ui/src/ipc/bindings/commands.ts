@@ -41,6 +41,8 @@ import type { RevisionsView } from './RevisionsView';
 import type { Selection } from './Selection';
 import type { SettleResult } from './SettleResult';
 import type { StatusCount } from './StatusCount';
+import type { TriageChange } from './TriageChange';
+import type { TriageOutcome } from './TriageOutcome';
 
 export const commands = {
   lanesList: () => call<LaneSummary[]>('lanes_list'),
@@ -57,6 +59,8 @@ export const commands = {
   eventEditApprove: (eventId: number, revision: number, approver: string, reason: string) => call<RevisionView>('event_edit_approve', { eventId, revision, approver, reason }),
   /** Writes the remaining failures of a filter (one lane) as a CSV for Salesforce Data Loader; audited. */
   queueExportCsv: (request: QueueExportRequest) => call<QueueExportOutcome>('queue_export_csv', { request }),
+  /** Triage: one change (assignee, investigating, tags, a note) applied to these events (audited). */
+  eventsTriage: (eventIds: number[], change: TriageChange) => call<TriageOutcome>('events_triage', { eventIds, change }),
   eventCounts: () => call<StatusCount[]>('event_counts'),
   /** Reads the target record from Salesforce now (0.1 to 2 s) and stores the preflight. */
   preflightRun: (eventId: number, overrideRequest: OverrideRequest | null) => call<PreflightView>('preflight_run', { eventId, overrideRequest }),

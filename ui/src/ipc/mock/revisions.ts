@@ -1,10 +1,12 @@
-// Dev and test only: answers for the commands of ../revisions.ts and ../queueExport.ts (the
+// Dev and test only: answers for the commands of ../revisions.ts, ../queueExport.ts and ../triage.ts (the
 // incident workflow's writes outside a replay).
 import type { EditRequest } from '../bindings/EditRequest';
 import type { QueueExportOutcome } from '../bindings/QueueExportOutcome';
 import type { QueueExportRequest } from '../bindings/QueueExportRequest';
 import type { RevisionView } from '../bindings/RevisionView';
 import type { RevisionsView } from '../bindings/RevisionsView';
+import type { TriageChange } from '../bindings/TriageChange';
+import type { TriageOutcome } from '../bindings/TriageOutcome';
 import { missing, type Answer, type Answers } from './answer';
 
 export interface RevisionsMockBackend {
@@ -14,6 +16,8 @@ export interface RevisionsMockBackend {
   approveEdit?: (eventId: number, revision: number, approver: string, reason: string) => Answer<RevisionView>;
   /** Answers `queue_export_csv` (the queue's Data Loader export). */
   queueExport?: (request: QueueExportRequest) => Answer<QueueExportOutcome>;
+  /** Answers `events_triage`; the default changes every event named. */
+  triage?: (eventIds: number[], change: TriageChange) => Answer<TriageOutcome>;
 }
 
 export const revisionAnswers: Answers<RevisionsMockBackend> = {
@@ -27,6 +31,8 @@ export const revisionAnswers: Answers<RevisionsMockBackend> = {
       protected_fields: [],
     },
   event_edit: (b, a, cmd) => b.edit?.(a.eventId as number, a.request as EditRequest) ?? missing(cmd),
+  events_triage: (b, a) =>
+    b.triage?.(a.eventIds as number[], a.change as TriageChange) ?? { changed: a.eventIds as number[], unchanged: [] },
   queue_export_csv: (b, a, cmd) => b.queueExport?.(a.request as QueueExportRequest) ?? missing(cmd),
   event_edit_approve: (b, a, cmd) =>
     b.approveEdit?.(a.eventId as number, a.revision as number, a.approver as string, a.reason as string) ?? missing(cmd),

@@ -19,6 +19,7 @@ const ACTIONS: Record<AuditAction, { label: string; tone: Tone }> = {
   event_edited: { label: 'Payload edited', tone: 'warning' },
   event_edit_approved: { label: 'Edit approved', tone: 'warning' },
   queue_exported: { label: 'Queue exported (Data Loader)', tone: 'neutral' },
+  event_triaged: { label: 'Triaged', tone: 'neutral' },
   credential_set: { label: 'Credential set', tone: 'neutral' },
   credential_checked: { label: 'Credential check', tone: 'neutral' },
   credential_deleted: { label: 'Credential deleted', tone: 'warning' },

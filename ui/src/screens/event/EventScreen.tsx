@@ -6,6 +6,7 @@ import { useEvent } from '../../ipc';
 import { AttemptHistory } from './AttemptHistory';
 import { DiscardDialog } from './DiscardDialog';
 import { PayloadRevisions } from './PayloadRevisions';
+import { TriageCard } from './TriageCard';
 import { ReplayWorkflow } from './ReplayWorkflow';
 import { VerifyAction } from './VerifyAction';
 import { AuditTrailLink } from '../audit/openAudit';
@@ -83,6 +84,7 @@ export function EventScreen({ id, onBack, backLabel = 'Queue' }: { id: number; o
                 <AttemptHistory attempts={e.attempts} />
               </div>
             </section>
+            <TriageCard key={`${e.triage.updated_at ?? ''}-${e.triage.assignee ?? ''}`} event={e} />
             <PayloadRevisions event={e} />
             <ReplayWorkflow event={e} />
           </div>

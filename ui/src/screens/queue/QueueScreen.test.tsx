@@ -132,6 +132,7 @@ describe('queue', () => {
       failure_message: 'duplicate value found: billing_account_id__c',
       lane_version: 3,
       attempts: [],
+      triage: { assignee: null, investigating: false, tags: [], notes: [], updated_by: null, updated_at: null },
       source_system: 'billing',
       failure_http_status: 400,
       import_id: 7,

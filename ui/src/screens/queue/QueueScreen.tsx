@@ -57,10 +57,13 @@ export function QueueScreen({
   const matching = counts.data
     ?.filter((c) => (filter.laneId === null || c.lane_id === filter.laneId) && (filter.status === null || c.status === filter.status))
     .reduce((sum, c) => sum + c.count, 0);
-  const narrowed = Boolean(filter.search) || Boolean(filter.reasonCode);
+  const narrowed =
+    Boolean(filter.search) || Boolean(filter.reasonCode) || Boolean(filter.assignee) || Boolean(filter.tag) || filter.investigating === true;
   const filtered = filter.laneId !== null || filter.status !== null || narrowed;
   const [search, setSearch] = useState(filter.search ?? '');
   const [reasonCode, setReasonCode] = useState(filter.reasonCode ?? '');
+  const [assignee, setAssignee] = useState(filter.assignee ?? '');
+  const [tag, setTag] = useState(filter.tag ?? '');
 
   const refresh = () => {
     // Reset, not refetch: a refetch of the infinite query would reload every page scrolled so far.
@@ -76,11 +79,18 @@ export function QueueScreen({
   const nothingImported = counts.isSuccess && lanes.isSuccess && totalEvents === 0;
   const status = batchStatus(filter.status);
   // Said beside the button when the queue's filter is not exactly what a batch would take.
+  // Filters a batch does not take (it selects by lane, status and reason code).
+  const leftOut = [
+    filter.search ? `the search “${filter.search}”` : null,
+    filter.assignee ? `the assignee ${filter.assignee}` : null,
+    filter.tag ? `the tag ${filter.tag}` : null,
+    filter.investigating ? 'the investigating mark' : null,
+  ].filter((x) => x !== null);
   const batchNote =
     status === undefined
       ? `A batch replays failed or blocked events, not ${statusMeta(filter.status ?? '').label.toLowerCase()} ones: pick Failed, Blocked or all statuses.`
-      : filter.search
-        ? `The batch takes the lane, status and reason code; the search “${filter.search}” is left out.`
+      : leftOut.length > 0
+        ? `The batch takes the lane, status and reason code; ${leftOut.join(', ')} ${leftOut.length === 1 ? 'is' : 'are'} left out.`
         : null;
   const startBatch = () => {
     if (filter.laneId === null || status === undefined) return;
@@ -180,7 +190,13 @@ export function QueueScreen({
               className="field"
               onSubmit={(e) => {
                 e.preventDefault();
-                setFilter({ ...filter, search: search.trim() || undefined, reasonCode: reasonCode.trim() || undefined });
+                setFilter({
+                  ...filter,
+                  search: search.trim() || undefined,
+                  reasonCode: reasonCode.trim() || undefined,
+                  assignee: assignee.trim() || undefined,
+                  tag: tag.trim().toLowerCase() || undefined,
+                });
               }}
             >
               <FilterText
@@ -198,10 +214,20 @@ export function QueueScreen({
                 aria-label="Failure reason code"
                 onChange={setReasonCode}
               />
+              <FilterText label="Assignee" value={assignee} placeholder="Who works on it" aria-label="Assigned to" onChange={setAssignee} />
+              <FilterText label="Tag" value={tag} placeholder="e.g. inc-4711" aria-label="Tag" onChange={setTag} />
               <button type="submit" className="btn">
                 Apply
               </button>
             </form>
+            <label className="form-check toolbar-check">
+              <input
+                type="checkbox"
+                checked={filter.investigating === true}
+                onChange={(e) => setFilter({ ...filter, investigating: e.target.checked || undefined })}
+              />{' '}
+              Being investigated
+            </label>
             {filtered && (
               <button
                 type="button"
@@ -209,6 +235,8 @@ export function QueueScreen({
                 onClick={() => {
                   setSearch('');
                   setReasonCode('');
+                  setAssignee('');
+                  setTag('');
                   setFilter({ laneId: null, status: null });
                 }}
               >
