@@ -36,6 +36,12 @@ pub enum Command {
     /// Integration-user secrets, kept in the OS keychain only.
     #[command(subcommand)]
     Credentials(CredentialsCmd),
+    /// The lanes' critical alerts (the contract's critical_alerts) as they stand, and their
+    /// delivery to each lane's alert_owner.
+    Alerts {
+        #[command(subcommand)]
+        cmd: Option<AlertsCmd>,
+    },
     /// Fetch the target record as it is now and decide what a replay would do.
     Preflight {
         id: i64,
@@ -250,6 +256,22 @@ pub struct BatchArgs {
 pub enum BatchCmd {
     /// A batch: its selection, aggregate, status, and each event's preflight and outcome.
     Show { batch_id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AlertsCmd {
+    /// One delivery check: open an episode per newly active alert, end those no longer active,
+    /// send each lane's webhook once per episode (retried at later checks). The window runs it
+    /// every minute; run it from cron for a console nobody has open.
+    Deliver,
+    /// Store a lane's alert webhook URL (Slack-compatible) in the keychain, read from standard
+    /// input or --from-file: the URL carries the channel's token. The contract's
+    /// replay_console.alert_webhook turns delivery on.
+    WebhookSet {
+        lane: String,
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

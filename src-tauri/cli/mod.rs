@@ -170,6 +170,7 @@ async fn dispatch(app: &App, command: Command, json: bool) -> Result<()> {
         Command::Approvals(cmd) => team::approvals(app, cmd, json).await,
         Command::Events(cmd) => queue::events(app, cmd, json).await,
         Command::Credentials(cmd) => queue::credentials(app, cmd, json).await,
+        Command::Alerts { cmd } => queue::alerts(app, cmd, json).await,
         Command::Preflight { id, over } => queue::preflight(app, id, over, json).await,
         Command::Replay {
             batch: Some(ReplayCmd::Batch(args)),

@@ -2,7 +2,7 @@
 //! settle (`verify ID`).
 
 use super::progress::TermProgress;
-use super::{emit, print_json, render, CredentialsCmd, EventsCmd, LanesCmd, OverrideArgs};
+use super::{emit, print_json, render, AlertsCmd, CredentialsCmd, EventsCmd, LanesCmd, OverrideArgs};
 use crate::app::App;
 use crate::domain::preflight::ReplayRequest;
 use crate::domain::replay::ReplayOutcome;
@@ -332,4 +332,19 @@ fn edit_request(
         reason,
         protected_override,
     })
+}
+
+pub(super) async fn alerts(app: &App, cmd: Option<AlertsCmd>, json: bool) -> Result<()> {
+    match cmd {
+        None => emit(json, &services::alerts::alerts(app).await?, render::alerts),
+        Some(AlertsCmd::Deliver) => emit(json, &services::alert_delivery::deliver(app).await?, render::delivery),
+        Some(AlertsCmd::WebhookSet { lane, from_file }) => {
+            let url = read_secret(from_file.as_deref())?;
+            let host = services::alert_delivery::set_webhook(app, &lane, url).await?;
+            let r = serde_json::json!({"lane_id": lane, "host": host});
+            emit(json, &r, |_| {
+                format!("alert webhook of lane {lane} stored in the keychain (host {host})\n")
+            })
+        }
+    }
 }

@@ -25,6 +25,17 @@ pub fn run(db_path: PathBuf) -> i32 {
             return 1;
         }
     };
+    // Alerts reach their owner while the window is open: one delivery check a minute (episodes,
+    // the lanes' webhooks). A console that may not write them (a reader in team mode) logs why.
+    let alerting = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            if let Err(e) = crate::services::alert_delivery::deliver(&alerting).await {
+                tracing::warn!("alert delivery check failed: {e}");
+            }
+        }
+    });
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(app)

@@ -243,6 +243,11 @@ pub struct ConsoleSettings {
     /// A preflight older than this cannot be replayed.
     #[serde(default = "default_max_age")]
     pub preflight_max_age_minutes: MaxAgeMinutes,
+    /// Send each episode of this lane's critical alerts to the lane's webhook (Slack-compatible
+    /// JSON, no payload data). The URL holds a secret, so it lives in the keychain
+    /// (`alerts webhook-set LANE`), not here.
+    #[serde(default)]
+    pub alert_webhook: bool,
 }
 
 impl Default for ConsoleSettings {
@@ -250,6 +255,7 @@ impl Default for ConsoleSettings {
         ConsoleSettings {
             business_key_fields: default_business_key(),
             preflight_max_age_minutes: default_max_age(),
+            alert_webhook: false,
         }
     }
 }

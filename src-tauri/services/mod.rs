@@ -2,6 +2,7 @@
 //! Salesforce client and the keychain). The CLI and the desktop commands call these and nothing
 //! below them.
 
+pub mod alert_delivery;
 pub mod alerts;
 pub mod app;
 pub mod audit;

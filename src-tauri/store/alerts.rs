@@ -1,8 +1,8 @@
 //! What the alerts and the activity chart count: preflights, audited refusals and critical
 //! entries by lane, and failures and replays by the hour.
 
-use super::on_pool;
 use super::Result;
+use super::{on_pool, on_tx};
 
 /// Preflights of a lane since a time: how many, how many found the record with the fallback
 /// owner, a duplicate conflict, a protected-field conflict.
@@ -92,5 +92,83 @@ pub async fn activity_by_hour(pool: &super::Pool) -> Result<Vec<(String, i64, i6
         .bind(start)
         .fetch_all(pool)
         .await?)
+    })
+}
+
+/// `(id, lane_id, code, started_at, notified_at, attempts)` of an alert episode.
+pub type EpisodeRow = (i64, String, String, String, Option<String>, i64);
+
+/// The open episodes (not ended).
+pub async fn open_episodes(pool: &super::Pool) -> Result<Vec<EpisodeRow>> {
+    on_pool!(pool, |pool, sq| {
+        Ok(sqlx::query_as(&sq(
+            "SELECT id, lane_id, code, started_at, notified_at, attempts FROM alert_episodes WHERE ended_at IS NULL ORDER BY id",
+        ))
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+/// Opens an episode; `None` when one is already open for the lane and code (another console
+/// opened it first: that console notifies).
+pub async fn open_episode(conn: &mut super::Tx<'_>, lane_id: &str, code: &str, now: &str) -> Result<Option<i64>> {
+    on_tx!(conn, |conn, sq| {
+        Ok(sqlx::query_scalar(&sq(
+            "INSERT INTO alert_episodes (lane_id, code, started_at, attempts) VALUES (?, ?, ?, 0)
+             ON CONFLICT DO NOTHING RETURNING id",
+        ))
+        .bind(lane_id)
+        .bind(code)
+        .bind(now)
+        .fetch_optional(conn)
+        .await?)
+    })
+}
+
+pub async fn end_episode(conn: &mut super::Tx<'_>, id: i64, now: &str) -> Result<()> {
+    on_tx!(conn, |conn, sq| {
+        sqlx::query(&sq(
+            "UPDATE alert_episodes SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
+        ))
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+        Ok(())
+    })
+}
+
+/// Claims the next send of an unnotified episode: `attempts` moves from `seen` to `seen + 1`
+/// only for the one console whose update lands, so two consoles never send the same try.
+pub async fn claim_send(pool: &super::Pool, id: i64, seen: i64) -> Result<bool> {
+    on_pool!(pool, |pool, sq| {
+        Ok(sqlx::query(&sq("UPDATE alert_episodes SET attempts = attempts + 1
+              WHERE id = ? AND attempts = ? AND notified_at IS NULL AND ended_at IS NULL"))
+        .bind(id)
+        .bind(seen)
+        .execute(pool)
+        .await?
+        .rows_affected()
+            == 1)
+    })
+}
+
+/// Records a send's result: delivered (`notified_at`) or its error.
+pub async fn record_send(
+    conn: &mut super::Tx<'_>,
+    id: i64,
+    notified_at: Option<&str>,
+    error: Option<&str>,
+) -> Result<()> {
+    on_tx!(conn, |conn, sq| {
+        sqlx::query(&sq(
+            "UPDATE alert_episodes SET notified_at = ?, last_error = ? WHERE id = ?",
+        ))
+        .bind(notified_at)
+        .bind(error)
+        .bind(id)
+        .execute(conn)
+        .await?;
+        Ok(())
     })
 }

@@ -1,5 +1,6 @@
 //! One integration-test binary (short link times): real SQLite files, the real CLI binary.
 
+mod alert_delivery;
 mod audit;
 mod audit_attacks;
 mod batch;

@@ -152,3 +152,51 @@ pub fn queue_exported(r: &crate::services::queue_export::QueueExportOutcome) -> 
     }
     out
 }
+
+/// `alerts`: each active alert, its lane, count and owner; the window and the rules.
+pub fn alerts(v: &crate::services::alerts::AlertsView) -> String {
+    let mut out = String::new();
+    if v.alerts.is_empty() {
+        let _ = writeln!(
+            out,
+            "no critical alert is active (last {} hours, since {})",
+            v.window_hours, v.since
+        );
+        return out;
+    }
+    let rows: Vec<Vec<String>> = v
+        .alerts
+        .iter()
+        .map(|a| {
+            vec![
+                a.code.clone(),
+                a.lane_id.clone(),
+                a.count.to_string(),
+                a.alert_owner.clone(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["ALERT", "LANE", "COUNT", "TELL"], &rows));
+    for a in &v.alerts {
+        let _ = writeln!(out, "{} / {}: {}", a.lane_id, a.code, a.message);
+    }
+    let _ = writeln!(out, "window: the last {} hours (since {})", v.window_hours, v.since);
+    out
+}
+
+/// `alerts deliver`.
+pub fn delivery(r: &crate::services::alert_delivery::DeliveryReport) -> String {
+    let mut out = format!("{} active alert(s)\n", r.active.len());
+    for n in &r.notes {
+        let _ = writeln!(
+            out,
+            "  {} / {}  episode {}: {}{}",
+            n.lane_id,
+            n.code,
+            n.episode,
+            n.what,
+            n.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+        );
+    }
+    out
+}

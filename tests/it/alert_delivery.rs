@@ -1,0 +1,145 @@
+//! Alerts that reach their owner (issue 22): a lane's critical alert, computed from what the
+//! console recorded, is sent to the lane's webhook once per episode, retried after a failure,
+//! audited, and never carries payload data or the webhook's token. A loopback listener stands in
+//! for Slack.
+
+use crate::common::run_on;
+use crate::replay::{account, base_seed, Org};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+/// A webhook on loopback: answers each POST with the next status of `script` (then 200) and
+/// keeps every body.
+fn listener(script: Vec<u16>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().unwrap().port();
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    std::thread::spawn(move || {
+        let mut script = script.into_iter();
+        for stream in l.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            kept.lock().unwrap().push(String::from_utf8_lossy(&body).into_owned());
+            let status = script.next().unwrap_or(200);
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+            );
+        }
+    });
+    (
+        format!("http://127.0.0.1:{port}/services/T0001/B0002/SECRETTOKEN42"),
+        bodies,
+    )
+}
+
+fn entries(o: &Org, action: &str) -> Vec<Value> {
+    o.env
+        .json(&["audit", "list", "--limit", "1000", "--action", action])
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_critical_alert_reaches_its_webhook_once_per_episode_retried_and_without_payload() {
+    let (mut s, u) = base_seed();
+    // Two records with one external ID: the preflight finds a duplicate conflict.
+    account(&mut s, "D1", "Twin a", &u.rita, crate::replay::BEFORE, "Gold");
+    account(&mut s, "D1", "Twin b", &u.rita, crate::replay::BEFORE, "Gold");
+    let o = Org::start_with("alrt", s, |c| format!("{c}\nreplay_console:\n  alert_webhook: true\n"));
+    let ids = o.events(&[(Some("D1"), json!({"Name": "Payload Name Kept Private"}))]);
+    o.preflight(ids[0]);
+    let alerts = o.env.json(&["alerts"]);
+    let active = alerts["alerts"].as_array().unwrap();
+    assert!(
+        active
+            .iter()
+            .any(|a| a["code"] == "duplicate_conflict_detected" && a["count"] == 1),
+        "{alerts}"
+    );
+
+    // First try answered 500, the next 200.
+    let (url, bodies) = listener(vec![500]);
+    let file = o.env.write("hook.txt", format!("{url}\n"));
+    let set = o.env.json(&["alerts", "webhook-set", &o.lane, "--from-file", &file]);
+    assert_eq!(set["host"], "127.0.0.1", "only the host is said: {set}");
+
+    let first = o.env.json(&["alerts", "deliver"]);
+    let whats: Vec<&str> = first["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(whats, vec!["opened", "send_failed"], "{first}");
+    let second = o.env.json(&["alerts", "deliver"]);
+    let whats: Vec<&str> = second["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(whats, vec!["sent"], "retried at the next check: {second}");
+    let third = o.env.json(&["alerts", "deliver"]);
+    assert_eq!(third["notes"], json!([]), "once per episode: {third}");
+
+    let got = bodies.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "one failed try and one delivery: {got:?}");
+    let msg: Value = serde_json::from_str(&got[1]).expect("JSON");
+    let text = msg["text"].as_str().expect("Slack's text field");
+    assert!(
+        text.contains("duplicate_conflict_detected") && text.contains(&o.lane) && text.contains("revops_incidents"),
+        "{text}"
+    );
+    assert!(
+        !got.iter()
+            .any(|b| b.contains("Payload Name Kept Private") || b.contains("D1")),
+        "no payload data: {got:?}"
+    );
+
+    assert_eq!(entries(&o, "alert_raised").len(), 1);
+    assert_eq!(entries(&o, "alert_send_failed").len(), 1);
+    assert_eq!(entries(&o, "alert_sent").len(), 1);
+    let all = o.env.ok(&["audit", "list", "--limit", "1000", "--json"]);
+    assert!(
+        !all.contains("SECRETTOKEN42"),
+        "the webhook's token is never in the audit log"
+    );
+    let failed = &entries(&o, "alert_send_failed")[0];
+    assert!(
+        failed["detail"].as_str().unwrap().contains("127.0.0.1 answered 500"),
+        "{failed}"
+    );
+    if !o.env.on_server() {
+        let bytes = std::fs::read(&o.env.db).unwrap();
+        assert!(
+            !bytes.windows(13).any(|w| w == b"SECRETTOKEN42"),
+            "nor in the database file"
+        );
+    }
+    // A URL that would send the token in clear text off this machine is refused.
+    let bad = o.env.write("bad.txt", "http://hooks.example.com/services/T/B/X\n");
+    let r = run_on(
+        &o.env.db,
+        &["alerts", "webhook-set", &o.lane, "--from-file", &bad],
+        None,
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("must be https"), "{}", r.stderr);
+}
