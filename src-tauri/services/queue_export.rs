@@ -196,55 +196,7 @@ pub async fn export(app: &App, req: &QueueExportRequest) -> Result<QueueExportOu
     let mut columns = vec![ext_field.clone()];
     columns.extend(fields);
 
-    // Pass 2: the rows, into a temp file beside the target.
-    let (file, tmp) = crate::services::audit::files::create_temp_beside(&out)
-        .map_err(|e| Error::Io(format!("cannot create a temp file beside {}: {e}", out.display())))?;
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
-    let io = |e: csv::Error| Error::Io(format!("writing {}: {e}", out.display()));
-    let written = async {
-        w.write_record(&columns).map_err(io)?;
-        let (mut rows, mut missing) = (0u64, 0u64);
-        let mut counts = (0, 0);
-        each_row(app, &filter, signature.as_deref(), &mut counts, |r| {
-            let Some(ext) = r.external_id else {
-                missing += 1;
-                return Ok(());
-            };
-            let mut record = Vec::with_capacity(columns.len());
-            record.push(ext);
-            for c in &columns[1..] {
-                record.push(r.payload.get(c).map(cell).unwrap_or_default());
-            }
-            w.write_record(&record).map_err(io)?;
-            rows += 1;
-            Ok(())
-        })
-        .await?;
-        let mut inner = w
-            .into_inner()
-            .map_err(|e| Error::Io(format!("writing {}: {e}", out.display())))?;
-        inner
-            .flush()
-            .map_err(|e| Error::Io(format!("writing {}: {e}", out.display())))?;
-        inner
-            .get_ref()
-            .sync_all()
-            .map_err(|e| Error::Io(format!("writing {}: {e}", out.display())))?;
-        Ok::<_, Error>((rows, missing, counts))
-    }
-    .await;
-    let (rows, missing, counts) = match written {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
-    if let Err(e) = crate::services::audit::files::place(&tmp, &out, req.force) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::Io(format!("cannot write {}: {e}", out.display())));
-    }
-    crate::services::audit::files::sync_dir(&out);
+    let (rows, missing, counts) = write_file(app, &filter, signature.as_deref(), &columns, &out, req.force).await?;
 
     let outcome = QueueExportOutcome {
         path: absolute(&out),
@@ -288,6 +240,68 @@ pub async fn export(app: &App, req: &QueueExportRequest) -> Result<QueueExportOu
     tx.commit().await?;
     app.checkpoint_soon();
     Ok(outcome)
+}
+
+/// Pass 2: the rows into a temp file beside `out`, renamed into place when complete (nothing is
+/// left under the name on failure). Returns rows written, rows without an external ID, and
+/// (rows from approved edits, rows whose edit awaits approval).
+async fn write_file(
+    app: &App,
+    filter: &store::events::Filter,
+    signature: Option<&str>,
+    columns: &[String],
+    out: &Path,
+    force: bool,
+) -> Result<(u64, u64, (u64, u64))> {
+    let (file, tmp) = crate::services::audit::files::create_temp_beside(out)
+        .map_err(|e| Error::Io(format!("cannot create a temp file beside {}: {e}", out.display())))?;
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    let io = |e: csv::Error| Error::Io(format!("writing {}: {e}", out.display()));
+    let written = async {
+        w.write_record(columns).map_err(io)?;
+        let (mut rows, mut missing) = (0u64, 0u64);
+        let mut counts = (0, 0);
+        each_row(app, filter, signature, &mut counts, |r| {
+            let Some(ext) = r.external_id else {
+                missing += 1;
+                return Ok(());
+            };
+            let mut record = Vec::with_capacity(columns.len());
+            record.push(ext);
+            for c in &columns[1..] {
+                record.push(r.payload.get(c).map(cell).unwrap_or_default());
+            }
+            w.write_record(&record).map_err(io)?;
+            rows += 1;
+            Ok(())
+        })
+        .await?;
+        let mut inner = w
+            .into_inner()
+            .map_err(|e| Error::Io(format!("writing {}: {e}", out.display())))?;
+        inner
+            .flush()
+            .map_err(|e| Error::Io(format!("writing {}: {e}", out.display())))?;
+        inner
+            .get_ref()
+            .sync_all()
+            .map_err(|e| Error::Io(format!("writing {}: {e}", out.display())))?;
+        Ok::<_, Error>((rows, missing, counts))
+    }
+    .await;
+    let (rows, missing, counts) = match written {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    if let Err(e) = crate::services::audit::files::place(&tmp, out, force) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::Io(format!("cannot write {}: {e}", out.display())));
+    }
+    crate::services::audit::files::sync_dir(out);
+    Ok((rows, missing, counts))
 }
 
 fn absolute(p: &Path) -> String {

@@ -163,7 +163,11 @@ fn open_log_folder_hands_the_log_directory_to_the_os_opener() {
     let opener = bin.join("xdg-open");
     std::fs::write(
         &opener,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", asked.display()),
+        // Written beside, then renamed: the test never reads a file the shell has only created.
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{0}.part' && mv '{0}.part' '{0}'\n",
+            asked.display()
+        ),
     )
     .expect("opener");
     use std::os::unix::fs::PermissionsExt;

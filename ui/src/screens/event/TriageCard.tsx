@@ -50,7 +50,7 @@ export function TriageCard({ event }: { event: EventDetail }) {
         {!team && (
           <label className="form-field" htmlFor={`${id}-by`}>
             <span className="form-label">You</span>
-            <input id={`${id}-by`} type="text" autoComplete="name" value={by} onChange={(e) => setBy(e.target.value)} placeholder="Your name, as the audit log shows it" />
+            <input id={`${id}-by`} type="text" autoComplete="name" value={by} onChange={(e) => setBy(e.target.value)} placeholder="Who you are: recorded with each change" />
           </label>
         )}
         <div className="triage-row">
