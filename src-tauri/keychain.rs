@@ -75,25 +75,34 @@ fn map_err(account: &str, e: keyring::Error) -> KeychainError {
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Whether an error looks like a keyring daemon in the middle of a restart: the call lost its
-/// answer, or found the collection locked (a daemon started on demand, not yet unlocked). No
-/// session bus at all, or a refusal, is not retried.
+/// answer, or found the collection locked (a daemon started on demand, not yet unlocked), or
+/// D-Bus's on-demand start failed because the session's own restart of the daemon was under way
+/// (`ChildExited`: seen under full load, when the restart took longer than a try). No session bus
+/// at all, or a refusal, is not retried.
 fn restarting(e: &KeychainError) -> bool {
     match e {
         KeychainError::Locked(_) => true,
-        KeychainError::Unavailable(m) => ["NoReply", "disconnected", "dismissed", "ServiceUnknown", "Locked"]
-            .iter()
-            .any(|w| m.contains(w)),
+        KeychainError::Unavailable(m) => [
+            "NoReply",
+            "disconnected",
+            "dismissed",
+            "ServiceUnknown",
+            "ChildExited",
+            "Locked",
+        ]
+        .iter()
+        .any(|w| m.contains(w)),
         _ => false,
     }
 }
 
 /// How long to wait before each retry of a call that found the keychain gone or locked.
-const RETRY_AFTER_MS: &[u64] = &[150, 400, 900];
+const RETRY_AFTER_MS: &[u64] = &[150, 400, 900, 1500];
 
 async fn blocking<T: Send + 'static>(f: impl Fn() -> Result<T> + Send + Sync + 'static) -> Result<T> {
     // A keyring daemon that crashed is started again by the desktop session (or D-Bus), and a
     // call in that moment finds no answer or a collection not yet unlocked: a short retry rides
-    // over the restart. A keychain that stays locked or absent is reported after ~1.5 s.
+    // over the restart. A keychain that stays locked or absent is reported after ~3 s.
     let f = std::sync::Arc::new(f);
     let mut attempt = 0;
     loop {
