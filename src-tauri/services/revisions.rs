@@ -93,6 +93,14 @@ fn object(text: &str, what: &str) -> Result<Map<String, Value>> {
     }
 }
 
+/// The event's imported payload (revision 0).
+fn original(ev: &store::events::EventRow) -> Result<Map<String, Value>> {
+    object(
+        ev.payload.as_deref().unwrap_or(""),
+        &format!("the payload of event {}", ev.id),
+    )
+}
+
 fn changes_of(text: &str) -> Vec<PayloadChange> {
     serde_json::from_str(text).unwrap_or_default()
 }
@@ -127,10 +135,7 @@ async fn event(app: &App, event_id: i64) -> Result<store::events::EventRow> {
 pub async fn list(app: &App, event_id: i64) -> Result<RevisionsView> {
     let ev = event(app, event_id).await?;
     let (_, contract) = lanes::contract(app, &ev.lane_id).await?;
-    let original = object(
-        ev.payload.as_deref().unwrap_or(""),
-        &format!("the payload of event {event_id}"),
-    )?;
+    let original = original(&ev)?;
     let rows = store::revisions::list(&app.pool, event_id).await?;
     let mut revisions = Vec::with_capacity(rows.len());
     let mut previous = original.clone();
@@ -203,10 +208,7 @@ pub async fn edit(app: &App, event_id: i64, req: &EditRequest) -> Result<Revisio
     let (editor, authenticated) = actor(app, &req.editor, "--editor").await?;
     let ev = event(app, event_id).await?;
     let (_, contract) = lanes::contract(app, &ev.lane_id).await?;
-    let original = object(
-        ev.payload.as_deref().unwrap_or(""),
-        &format!("the payload of event {event_id}"),
-    )?;
+    let original = original(&ev)?;
     let rows = store::revisions::list(&app.pool, event_id).await?;
     let base_revision = rows.last().map(|r| r.revision);
     let base = match rows.last() {
@@ -375,7 +377,7 @@ pub async fn approve(app: &App, event_id: i64, revision_no: i64, approver: &str,
         });
     }
     let previous = match rows.len() {
-        1 => object(ev.payload.as_deref().unwrap_or(""), "the original payload")?,
+        1 => original(&ev)?,
         n => object(&rows[n - 2].payload, "the previous revision")?,
     };
     let now = store::now_text();

@@ -48,14 +48,6 @@ fn listener(script: Vec<u16>) -> (String, Arc<Mutex<Vec<String>>>) {
     )
 }
 
-fn entries(o: &Org, action: &str) -> Vec<Value> {
-    o.env
-        .json(&["audit", "list", "--limit", "1000", "--action", action])
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 #[test]
 fn a_critical_alert_reaches_its_webhook_once_per_episode_retried_and_without_payload() {
     let (mut s, u) = base_seed();
@@ -113,15 +105,15 @@ fn a_critical_alert_reaches_its_webhook_once_per_episode_retried_and_without_pay
         "no payload data: {got:?}"
     );
 
-    assert_eq!(entries(&o, "alert_raised").len(), 1);
-    assert_eq!(entries(&o, "alert_send_failed").len(), 1);
-    assert_eq!(entries(&o, "alert_sent").len(), 1);
+    assert_eq!(o.audit_of("alert_raised").len(), 1);
+    assert_eq!(o.audit_of("alert_send_failed").len(), 1);
+    assert_eq!(o.audit_of("alert_sent").len(), 1);
     let all = o.env.ok(&["audit", "list", "--limit", "1000", "--json"]);
     assert!(
         !all.contains("SECRETTOKEN42"),
         "the webhook's token is never in the audit log"
     );
-    let failed = &entries(&o, "alert_send_failed")[0];
+    let failed = &o.audit_of("alert_send_failed")[0];
     assert!(
         failed["detail"].as_str().unwrap().contains("127.0.0.1 answered 500"),
         "{failed}"

@@ -182,6 +182,15 @@ impl Org {
             .to_string()
     }
 
+    /// The audit entries of one action, oldest first.
+    pub fn audit_of(&self, action: &str) -> Vec<Value> {
+        self.env
+            .json(&["audit", "list", "--limit", "1000", "--action", action])
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub fn audit_actions(&self) -> Vec<String> {
         let list = self.env.json(&["audit", "list", "--limit", "1000"]);
         list.as_array()
@@ -192,6 +201,11 @@ impl Org {
             })
             .unwrap_or_default()
     }
+}
+
+/// An audit entry's detail (stored, and listed, as JSON text).
+pub fn detail(e: &Value) -> Value {
+    serde_json::from_str(e["detail"].as_str().unwrap_or("null")).unwrap_or(Value::Null)
 }
 
 /// A preflight's findings as (code, severity).

@@ -3,23 +3,10 @@
 //! replayed only after a preflight taken on it and the approval of someone other than its
 //! editor, and the org's write log then holds the edited values.
 
-use crate::replay::{account, base_seed, Org};
+use crate::replay::{account, base_seed, detail, Org};
 use serde_json::{json, Value};
 
 const BEFORE: &str = "2026-11-19T08:00:00.000+0000";
-
-/// An audit entry's detail (stored, and listed, as JSON text).
-fn detail(e: &Value) -> Value {
-    serde_json::from_str(e["detail"].as_str().unwrap_or("null")).unwrap_or(Value::Null)
-}
-
-fn entries(o: &Org, action: &str) -> Vec<Value> {
-    o.env
-        .json(&["audit", "list", "--limit", "1000", "--action", action])
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
 
 #[test]
 fn an_edit_is_replayed_only_after_its_own_preflight_and_another_persons_approval() {
@@ -133,15 +120,15 @@ fn an_edit_is_replayed_only_after_its_own_preflight_and_another_persons_approval
     assert_eq!(o.status(ids[0]), "replayed");
 
     // The audit shows original, edit, editor and approver.
-    let edited = entries(&o, "event_edited");
+    let edited = o.audit_of("event_edited");
     assert_eq!(edited.len(), 1);
     assert_eq!(edited[0]["actor"], "Dana Ops");
     assert_eq!(detail(&edited[0])["changes"][1]["before"], "Denver");
-    let ok = entries(&o, "event_edit_approved");
+    let ok = o.audit_of("event_edit_approved");
     assert_eq!(ok.len(), 1);
     assert_eq!(ok[0]["actor"], "Lee Review");
     assert_eq!(detail(&ok[0])["editor"], "Dana Ops");
-    let intent = entries(&o, "replay_intent");
+    let intent = o.audit_of("replay_intent");
     let rev = &detail(intent.last().unwrap())["revision"];
     assert_eq!(
         (rev["editor"].as_str(), rev["approved_by"].as_str()),
@@ -205,7 +192,7 @@ fn protected_fields_typos_and_empty_edits_are_refused_and_a_new_edit_needs_a_new
         r.stderr
     );
     assert!(
-        entries(&o, "event_edited").is_empty(),
+        o.audit_of("event_edited").is_empty(),
         "nothing refused was recorded as an edit"
     );
 
