@@ -320,6 +320,10 @@ pub struct QueueFilterArgs {
     /// A prefix of the external ID or the event key.
     #[arg(long)]
     pub search: Option<String>,
+    /// Full-text: events holding every word of TEXT in their payload values, failure message or
+    /// code, external ID or event key (whole words; `word*` for a prefix).
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
     /// Occurred at or after this RFC 3339 time.
     #[arg(long)]
     pub since: Option<String>,
@@ -357,6 +361,7 @@ impl QueueFilterArgs {
             status,
             failure_code: self.reason_code,
             search: self.search,
+            text: self.text,
             since: self.since,
             until: self.until,
             assignee: self.assignee,
@@ -396,6 +401,10 @@ pub enum EventsCmd {
         #[arg(long)]
         lane: Option<String>,
     },
+    /// Bring the full-text index (`--text`) up to date now: events imported since it last
+    /// caught up. The window does this in the background after each import; a search from the
+    /// command line does it first.
+    Index,
     /// One event, with its payload and attempts.
     Show { id: i64 },
     /// Propose an edited payload as the event's next revision; the original is kept. The

@@ -38,6 +38,9 @@ pub(super) async fn events(app: &App, cmd: EventsCmd, json: bool) -> Result<()> 
         }
         EventsCmd::List { filter, limit, after } => {
             let query = filter.query(after, Some(limit))?;
+            if query.text.is_some() {
+                index_for_search(app, json).await;
+            }
             let page = services::events::list(app, &query).await?;
             if json {
                 // A listing is an array; the cursor for the next page is the last element's id.
@@ -45,6 +48,21 @@ pub(super) async fn events(app: &App, cmd: EventsCmd, json: bool) -> Result<()> 
             }
             print!("{}", super::safe::lines(&render::events(&page)));
             Ok(())
+        }
+        EventsCmd::Index => {
+            let started = std::time::Instant::now();
+            let done = services::search::catch_up(app, index_progress(json)).await?;
+            let state = services::search::state(app).await?;
+            emit(json, &state, |s| {
+                format!(
+                    "search index: {} event{} added in {:.1} s; it reaches event {}, {} left\n",
+                    done,
+                    if done == 1 { "" } else { "s" },
+                    started.elapsed().as_secs_f64(),
+                    s.indexed_through,
+                    s.unindexed
+                )
+            })
         }
         EventsCmd::Groups { lane } => emit(
             json,
@@ -71,8 +89,12 @@ pub(super) async fn events(app: &App, cmd: EventsCmd, json: bool) -> Result<()> 
             force,
             operator,
         } => {
+            let query = filter.query(None, None)?;
+            if query.text.is_some() {
+                index_for_search(app, json).await;
+            }
             let req = services::queue_export::QueueExportRequest {
-                query: filter.query(None, None)?,
+                query,
                 group,
                 path: out.display().to_string(),
                 force,
@@ -345,6 +367,34 @@ pub(super) async fn alerts(app: &App, cmd: Option<AlertsCmd>, json: bool) -> Res
             emit(json, &r, |_| {
                 format!("alert webhook of lane {lane} stored in the keychain (host {host})\n")
             })
+        }
+    }
+}
+
+/// Progress of an index catch-up on stderr: a line per tenth on a terminal, nothing with --json.
+fn index_progress(json: bool) -> impl FnMut(u64, u64) {
+    let tty = std::io::stderr().is_terminal() && !json;
+    let mut shown = 0u64;
+    move |done, total| {
+        if tty && total > 0 && done * 10 / total > shown {
+            shown = done * 10 / total;
+            eprintln!("indexing for search: {done} of {total} events");
+        }
+    }
+}
+
+/// Before a full-text search: the index catches up with events imported since it last did, so
+/// the search sees them all. Where it cannot (a reader's login on a team server may not write
+/// the index) the search runs over what is indexed, and says so on stderr.
+async fn index_for_search(app: &App, json: bool) {
+    match services::search::catch_up(app, index_progress(json)).await {
+        Ok(n) if n > 0 && !json => eprintln!("indexed {n} new events for search"),
+        Ok(_) => {}
+        Err(e) => {
+            let left = services::search::state(app).await.map(|s| s.unindexed).unwrap_or(0);
+            eprintln!(
+                "warning: the search index could not be brought up to date ({e}); {left} events are not searched"
+            );
         }
     }
 }

@@ -201,10 +201,12 @@ pub async fn events_import(
     format: Option<Format>,
     task_id: String,
 ) -> Reply<ImportOutcome> {
-    tracked(&handle, &tasks, &task_id, |p| {
+    let outcome = tracked(&handle, &tasks, &task_id, |p| {
         services::import::import_file(&app, std::path::Path::new(&path), format, p)
     })
-    .await
+    .await?;
+    super::index_in_background(app.inner().clone());
+    Ok(outcome)
 }
 
 #[tauri::command]

@@ -36,6 +36,8 @@ pub fn run(db_path: PathBuf) -> i32 {
             }
         }
     });
+    // The full-text index catches up with events imported while no window ran (the CLI's imports).
+    index_in_background(app.clone());
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(app)
@@ -50,6 +52,24 @@ pub fn run(db_path: PathBuf) -> i32 {
             1
         }
     }
+}
+
+/// Extends the full-text index to every imported event, in the background (the queue stays
+/// usable: each step holds the write lock about a second). A search meanwhile answers over the
+/// indexed events and says how many are not yet (`EventPage::search_unindexed`). A login that
+/// may not write the index (a team server's reader) logs why; an operator's console indexes.
+fn index_in_background(app: App) {
+    tauri::async_runtime::spawn(async move {
+        let started = std::time::Instant::now();
+        match crate::services::search::catch_up(&app, |_, _| {}).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                "search index: {n} events added in {:.1} s",
+                started.elapsed().as_secs_f64()
+            ),
+            Err(e) => tracing::warn!("the search index could not be brought up to date: {e}"),
+        }
+    });
 }
 
 /// Long work the window can follow and cancel: import, export, verify, batch replay.

@@ -11,3 +11,4 @@ pub mod import;
 pub mod preflight;
 pub mod replay;
 pub mod revision;
+pub mod search;

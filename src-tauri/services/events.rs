@@ -22,6 +22,11 @@ pub struct EventQuery {
     #[serde(default)]
     #[ts(optional)]
     pub search: Option<String>,
+    /// Full-text search: every word must appear in the event's payload values, failure message,
+    /// failure code, external ID or event key (whole words; `word*` matches a prefix).
+    #[serde(default)]
+    #[ts(optional)]
+    pub text: Option<String>,
     /// Events that occurred at or after this RFC 3339 time.
     #[serde(default)]
     #[ts(optional)]
@@ -71,6 +76,11 @@ pub struct EventPage {
     pub events: Vec<EventSummary>,
     /// Pass as `after` for the next page; `None` on the last page.
     pub next_cursor: Option<String>,
+    /// With a full-text search: how many events the index does not reach yet (imported since
+    /// it last caught up), which the search cannot find until it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub search_unindexed: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -146,6 +156,12 @@ pub(crate) fn filter_of(q: &EventQuery) -> Result<store::events::Filter> {
             .as_ref()
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty()),
+        text: q
+            .text
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(crate::services::search::parse)
+            .transpose()?,
         since: q.since.as_deref().map(|t| time_bound(t, "since")).transpose()?,
         until: q.until.as_deref().map(|t| time_bound(t, "until")).transpose()?,
         assignee: q
@@ -170,6 +186,7 @@ pub async fn list(app: &App, q: &EventQuery) -> Result<EventPage> {
         None => 0,
     };
     let filter = filter_of(q)?;
+    let text_search = filter.text.is_some();
     // One row more than asked tells whether another page exists without a second query.
     // A file pages through its own synchronous connection on the blocking pool; a server
     // through the async pool (no per-row hand-over cost to avoid there).
@@ -196,9 +213,14 @@ pub async fn list(app: &App, q: &EventQuery) -> Result<EventPage> {
     } else {
         None
     };
+    let search_unindexed = match text_search {
+        true => Some(store::search::state(&app.pool).await?.1),
+        false => None,
+    };
     Ok(EventPage {
         events: rows.into_iter().map(summary).collect::<Result<_>>()?,
         next_cursor,
+        search_unindexed,
     })
 }
 

@@ -25,6 +25,7 @@ pub mod queue_export;
 pub mod recovery;
 pub mod replay;
 pub mod revisions;
+pub mod search;
 pub mod settle;
 pub mod team;
 pub mod triage;

@@ -294,6 +294,8 @@ pub async fn edit(app: &App, event_id: i64, req: &EditRequest) -> Result<Revisio
             ),
         });
     }
+    // The full-text index finds the event by its edited values too (and still by the old ones).
+    let words_before = store::search::words_now(&mut tx, event_id).await?;
     let row = store::revisions::insert(
         &mut tx,
         &store::revisions::NewRevision {
@@ -308,6 +310,11 @@ pub async fn edit(app: &App, event_id: i64, req: &EditRequest) -> Result<Revisio
         },
     )
     .await?;
+    if let Some(before) = words_before {
+        if let Some(after) = store::search::words_now(&mut tx, event_id).await? {
+            store::search::replace(&mut tx, event_id, &before, &after).await?;
+        }
+    }
     audit::record(
         &mut tx,
         &audit_draft(

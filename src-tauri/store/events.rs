@@ -165,6 +165,8 @@ pub struct Filter {
     pub failure_code: Option<String>,
     /// A prefix of the external ID or of the event key.
     pub search: Option<String>,
+    /// Full-text: events whose indexed words hold every word of the query (store/search.rs).
+    pub text: Option<crate::domain::search::TextQuery>,
     /// `occurred_at` bounds, fixed-width UTC text (inclusive, exclusive).
     pub since: Option<String>,
     pub until: Option<String>,
@@ -206,10 +208,30 @@ enum Param {
     Text(String),
 }
 
-/// The page query, built once for both connections (sqlx for EXPLAIN, rusqlite for the pages).
-fn page_sql(head: &str, filter: &Filter, after: i64, limit: i64) -> (String, Vec<Param>) {
-    let mut sql = format!("{head} FROM events WHERE id > ?");
+/// The page query, built once for both connections (sqlx for EXPLAIN, rusqlite for the pages),
+/// in SQLite's form or a server's (`server`: only the full-text part differs).
+fn page_sql(head: &str, filter: &Filter, after: i64, limit: i64, server: bool) -> (String, Vec<Param>) {
+    // A full-text search on SQLite walks the FTS5 index in id order and joins each match to its
+    // event (CROSS JOIN keeps that order of the loops): a page stops after `limit` matches,
+    // however many events hold the words. On a server the GIN index gives the matching ids.
+    let fts = filter.text.as_ref().filter(|_| !server);
+    let (from, id) = match fts {
+        Some(_) => (
+            "event_search CROSS JOIN events ON events.id = event_search.rowid",
+            "event_search.rowid",
+        ),
+        None => ("events", "id"),
+    };
+    let mut sql = format!("{head} FROM {from} WHERE {id} > ?");
     let mut params = vec![Param::Int(after)];
+    if let Some(q) = fts {
+        sql.push_str(" AND event_search MATCH ?");
+        params.push(Param::Text(q.fts5()));
+    }
+    if let Some(q) = filter.text.as_ref().filter(|_| server) {
+        sql.push_str(" AND id IN (SELECT event_id FROM event_search WHERE doc @@ to_tsquery('simple', ?))");
+        params.push(Param::Text(q.tsquery()));
+    }
     if let Some(lane) = &filter.lane_id {
         sql.push_str(" AND lane_id = ?");
         params.push(Param::Text(lane.clone()));
@@ -256,7 +278,7 @@ fn page_sql(head: &str, filter: &Filter, after: i64, limit: i64) -> (String, Vec
     if filter.investigating {
         sql.push_str(" AND id IN (SELECT event_id FROM event_triage WHERE investigating = 1)");
     }
-    sql.push_str(" ORDER BY id LIMIT ?");
+    sql.push_str(&format!(" ORDER BY {id} LIMIT ?"));
     params.push(Param::Int(limit));
     (sql, params)
 }
@@ -277,8 +299,9 @@ macro_rules! bind_all {
 
 /// One keyset page through the async pool (the window reads files through [`QueueReader`]).
 pub async fn page(pool: &super::Pool, filter: &Filter, after: i64, limit: i64) -> Result<Vec<EventRow>> {
+    let server = pool.is_server();
     on_pool!(pool, |pool, sq| {
-        let (sql, params) = page_sql(&format!("SELECT {COLUMNS}"), filter, after, limit);
+        let (sql, params) = page_sql(&format!("SELECT {COLUMNS}"), filter, after, limit, server);
         let sql = sq(&sql);
         Ok(bind_all!(sqlx::query_as::<_, EventRow>(&sql), params)
             .fetch_all(pool)
@@ -293,8 +316,15 @@ pub async fn page_payloads(
     after: i64,
     limit: i64,
 ) -> Result<Vec<(i64, Option<String>, Option<String>, String)>> {
+    let server = pool.is_server();
     on_pool!(pool, |pool, sq| {
-        let (sql, params) = page_sql("SELECT id, external_id, failure_message, payload", filter, after, limit);
+        let (sql, params) = page_sql(
+            "SELECT id, external_id, failure_message, payload",
+            filter,
+            after,
+            limit,
+            server,
+        );
         let sql = sq(&sql);
         Ok(bind_all!(sqlx::query_as(&sql), params).fetch_all(pool).await?)
     })
@@ -304,7 +334,7 @@ pub async fn page_payloads(
 pub async fn explain_page(pool: &super::Pool, filter: &Filter) -> Result<Vec<String>> {
     Ok(match pool {
         super::Pool::Sqlite(p) => {
-            let (sql, params) = page_sql(&format!("EXPLAIN QUERY PLAN SELECT {COLUMNS}"), filter, 0, 50);
+            let (sql, params) = page_sql(&format!("EXPLAIN QUERY PLAN SELECT {COLUMNS}"), filter, 0, 50, false);
             bind_all!(sqlx::query(&sql), params)
                 .fetch_all(p)
                 .await?
@@ -313,7 +343,7 @@ pub async fn explain_page(pool: &super::Pool, filter: &Filter) -> Result<Vec<Str
                 .collect()
         }
         super::Pool::Pg(p) => {
-            let (sql, params) = page_sql(&format!("EXPLAIN SELECT {COLUMNS}"), filter, 0, 50);
+            let (sql, params) = page_sql(&format!("EXPLAIN SELECT {COLUMNS}"), filter, 0, 50, true);
             let sql = super::sql_numbered(&sql);
             bind_all!(sqlx::query_scalar(&sql), params).fetch_all(p).await?
         }
@@ -376,7 +406,7 @@ impl QueueReader {
         let Some(conn) = slot.as_ref() else {
             return Ok(Vec::new());
         };
-        let (sql, params) = page_sql(&format!("SELECT {COLUMNS}"), filter, after, limit);
+        let (sql, params) = page_sql(&format!("SELECT {COLUMNS}"), filter, after, limit, false);
         let mut stmt = conn.prepare_cached(&sql)?;
         let values: Vec<rusqlite::types::Value> = params
             .into_iter()

@@ -17,6 +17,7 @@ pub mod leases;
 pub mod location;
 pub mod preflights;
 pub mod revisions;
+pub mod search;
 pub mod settings;
 pub mod team;
 pub mod triage;

@@ -47,6 +47,8 @@ GRANT INSERT ON event_revisions TO replay_operator;
 GRANT INSERT, UPDATE ON event_triage TO replay_operator;
 GRANT INSERT, DELETE ON event_tags TO replay_operator;
 GRANT INSERT ON event_notes TO replay_operator;
+-- Operators' consoles extend the full-text index after imports and keep an edited event's words.
+GRANT INSERT, UPDATE ON event_search, search_index TO replay_operator;
 -- Operators' consoles open, notify and end alert episodes.
 GRANT INSERT, UPDATE ON alert_episodes TO replay_operator;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO replay_operator;

@@ -28,6 +28,7 @@ mod revisions;
 mod salesforce;
 mod sandbox;
 mod sandbox_composite;
+mod search;
 mod sf_support;
 mod team;
 mod tls;

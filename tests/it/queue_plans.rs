@@ -60,6 +60,22 @@ fn every_queue_filter_uses_an_index() {
                 },
             ),
             (
+                "text",
+                Filter {
+                    text: Some(replay_console::domain::search::parse("customer 12*").expect("a search")),
+                    ..Filter::default()
+                },
+            ),
+            (
+                "text+lane+status",
+                Filter {
+                    text: Some(replay_console::domain::search::parse("silver").expect("a search")),
+                    lane_id: s(LANE),
+                    status: s("failed"),
+                    ..Filter::default()
+                },
+            ),
+            (
                 "time",
                 Filter {
                     since: s("2026-11-20T00:00:00.000Z"),
@@ -77,7 +93,19 @@ fn every_queue_filter_uses_an_index() {
                 !full_scan,
                 "{what}: the page query must not scan the whole table: {plan}"
             );
-            if what.starts_with("lane") || what == "status" || what == "none" || what == "reason code" {
+            if what.starts_with("text") {
+                assert!(
+                    plan.contains("event_search VIRTUAL TABLE")
+                        && plan.contains("SEARCH events USING INTEGER PRIMARY KEY"),
+                    "{what}: the full-text index drives the page, each match joined by id: {plan}"
+                );
+            }
+            if what.starts_with("lane")
+                || what.starts_with("text")
+                || what == "status"
+                || what == "none"
+                || what == "reason code"
+            {
                 assert!(
                     !plan.contains("TEMP B-TREE"),
                     "{what}: pages come in index order, never by sorting the lane: {plan}"

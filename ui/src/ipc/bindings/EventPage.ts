@@ -5,4 +5,9 @@ export type EventPage = { events: Array<EventSummary>,
 /**
  * Pass as `after` for the next page; `None` on the last page.
  */
-next_cursor: string | null, };
+next_cursor: string | null, 
+/**
+ * With a full-text search: how many events the index does not reach yet (imported since
+ * it last caught up), which the search cannot find until it does.
+ */
+search_unindexed?: number, };

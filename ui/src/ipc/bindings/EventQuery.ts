@@ -11,6 +11,11 @@ failure_code?: string,
  */
 search?: string, 
 /**
+ * Full-text search: every word must appear in the event's payload values, failure message,
+ * failure code, external ID or event key (whole words; `word*` matches a prefix).
+ */
+text?: string, 
+/**
  * Events that occurred at or after this RFC 3339 time.
  */
 since?: string, 
