@@ -1,8 +1,10 @@
 // The one virtualised keyboard table of the app (the queue's events, the audit log): rows loaded
 // page by page from the backend (keyset), only the visible ones rendered, one row in the tab
-// order, arrows / Page keys / Home / End to move, Enter or Space to open a row.
+// order, arrows / Page keys / Home / End to move, Enter or Space to open a row. Optionally a
+// checkbox column (`checks`) ticks rows for an action on several: a click, Shift+click for a
+// range, X on the focused row, the header's box for every loaded row.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode, type SyntheticEvent } from 'react';
 import { toIpcError } from '../ipc';
 import { formatCount } from '../lib/format';
 import { ErrorBanner } from './ErrorBanner';
@@ -91,6 +93,23 @@ export function headCells(names: readonly string[]): ReactNode {
   ));
 }
 
+/** Rows ticked for an action on several at once: a checkbox column before the table's own. */
+export interface RowChecks<R> {
+  /** The ids (`rowId`) of the ticked rows. */
+  checked: ReadonlySet<number>;
+  onChange: (next: ReadonlySet<number>) => void;
+  /** The accessible name of a row's checkbox, e.g. "Select event 12". */
+  rowLabel: (row: R) => string;
+  /** The accessible name of the header's checkbox, e.g. "Select all loaded events". */
+  allLabel: string;
+}
+
+/** Whether the click (or the key) behind a change event held Shift. */
+function withShift(e: SyntheticEvent): boolean {
+  const native = e.nativeEvent;
+  return 'shiftKey' in native && native.shiftKey === true;
+}
+
 export interface VirtualTableProps<P, R> {
   spec: TableSpec<P, R>;
   query: PagedQuery<P>;
@@ -100,14 +119,45 @@ export interface VirtualTableProps<P, R> {
   head: ReactNode;
   /** All rows the query can return, when known (`aria-rowcount` and the "of N" in the foot). */
   expectedTotal?: number | undefined;
+  /** Said in the foot, beside the loaded count (e.g. what a search does not reach yet). */
+  footNote?: string | undefined;
   /** Shown when the query answers no row. */
   emptyText: string;
   onClearFilters?: (() => void) | undefined;
+  /** A checkbox column, for actions on several rows at once. */
+  checks?: RowChecks<R> | undefined;
 }
 
-export function VirtualTable<P, R>({ spec, query, selectedId, onOpen, head, expectedTotal, emptyText, onClearFilters }: VirtualTableProps<P, R>) {
+export function VirtualTable<P, R>({
+  spec,
+  query,
+  selectedId,
+  onOpen,
+  head,
+  expectedTotal,
+  footNote,
+  emptyText,
+  onClearFilters,
+  checks,
+}: VirtualTableProps<P, R>) {
   const { label, className, columns, rowsOf, rowId, cells, texts } = spec;
   const rows = usePagedRows(query.data?.pages, rowsOf);
+  const checkable = checks !== undefined;
+  // Every loaded row's id, in order, for the header's box: built once per page load.
+  const loadedIds = useMemo(() => {
+    const ids: number[] = [];
+    if (!checkable) return ids;
+    for (let i = 0; i < rows.count; i++) {
+      const row = rows.at(i);
+      if (row !== undefined) ids.push(rowId(row));
+    }
+    return ids;
+    // `rowId` is a plain accessor: the loaded rows alone decide the ids.
+  }, [rows, checkable]);
+  const checkedSet = checks?.checked;
+  const loadedChecked = useMemo(() => (checkedSet ? loadedIds.filter((id) => checkedSet.has(id)).length : 0), [loadedIds, checkedSet]);
+  // Where the last tick was, for Shift+click: the range runs from there.
+  const anchor = useRef<number | null>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState(0);
   const focusPending = useRef(false);
@@ -165,10 +215,43 @@ export function VirtualTable<P, R>({ spec, query, selectedId, onOpen, head, expe
     Home: () => 0,
     End: () => rows.count - 1,
   };
+  /** Ticks or unticks one row; with Shift, every row from the last ticked one to this one alike. */
+  const toggleRow = (index: number, id: number, range: boolean) => {
+    if (!checks) return;
+    const on = !checks.checked.has(id);
+    const next = new Set(checks.checked);
+    const from = checks.checked.size > 0 ? anchor.current : null;
+    if (range && from !== null && from !== index) {
+      for (let i = Math.min(from, index); i <= Math.max(from, index); i++) {
+        const r = rows.at(i);
+        if (r === undefined) continue;
+        if (on) next.add(rowId(r));
+        else next.delete(rowId(r));
+      }
+    } else if (on) next.add(id);
+    else next.delete(id);
+    anchor.current = index;
+    checks.onChange(next);
+  };
+  const allChecked = loadedIds.length > 0 && loadedChecked === loadedIds.length;
+  const toggleAll = () => {
+    if (!checks) return;
+    const next = new Set(checks.checked);
+    for (const id of loadedIds) {
+      if (allChecked) next.delete(id);
+      else next.add(id);
+    }
+    anchor.current = null;
+    checks.onChange(next);
+  };
+
   const onRowKeyDown = (e: KeyboardEvent<HTMLTableRowElement>, index: number, row: R) => {
+    // Enter and Space on a control inside the row (its checkbox) are the control's.
+    if ((e.key === 'Enter' || e.key === ' ') && e.target !== e.currentTarget) return;
     const target = targets[e.key];
     if (target) moveTo(target(index));
     else if (e.key === 'Enter' || e.key === ' ') onOpen(rowId(row));
+    else if (checks && (e.key === 'x' || e.key === 'X') && !e.ctrlKey && !e.metaKey && !e.altKey) toggleRow(index, rowId(row), e.shiftKey);
     else return;
     e.preventDefault();
   };
@@ -188,14 +271,30 @@ export function VirtualTable<P, R>({ spec, query, selectedId, onOpen, head, expe
     <div className="table-wrap">
       <div className="table-scroll" ref={scrollRef}>
         <table
-          className={className}
+          className={checkable ? `${className} has-checks` : className}
           role="grid"
           aria-label={label}
           aria-rowcount={expectedTotal !== undefined ? expectedTotal + 1 : -1}
           aria-busy={query.isPending || isFetchingNextPage}
         >
           <thead>
-            <tr aria-rowindex={1}>{head}</tr>
+            <tr aria-rowindex={1}>
+              {checks && (
+                <th scope="col" className="check-cell">
+                  <input
+                    type="checkbox"
+                    aria-label={checks.allLabel}
+                    checked={allChecked}
+                    ref={(el) => {
+                      if (el) el.indeterminate = loadedChecked > 0 && !allChecked;
+                    }}
+                    disabled={loadedIds.length === 0}
+                    onChange={toggleAll}
+                  />
+                </th>
+              )}
+              {head}
+            </tr>
           </thead>
           <tbody style={{ height: virtualizer.getTotalSize() }}>
             {items.map((vi) => {
@@ -204,7 +303,7 @@ export function VirtualTable<P, R>({ spec, query, selectedId, onOpen, head, expe
               if (!row) {
                 return (
                   <tr key={vi.key} className="loader-row" style={style} aria-rowindex={vi.index + 2}>
-                    <td colSpan={columns}>
+                    <td colSpan={columns + (checkable ? 1 : 0)}>
                       {isFetchNextPageError ? (
                         <span className="loader-error">
                           Could not load more {texts.noun}: {toIpcError(query.error).message}{' '}
@@ -220,9 +319,11 @@ export function VirtualTable<P, R>({ spec, query, selectedId, onOpen, head, expe
                 );
               }
               const id = rowId(row);
+              const checked = checks?.checked.has(id) === true;
               return (
                 <tr
                   key={vi.key}
+                  className={checked ? 'is-checked' : undefined}
                   data-index={vi.index}
                   aria-rowindex={vi.index + 2}
                   aria-selected={id === selectedId}
@@ -235,6 +336,29 @@ export function VirtualTable<P, R>({ spec, query, selectedId, onOpen, head, expe
                   onFocus={() => setActive(vi.index)}
                   onKeyDown={(e) => onRowKeyDown(e, vi.index, row)}
                 >
+                  {checks && (
+                    // The cell is the checkbox's: a click anywhere in it ticks, and never opens the row.
+                    <td
+                      className="check-cell"
+                      onMouseDown={(e) => {
+                        // Shift+click ticks a range; it must not also select the text between.
+                        if (e.shiftKey) e.preventDefault();
+                      }}
+                      onClick={(e) => {
+                        e.stopPropagation();
+                        if (e.target === e.currentTarget) toggleRow(vi.index, id, e.shiftKey);
+                      }}
+                    >
+                      <input
+                        type="checkbox"
+                        // The row is the tab stop; X ticks it from the keyboard.
+                        tabIndex={-1}
+                        aria-label={checks.rowLabel(row)}
+                        checked={checked}
+                        onChange={(e) => toggleRow(vi.index, id, withShift(e))}
+                      />
+                    </td>
+                  )}
                   {cells(row)}
                 </tr>
               );
@@ -259,9 +383,19 @@ export function VirtualTable<P, R>({ spec, query, selectedId, onOpen, head, expe
           {expectedTotal !== undefined ? ` of ${formatCount(expectedTotal)}` : ''} loaded
           {isFetchingNextPage ? ' · loading more…' : hasMore ? ' · scroll for more' : rows.count > 0 ? ` · ${texts.end}` : ''}
         </span>
+        {footNote && (
+          <span className="table-foot-note" role="status">
+            {footNote}
+          </span>
+        )}
         <span className="keys" aria-hidden="true">
           <kbd>↑</kbd>
-          <kbd>↓</kbd> move <kbd>Enter</kbd> open <kbd>Esc</kbd> close
+          <kbd>↓</kbd> move <kbd>Enter</kbd> open {checkable && (
+            <>
+              <kbd>X</kbd> select{' '}
+            </>
+          )}
+          <kbd>Esc</kbd> close
         </span>
       </div>
     </div>

@@ -39,6 +39,11 @@ export interface EventFilter {
   status: EventStatus | null;
   /** A prefix of the external ID or of the event key. */
   search?: string;
+  /**
+   * Full-text: every word must appear in the payload values, the failure message or code, the
+   * external ID or the event key (whole words; `word*` matches a prefix).
+   */
+  text?: string;
   /** The failure (reason) code, e.g. UNABLE_TO_LOCK_ROW. */
   reasonCode?: string;
   /** Triage: assigned to this person. */
@@ -61,6 +66,7 @@ export const eventKeys = {
       filter.laneId,
       filter.status,
       filter.search ?? '',
+      filter.text ?? '',
       filter.reasonCode ?? '',
       filter.assignee ?? '',
       filter.tag ?? '',
@@ -98,6 +104,7 @@ export function useEventPages(filter: EventFilter, pageSize: number = EVENT_PAGE
         after: pageParam,
         limit: pageSize,
         ...(filter.search ? { search: filter.search } : {}),
+        ...(filter.text ? { text: filter.text } : {}),
         ...(filter.reasonCode ? { failure_code: filter.reasonCode } : {}),
         ...(filter.assignee ? { assignee: filter.assignee } : {}),
         ...(filter.tag ? { tag: filter.tag } : {}),
@@ -105,6 +112,9 @@ export function useEventPages(filter: EventFilter, pageSize: number = EVENT_PAGE
       }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,
+    // A full-text search over an index still catching up (after an import): asked again until
+    // the index reaches every event.
+    refetchInterval: (q) => ((q.state.data?.pages[0]?.search_unindexed ?? 0) > 0 ? 3000 : false),
   });
 }
 

@@ -23,8 +23,10 @@ export type BatchTarget =
   | {
       kind: 'new';
       selection: Selection;
-      /** The queue's text search, which a batch does not take: said on the screen. */
+      /** The queue's search (a prefix of the external ID or event key), which a batch does not take: said on the screen. */
       ignoredSearch?: string;
+      /** The queue's find (words in payloads and messages), which a batch does not take either. */
+      ignoredText?: string;
       /** Events the queue counts for this lane and status (unknown with a reason code). */
       expected?: number;
       /** The failure group the selection names (opened from the Groups view). */
@@ -137,10 +139,17 @@ function NewBatch({
                 again before anything is written.
               </p>
             )}
-            {target.ignoredSearch && (
+            {(target.ignoredSearch || target.ignoredText) && (
               <p className="callout card tone-warning batch-search-note" role="note">
-                The queue's search “{target.ignoredSearch}” is not part of the batch: a batch takes the lane, the status and the
-                reason code only, so it covers every event that matches those.
+                The queue's{' '}
+                {[
+                  target.ignoredSearch ? `search “${target.ignoredSearch}”` : null,
+                  target.ignoredText ? `text search “${target.ignoredText}”` : null,
+                ]
+                  .filter((x) => x !== null)
+                  .join(' and ')}{' '}
+                {target.ignoredSearch && target.ignoredText ? 'are' : 'is'} not part of the batch: a batch takes the lane, the status
+                and the reason code only, so it covers every event that matches those.
               </p>
             )}
             <OverrideFields id={id} label="Carry an approved override for events that would change protected fields" approverHint="Someone other than the operator" state={overrideState}>

@@ -46,6 +46,7 @@ export function DataLoaderDialog({
         status: status as EventStatus | null,
         ...(filter.reasonCode ? { failure_code: filter.reasonCode } : {}),
         ...(filter.search ? { search: filter.search } : {}),
+        ...(filter.text ? { text: filter.text } : {}),
         ...(filter.assignee ? { assignee: filter.assignee } : {}),
         ...(filter.tag ? { tag: filter.tag } : {}),
         ...(filter.investigating ? { investigating: true } : {}),
@@ -92,7 +93,8 @@ export function DataLoaderDialog({
         <form onSubmit={submit}>
           <p className="muted">
             The lane's {status ?? 'failed and blocked'} events{filter.reasonCode ? ` with reason code ${filter.reasonCode}` : ''}
-            {filter.search ? ` matching “${filter.search}”` : ''}, one row each, one column per payload field, the external ID
+            {filter.search ? ` matching “${filter.search}”` : ''}
+            {filter.text ? ` containing the words “${filter.text}”` : ''}, one row each, one column per payload field, the external ID
             first. Protected fields are left out; null is written as #N/A.
           </p>
           <label className="form-label" htmlFor={`${id}-path`}>

@@ -1,8 +1,8 @@
-// The queue's events as a VirtualTable: their columns and cells.
+// The queue's events as a VirtualTable: their columns and cells, and a checkbox per row.
 import { StatusBadge } from '../../components/StatusBadge';
 import { headCells, VirtualTable, type TableSpec } from '../../components/VirtualTable';
 import { useEventPages, type EventFilter, type EventPage, type EventSummary } from '../../ipc';
-import { formatTime } from '../../lib/format';
+import { formatCount, formatTime } from '../../lib/format';
 
 const SPEC: TableSpec<EventPage, EventSummary> = {
   label: 'Events',
@@ -16,12 +16,17 @@ const SPEC: TableSpec<EventPage, EventSummary> = {
 
 const HEAD = headCells(['ID', 'Lane', 'Event key', 'External ID', 'Status', 'Failure', 'Occurred (UTC)']);
 
-/** The queue's events, paged by the backend (keyset) and virtualised; arrows move, Enter opens. */
+/**
+ * The queue's events, paged by the backend (keyset) and virtualised; arrows move, Enter opens,
+ * a checkbox (or X) ticks an event for triage with others.
+ */
 export function EventTable({
   filter,
   expectedTotal,
   selectedId,
   onOpen,
+  checked,
+  onCheckedChange,
   onClearFilters,
 }: {
   filter: EventFilter;
@@ -29,10 +34,20 @@ export function EventTable({
   expectedTotal: number | undefined;
   selectedId: number | null;
   onOpen: (id: number) => void;
+  /** The ticked events (the selection bar's), apart from the one open in the panel. */
+  checked: ReadonlySet<number>;
+  onCheckedChange: (next: ReadonlySet<number>) => void;
   onClearFilters: (() => void) | undefined;
 }) {
   const query = useEventPages(filter);
-  const filtered = filter.laneId !== null || filter.status !== null;
+  // Offered whenever a filter is set (a search or a find too): the list is then narrowed.
+  const filtered = onClearFilters !== undefined;
+  // A full-text search answers over the indexed events; the rest are being indexed.
+  const unindexed = filter.text ? (query.data?.pages[0]?.search_unindexed ?? 0) : 0;
+  const footNote =
+    unindexed > 0
+      ? `The search does not reach ${formatCount(unindexed)} recently imported ${unindexed === 1 ? 'event' : 'events'} yet: indexing, the list updates when done`
+      : undefined;
   return (
     <VirtualTable
       spec={SPEC}
@@ -41,8 +56,10 @@ export function EventTable({
       onOpen={onOpen}
       head={HEAD}
       expectedTotal={expectedTotal}
+      footNote={footNote}
       emptyText={filtered ? 'No events match these filters.' : 'No events.'}
       onClearFilters={onClearFilters}
+      checks={{ checked, onChange: onCheckedChange, rowLabel: (ev) => `Select event ${ev.id}`, allLabel: 'Select all loaded events' }}
     />
   );
 }

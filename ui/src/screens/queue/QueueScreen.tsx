@@ -2,7 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { ImportHelp } from '../../components/ImportHelp';
-import { EVENT_STATUSES, useEventCounts, useLanes, type EventFilter, type EventStatus } from '../../ipc';
+import { EVENT_STATUSES, eventKeys, useEventCounts, useLanes, type EventFilter, type EventStatus } from '../../ipc';
 import { formatCount } from '../../lib/format';
 import { isEventStatus, statusMeta } from '../../lib/status';
 import { CountsSummary } from './CountsSummary';
@@ -10,6 +10,7 @@ import { EventDetailPanel } from './EventDetailPanel';
 import { EventTable } from './EventTable';
 import { ImportDialog } from './ImportDialog';
 import { DataLoaderDialog } from './DataLoaderDialog';
+import { BulkTriageDialog } from './BulkTriageDialog';
 import { AlertsPanel } from '../alerts/AlertsPanel';
 import type { BatchTarget } from '../batch/BatchScreen';
 import './queue.css';
@@ -22,6 +23,8 @@ function batchStatus(status: EventStatus | null): 'failed' | 'blocked' | null | 
   if (status === null) return null;
   return status === 'failed' || status === 'blocked' ? status : undefined;
 }
+
+const NONE: ReadonlySet<number> = new Set();
 
 export function QueueScreen({
   filter,
@@ -45,6 +48,18 @@ export function QueueScreen({
   // Team mode: a login without the operator role may look, not import or replay.
   const importBlocked = useRoleBlock('import');
   const batchBlocked = useRoleBlock('batch');
+  const triageBlocked = useRoleBlock('edit');
+
+  // The events ticked for triage together. A new filter is a new list: the ticks go with the old one.
+  const filterKey = JSON.stringify(eventKeys.pages(filter));
+  const [checked, setChecked] = useState<ReadonlySet<number>>(NONE);
+  const [checkedFor, setCheckedFor] = useState(filterKey);
+  if (checkedFor !== filterKey) {
+    setCheckedFor(filterKey);
+    setChecked(NONE);
+  }
+  // The events the triage dialog applies its change to, taken when it opened.
+  const [triaging, setTriaging] = useState<number[] | null>(null);
 
   const laneIds = useMemo(() => {
     const ids = new Set<string>();
@@ -58,9 +73,15 @@ export function QueueScreen({
     ?.filter((c) => (filter.laneId === null || c.lane_id === filter.laneId) && (filter.status === null || c.status === filter.status))
     .reduce((sum, c) => sum + c.count, 0);
   const narrowed =
-    Boolean(filter.search) || Boolean(filter.reasonCode) || Boolean(filter.assignee) || Boolean(filter.tag) || filter.investigating === true;
+    Boolean(filter.search) ||
+    Boolean(filter.text) ||
+    Boolean(filter.reasonCode) ||
+    Boolean(filter.assignee) ||
+    Boolean(filter.tag) ||
+    filter.investigating === true;
   const filtered = filter.laneId !== null || filter.status !== null || narrowed;
   const [search, setSearch] = useState(filter.search ?? '');
+  const [text, setText] = useState(filter.text ?? '');
   const [reasonCode, setReasonCode] = useState(filter.reasonCode ?? '');
   const [assignee, setAssignee] = useState(filter.assignee ?? '');
   const [tag, setTag] = useState(filter.tag ?? '');
@@ -76,12 +97,22 @@ export function QueueScreen({
     onFilterChange(next);
   };
 
+  const clearFilters = () => {
+    setSearch('');
+    setText('');
+    setReasonCode('');
+    setAssignee('');
+    setTag('');
+    setFilter({ laneId: null, status: null });
+  };
+
   const nothingImported = counts.isSuccess && lanes.isSuccess && totalEvents === 0;
   const status = batchStatus(filter.status);
   // Said beside the button when the queue's filter is not exactly what a batch would take.
   // Filters a batch does not take (it selects by lane, status and reason code).
   const leftOut = [
     filter.search ? `the search “${filter.search}”` : null,
+    filter.text ? `the text search “${filter.text}”` : null,
     filter.assignee ? `the assignee ${filter.assignee}` : null,
     filter.tag ? `the tag ${filter.tag}` : null,
     filter.investigating ? 'the investigating mark' : null,
@@ -98,6 +129,7 @@ export function QueueScreen({
       kind: 'new',
       selection: { lane_id: filter.laneId, status, reason_code: filter.reasonCode ?? null, ids: null },
       ...(filter.search ? { ignoredSearch: filter.search } : {}),
+      ...(filter.text ? { ignoredText: filter.text } : {}),
       // Without a reason code or a search, the kept counts know how many events match.
       ...(matching !== undefined && !narrowed && status !== null ? { expected: matching } : {}),
     });
@@ -155,6 +187,9 @@ export function QueueScreen({
       </header>
       <RoleNote reason={importBlocked} />
       {importing && <ImportDialog onClose={() => setImporting(false)} />}
+      {triaging !== null && (
+        <BulkTriageDialog eventIds={triaging} onDone={() => setChecked(NONE)} onClose={() => setTriaging(null)} />
+      )}
       {loaderExport && filter.laneId !== null && status !== undefined && (
         <DataLoaderDialog filter={{ ...filter, laneId: filter.laneId }} status={status} onClose={() => setLoaderExport(false)} />
       )}
@@ -193,6 +228,7 @@ export function QueueScreen({
                 setFilter({
                   ...filter,
                   search: search.trim() || undefined,
+                  text: text.trim() || undefined,
                   reasonCode: reasonCode.trim() || undefined,
                   assignee: assignee.trim() || undefined,
                   tag: tag.trim().toLowerCase() || undefined,
@@ -206,6 +242,14 @@ export function QueueScreen({
                 placeholder="External ID or event key"
                 aria-label="Search by external ID or event key (prefix)"
                 onChange={setSearch}
+              />
+              <FilterText
+                label="Find"
+                value={text}
+                placeholder="Words in payloads and messages"
+                aria-label="Find words in payload values and failure messages"
+                title="Every word must appear in a payload value, the failure message or code, the external ID or the event key; word* matches words starting with it"
+                onChange={setText}
               />
               <FilterText
                 label="Reason code"
@@ -229,24 +273,41 @@ export function QueueScreen({
               Being investigated
             </label>
             {filtered && (
-              <button
-                type="button"
-                className="btn btn-ghost"
-                onClick={() => {
-                  setSearch('');
-                  setReasonCode('');
-                  setAssignee('');
-                  setTag('');
-                  setFilter({ laneId: null, status: null });
-                }}
-              >
+              <button type="button" className="btn btn-ghost" onClick={clearFilters}>
                 Clear filters
               </button>
             )}
             <span className="toolbar-note">
-              {/* The kept counts know lanes and statuses; a search or a reason code is counted by paging. */}
+              {/* The kept counts know lanes and statuses; a search, a find or a reason code is counted by paging. */}
               {matching !== undefined && !narrowed && `${formatCount(matching)} ${filtered ? 'matching' : 'total'}`}
             </span>
+          </div>
+
+          <div className={`selection-bar${checked.size > 0 ? ' is-active' : ''}`} role="region" aria-label="Selected events">
+            <span className="selection-count" aria-live="polite">
+              {checked.size > 0 ? (
+                <strong className="num">{formatCount(checked.size)} selected</strong>
+              ) : (
+                <span className="muted">Tick events to triage several at once: Shift+click ticks a range, X the focused row.</span>
+              )}
+            </span>
+            {checked.size > 0 && (
+              <>
+                <button
+                  type="button"
+                  className="btn btn-primary btn-small"
+                  onClick={() => setTriaging([...checked].sort((a, b) => a - b))}
+                  disabled={triageBlocked !== null}
+                  title={triageBlocked ?? undefined}
+                >
+                  Triage selected…
+                </button>
+                <button type="button" className="btn btn-ghost btn-small" onClick={() => setChecked(NONE)}>
+                  Clear selection
+                </button>
+                <RoleNote reason={triageBlocked} />
+              </>
+            )}
           </div>
 
           <div className={`queue-body${selectedId !== null ? ' with-detail' : ''}`}>
@@ -257,7 +318,9 @@ export function QueueScreen({
               expectedTotal={matching}
               selectedId={selectedId}
               onOpen={setSelectedId}
-              onClearFilters={filtered ? () => setFilter({ laneId: null, status: null }) : undefined}
+              checked={checked}
+              onCheckedChange={setChecked}
+              onClearFilters={filtered ? clearFilters : undefined}
             />
             {selectedId !== null && <EventDetailPanel id={selectedId} onClose={() => setSelectedId(null)} onOpen={onOpenEvent} />}
           </div>
