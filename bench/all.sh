@@ -2,6 +2,7 @@
 # Every benchmark of docs/BENCHMARKS.md in one run, each figure beside its floor (measured in the
 # same run, on the same data), its ratio and its target:
 #   import, page, counts, size    bench/scale.sh        (N events)
+#   full-text search              search_bench          (from scale.sh, on its database)
 #   audit verify and export       bench/audit.sh        (N entries)
 #   preflight and replay          replay_bench          (100 events, 50 ms added per request)
 #   batch                         batch_bench           (1,000 events, 50 ms, 4 at a time)
@@ -27,7 +28,7 @@ echo "bench/all.sh: $N events, work dir $WORK, commit $(git rev-parse --short HE
 
 # The features `tauri build` uses (scripts/package), so on CI the installers' release build is reused.
 cargo build --release --locked --features tauri/custom-protocol --bin replay-console \
-  --example queue_bench --example audit_bench --example replay_bench --example batch_bench >&2
+  --example queue_bench --example search_bench --example audit_bench --example replay_bench --example batch_bench >&2
 export BENCH_PREBUILT=1
 
 echo "== scale (import, pages, counts, size)" >&2
@@ -68,6 +69,9 @@ row(f"import of {s['events']:,} events", f"{s['import_s']:.1f} s", f"sqlite3 .im
     f"{s['import_throughput_vs_floor']:.2f}x throughput", ">= 1.0x", s["import_throughput_vs_floor"] >= 1.0)
 row("import peak resident memory", f"{s['import_peak_rss_mb']:.0f} MB", "", "", "< 150 MB", s["import_peak_rss_mb"] < 150)
 row("database size", f"{s['db_bytes_per_ndjson_byte']:.2f}x the NDJSON", "", "", "<= 1.5x", s["db_bytes_per_ndjson_byte"] <= 1.5)
+row("search index catch-up after the import", f"{s['search_index_s']:.1f} s", "", "", "(no target)", True)
+row("database size with the search index", f"{s['db_with_index_bytes_per_ndjson_byte']:.2f}x the NDJSON", "", "", "(no target)", True)
+row("full-text search, page of 50, p95", f"{s['search_ms']['p95']:.1f} ms", "", "", "< 100 ms", s["search_ms"]["p95"] < 100)
 row("page of 50, p50", f"{s['page_ms']['p50']:.3f} ms", f"sqlite3 {s['sqlite3_page_ms']:.3f} ms a query",
     f"{s['page_p50_vs_sqlite3']:.2f}x", "<= 1.2x", s["page_p50_vs_sqlite3"] <= 1.2)
 row("page of 50, p95", f"{s['page_ms']['p95']:.3f} ms", "", "", "< 20 ms", s["page_ms"]["p95"] < 20)

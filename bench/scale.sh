@@ -5,7 +5,8 @@
 #                the events file carries and the same indexes
 #   a page   vs  the same SQL run by the sqlite3 CLI (many queries in one process, per query)
 #   counts   (absolute: the target is 50 ms)
-#   size     vs  the raw NDJSON bytes
+#   size     vs  the raw NDJSON bytes (after the import, and with the search index)
+#   search   the index's catch-up after the import; p95 of searches made from the data
 #
 #   bench/scale.sh [N]        N events (default 1,000,000); BENCH_DIR keeps the data between runs
 #
@@ -18,11 +19,12 @@ mkdir -p "$WORK"
 echo "work dir: $WORK" >&2
 # bench/all.sh builds once for every benchmark (BENCH_PREBUILT=1).
 if [ "${BENCH_PREBUILT:-0}" != 1 ]; then
-  cargo build --release --no-default-features --bin replay-console --example queue_bench >&2
+  cargo build --release --no-default-features --bin replay-console --example queue_bench --example search_bench >&2
 fi
 T="${CARGO_TARGET_DIR:-target}"
 BIN="$T/release/replay-console"
 QB="$T/release/examples/queue_bench"
+SB="$T/release/examples/search_bench"
 
 # The data is kept between runs of the same size (BENCH_DIR); another size makes it again.
 if [ ! -f "$WORK/events.ndjson" ] || [ "$(cat "$WORK/events.count" 2>/dev/null)" != "$N" ]; then
@@ -82,10 +84,16 @@ t1=$( { /usr/bin/time -f "%e" sqlite3 "$WORK/ours.db" < "$WORK/pages1.sql" >/dev
 t10=$( { /usr/bin/time -f "%e" sqlite3 "$WORK/ours.db" < "$WORK/pages10.sql" >/dev/null; } 2>&1 | tail -1 )
 sq_ms=$(python3 -c "print(max(($t10 - $t1) * 1000 / (9 * $queries), 0.001))")
 
-python3 - "$N" "$floor_s" "$ours_s" "$ours_kb" "$ndjson_bytes" "$db_bytes" "$queue_json" "$sq_ms" <<'PY'
+# Full-text search (issue 22): the index's catch-up after the import (timed by the bench), then
+# 300 searches made from the data, each checked to find the event it was made from; the
+# database's size with the index.
+search_json=$("$SB" "$WORK/ours.db" 300)
+db_indexed_bytes=$(( $(stat -c %s "$WORK/ours.db") + $(stat -c %s "$WORK/ours.db-wal" 2>/dev/null || echo 0) ))
+
+python3 - "$N" "$floor_s" "$ours_s" "$ours_kb" "$ndjson_bytes" "$db_bytes" "$queue_json" "$sq_ms" "$search_json" "$db_indexed_bytes" <<'PY'
 import json, sys
-n, floor_s, ours_s, kb, nd, db, q, sq_ms = sys.argv[1:]
-n=int(n); floor_s=float(floor_s); ours_s=float(ours_s); q=json.loads(q); sq_ms=float(sq_ms)
+n, floor_s, ours_s, kb, nd, db, q, sq_ms, sj, dbi = sys.argv[1:]
+n=int(n); floor_s=float(floor_s); ours_s=float(ours_s); q=json.loads(q); sq_ms=float(sq_ms); sj=json.loads(sj)
 print(json.dumps({
   "events": n,
   "import_s": ours_s, "sqlite3_import_s": floor_s,
@@ -96,5 +104,8 @@ print(json.dumps({
   "page_p50_vs_sqlite3": round(q["page_ms"]["p50"] / sq_ms, 2),
   "page_mean_vs_sqlite3": round(q["page_ms"]["mean"] / sq_ms, 2),
   "counts_ms": q["counts_ms"], "counts_by_group_by_ms": q["counts_by_group_by_ms"],
+  "search_index_s": round(sj["index_s"], 2), "search_indexed_events": sj["indexed_events"],
+  "search_ms": sj["search_ms"], "search_by_kind": sj["by_kind"], "searches": sj["searches"],
+  "db_with_index_bytes_per_ndjson_byte": round(int(dbi) / int(nd), 2),
 }, indent=2))
 PY
