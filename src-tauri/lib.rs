@@ -8,6 +8,7 @@ pub mod cli;
 pub mod domain;
 pub mod error;
 pub mod keychain;
+pub mod notify;
 pub mod salesforce;
 pub mod sandbox;
 pub mod services;

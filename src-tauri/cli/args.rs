@@ -263,7 +263,11 @@ pub enum AlertsCmd {
     /// One delivery check: open an episode per newly active alert, end those no longer active,
     /// send each lane's webhook once per episode (retried at later checks). The window runs it
     /// every minute; run it from cron for a console nobody has open.
-    Deliver,
+    Deliver {
+        /// Also show a desktop notification for each episode this check opens.
+        #[arg(long)]
+        notify: bool,
+    },
     /// Store a lane's alert webhook URL (Slack-compatible) in the keychain, read from standard
     /// input or --from-file: the URL carries the channel's token. The contract's
     /// replay_console.alert_webhook turns delivery on.

@@ -359,7 +359,17 @@ fn edit_request(
 pub(super) async fn alerts(app: &App, cmd: Option<AlertsCmd>, json: bool) -> Result<()> {
     match cmd {
         None => emit(json, &services::alerts::alerts(app).await?, render::alerts),
-        Some(AlertsCmd::Deliver) => emit(json, &services::alert_delivery::deliver(app).await?, render::delivery),
+        Some(AlertsCmd::Deliver { notify }) => {
+            let report = services::alert_delivery::deliver(app).await?;
+            if notify {
+                for (title, text) in services::alert_delivery::opened_notices(&report) {
+                    if let Err(e) = crate::notify::show(&title, &text).await {
+                        eprintln!("warning: {e}");
+                    }
+                }
+            }
+            emit(json, &report, render::delivery)
+        }
         Some(AlertsCmd::WebhookSet { lane, from_file }) => {
             let url = read_secret(from_file.as_deref())?;
             let host = services::alert_delivery::set_webhook(app, &lane, url).await?;

@@ -27,12 +27,38 @@ pub fn run(db_path: PathBuf) -> i32 {
     };
     // Alerts reach their owner while the window is open: one delivery check a minute (episodes,
     // the lanes' webhooks). A console that may not write them (a reader in team mode) logs why.
+    // Each episode also shows once as a desktop notification to whoever has this window open.
     let alerting = app.clone();
     tauri::async_runtime::spawn(async move {
+        use crate::services::alert_delivery;
+        let mut shown = std::collections::HashSet::new();
+        let mut warned = false;
+        // A failure is logged when it starts or changes, not every minute (a reader's login on
+        // a team server may not open episodes: its window shows the alerts, an operator's sends).
+        let mut last_error: Option<String> = None;
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-            if let Err(e) = crate::services::alert_delivery::deliver(&alerting).await {
-                tracing::warn!("alert delivery check failed: {e}");
+            let report = match alert_delivery::deliver(&alerting).await {
+                Ok(r) => {
+                    last_error = None;
+                    r
+                }
+                Err(e) => {
+                    let e = e.to_string();
+                    if last_error.as_ref() != Some(&e) {
+                        tracing::warn!("alert delivery check failed (logged again only if it changes): {e}");
+                        last_error = Some(e);
+                    }
+                    continue;
+                }
+            };
+            let notices = alert_delivery::unshown_notices(&alerting, &report, &mut shown).await;
+            for (title, text) in notices.unwrap_or_default() {
+                if let Err(e) = crate::notify::show(&title, &text).await {
+                    if !std::mem::replace(&mut warned, true) {
+                        tracing::warn!("desktop notification not shown: {e}");
+                    }
+                }
             }
         }
     });

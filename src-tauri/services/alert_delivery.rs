@@ -42,6 +42,52 @@ pub struct EpisodeNote {
 pub struct DeliveryReport {
     pub active: Vec<Alert>,
     pub notes: Vec<EpisodeNote>,
+    /// The alerts' window, in hours (what their counts cover).
+    pub window_hours: i64,
+}
+
+/// A desktop notification of an alert: its title and text, names and counts only (no payload
+/// data, as the webhook).
+pub fn notice(a: &Alert, window_hours: i64) -> (String, String) {
+    (
+        format!("Replay Console: {} in {}", a.code, a.lane_id),
+        format!(
+            "{} in the last {} h. {} For {}.",
+            a.count, window_hours, a.message, a.alert_owner
+        ),
+    )
+}
+
+/// The notifications of the episodes a check opened (`alerts deliver --notify`: the console
+/// that opens an episode tells its own desktop, once).
+pub fn opened_notices(report: &DeliveryReport) -> Vec<(String, String)> {
+    report
+        .notes
+        .iter()
+        .filter(|n| n.what == "opened")
+        .filter_map(|n| report.active.iter().find(|a| a.lane_id == n.lane_id && a.code == n.code))
+        .map(|a| notice(a, report.window_hours))
+        .collect()
+}
+
+/// The notifications a window owes after a check: one per open episode it has not shown yet,
+/// whichever console opened it (`shown`, kept for the window's life, remembers them), so each
+/// person with the console open is told once per episode.
+pub async fn unshown_notices(
+    app: &App,
+    report: &DeliveryReport,
+    shown: &mut HashSet<i64>,
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (id, lane, code, ..) in store::alerts::open_episodes(&app.pool).await? {
+        let Some(a) = report.active.iter().find(|a| a.lane_id == lane && a.code == code) else {
+            continue;
+        };
+        if shown.insert(id) {
+            out.push(notice(a, report.window_hours));
+        }
+    }
+    Ok(out)
 }
 
 /// The webhook's host, as audited and shown (the path and query carry the token).
@@ -230,5 +276,6 @@ pub async fn deliver(app: &App) -> Result<DeliveryReport> {
     Ok(DeliveryReport {
         active: view.alerts,
         notes,
+        window_hours: view.window_hours,
     })
 }

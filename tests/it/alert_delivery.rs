@@ -135,3 +135,79 @@ fn a_critical_alert_reaches_its_webhook_once_per_episode_retried_and_without_pay
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("must be https"), "{}", r.stderr);
 }
+
+/// What the fake desktop notification service was given: (app name, summary, body, urgency).
+type Shown = Arc<Mutex<Vec<(String, String, String, Option<u8>)>>>;
+
+/// The Freedesktop notification service, as a desktop serves it, on this test's session bus
+/// (scripts/with-keyring starts a private one).
+struct FakeDesktop(Shown);
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl FakeDesktop {
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &self,
+        app_name: String,
+        _replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        _actions: Vec<String>,
+        hints: std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let urgency = hints.get("urgency").and_then(|v| u8::try_from(v).ok());
+        let mut shown = self.0.lock().unwrap();
+        shown.push((app_name, summary, body, urgency));
+        shown.len() as u32
+    }
+}
+
+#[test]
+fn a_new_alert_episode_shows_once_as_a_desktop_notification_without_payload() {
+    let shown: Shown = Arc::default();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let _service = rt
+        .block_on(async {
+            zbus::connection::Builder::session()?
+                .name("org.freedesktop.Notifications")?
+                .serve_at("/org/freedesktop/Notifications", FakeDesktop(shown.clone()))?
+                .build()
+                .await
+        })
+        .expect("the test's session bus takes the notification service (run under scripts/with-keyring)");
+
+    let (mut s, u) = base_seed();
+    account(&mut s, "N1", "Twin a", &u.rita, crate::replay::BEFORE, "Gold");
+    account(&mut s, "N1", "Twin b", &u.rita, crate::replay::BEFORE, "Gold");
+    let o = Org::start("ntfy", s);
+    let ids = o.events(&[(Some("N1"), json!({"Name": "Payload Name Kept Private"}))]);
+    o.preflight(ids[0]);
+
+    let first = o.env.json(&["alerts", "deliver", "--notify"]);
+    assert!(
+        first["notes"].as_array().unwrap().iter().any(|n| n["what"] == "opened"),
+        "{first}"
+    );
+    let got = shown.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "one notification for the one new episode: {got:?}");
+    let (app, summary, body, urgency) = &got[0];
+    assert_eq!(app, "Replay Console");
+    assert_eq!(summary, &format!("Replay Console: duplicate_conflict_detected in {}", o.lane));
+    assert!(body.starts_with("1 in the last 24 h."), "{body}");
+    assert!(body.contains("For "), "names the alert's owner: {body}");
+    assert_eq!(*urgency, Some(2), "critical");
+    assert!(!body.contains("Payload Name Kept Private") && !summary.contains("Payload"));
+
+    // The episode is open already: a later check does not notify again.
+    o.env.json(&["alerts", "deliver", "--notify"]);
+    assert_eq!(shown.lock().unwrap().len(), 1, "once per episode");
+    // Without --notify, nothing is shown.
+    o.env.json(&["alerts", "deliver"]);
+    assert_eq!(shown.lock().unwrap().len(), 1);
+}

@@ -2,4 +2,8 @@
 import type { Alert } from "./Alert";
 import type { EpisodeNote } from "./EpisodeNote";
 
-export type DeliveryReport = { active: Array<Alert>, notes: Array<EpisodeNote>, };
+export type DeliveryReport = { active: Array<Alert>, notes: Array<EpisodeNote>, 
+/**
+ * The alerts' window, in hours (what their counts cover).
+ */
+window_hours: number, };
