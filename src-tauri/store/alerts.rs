@@ -4,19 +4,16 @@
 use super::Result;
 use super::{on_pool, on_tx};
 
-/// Preflights of a lane since a time: how many, how many found the record with the fallback
-/// owner, a duplicate conflict, a protected-field conflict.
+/// Preflights of a lane since a time: how many found a duplicate conflict, a protected-field
+/// conflict.
 pub struct PreflightTally {
-    pub total: i64,
-    pub fallback: i64,
     pub duplicate: i64,
     pub protected: i64,
 }
 
 pub async fn preflights_since(pool: &super::Pool, lane_id: &str, since: &str) -> Result<PreflightTally> {
     on_pool!(pool, |pool, sq| {
-        let (total, fallback, duplicate, protected): (i64, i64, i64, i64) = sqlx::query_as(&sq("SELECT count(*),
-                CAST(coalesce(sum(p.fallback_owner), 0) AS BIGINT),
+        let (duplicate, protected): (i64, i64) = sqlx::query_as(&sq("SELECT
                 CAST(coalesce(sum(CASE WHEN p.body LIKE '%\"code\":\"duplicate_conflict_detected\"%' THEN 1 ELSE 0 END), 0) AS BIGINT),
                 CAST(coalesce(sum(CASE WHEN p.body LIKE '%\"code\":\"protected_field_conflict\"%' THEN 1 ELSE 0 END), 0) AS BIGINT)
            FROM preflights p JOIN events e ON e.id = p.event_id
@@ -25,12 +22,23 @@ pub async fn preflights_since(pool: &super::Pool, lane_id: &str, since: &str) ->
         .bind(since)
         .fetch_one(pool)
         .await?;
-        Ok(PreflightTally {
-            total,
-            fallback,
-            duplicate,
-            protected,
-        })
+        Ok(PreflightTally { duplicate, protected })
+    })
+}
+
+/// A lane's replays that wrote since a time (`applied`), and how many of them wrote a record
+/// its preflight found held by the fallback owner: the contract's fallback-owner share.
+pub async fn replays_since(pool: &super::Pool, lane_id: &str, since: &str) -> Result<(i64, i64)> {
+    on_pool!(pool, |pool, sq| {
+        Ok(sqlx::query_as(&sq(
+            "SELECT count(*), CAST(coalesce(sum(p.fallback_owner), 0) AS BIGINT)
+               FROM attempts a JOIN preflights p ON p.id = a.preflight_id JOIN events e ON e.id = a.event_id
+              WHERE e.lane_id = ? AND a.outcome = 'applied' AND a.started_at >= ?",
+        ))
+        .bind(lane_id)
+        .bind(since)
+        .fetch_one(pool)
+        .await?)
     })
 }
 

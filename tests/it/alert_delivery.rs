@@ -189,6 +189,44 @@ fn a_new_alert_episode_shows_once_as_a_desktop_notification_without_payload() {
     let ids = o.events(&[(Some("N1"), json!({"Name": "Payload Name Kept Private"}))]);
     o.preflight(ids[0]);
 
+    // `alerts` lists every alert the lane watches, quiet ones too, with when each fires.
+    let view = o.env.json(&["alerts"]);
+    let checks: Vec<(String, bool, String)> = view["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["lane_id"] == o.lane.as_str())
+        .map(|c| {
+            (
+                c["code"].as_str().unwrap().to_string(),
+                c["active"].as_bool().unwrap(),
+                c["threshold"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let state = |code: &str| {
+        checks
+            .iter()
+            .find(|c| c.0 == code)
+            .unwrap_or_else(|| panic!("{code} listed: {view}"))
+            .clone()
+    };
+    assert!(state("duplicate_conflict_detected").1, "{view}");
+    assert_eq!(state("duplicate_conflict_detected").2, "any in 24 h");
+    assert!(!state("replay_blocked").1 && !state("protected_field_overwrite_attempt").1);
+    let spike = state("fallback_owner_spike");
+    assert!(!spike.1);
+    assert!(
+        spike.2.starts_with("above ") && spike.2.ends_with("% of the lane's replays in 24 h"),
+        "{spike:?}"
+    );
+    assert!(!state("create_overwrote_record").1);
+    let text = o.env.ok(&["alerts"]);
+    assert!(
+        text.contains("FIRES AT") && text.contains("quiet") && text.contains("ACTIVE"),
+        "{text}"
+    );
+
     let first = o.env.json(&["alerts", "deliver", "--notify"]);
     assert!(
         first["notes"].as_array().unwrap().iter().any(|n| n["what"] == "opened"),
@@ -198,7 +236,10 @@ fn a_new_alert_episode_shows_once_as_a_desktop_notification_without_payload() {
     assert_eq!(got.len(), 1, "one notification for the one new episode: {got:?}");
     let (app, summary, body, urgency) = &got[0];
     assert_eq!(app, "Replay Console");
-    assert_eq!(summary, &format!("Replay Console: duplicate_conflict_detected in {}", o.lane));
+    assert_eq!(
+        summary,
+        &format!("Replay Console: duplicate_conflict_detected in {}", o.lane)
+    );
     assert!(body.starts_with("1 in the last 24 h."), "{body}");
     assert!(body.contains("For "), "names the alert's owner: {body}");
     assert_eq!(*urgency, Some(2), "critical");

@@ -153,32 +153,31 @@ pub fn queue_exported(r: &crate::services::queue_export::QueueExportOutcome) -> 
     out
 }
 
-/// `alerts`: each active alert, its lane, count and owner; the window and the rules.
+/// `alerts`: every alert each lane watches, active or quiet, with its count and threshold;
+/// then what each active one says and whom to tell.
 pub fn alerts(v: &crate::services::alerts::AlertsView) -> String {
     let mut out = String::new();
-    if v.alerts.is_empty() {
-        let _ = writeln!(
-            out,
-            "no critical alert is active (last {} hours, since {})",
-            v.window_hours, v.since
-        );
-        return out;
-    }
     let rows: Vec<Vec<String>> = v
-        .alerts
+        .checks
         .iter()
-        .map(|a| {
+        .map(|c| {
             vec![
-                a.code.clone(),
-                a.lane_id.clone(),
-                a.count.to_string(),
-                a.alert_owner.clone(),
+                c.code.clone(),
+                c.lane_id.clone(),
+                if c.active { "ACTIVE" } else { "quiet" }.to_string(),
+                c.count.to_string(),
+                c.threshold.clone(),
             ]
         })
         .collect();
-    out.push_str(&table(&["ALERT", "LANE", "COUNT", "TELL"], &rows));
+    if !rows.is_empty() {
+        out.push_str(&table(&["ALERT", "LANE", "STATE", "COUNT", "FIRES AT"], &rows));
+    }
+    if v.alerts.is_empty() {
+        let _ = writeln!(out, "no critical alert is active");
+    }
     for a in &v.alerts {
-        let _ = writeln!(out, "{} / {}: {}", a.lane_id, a.code, a.message);
+        let _ = writeln!(out, "{} / {}: {} Tell {}.", a.lane_id, a.code, a.message, a.alert_owner);
     }
     let _ = writeln!(out, "window: the last {} hours (since {})", v.window_hours, v.since);
     out

@@ -126,6 +126,13 @@ function previewAlerts(): AlertsView {
   return {
     window_hours: 24,
     since: '2026-11-19T23:40:00.000Z',
+    checks: [
+      { code: 'duplicate_conflict_detected', lane_id: 'account_sync_north_america', active: true, count: 14, threshold: 'any in 24 h', message: '' },
+      { code: 'fallback_owner_spike', lane_id: 'account_sync_north_america', active: true, count: 9, threshold: "above 5% of the lane's replays in 24 h", message: '' },
+      { code: 'replay_blocked', lane_id: 'account_sync_north_america', active: false, count: 0, threshold: 'any in 24 h', message: '' },
+      { code: 'replay_blocked', lane_id: 'contact_sync_emea', active: true, count: 4, threshold: 'any in 24 h', message: '' },
+      { code: 'protected_field_overwrite_attempt', lane_id: 'contact_sync_emea', active: false, count: 0, threshold: 'any in 24 h', message: '' },
+    ],
     alerts: [
       {
         code: 'duplicate_conflict_detected',
@@ -139,7 +146,7 @@ function previewAlerts(): AlertsView {
         lane_id: 'account_sync_north_america',
         alert_owner: 'revops_incidents',
         count: 9,
-        message: '9 of 112 preflighted records (8.0%) sit with the fallback owner; the contract alerts above 5%',
+        message: '9 of 112 replays (8.0%) wrote records the fallback owner holds; the contract alerts above 5%',
       },
       {
         code: 'replay_blocked',

@@ -25,6 +25,11 @@ const view: AlertsView = {
       message: '3 replay(s) refused by the gate or a blocking finding',
     },
   ],
+  checks: [
+    { code: 'duplicate_conflict_detected', lane_id: 'account_sync_north_america', active: true, count: 12, threshold: 'any in 24 h', message: '' },
+    { code: 'fallback_owner_spike', lane_id: 'account_sync_north_america', active: false, count: 0, threshold: "above 5% of the lane's replays in 24 h", message: '' },
+    { code: 'replay_blocked', lane_id: 'contact_sync_emea', active: true, count: 3, threshold: 'any in 24 h', message: '' },
+  ],
   series: [
     { hour: '2026-11-20T09:00', failures: 40, replays: 0 },
     { hour: '2026-11-20T10:00', failures: 20, replays: 10 },
@@ -57,6 +62,17 @@ describe('alerts panel', () => {
     expect(within(card).getByText('Tell').nextElementSibling, 'whom the contract says to tell').toHaveTextContent('revops_incidents');
     const second = within(region).getByRole('heading', { name: 'Replays blocked' }).closest('li') as HTMLElement;
     expect(within(second).getByText('Tell').nextElementSibling, 'each alert has its own lane owner').toHaveTextContent('crm_oncall');
+
+    const watched = within(region).getByRole('table', { name: /What each lane watches/ });
+    const rows = within(watched)
+      .getAllByRole('row')
+      .slice(1)
+      .map((r) => within(r).getAllByRole('cell').map((c) => c.textContent));
+    expect(rows, 'quiet alerts are listed too, with when they fire').toEqual([
+      ['Duplicate conflicts detected', 'account_sync_north_america', 'active', '12', 'any in 24 h'],
+      ['Fallback owner spike', 'account_sync_north_america', 'quiet', '0', "above 5% of the lane's replays in 24 h"],
+      ['Replays blocked', 'contact_sync_emea', 'active', '3', 'any in 24 h'],
+    ]);
   });
 
   it('draws one bar pair per hour from the first active hour to the last, quiet hours empty, scaled to the busiest', async () => {

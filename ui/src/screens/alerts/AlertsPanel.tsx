@@ -73,6 +73,35 @@ export function AlertsPanel() {
                 None of the lanes' critical alerts fired since {formatTime(view.since)} UTC.
               </p>
             )}
+            {view.checks.length > 0 && (
+              <table className="alerts-watched">
+                <caption className="block-title">What each lane watches (last {view.window_hours} hours)</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Alert</th>
+                    <th scope="col">Lane</th>
+                    <th scope="col">State</th>
+                    <th scope="col" className="num">
+                      Count
+                    </th>
+                    <th scope="col">Fires at</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {view.checks.map((c) => (
+                    <tr key={`${c.lane_id}/${c.code}`}>
+                      <td>{alertTitle(c.code)}</td>
+                      <td className="mono">{c.lane_id}</td>
+                      <td>
+                        <span className={`badge ${c.active ? 'tone-danger' : 'tone-neutral'}`}>{c.active ? 'active' : 'quiet'}</span>
+                      </td>
+                      <td className="num">{formatCount(c.count)}</td>
+                      <td className="muted">{c.threshold}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
             <div className="alerts-chart">
               <h3 className="block-title">Failures and replays per hour (UTC)</h3>
               <ActivityChart series={view.series} />
