@@ -51,12 +51,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut matched = 0usize;
     for i in 0..n + 10 {
         let id = rng.gen_range(1..=max_id.max(1));
-        let sql = "SELECT lane_id, status, external_id, failure_message, payload FROM events WHERE id = ";
-        let (lane, status, external_id, message, payload): (String, String, Option<String>, Option<String>, String) =
-            match &app.pool {
-                Pool::Sqlite(p) => sqlx::query_as(&format!("{sql}?")).bind(id).fetch_one(p).await?,
-                Pool::Pg(p) => sqlx::query_as(&format!("{sql}$1")).bind(id).fetch_one(p).await?,
-            };
+        let sql = "SELECT lane_id, status, external_id, failure_message, payload, event_key FROM events WHERE id = ";
+        #[allow(clippy::type_complexity)]
+        let (lane, status, external_id, message, payload, key): (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+        ) = match &app.pool {
+            Pool::Sqlite(p) => sqlx::query_as(&format!("{sql}?")).bind(id).fetch_one(p).await?,
+            Pool::Pg(p) => sqlx::query_as(&format!("{sql}$1")).bind(id).fetch_one(p).await?,
+        };
         let payload: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&payload)?;
         let values: Vec<String> = payload
             .values()
@@ -67,13 +74,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if values.is_empty() {
             continue;
         }
+        // An event without an external ID (the contract's missing case) is searched by its key.
+        let id_text = external_id.clone().unwrap_or(key);
         let (kind, text, lane_f, status_f) = match i % 6 {
-            0 => (
-                "external id",
-                external_id.clone().unwrap_or_else(|| pick(&mut rng, &values)),
-                None,
-                None,
-            ),
+            0 => ("external id", id_text.clone(), None, None),
             1 => ("one payload word", pick(&mut rng, &values), None, None),
             2 => (
                 "two payload words",
@@ -88,7 +92,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ("prefix", format!("{cut}{star}"), None, None)
             }
             4 => {
-                let m = words(message.as_deref().unwrap_or("x"));
+                let m = match message.as_deref().map(words) {
+                    Some(m) if !m.is_empty() => m,
+                    _ => values.clone(),
+                };
                 (
                     "message word + lane + status",
                     pick(&mut rng, &m),
@@ -101,10 +108,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 format!(
                     "{} {}",
                     pick(&mut rng, &values),
-                    words(external_id.as_deref().unwrap_or("x"))
-                        .last()
-                        .cloned()
-                        .unwrap_or_default()
+                    words(&id_text).last().cloned().unwrap_or_default()
                 ),
                 Some(lane.clone()),
                 None,
