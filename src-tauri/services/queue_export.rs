@@ -62,6 +62,15 @@ pub struct QueueExportOutcome {
     pub edited: u64,
     /// Events whose current edit awaits approval: written with their imported payload.
     pub unapproved_edits: u64,
+    /// Cells whose text begins with `=`, `+`, `-`, `@`, a tab or a carriage return: written as
+    /// they are (Data Loader loads text as text, and changing them would change the records),
+    /// but a spreadsheet opening the file would read them as formulas.
+    pub formula_like_cells: u64,
+}
+
+/// Whether a spreadsheet would take a cell's text for a formula (the OWASP CSV-injection list).
+pub fn formula_like(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
 /// One cell: text as it is, numbers and booleans as JSON writes them, null as [`NULL_CELL`],
@@ -196,7 +205,8 @@ pub async fn export(app: &App, req: &QueueExportRequest) -> Result<QueueExportOu
     let mut columns = vec![ext_field.clone()];
     columns.extend(fields);
 
-    let (rows, missing, counts) = write_file(app, &filter, signature.as_deref(), &columns, &out, req.force).await?;
+    let (rows, missing, counts, formulas) =
+        write_file(app, &filter, signature.as_deref(), &columns, &out, req.force).await?;
 
     let outcome = QueueExportOutcome {
         path: absolute(&out),
@@ -208,6 +218,7 @@ pub async fn export(app: &App, req: &QueueExportRequest) -> Result<QueueExportOu
         protected_left_out: left_out.into_iter().collect(),
         edited: counts.0,
         unapproved_edits: counts.1,
+        formula_like_cells: formulas,
     };
     let actor = match req.exported_by.trim() {
         "" => crate::services::holder::os_user(),
@@ -232,6 +243,7 @@ pub async fn export(app: &App, req: &QueueExportRequest) -> Result<QueueExportOu
                 "protected_left_out": outcome.protected_left_out,
                 "edited": outcome.edited,
                 "unapproved_edits": outcome.unapproved_edits,
+                "formula_like_cells": outcome.formula_like_cells,
             }),
             ..AuditDraft::default()
         },
@@ -243,8 +255,9 @@ pub async fn export(app: &App, req: &QueueExportRequest) -> Result<QueueExportOu
 }
 
 /// Pass 2: the rows into a temp file beside `out`, renamed into place when complete (nothing is
-/// left under the name on failure). Returns rows written, rows without an external ID, and
-/// (rows from approved edits, rows whose edit awaits approval).
+/// left under the name on failure). Returns rows written, rows without an external ID,
+/// (rows from approved edits, rows whose edit awaits approval), and cells a spreadsheet would
+/// take for formulas.
 async fn write_file(
     app: &App,
     filter: &store::events::Filter,
@@ -252,14 +265,14 @@ async fn write_file(
     columns: &[String],
     out: &Path,
     force: bool,
-) -> Result<(u64, u64, (u64, u64))> {
+) -> Result<(u64, u64, (u64, u64), u64)> {
     let (file, tmp) = crate::services::audit::files::create_temp_beside(out)
         .map_err(|e| Error::Io(format!("cannot create a temp file beside {}: {e}", out.display())))?;
     let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
     let io = |e: csv::Error| Error::Io(format!("writing {}: {e}", out.display()));
     let written = async {
         w.write_record(columns).map_err(io)?;
-        let (mut rows, mut missing) = (0u64, 0u64);
+        let (mut rows, mut missing, mut formulas) = (0u64, 0u64, 0u64);
         let mut counts = (0, 0);
         each_row(app, filter, signature, &mut counts, |r| {
             let Some(ext) = r.external_id else {
@@ -269,8 +282,11 @@ async fn write_file(
             let mut record = Vec::with_capacity(columns.len());
             record.push(ext);
             for c in &columns[1..] {
-                record.push(r.payload.get(c).map(cell).unwrap_or_default());
+                let text = r.payload.get(c).map(cell).unwrap_or_default();
+                formulas += u64::from(formula_like(&text));
+                record.push(text);
             }
+            formulas += u64::from(formula_like(&record[0]));
             w.write_record(&record).map_err(io)?;
             rows += 1;
             Ok(())
@@ -286,10 +302,10 @@ async fn write_file(
             .get_ref()
             .sync_all()
             .map_err(|e| Error::Io(format!("writing {}: {e}", out.display())))?;
-        Ok::<_, Error>((rows, missing, counts))
+        Ok::<_, Error>((rows, missing, counts, formulas))
     }
     .await;
-    let (rows, missing, counts) = match written {
+    let (rows, missing, counts, formulas) = match written {
         Ok(r) => r,
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
@@ -301,7 +317,7 @@ async fn write_file(
         return Err(Error::Io(format!("cannot write {}: {e}", out.display())));
     }
     crate::services::audit::files::sync_dir(out);
-    Ok((rows, missing, counts))
+    Ok((rows, missing, counts, formulas))
 }
 
 fn absolute(p: &Path) -> String {
@@ -323,6 +339,8 @@ mod tests {
         assert_eq!(cell(&json!(12.5)), "12.5");
         assert_eq!(cell(&json!(true)), "true");
         assert_eq!(cell(&Value::Null), "#N/A");
+        assert!(formula_like("=HYPERLINK(\"http://x\")") && formula_like("+1") && formula_like("@SUM(A1)"));
+        assert!(formula_like("-2") && formula_like("\tx") && !formula_like("Acme = fine") && !formula_like(""));
         assert_eq!(cell(&json!({"a": 1})), "{\"a\":1}");
     }
 }

@@ -26,7 +26,8 @@ fn a_lanes_remaining_failures_export_as_a_data_loader_csv() {
     let extra = [
         json!({"lane_id": "account_sync_north_america", "event_key": "dl-1", "source_system": "erp", "object": "Account",
             "external_id": "BA-99001", "operation": "upsert",
-            "payload": {"Name": "Quote, \"Comma\" Inc", "Phone": null, "NumberOfEmployees": 12},
+            "payload": {"Name": "Quote, \"Comma\" Inc", "Phone": null, "NumberOfEmployees": 12,
+                        "Website": "=HYPERLINK(\"http://evil.example\",\"x\")"},
             "status": "failed", "failure": {"code": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "x"},
             "occurred_at": "2026-11-20T12:00:00Z"}),
         json!({"lane_id": "account_sync_north_america", "event_key": "dl-2", "source_system": "erp", "object": "Account",
@@ -82,6 +83,11 @@ fn a_lanes_remaining_failures_export_as_a_data_loader_csv() {
     assert_eq!(quoted["Name"], "Quote, \"Comma\" Inc", "quoted as CSV quotes");
     assert_eq!(quoted["Phone"], "#N/A", "a null is Data Loader's #N/A");
     assert_eq!(quoted["NumberOfEmployees"], "12");
+    assert_eq!(
+        quoted["Website"], "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "written as it is: Data Loader loads text as text, and a changed value would change the record"
+    );
+    assert_eq!(r["formula_like_cells"], 1, "but counted, and said: {r}");
     assert_eq!(
         quoted["BillingCity"], "",
         "a field this event lacks is left empty (not written)"

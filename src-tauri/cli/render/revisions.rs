@@ -150,6 +150,14 @@ pub fn queue_exported(r: &crate::services::queue_export::QueueExportOutcome) -> 
             r.unapproved_edits
         );
     }
+    if r.formula_like_cells > 0 {
+        let _ = writeln!(
+            out,
+            "  warning: {} cells begin with =, +, -, @ or a control character, written as they are: load the file \
+             with Data Loader; a spreadsheet opening it would run them as formulas",
+            r.formula_like_cells
+        );
+    }
     out
 }
 

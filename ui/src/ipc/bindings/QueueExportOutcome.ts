@@ -20,4 +20,10 @@ edited: number,
 /**
  * Events whose current edit awaits approval: written with their imported payload.
  */
-unapproved_edits: number, };
+unapproved_edits: number, 
+/**
+ * Cells whose text begins with `=`, `+`, `-`, `@`, a tab or a carriage return: written as
+ * they are (Data Loader loads text as text, and changing them would change the records),
+ * but a spreadsheet opening the file would read them as formulas.
+ */
+formula_like_cells: number, };

@@ -355,6 +355,7 @@ describe('find', () => {
           protected_left_out: [],
           edited: 0,
           unapproved_edits: 0,
+          formula_like_cells: 0,
         };
       },
     });

@@ -26,6 +26,7 @@ describe('export for Data Loader', () => {
           protected_left_out: ['Tier__c'],
           edited: 1,
           unapproved_edits: 0,
+          formula_like_cells: 2,
         };
       },
     });
@@ -50,5 +51,8 @@ describe('export for Data Loader', () => {
     expect(dialog).toHaveTextContent('1 events without an external ID');
     expect(dialog).toHaveTextContent('Tier__c');
     expect(dialog).toHaveTextContent('1 rows from approved payload edits');
+    expect(within(dialog).getByRole('note'), 'cells a spreadsheet would run are called out').toHaveTextContent(
+      /2 cells begin with =, \+, -, @ or a control character, written as they are\. Load the file with Data Loader/,
+    );
   });
 });

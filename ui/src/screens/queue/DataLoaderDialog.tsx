@@ -80,6 +80,12 @@ export function DataLoaderDialog({
               <KvRow label="Edits waiting">{formatCount(done.unapproved_edits)} events written as imported: their edit awaits approval</KvRow>
             )}
           </dl>
+          {done.formula_like_cells > 0 && (
+            <p className="callout card tone-warning" role="note">
+              {formatCount(done.formula_like_cells)} {done.formula_like_cells === 1 ? 'cell begins' : 'cells begin'} with =, +, -, @ or a control
+              character, written as they are. Load the file with Data Loader; a spreadsheet opening it would run them as formulas.
+            </p>
+          )}
           <p className="muted">
             Data Loader writes without the console's preflight: what it changes is not in this audit log beyond the export itself.
           </p>
