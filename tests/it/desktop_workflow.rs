@@ -1,5 +1,6 @@
 //! End to end, the incident workflow in the real window (issue 22): the failure groups of the
-//! demo data, a group opened as a batch preflight in one action.
+//! demo data, a group opened as a batch preflight in one action; an edit approved by another
+//! person; a full-text search, a selection triaged at once, and the alerts strip.
 
 use crate::desktop::{demo_org, Desktop};
 
@@ -109,4 +110,107 @@ fn an_operator_edits_a_payload_and_another_person_approves_it_in_the_window() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     app.screenshot("edit-approved-preflight");
     assert_eq!(d.org.writes().len(), 0, "nothing written");
+}
+
+#[test]
+fn an_operator_finds_events_by_their_words_triages_them_together_and_sees_what_the_alerts_watch() {
+    let d = demo_org();
+    // A preflight that finds a protected field the event would change (the demo's event 11):
+    // the lane's protected_field_overwrite_attempt alert is active when the window opens.
+    let pf = d.env.json(&["preflight", "11"]);
+    assert!(
+        pf["preflight"]["findings"]
+            .to_string()
+            .contains("protected_field_conflict"),
+        "{pf}"
+    );
+    // What the CLI finds, to hold the window to.
+    let want: Vec<i64> = d
+        .env
+        .json(&["events", "list", "--text", "tyrell chicago", "--limit", "1000"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        want.len() >= 2,
+        "the demo holds a few Tyrell accounts in Chicago: {want:?}"
+    );
+
+    let app = Desktop::launch(&d.env.db);
+    app.wait_text("400 events in 2 lanes");
+    app.fill(
+        "input[aria-label='Find words in payload values and failure messages']",
+        "Tyrell chicago",
+    );
+    app.click_text("form button", "Apply");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let shown = loop {
+        let ids = app.js(
+            "return [...document.querySelectorAll(\"[aria-label='Events'] tbody tr td.num.muted\")]\
+             .map(td => Number(td.textContent)).filter(n => n > 0)",
+        );
+        let ids: Vec<i64> = serde_json::from_value(ids).unwrap_or_default();
+        if ids == want || std::time::Instant::now() > deadline {
+            break ids;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(shown, want, "the window's Find lists what the CLI's search finds");
+    // Let the window paint what the DOM already holds before the picture is taken.
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    app.screenshot("queue-find");
+
+    // Two of them ticked and triaged at once.
+    let (a, b) = (want[0], want[1]);
+    app.click(&format!("input[aria-label='Select event {a}']"));
+    app.click(&format!("input[aria-label='Select event {b}']"));
+    app.wait_text("2 selected");
+    app.click_text("button", "Triage selected");
+    app.wait("[role='dialog']");
+    app.fill("[role='dialog'] input[autocomplete='name']", "Dana Ops");
+    app.fill("[role='dialog'] input[placeholder='e.g. inc-4711']", "INC-9");
+    app.fill(
+        "[role='dialog'] textarea",
+        "Tyrell's Chicago accounts: the ERP lock storm of 09:00",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    app.screenshot("queue-bulk-triage");
+    app.click_text("[role='dialog'] button", "Apply to 2 events");
+    app.wait_text("Updated 2 events");
+    let tagged: Vec<i64> = d
+        .env
+        .json(&["events", "list", "--tag", "inc-9"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(tagged, vec![a, b], "one change, both events");
+    let audit = d
+        .env
+        .json(&["audit", "list", "--action", "event_triaged", "--limit", "100"]);
+    let audited: std::collections::BTreeSet<i64> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["event_id"].as_i64())
+        .collect();
+    assert_eq!(audited, [a, b].into_iter().collect(), "audited per event: {audit}");
+    app.click_text("[role='dialog'] button", "Close");
+
+    // The alerts strip: the active alert, and what each lane watches.
+    app.click_text("button", "Show alerts and activity");
+    app.wait("table.alerts-watched");
+    let watched = app.text("table.alerts-watched");
+    assert!(
+        watched.contains("Protected field overwrite attempts")
+            && watched.contains("active")
+            && watched.contains("quiet"),
+        "{watched}"
+    );
+    app.js("document.querySelector('.alerts').scrollIntoView({block: 'start'})");
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    app.screenshot("alerts");
 }

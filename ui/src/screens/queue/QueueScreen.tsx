@@ -315,7 +315,7 @@ export function QueueScreen({
               // A new filter is a new list: fresh pages, scroll at the top, focus on the first row.
               key={`${filter.laneId ?? '*'}|${filter.status ?? '*'}`}
               filter={filter}
-              expectedTotal={matching}
+              expectedTotal={narrowed ? undefined : matching}
               selectedId={selectedId}
               onOpen={setSelectedId}
               checked={checked}
