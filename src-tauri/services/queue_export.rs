@@ -62,15 +62,21 @@ pub struct QueueExportOutcome {
     pub edited: u64,
     /// Events whose current edit awaits approval: written with their imported payload.
     pub unapproved_edits: u64,
-    /// Cells whose text begins with `=`, `+`, `-`, `@`, a tab or a carriage return: written as
-    /// they are (Data Loader loads text as text, and changing them would change the records),
-    /// but a spreadsheet opening the file would read them as formulas.
+    /// Cells a spreadsheet would read as formulas (see [`formula_like`]): written as they are
+    /// (Data Loader loads text as text, and changing them would change the records), but said.
     pub formula_like_cells: u64,
 }
 
-/// Whether a spreadsheet would take a cell's text for a formula (the OWASP CSV-injection list).
+/// Whether a spreadsheet would take a cell's text for a formula (OWASP's CSV-injection list):
+/// `=`, `@`, a tab or a carriage return first; `+` or `-` first unless the rest is a number or a
+/// phone number (digits, spaces and `().-/+`), which is data, not a formula.
 pub fn formula_like(text: &str) -> bool {
-    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+    let mut chars = text.chars();
+    match chars.next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some('+' | '-') => !chars.all(|c| c.is_ascii_digit() || " ().-/+".contains(c)),
+        _ => false,
+    }
 }
 
 /// One cell: text as it is, numbers and booleans as JSON writes them, null as [`NULL_CELL`],
@@ -339,8 +345,10 @@ mod tests {
         assert_eq!(cell(&json!(12.5)), "12.5");
         assert_eq!(cell(&json!(true)), "true");
         assert_eq!(cell(&Value::Null), "#N/A");
-        assert!(formula_like("=HYPERLINK(\"http://x\")") && formula_like("+1") && formula_like("@SUM(A1)"));
-        assert!(formula_like("-2") && formula_like("\tx") && !formula_like("Acme = fine") && !formula_like(""));
+        assert!(formula_like("=HYPERLINK(\"http://x\")") && formula_like("+SUM(A1)") && formula_like("@SUM(A1)"));
+        assert!(formula_like("-2+3+cmd|' /C calc'!A0") && formula_like("\tx"));
+        assert!(!formula_like("+1 416 555 3567") && !formula_like("-2.5") && !formula_like("+44 (0)20 7946-0000"));
+        assert!(!formula_like("Acme = fine") && !formula_like(""));
         assert_eq!(cell(&json!({"a": 1})), "{\"a\":1}");
     }
 }

@@ -153,8 +153,8 @@ pub fn queue_exported(r: &crate::services::queue_export::QueueExportOutcome) -> 
     if r.formula_like_cells > 0 {
         let _ = writeln!(
             out,
-            "  warning: {} cells begin with =, +, -, @ or a control character, written as they are: load the file \
-             with Data Loader; a spreadsheet opening it would run them as formulas",
+            "  warning: {} cells would run as formulas in a spreadsheet (they begin with =, @, or + or - before a \
+             formula), written as they are: load the file with Data Loader, do not open it in a spreadsheet",
             r.formula_like_cells
         );
     }

@@ -82,8 +82,8 @@ export function DataLoaderDialog({
           </dl>
           {done.formula_like_cells > 0 && (
             <p className="callout card tone-warning" role="note">
-              {formatCount(done.formula_like_cells)} {done.formula_like_cells === 1 ? 'cell begins' : 'cells begin'} with =, +, -, @ or a control
-              character, written as they are. Load the file with Data Loader; a spreadsheet opening it would run them as formulas.
+              {formatCount(done.formula_like_cells)} {done.formula_like_cells === 1 ? 'cell' : 'cells'} would run as formulas in a spreadsheet (they
+              begin with =, @, or + or - before a formula), written as they are. Load the file with Data Loader; do not open it in a spreadsheet.
             </p>
           )}
           <p className="muted">
