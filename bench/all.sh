@@ -58,7 +58,9 @@ rows, missed = [], []
 
 def row(name, figure, floor, ratio, target, ok):
     verdict = "met" if ok else "MISSED"
-    if ok is None:
+    if ok == "info":
+        verdict = "reported"
+    elif ok is None:
         verdict = "not run"
     elif not ok:
         missed.append(name)
@@ -69,8 +71,8 @@ row(f"import of {s['events']:,} events", f"{s['import_s']:.1f} s", f"sqlite3 .im
     f"{s['import_throughput_vs_floor']:.2f}x throughput", ">= 1.0x", s["import_throughput_vs_floor"] >= 1.0)
 row("import peak resident memory", f"{s['import_peak_rss_mb']:.0f} MB", "", "", "< 150 MB", s["import_peak_rss_mb"] < 150)
 row("database size", f"{s['db_bytes_per_ndjson_byte']:.2f}x the NDJSON", "", "", "<= 1.5x", s["db_bytes_per_ndjson_byte"] <= 1.5)
-row("search index catch-up after the import", f"{s['search_index_s']:.1f} s", "", "", "(no target)", True)
-row("database size with the search index", f"{s['db_with_index_bytes_per_ndjson_byte']:.2f}x the NDJSON", "", "", "(no target)", True)
+row("search index catch-up after the import", f"{s['search_index_s']:.1f} s", "", "", "(no target)", "info")
+row("database size with the search index", f"{s['db_with_index_bytes_per_ndjson_byte']:.2f}x the NDJSON", "", "", "(no target)", "info")
 row("full-text search, page of 50, p95", f"{s['search_ms']['p95']:.1f} ms", "", "", "< 100 ms", s["search_ms"]["p95"] < 100)
 row("page of 50, p50", f"{s['page_ms']['p50']:.3f} ms", f"sqlite3 {s['sqlite3_page_ms']:.3f} ms a query",
     f"{s['page_p50_vs_sqlite3']:.2f}x", "<= 1.2x", s["page_p50_vs_sqlite3"] <= 1.2)
@@ -105,7 +107,8 @@ print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 for r in rows:
     print(fmt(r))
 met = sum(1 for r in rows if r[5] == "met")
-print(f"\n{met} of {len(rows)} targets met in {took // 60} min {took % 60} s; load average {os.getloadavg()[0]:.2f}")
+judged = sum(1 for r in rows if r[5] != "reported")
+print(f"\n{met} of {judged} targets met in {took // 60} min {took % 60} s; load average {os.getloadavg()[0]:.2f}")
 if missed:
     print("missed: " + "; ".join(missed))
     if not report_only:
