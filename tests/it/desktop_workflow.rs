@@ -48,6 +48,9 @@ fn an_operator_edits_a_payload_and_another_person_approves_it_in_the_window() {
     let app = Desktop::launch(&d.env.db);
     app.wait_text("400 events in 2 lanes");
     // Event 11 failed on a validation rule; its country is to be corrected before a replay.
+    // (Below the first screenful at 800 px: scrolled into the table's view first.)
+    app.wait("[aria-label='Events'] td[title='billing-100010']");
+    app.js("document.querySelector(\"[aria-label='Events'] td[title='billing-100010']\").scrollIntoView({block: 'center'})");
     app.click("[aria-label='Events'] td[title='billing-100010']");
     app.click_text("button", "Preflight and replay");
     app.wait_text("Never edited: a replay writes the payload as imported.");

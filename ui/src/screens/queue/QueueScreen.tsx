@@ -277,37 +277,36 @@ export function QueueScreen({
                 Clear filters
               </button>
             )}
+            <div className={`selection-bar${checked.size > 0 ? ' is-active' : ''}`} role="region" aria-label="Selected events">
+              <span className="selection-count" aria-live="polite">
+                {checked.size > 0 ? (
+                  <strong className="num">{formatCount(checked.size)} selected</strong>
+                ) : (
+                  <span className="muted">Tick rows to triage several at once</span>
+                )}
+              </span>
+              {checked.size > 0 && (
+                <>
+                  <button
+                    type="button"
+                    className="btn btn-primary btn-small"
+                    onClick={() => setTriaging([...checked].sort((a, b) => a - b))}
+                    disabled={triageBlocked !== null}
+                    title={triageBlocked ?? undefined}
+                  >
+                    Triage selected…
+                  </button>
+                  <button type="button" className="btn btn-ghost btn-small" onClick={() => setChecked(NONE)}>
+                    Clear selection
+                  </button>
+                  <RoleNote reason={triageBlocked} />
+                </>
+              )}
+            </div>
             <span className="toolbar-note">
               {/* The kept counts know lanes and statuses; a search, a find or a reason code is counted by paging. */}
               {matching !== undefined && !narrowed && `${formatCount(matching)} ${filtered ? 'matching' : 'total'}`}
             </span>
-          </div>
-
-          <div className={`selection-bar${checked.size > 0 ? ' is-active' : ''}`} role="region" aria-label="Selected events">
-            <span className="selection-count" aria-live="polite">
-              {checked.size > 0 ? (
-                <strong className="num">{formatCount(checked.size)} selected</strong>
-              ) : (
-                <span className="muted">Tick events to triage several at once: Shift+click ticks a range, X the focused row.</span>
-              )}
-            </span>
-            {checked.size > 0 && (
-              <>
-                <button
-                  type="button"
-                  className="btn btn-primary btn-small"
-                  onClick={() => setTriaging([...checked].sort((a, b) => a - b))}
-                  disabled={triageBlocked !== null}
-                  title={triageBlocked ?? undefined}
-                >
-                  Triage selected…
-                </button>
-                <button type="button" className="btn btn-ghost btn-small" onClick={() => setChecked(NONE)}>
-                  Clear selection
-                </button>
-                <RoleNote reason={triageBlocked} />
-              </>
-            )}
           </div>
 
           <div className={`queue-body${selectedId !== null ? ' with-detail' : ''}`}>
