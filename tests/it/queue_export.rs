@@ -158,7 +158,11 @@ fn a_lanes_remaining_failures_export_as_a_data_loader_csv() {
     let list = env.json(&["audit", "list", "--action", "queue_exported"]);
     let entries = list.as_array().unwrap();
     assert_eq!(entries.len(), 2);
-    assert_eq!(entries[0]["actor"], "Ines Lead");
+    if !env.on_server() {
+        // Solo: the declared name. On a team server the actor is the database login (a trigger
+        // refuses any other), whatever --operator says.
+        assert_eq!(entries[0]["actor"], "Ines Lead");
+    }
     let detail: Value = serde_json::from_str(entries[0]["detail"].as_str().unwrap()).unwrap();
     assert_eq!(detail["rows"], 24);
     assert!(detail["path"].as_str().unwrap().ends_with("loader.csv"));
