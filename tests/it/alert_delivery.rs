@@ -252,3 +252,104 @@ fn a_new_alert_episode_shows_once_as_a_desktop_notification_without_payload() {
     o.env.json(&["alerts", "deliver"]);
     assert_eq!(shown.lock().unwrap().len(), 1);
 }
+
+/// The checks of `alerts` for this lane: code -> (active, count).
+fn checks(o: &Org) -> std::collections::BTreeMap<String, (bool, i64)> {
+    let view = o.env.json(&["alerts"]);
+    view["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["lane_id"] == o.lane.as_str())
+        .map(|c| {
+            (
+                c["code"].as_str().unwrap().to_string(),
+                (c["active"].as_bool().unwrap(), c["count"].as_i64().unwrap()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_contract_alert_fires_from_its_own_seeded_situation_and_is_quiet_before() {
+    let (mut s, u) = base_seed();
+    account(&mut s, "DUP", "Dup One", &u.rita, crate::replay::BEFORE, "Gold");
+    account(&mut s, "DUP", "Dup Two", &u.rita, crate::replay::BEFORE, "Gold");
+    account(&mut s, "TIER", "Tier Co", &u.rita, crate::replay::BEFORE, "Gold");
+    account(
+        &mut s,
+        "FALLBACK",
+        "Fallback Co (old)",
+        &u.fallback_queue,
+        crate::replay::BEFORE,
+        "Gold",
+    );
+    account(
+        &mut s,
+        "CLEAN",
+        "Clean Co (old)",
+        &u.rita,
+        crate::replay::BEFORE,
+        "Gold",
+    );
+    let o = Org::start("alerts4", s);
+    let ids = o.events(&[
+        (Some("DUP"), json!({"Name": "Dup"})),
+        (Some("TIER"), json!({"Name": "Tier Co", "Tier__c": "Silver"})),
+        (Some("FALLBACK"), json!({"Name": "Fallback Co"})),
+        (Some("CLEAN"), json!({"Name": "Clean Co"})),
+    ]);
+    let quiet: std::collections::BTreeMap<String, (bool, i64)> = [
+        "create_overwrote_record",
+        "duplicate_conflict_detected",
+        "fallback_owner_spike",
+        "protected_field_overwrite_attempt",
+        "replay_blocked",
+    ]
+    .iter()
+    .map(|c| (c.to_string(), (false, 0)))
+    .collect();
+    assert_eq!(checks(&o), quiet, "imported events alone fire nothing");
+
+    // A duplicate: two records share the external ID.
+    o.preflight(ids[0]);
+    // A protected field the event would change, and its replay refused by the gate.
+    let token = o.token(ids[1]);
+    let refused = o.replay(ids[1], &token, &[]);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    // A replay onto a record the fallback queue owns (one of two replays: 50 %, above 5 %).
+    let token = o.token(ids[2]);
+    let r = o.replay(ids[2], &token, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let now = checks(&o);
+    assert_eq!(now["duplicate_conflict_detected"], (true, 1), "{now:?}");
+    assert_eq!(now["protected_field_overwrite_attempt"], (true, 1), "{now:?}");
+    assert_eq!(now["replay_blocked"], (true, 1), "{now:?}");
+    assert_eq!(
+        now["fallback_owner_spike"],
+        (true, 1),
+        "1 of 1 replays wrote a fallback-owned record: {now:?}"
+    );
+    assert_eq!(now["create_overwrote_record"], (false, 0));
+
+    // The share is over replays: a clean replay makes it 1 of 2, still above the lane's 5 %;
+    // the alert's count is the fallback-owned replays.
+    let token = o.token(ids[3]);
+    assert_eq!(o.replay(ids[3], &token, &[]).code, 0);
+    assert_eq!(checks(&o)["fallback_owner_spike"], (true, 1));
+    let view = o.env.json(&["alerts"]);
+    let spike = view["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "fallback_owner_spike")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        spike["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("1 of 2 replays (50.0%)"),
+        "{spike}"
+    );
+}
