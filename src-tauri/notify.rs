@@ -20,7 +20,16 @@ pub async fn show(summary: &str, body: &str) -> Result<(), String> {
         "/org/freedesktop/Notifications",
         Some("org.freedesktop.Notifications"),
         "Notify",
-        &("Replay Console", 0u32, "dialog-warning", summary, body, Vec::<&str>::new(), hints, -1i32),
+        &(
+            "Replay Console",
+            0u32,
+            "dialog-warning",
+            summary,
+            body,
+            Vec::<&str>::new(),
+            hints,
+            -1i32,
+        ),
     )
     .await
     .map_err(|e| format!("the desktop's notification service did not take the notification: {e}"))?;

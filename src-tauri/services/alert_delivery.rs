@@ -65,7 +65,12 @@ pub fn opened_notices(report: &DeliveryReport) -> Vec<(String, String)> {
         .notes
         .iter()
         .filter(|n| n.what == "opened")
-        .filter_map(|n| report.active.iter().find(|a| a.lane_id == n.lane_id && a.code == n.code))
+        .filter_map(|n| {
+            report
+                .active
+                .iter()
+                .find(|a| a.lane_id == n.lane_id && a.code == n.code)
+        })
         .map(|a| notice(a, report.window_hours))
         .collect()
 }

@@ -22,8 +22,7 @@ edited: number,
  */
 unapproved_edits: number, 
 /**
- * Cells whose text begins with `=`, `+`, `-`, `@`, a tab or a carriage return: written as
- * they are (Data Loader loads text as text, and changing them would change the records),
- * but a spreadsheet opening the file would read them as formulas.
+ * Cells a spreadsheet would read as formulas (see [`formula_like`]): written as they are
+ * (Data Loader loads text as text, and changing them would change the records), but said.
  */
 formula_like_cells: number, };
