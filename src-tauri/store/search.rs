@@ -225,15 +225,22 @@ pub async fn replace(tx: &mut super::Tx<'_>, id: i64, before: &str, after: &str)
     Ok(())
 }
 
-/// Merges the index's segments into one (SQLite; a server's GIN index needs nothing): done
-/// once a large catch-up ends, so a search reads one list per word.
+/// Once a large catch-up ends. SQLite: merges the index's segments into one, so a search reads
+/// one list per word. A server: fresh statistics of the words, so the planner knows a common
+/// word from a rare one (PostgreSQL lets only the table's owner do it; for anyone else it is a
+/// warning, and the server's autovacuum does it later).
 pub async fn optimize(pool: &super::Pool) -> Result<()> {
-    if let super::Pool::Sqlite(p) = pool {
-        let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("INSERT INTO event_search (event_search) VALUES ('optimize')")
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+    match pool {
+        super::Pool::Sqlite(p) => {
+            let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+            sqlx::query("INSERT INTO event_search (event_search) VALUES ('optimize')")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        super::Pool::Pg(p) => {
+            sqlx::query("ANALYZE event_search").execute(p).await?;
+        }
     }
     Ok(())
 }

@@ -298,3 +298,39 @@ fn an_edited_payload_is_found_by_its_new_values_and_its_old_ones() {
     // Other events untouched.
     assert_eq!(ids(&env.json(&["events", "list", "--text", "customer 9"])), vec![10]);
 }
+
+#[test]
+fn a_word_in_thousands_of_events_pages_as_completely_as_a_rare_one() {
+    // More matches than a server takes as rare (2,000): both of its ways to answer are used.
+    let env = Env::new();
+    env.import_reference_lane();
+    env.ok(&["events", "import", &env.write("many.ndjson", ndjson(0..2100))]);
+    let mut got = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut a = vec!["events", "list", "--limit", "1000", "--text", "exclusive access"];
+        if let Some(c) = &after {
+            a.extend_from_slice(&["--after", c]);
+        }
+        let page = ids(&env.json(&a));
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|i| i.to_string());
+        got.extend(page);
+    }
+    assert_eq!(got, (1..=2100).collect::<Vec<i64>>(), "every event, once, in id order");
+    // Past most of them the rest are few: the same answer either way.
+    assert_eq!(
+        ids(&env.json(&["events", "list", "--text", "exclusive", "--after", "2095"])),
+        vec![2096, 2097, 2098, 2099, 2100]
+    );
+    assert_eq!(
+        ids(&env.json(&["events", "list", "--text", "customer 2042"])),
+        vec![2043]
+    );
+    assert_eq!(
+        ids(&env.json(&["events", "list", "--text", "gold", "--status", "blocked", "--limit", "1000"])).len(),
+        (0..2100).filter(|i| i % 3 == 0 && i % 5 == 0).count()
+    );
+}
