@@ -162,6 +162,7 @@ pub(crate) fn filter_of(q: &EventQuery) -> Result<store::events::Filter> {
             .filter(|t| !t.trim().is_empty())
             .map(crate::services::search::parse)
             .transpose()?,
+        ids_in: None,
         since: q.since.as_deref().map(|t| time_bound(t, "since")).transpose()?,
         until: q.until.as_deref().map(|t| time_bound(t, "until")).transpose()?,
         assignee: q

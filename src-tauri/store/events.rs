@@ -167,6 +167,8 @@ pub struct Filter {
     pub search: Option<String>,
     /// Full-text: events whose indexed words hold every word of the query (store/search.rs).
     pub text: Option<crate::domain::search::TextQuery>,
+    /// Only these events (a server's full-text search of a rare word, [`rare_matches`]).
+    pub ids_in: Option<Vec<i64>>,
     /// `occurred_at` bounds, fixed-width UTC text (inclusive, exclusive).
     pub since: Option<String>,
     pub until: Option<String>,
@@ -258,6 +260,11 @@ fn page_sql(head: &str, filter: &Filter, after: i64, limit: i64, server: bool) -
             params.push(Param::Text(v));
         }
     }
+    if let Some(ids) = &filter.ids_in {
+        // Literals: integers the database gave, never text from outside.
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        sql.push_str(&format!(" AND id IN ({list})"));
+    }
     if let Some(since) = &filter.since {
         sql.push_str(" AND occurred_at >= ?");
         params.push(Param::Text(since.clone()));
@@ -305,13 +312,13 @@ pub async fn page(pool: &super::Pool, filter: &Filter, after: i64, limit: i64) -
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            // The few matching ids as literals (integers the server gave): the page is then
-            // found by primary key, with the other filters.
-            let mut f = filter.clone();
-            f.text = None;
-            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            // The page among the few matches, by primary key, with the other filters.
+            let f = Filter {
+                text: None,
+                ids_in: Some(ids),
+                ..filter.clone()
+            };
             let (sql, params) = page_sql(&format!("SELECT {COLUMNS}"), &f, after, limit, true);
-            let sql = sql.replacen(" ORDER BY", &format!(" AND id IN ({list}) ORDER BY"), 1);
             let sql = super::sql_numbered(&sql);
             return Ok(bind_all!(sqlx::query_as::<_, EventRow>(&sql), params)
                 .fetch_all(p)

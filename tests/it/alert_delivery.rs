@@ -190,28 +190,16 @@ fn a_new_alert_episode_shows_once_as_a_desktop_notification_without_payload() {
     o.preflight(ids[0]);
 
     // `alerts` lists every alert the lane watches, quiet ones too, with when each fires.
-    let view = o.env.json(&["alerts"]);
-    let checks: Vec<(String, bool, String)> = view["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["lane_id"] == o.lane.as_str())
-        .map(|c| {
-            (
-                c["code"].as_str().unwrap().to_string(),
-                c["active"].as_bool().unwrap(),
-                c["threshold"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let view = lane_checks(&o);
     let state = |code: &str| {
-        checks
-            .iter()
-            .find(|c| c.0 == code)
-            .unwrap_or_else(|| panic!("{code} listed: {view}"))
-            .clone()
+        let c = view.get(code).unwrap_or_else(|| panic!("{code} listed: {view:?}"));
+        (
+            code.to_string(),
+            c["active"].as_bool().unwrap(),
+            c["threshold"].as_str().unwrap().to_string(),
+        )
     };
-    assert!(state("duplicate_conflict_detected").1, "{view}");
+    assert!(state("duplicate_conflict_detected").1, "{view:?}");
     assert_eq!(state("duplicate_conflict_detected").2, "any in 24 h");
     assert!(!state("replay_blocked").1 && !state("protected_field_overwrite_attempt").1);
     let spike = state("fallback_owner_spike");
@@ -253,20 +241,23 @@ fn a_new_alert_episode_shows_once_as_a_desktop_notification_without_payload() {
     assert_eq!(shown.lock().unwrap().len(), 1);
 }
 
-/// The checks of `alerts` for this lane: code -> (active, count).
-fn checks(o: &Org) -> std::collections::BTreeMap<String, (bool, i64)> {
+/// The checks of `alerts` for this lane, by code.
+fn lane_checks(o: &Org) -> std::collections::BTreeMap<String, Value> {
     let view = o.env.json(&["alerts"]);
     view["checks"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|c| c["lane_id"] == o.lane.as_str())
-        .map(|c| {
-            (
-                c["code"].as_str().unwrap().to_string(),
-                (c["active"].as_bool().unwrap(), c["count"].as_i64().unwrap()),
-            )
-        })
+        .map(|c| (c["code"].as_str().unwrap().to_string(), c.clone()))
+        .collect()
+}
+
+/// The checks of `alerts` for this lane: code -> (active, count).
+fn checks(o: &Org) -> std::collections::BTreeMap<String, (bool, i64)> {
+    lane_checks(o)
+        .into_iter()
+        .map(|(code, c)| (code, (c["active"].as_bool().unwrap(), c["count"].as_i64().unwrap())))
         .collect()
 }
 

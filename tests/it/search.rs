@@ -65,6 +65,24 @@ fn ids(v: &Value) -> Vec<i64> {
         .collect()
 }
 
+/// Every match of a search, page after page of `limit`, each from the last one's cursor.
+fn every_page(env: &Env, text: &str, limit: &str) -> Vec<i64> {
+    let mut got = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut a = vec!["events", "list", "--limit", limit, "--text", text];
+        if let Some(c) = &after {
+            a.extend_from_slice(&["--after", c]);
+        }
+        let page = ids(&env.json(&a));
+        if page.is_empty() {
+            return got;
+        }
+        after = page.last().map(|i| i.to_string());
+        got.extend(page);
+    }
+}
+
 /// The test's events: the shared generator's 300, and a few with e-mail addresses, nested
 /// values and other messages.
 fn events() -> Vec<Value> {
@@ -150,20 +168,7 @@ fn a_search_finds_events_by_their_words_with_the_queue_filters_and_pages() {
 
     // Paged: small pages, cursor to cursor, give exactly the matches, in id order, once each.
     let want = expected(&all, &["silver"], any);
-    let mut got = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let mut a = vec!["events", "list", "--limit", "7", "--text", "SILVER"];
-        if let Some(c) = &after {
-            a.extend_from_slice(&["--after", c]);
-        }
-        let page = ids(&env.json(&a));
-        if page.is_empty() {
-            break;
-        }
-        after = page.last().map(|i| i.to_string());
-        got.extend(page);
-    }
+    let got = every_page(&env, "SILVER", "7");
     assert_eq!(got, want);
     assert_eq!(want.len(), 200);
 
@@ -305,20 +310,7 @@ fn a_word_in_thousands_of_events_pages_as_completely_as_a_rare_one() {
     let env = Env::new();
     env.import_reference_lane();
     env.ok(&["events", "import", &env.write("many.ndjson", ndjson(0..2100))]);
-    let mut got = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let mut a = vec!["events", "list", "--limit", "1000", "--text", "exclusive access"];
-        if let Some(c) = &after {
-            a.extend_from_slice(&["--after", c]);
-        }
-        let page = ids(&env.json(&a));
-        if page.is_empty() {
-            break;
-        }
-        after = page.last().map(|i| i.to_string());
-        got.extend(page);
-    }
+    let got = every_page(&env, "exclusive access", "1000");
     assert_eq!(got, (1..=2100).collect::<Vec<i64>>(), "every event, once, in id order");
     // Past most of them the rest are few: the same answer either way.
     assert_eq!(

@@ -171,44 +171,24 @@ export function BulkTriageDialog({
             </select>
           </label>
           <div className="bulk-triage-row">
-            <div className="form-field grow">
-              <label className="form-label" htmlFor={`${id}-add-tag`}>
-                Add tag
-              </label>
-              <input
-                id={`${id}-add-tag`}
-                type="text"
-                value={addTag}
-                onChange={(e) => setAddTag(e.target.value)}
-                placeholder="e.g. inc-4711"
-                aria-invalid={addProblem !== null || sameTag ? true : undefined}
-                aria-describedby={addProblem !== null ? `${id}-add-tag-problem` : undefined}
-              />
-              {addProblem !== null && (
-                <span id={`${id}-add-tag-problem`} className="bulk-triage-problem">
-                  {addProblem}
-                </span>
-              )}
-            </div>
-            <div className="form-field grow">
-              <label className="form-label" htmlFor={`${id}-remove-tag`}>
-                Remove tag
-              </label>
-              <input
-                id={`${id}-remove-tag`}
-                type="text"
-                value={removeTag}
-                onChange={(e) => setRemoveTag(e.target.value)}
-                placeholder="A tag they carry"
-                aria-invalid={removeProblem !== null || sameTag ? true : undefined}
-                aria-describedby={removeProblem !== null ? `${id}-remove-tag-problem` : undefined}
-              />
-              {removeProblem !== null && (
-                <span id={`${id}-remove-tag-problem`} className="bulk-triage-problem">
-                  {removeProblem}
-                </span>
-              )}
-            </div>
+            <TagField
+              id={`${id}-add-tag`}
+              label="Add tag"
+              value={addTag}
+              onChange={setAddTag}
+              placeholder="e.g. inc-4711"
+              problem={addProblem}
+              clash={sameTag}
+            />
+            <TagField
+              id={`${id}-remove-tag`}
+              label="Remove tag"
+              value={removeTag}
+              onChange={setRemoveTag}
+              placeholder="A tag they carry"
+              problem={removeProblem}
+              clash={sameTag}
+            />
           </div>
           {sameTag && <p className="bulk-triage-problem">A tag cannot be added and removed in one change.</p>}
           <label className="form-field" htmlFor={`${id}-note`}>
@@ -241,5 +221,46 @@ export function BulkTriageDialog({
         </form>
       )}
     </Dialog>
+  );
+}
+
+/** A tag to add or remove, with what is wrong with it (`clash`: the same tag both ways). */
+function TagField({
+  id,
+  label,
+  value,
+  onChange,
+  placeholder,
+  problem,
+  clash,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  placeholder: string;
+  problem: string | null;
+  clash: boolean;
+}) {
+  return (
+    <div className="form-field grow">
+      <label className="form-label" htmlFor={id}>
+        {label}
+      </label>
+      <input
+        id={id}
+        type="text"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder={placeholder}
+        aria-invalid={problem !== null || clash ? true : undefined}
+        aria-describedby={problem !== null ? `${id}-problem` : undefined}
+      />
+      {problem !== null && (
+        <span id={`${id}-problem`} className="bulk-triage-problem">
+          {problem}
+        </span>
+      )}
+    </div>
   );
 }
